@@ -1,0 +1,239 @@
+// The typed model a plan compiles into. Everything after src/plan/ reads this,
+// never the raw YAML: durations are milliseconds, roles are resolved to worker
+// ids, templates are parsed, steps are a discriminated union.
+import type * as Raw from './raw-plan.js';
+
+/** Where something came from in the plan file (1-based line and column). */
+export interface SourceLoc {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** What a template can see while it renders. */
+export interface TemplateScope {
+  worker: { id: number; role: string; index: number };
+  round: number;
+  run: { id: string };
+  vars: Record<string, unknown>;
+  captures: Record<string, unknown>;
+  shared: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+}
+
+/** A parsed `{{ … }}` template. A string that is one whole expression renders to its raw value. */
+export interface Template {
+  readonly source: string;
+  /** True when the source has no `{{ }}`: render() is then constant. */
+  readonly isStatic: boolean;
+  render(scope: TemplateScope): unknown;
+  renderString(scope: TemplateScope): string;
+}
+
+/** A JSON-like value with templates inside its strings (request bodies, set/share values). */
+export interface ValueTemplate {
+  render(scope: TemplateScope): unknown;
+}
+
+export type OnError = Raw.OnError;
+export type BarrierScope = 'round' | 'previous-round' | 'run';
+
+export interface RoleSpec {
+  name: string;
+  workers: number[];
+}
+
+export interface EventBarrier {
+  kind: 'event';
+  name: string;
+  signalRoles: string[];
+  waitRoles: string[];
+  /** Worker ids that signal / wait, derived from the roles. */
+  signalers: number[];
+  waiters: number[];
+  scope: BarrierScope;
+  /** Signals needed to release a waiter. Default: signalers.length. */
+  count: number;
+  timeoutMs: number;
+  loc: SourceLoc;
+}
+
+export interface MeetingBarrier {
+  kind: 'meeting';
+  name: string;
+  partyRoles: string[];
+  parties: number[];
+  timeoutMs: number;
+  loc: SourceLoc;
+}
+
+export type BarrierSpec = EventBarrier | MeetingBarrier;
+
+export interface MatcherSpec {
+  equals?: unknown;
+  contains?: string;
+  notContains?: string;
+  matches?: RegExp;
+  lt?: number;
+  lte?: number;
+  gt?: number;
+  gte?: number;
+  oneOf?: unknown[];
+  exists?: boolean;
+}
+
+export type CaptureSpec =
+  | { name: string; from: 'json'; path: string }
+  | { name: string; from: 'header'; header: string }
+  | { name: string; from: 'regex'; regex: RegExp; group: number }
+  | { name: string; from: 'status' }
+  | { name: string; from: 'body' }
+  | { name: string; from: 'text'; selector: Template }
+  | { name: string; from: 'attribute'; attribute: string; selector: Template }
+  | { name: string; from: 'url' }
+  | { name: string; from: 'title' };
+
+export interface HttpExpectSpec {
+  /** Accepted statuses; undefined means 2xx or 3xx. */
+  status?: (status: number) => boolean;
+  statusText?: string;
+  headers: Array<{ name: string; matcher: MatcherSpec }>;
+  body?: MatcherSpec;
+  json: Array<{ path: string; matcher: MatcherSpec }>;
+  maxDurationMs?: number;
+}
+
+export type RequestBody =
+  | { type: 'none' }
+  | { type: 'json'; value: ValueTemplate }
+  | { type: 'form'; fields: Record<string, Template> }
+  | { type: 'raw'; text: Template };
+
+export interface RequestSpec {
+  method: Raw.HttpMethod;
+  url: Template;
+  headers: Record<string, Template>;
+  query: Record<string, Template>;
+  body: RequestBody;
+  maxRedirects?: number;
+  captures: CaptureSpec[];
+  expect: HttpExpectSpec;
+}
+
+export type BrowserActionSpec =
+  | { action: 'goto'; url: Template }
+  | { action: 'click'; selector: Template }
+  | { action: 'fill'; selector: Template; value: Template }
+  | { action: 'type'; text: Template; into: Template }
+  | { action: 'press'; key: Template; on?: Template }
+  | { action: 'select'; selector: Template; option: Template }
+  | { action: 'waitFor'; selector?: Template; state?: 'attached' | 'detached' | 'visible' | 'hidden'; text?: Template; url?: Template }
+  | { action: 'reload' }
+  | { action: 'screenshot'; file: Template };
+
+export type PageExpectSpec =
+  | { check: 'text'; text: Template; in?: Template }
+  | { check: 'visible'; selector: Template }
+  | { check: 'hidden'; selector: Template }
+  | { check: 'count'; selector: Template; equals: number }
+  | { check: 'url'; matcher: MatcherSpec }
+  | { check: 'title'; matcher: MatcherSpec };
+
+export type ExpectSpec =
+  | { on: 'response'; expect: HttpExpectSpec }
+  | { on: 'page'; checks: PageExpectSpec[]; withinMs?: number }
+  | { on: 'value'; value: ValueTemplate; matcher: MatcherSpec };
+
+interface StepBase {
+  /** Stable id: role-or-all path, e.g. `writer/3` or `reader/2.1` inside a group. */
+  id: string;
+  name: string;
+  if?: Template;
+  timeoutMs?: number;
+  onError?: OnError;
+  loc: SourceLoc;
+}
+
+export type StepSpec = StepBase &
+  (
+    | { kind: 'request'; request: RequestSpec }
+    | { kind: 'browser'; browser: BrowserActionSpec }
+    | { kind: 'signal'; barrier: string }
+    | { kind: 'wait'; barrier: string }
+    | { kind: 'barrier'; barrier: string }
+    | { kind: 'sleep'; ms: number }
+    | { kind: 'set'; values: Record<string, ValueTemplate>; shared: boolean }
+    | { kind: 'capture'; captures: CaptureSpec[] }
+    | { kind: 'expect'; expect: ExpectSpec }
+    | { kind: 'group'; steps: StepSpec[] }
+    | { kind: 'loop'; times?: Template; over?: ValueTemplate; as: string; steps: StepSpec[] }
+  );
+
+export type StepKind = StepSpec['kind'];
+
+export interface ServiceSpec {
+  name: string;
+  command: string;
+  /** Absolute working directory (relative paths resolve against the plan's folder). */
+  cwd: string;
+  env: Record<string, string>;
+  readyUrl?: string;
+  readyLog?: RegExp;
+  timeoutMs: number;
+  loc: SourceLoc;
+}
+
+export interface BrowserSpec {
+  executablePath?: string;
+  headless: boolean;
+  args: string[];
+  viewport?: { width: number; height: number };
+}
+
+export type ThresholdStat = 'count' | 'min' | 'mean' | 'max' | 'p50' | 'p90' | 'p95' | 'p99' | 'errors' | 'rate';
+
+export interface ThresholdSpec {
+  /** `http`, `steps`, `browser`, `crawl`, `step.NAME` or `barrier.NAME.wait`. */
+  selector: string;
+  /** The condition as written, e.g. `p95 < 500ms`. */
+  source: string;
+  stat: ThresholdStat;
+  op: '<' | '<=' | '>' | '>=' | '==';
+  /** Milliseconds for latency stats, a fraction 0..1 for errors, a plain number otherwise. */
+  value: number;
+  loc: SourceLoc;
+}
+
+export type ReporterName = NonNullable<Raw.Reports['reporters']>[number];
+
+export interface CompiledPlan {
+  /** Absolute path of the plan file. */
+  file: string;
+  name: string;
+  description?: string;
+  target?: URL;
+  /** Plan vars after env lookups and --var overrides; strings may still hold templates. */
+  vars: Record<string, unknown>;
+  services: ServiceSpec[];
+  browser: BrowserSpec;
+  http: { headers: Record<string, Template>; maxRedirects: number; connections: number };
+  workers: number;
+  /** Rounds per worker; undefined when the run is bounded by durationMs. */
+  rounds?: number;
+  durationMs?: number;
+  rampUpMs: number;
+  think?: { minMs: number; maxMs: number };
+  stepTimeoutMs: number;
+  waitTimeoutMs: number;
+  onError: OnError;
+  roles: RoleSpec[];
+  /** Role of each worker, indexed by worker id. */
+  workerRoles: string[];
+  barriers: Map<string, BarrierSpec>;
+  /** Steps each role runs per round, already filtered by `role:` conditions. */
+  scenarios: Map<string, StepSpec[]>;
+  /** The crawl rules, schema-checked; engines/crawl compiles them further. */
+  crawl?: Raw.Crawl & { loc: SourceLoc };
+  thresholds: ThresholdSpec[];
+  reports: { out?: string; reporters?: ReporterName[] };
+}

@@ -1,0 +1,275 @@
+// The plan exactly as the YAML says it, after schema validation.
+// One interface per object definition of schemas/plan.schema.json, same names and
+// same required keys: test/schema-types.test.ts fails when the two drift apart.
+
+export type Duration = number | string;
+export type OnError = 'continue' | 'skip-round' | 'stop-worker' | 'abort-run';
+export type RoleRef = string | string[];
+export type Scalar = string | number | boolean | null;
+export type VarValue = Scalar | unknown[] | EnvVar;
+export type Headers = Record<string, string | number>;
+export type Status = number | string | number[];
+export type Matcher = Scalar | MatcherObject;
+export type HeaderMatchers = Record<string, Matcher>;
+export type JsonMatchers = Record<string, Matcher>;
+export type Think = Duration | ThinkRange;
+export type Steps = Step[];
+
+export interface Plan {
+  $schema?: string;
+  name: string;
+  description?: string;
+  target?: string;
+  vars?: Record<string, VarValue>;
+  services?: Service[];
+  browser?: BrowserOptions;
+  http?: HttpOptions;
+  workers?: number;
+  rounds?: number;
+  duration?: Duration;
+  rampUp?: Duration;
+  think?: Think;
+  timeout?: Duration;
+  waitTimeout?: Duration;
+  onError?: OnError;
+  roles?: Record<string, Role>;
+  barriers?: Record<string, Barrier>;
+  scenario?: Steps | Record<string, Steps>;
+  crawl?: Crawl;
+  thresholds?: Record<string, string[]>;
+  reports?: Reports;
+}
+
+export interface ThinkRange {
+  min: Duration;
+  max: Duration;
+}
+
+export interface EnvVar {
+  env: string;
+  default?: unknown;
+}
+
+export interface Service {
+  name: string;
+  command: string;
+  cwd?: string;
+  env?: Record<string, string | number | boolean>;
+  ready?: ServiceReady;
+  timeout?: Duration;
+}
+
+export interface ServiceReady {
+  url?: string;
+  log?: string;
+}
+
+export interface BrowserOptions {
+  executablePath?: string;
+  headless?: boolean;
+  args?: string[];
+  viewport?: Viewport;
+}
+
+export interface Viewport {
+  width: number;
+  height: number;
+}
+
+export interface HttpOptions {
+  headers?: Headers;
+  maxRedirects?: number;
+  connections?: number;
+}
+
+export interface Role {
+  count?: number;
+  workers?: number[];
+  rest?: true;
+}
+
+export interface Barrier {
+  signal?: RoleRef;
+  wait?: RoleRef;
+  parties?: RoleRef;
+  scope?: 'round' | 'previous-round' | 'run';
+  count?: number;
+  timeout?: Duration;
+}
+
+export interface Step {
+  name?: string;
+  role?: RoleRef;
+  if?: string;
+  timeout?: Duration;
+  onError?: OnError;
+  request?: string | RequestObject;
+  browser?: BrowserAction;
+  signal?: string;
+  wait?: string;
+  barrier?: string;
+  sleep?: Duration;
+  set?: Record<string, unknown>;
+  share?: Record<string, unknown>;
+  capture?: Record<string, Capture>;
+  expect?: Expect;
+  group?: Steps;
+  loop?: Loop;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
+export interface RequestObject {
+  method?: HttpMethod;
+  url: string;
+  headers?: Headers;
+  query?: Record<string, string | number | boolean>;
+  json?: unknown;
+  form?: Record<string, string | number | boolean>;
+  body?: string;
+  maxRedirects?: number;
+  capture?: Record<string, Capture>;
+  expect?: HttpExpect;
+}
+
+export interface Capture {
+  json?: string;
+  header?: string;
+  regex?: string;
+  group?: number;
+  status?: true;
+  body?: true;
+  text?: string;
+  attribute?: string;
+  of?: string;
+  url?: true;
+  title?: true;
+}
+
+export interface MatcherObject {
+  equals?: unknown;
+  contains?: string;
+  notContains?: string;
+  matches?: string;
+  lt?: number;
+  lte?: number;
+  gt?: number;
+  gte?: number;
+  oneOf?: unknown[];
+  exists?: boolean;
+}
+
+export interface HttpExpect {
+  status?: Status;
+  headers?: HeaderMatchers;
+  body?: Matcher;
+  json?: JsonMatchers;
+  duration?: Duration;
+}
+
+export interface ElementCount {
+  selector: string;
+  equals: number;
+}
+
+export interface Expect extends HttpExpect {
+  text?: string;
+  in?: string;
+  visible?: string;
+  hidden?: string;
+  count?: ElementCount;
+  url?: Matcher;
+  title?: Matcher;
+  within?: Duration;
+  value?: unknown;
+  is?: Matcher;
+}
+
+export interface WaitForObject {
+  selector?: string;
+  state?: 'attached' | 'detached' | 'visible' | 'hidden';
+  text?: string;
+  url?: string;
+}
+
+export interface BrowserAction {
+  goto?: string;
+  click?: string;
+  fill?: string;
+  value?: string;
+  type?: string;
+  into?: string;
+  press?: string;
+  on?: string;
+  select?: string;
+  option?: string;
+  waitFor?: string | WaitForObject;
+  reload?: true;
+  screenshot?: string;
+}
+
+export interface Loop {
+  times?: number | string;
+  over?: unknown[] | string;
+  as?: string;
+  steps: Steps;
+}
+
+export interface CrawlScope {
+  origins?: string[];
+  include?: string[];
+  exclude?: string[];
+  outOfScope?: 'check' | 'ignore';
+}
+
+export interface CrawlNormalize {
+  query?: 'keep' | 'sort' | 'strip';
+  stripParams?: string[];
+  trailingSlash?: 'keep' | 'add' | 'strip';
+}
+
+export interface SampleTemplate {
+  pattern: string;
+  keep: number;
+}
+
+export interface CrawlSample {
+  templates?: SampleTemplate[];
+  content?: boolean;
+  similarity?: number;
+}
+
+export interface CrawlExpect {
+  status?: Status;
+  contentType?: string;
+  duration?: Duration;
+  text?: string[];
+  notText?: string[];
+  title?: boolean;
+}
+
+export interface Crawl {
+  start: string[];
+  scope?: CrawlScope;
+  maxDepth?: number;
+  maxPages?: number;
+  concurrency?: number;
+  timeout?: Duration;
+  retries?: number;
+  rateLimit?: number;
+  robots?: 'respect' | 'ignore';
+  headers?: Headers;
+  follow?: string[];
+  check?: string[];
+  fragments?: boolean;
+  normalize?: CrawlNormalize;
+  sample?: CrawlSample;
+  expect?: CrawlExpect;
+  maxRedirects?: number;
+  browser?: boolean;
+}
+
+export interface Reports {
+  out?: string;
+  reporters?: Array<'live' | 'plain' | 'json' | 'junit' | 'html' | 'markdown'>;
+}

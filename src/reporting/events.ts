@@ -1,0 +1,88 @@
+// Everything a run tells the outside world. The runner and engines emit these;
+// reporters (live view, JSON, JUnit, HTML…) only subscribe. Times are epoch
+// milliseconds (fractional) so orderings across workers can be asserted.
+import type { StepKind } from '../plan/model.js';
+
+export type StepOutcome = 'ok' | 'failed' | 'skipped';
+
+export interface StepError {
+  message: string;
+  /** Short machine-readable kind: timeout, connect, expectation, broken-barrier, browser, … */
+  code?: string;
+}
+
+export interface Attachment {
+  name: string;
+  /** Path relative to the report folder. */
+  path: string;
+  contentType: string;
+}
+
+export interface StepResult {
+  worker: number;
+  role: string;
+  round: number;
+  stepId: string;
+  name: string;
+  kind: StepKind | 'crawl';
+  start: number;
+  durationMs: number;
+  outcome: StepOutcome;
+  error?: StepError;
+  http?: { method: string; url: string; status?: number; bytes: number };
+  /** For wait / barrier steps: the barrier and how long the worker waited. */
+  wait?: { barrier: string; waitedMs: number };
+  /** For browser steps: the page URL at the end of the step. */
+  pageUrl?: string;
+  attachments?: Attachment[];
+}
+
+export interface RunInfo {
+  runId: string;
+  planName: string;
+  planFile: string;
+  description?: string;
+  target?: string;
+  workers: number;
+  rounds?: number;
+  durationMs?: number;
+  roles: Array<{ name: string; workers: number[] }>;
+  barriers: Array<{ name: string; kind: 'event' | 'meeting'; scope?: string; signal: string[]; wait: string[]; count: number }>;
+  /** Step ids and names per role, in order, so a live view can show progress. */
+  steps: Array<{ role: string; stepId: string; name: string; kind: StepKind }>;
+  hasCrawl: boolean;
+  reportDir: string;
+}
+
+export type Phase = 'services' | 'workers' | 'crawl' | 'reports';
+
+export type ServiceStatus = 'starting' | 'ready' | 'failed' | 'stopped' | 'skipped';
+
+export type WorkerOutcome = 'done' | 'failed' | 'stopped' | 'aborted';
+
+export interface CrawlProgress {
+  done: number;
+  queued: number;
+  inFlight: number;
+  broken: number;
+  pagesPerSecond: number;
+}
+
+export type RunEvent =
+  | { type: 'run:begin'; time: number; run: RunInfo }
+  | { type: 'phase:begin'; time: number; phase: Phase }
+  | { type: 'phase:end'; time: number; phase: Phase; ok: boolean; message?: string }
+  | { type: 'service'; time: number; name: string; status: ServiceStatus; message?: string; logFile?: string }
+  | { type: 'worker:begin'; time: number; worker: number; role: string }
+  | { type: 'round:begin'; time: number; worker: number; role: string; round: number }
+  | { type: 'step:begin'; time: number; worker: number; role: string; round: number; stepId: string; name: string; kind: StepKind }
+  | { type: 'step:end'; time: number; result: StepResult }
+  | { type: 'round:end'; time: number; worker: number; role: string; round: number; ok: boolean }
+  | { type: 'worker:end'; time: number; worker: number; role: string; outcome: WorkerOutcome; rounds: number }
+  | { type: 'crawl:progress'; time: number; progress: CrawlProgress }
+  | { type: 'log'; time: number; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'run:end'; time: number; outcome: RunOutcome; reason?: string };
+
+export type RunOutcome = 'passed' | 'failed' | 'aborted';
+
+export type RunEventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;

@@ -1,0 +1,130 @@
+// The JSON report: the single source every other format (JUnit, HTML, Markdown)
+// renders from, and what `planrun report <report.json>` reads back.
+import type { StepKind } from '../plan/model.js';
+import type { RunInfo, RunOutcome, StepResult, WorkerOutcome, ServiceStatus, Attachment } from './events.js';
+
+export const REPORT_VERSION = 1;
+
+export interface Percentiles {
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface StepAggregate {
+  stepId: string;
+  name: string;
+  kind: StepKind | 'crawl';
+  role: string;
+  count: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  /** Latency of executed (ok + failed) runs, in ms. Absent when none ran. */
+  latency?: Percentiles;
+  bytes: number;
+}
+
+export interface BarrierAggregate {
+  name: string;
+  waits: number;
+  timeouts: number;
+  broken: number;
+  /** Time waiters spent waiting, in ms. */
+  wait?: Percentiles;
+}
+
+export interface ErrorGroup {
+  message: string;
+  code?: string;
+  count: number;
+  /** A few occurrences, first ones first. */
+  examples: Array<{ worker: number; role: string; round: number; stepId: string; name: string; attachments?: Attachment[] }>;
+}
+
+export interface ThresholdResult {
+  selector: string;
+  condition: string;
+  /** The measured value, in the unit of the condition (ms, fraction, number); null when nothing was measured. */
+  actual: number | null;
+  passed: boolean;
+}
+
+export interface CrawlReferrer {
+  page: string;
+  /** The element and attribute the link came from, e.g. `a[href]`. */
+  element: string;
+  /** Link text or alt text, trimmed. */
+  text?: string;
+}
+
+export type CrawlBrokenKind = '4xx' | '5xx' | 'network' | 'timeout' | 'redirect-loop' | 'redirect-limit' | 'out-of-scope-redirect' | 'expectation' | 'fragment';
+
+export interface CrawlUrlResult {
+  url: string;
+  /** crawled: fetched and parsed for links; checked: fetched only. */
+  mode: 'crawled' | 'checked';
+  status?: number;
+  durationMs?: number;
+  depth: number;
+  contentType?: string;
+  redirects: Array<{ url: string; status: number }>;
+  referrers: CrawlReferrer[];
+  broken?: { kind: CrawlBrokenKind; message: string };
+}
+
+export interface CrawlReport {
+  startUrls: string[];
+  /** How the crawl stopped: by itself when nothing was left, or at a limit. */
+  stoppedBy: 'complete' | 'maxPages' | 'aborted';
+  durationMs: number;
+  crawled: number;
+  checked: number;
+  broken: number;
+  brokenByKind: Partial<Record<CrawlBrokenKind, number>>;
+  skipped: { byRule: number; byRobots: number; byDepth: number; byScheme: number; outOfScope: number };
+  sampledAway: number;
+  statusHistogram: Record<string, number>;
+  /** Broken URLs, each with every referrer. */
+  brokenUrls: CrawlUrlResult[];
+  /** Every URL fetched (may be capped for huge crawls; see `urlsTruncated`). */
+  urls: CrawlUrlResult[];
+  urlsTruncated: boolean;
+}
+
+export interface WorkerSummary {
+  id: number;
+  role: string;
+  rounds: number;
+  outcome: WorkerOutcome;
+}
+
+export interface RunReport {
+  version: typeof REPORT_VERSION;
+  run: RunInfo;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  outcome: RunOutcome;
+  exitCode: number;
+  /** Why the run failed or stopped early, in one sentence. */
+  reason?: string;
+  services: Array<{ name: string; status: ServiceStatus; message?: string; logFile?: string }>;
+  workers: WorkerSummary[];
+  steps: StepAggregate[];
+  barriers: BarrierAggregate[];
+  errors: ErrorGroup[];
+  thresholds: ThresholdResult[];
+  /**
+   * Every step execution in start order, for the coordination timeline.
+   * Capped for very large runs: past the cap only failed results are kept and
+   * `timelineTruncated` says how many ok/skipped results were dropped.
+   */
+  timeline: StepResult[];
+  timelineTruncated: number;
+  crawl?: CrawlReport;
+}

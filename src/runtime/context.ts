@@ -1,0 +1,71 @@
+// What a step sees while it runs, and the contract engines implement.
+import type { CompiledPlan, StepSpec, TemplateScope } from '../plan/model.js';
+import type { Coordinator } from '../coordination/coordinator.js';
+import type { RunEvent, StepResult } from '../reporting/events.js';
+
+/** The last HTTP response of a worker, kept for standalone capture / expect steps. */
+export interface HttpResponseData {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface WorkerState {
+  id: number;
+  role: string;
+  /** Index of this worker among the workers of its role. */
+  index: number;
+  vars: Record<string, unknown>;
+  captures: Record<string, unknown>;
+  lastResponse?: HttpResponseData;
+}
+
+/** A failed step. `code` groups failures in reports (timeout, connect, expectation, …). */
+export class StepFailure extends Error {
+  constructor(message: string, readonly code: string = 'failed', readonly extra: Partial<StepResult> = {}) {
+    super(message);
+  }
+}
+
+export interface RunContext {
+  runId: string;
+  plan: CompiledPlan;
+  coordinator: Coordinator;
+  /** Aborted on Ctrl-C / abort-run: every wait and request stops. */
+  signal: AbortSignal;
+  reportDir: string;
+  emit(event: RunEvent): void;
+  engines: Engines;
+}
+
+export interface StepContext {
+  run: RunContext;
+  worker: WorkerState;
+  round: number;
+  step: StepSpec;
+  /** Aborted when the step times out or the run stops. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  scope(): TemplateScope;
+}
+
+/** What an engine adds to the step's result (HTTP status, page URL, screenshots…). */
+export type StepDetails = Partial<Pick<StepResult, 'http' | 'pageUrl' | 'attachments' | 'wait'>>;
+
+export interface Engine {
+  readonly name: string;
+  /** Runs the step or throws StepFailure. */
+  execute(ctx: StepContext): Promise<StepDetails | void>;
+  /** Called when a worker ends (close its page, context…). */
+  releaseWorker?(worker: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Engines {
+  http: Engine;
+  /** Created lazily on the first browser step. */
+  browser(): Promise<Engine>;
+}
