@@ -1,0 +1,173 @@
+// Schema-valid raw plan → CompiledPlan, with the semantic checks the schema
+// cannot express. Reports through the collector and always returns a plan
+// (possibly partial); the loader throws if anything was reported.
+import { dirname, resolve } from 'node:path';
+import { compileBarriers } from './barriers.js';
+import { compileRegex } from './checks.js';
+import { formatPath, type IssueCollector } from './collector.js';
+import { CompileContext } from './compile-context.js';
+import { parseDuration } from './duration.js';
+import type { CompiledPlan, ServiceSpec } from './model.js';
+import type * as Raw from './raw-plan.js';
+import { resolveRoles } from './roles.js';
+import { compileScenario, type StepFacts } from './steps.js';
+import { didYouMean } from './suggest.js';
+import { compileThresholds } from './thresholds.js';
+
+export interface CompileOptions {
+  /** Absolute path of the plan file. */
+  file: string;
+  vars?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+}
+
+export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: CompileOptions): CompiledPlan {
+  const cx = new CompileContext(issues);
+  const env = options.env ?? process.env;
+  const ms = (d: Raw.Duration | undefined, fallback: number) => (d === undefined ? fallback : (parseDuration(d) ?? fallback));
+
+  const target = raw.target !== undefined ? parseTarget(raw.target, issues) : undefined;
+  const vars = resolveVars(raw, options.vars ?? {}, env, cx);
+  const { workers, roles, workerRoles } = resolveRoles(raw, issues);
+  const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
+  const barriers = compileBarriers(raw, roles, waitTimeoutMs, issues);
+  const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, ...(target ? { target } : {}) });
+  checkBarrierUse(barriers, facts, issues);
+  checkReferences(cx, facts, vars);
+  const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined }, issues);
+
+  const think = raw.think === undefined ? undefined : typeof raw.think === 'object' ? { minMs: ms(raw.think.min, 0), maxMs: ms(raw.think.max, 0) } : { minMs: ms(raw.think, 0), maxMs: ms(raw.think, 0) };
+  if (think && think.minMs > think.maxMs) issues.error(['think', 'max'], 'think.max must not be smaller than think.min');
+  const durationMs = raw.duration === undefined ? undefined : ms(raw.duration, 0);
+
+  return {
+    file: options.file,
+    name: raw.name,
+    ...(raw.description !== undefined ? { description: raw.description } : {}),
+    ...(target ? { target } : {}),
+    vars,
+    services: (raw.services ?? []).map((s, i) => compileService(s, i, options.file, issues)),
+    browser: {
+      ...(raw.browser?.executablePath !== undefined ? { executablePath: raw.browser.executablePath } : {}),
+      headless: raw.browser?.headless ?? true,
+      args: raw.browser?.args ?? [],
+      ...(raw.browser?.viewport ? { viewport: raw.browser.viewport } : {}),
+    },
+    http: {
+      headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
+      maxRedirects: raw.http?.maxRedirects ?? 5,
+      connections: raw.http?.connections ?? workers,
+    },
+    workers,
+    ...(raw.rounds !== undefined || durationMs === undefined ? { rounds: raw.rounds ?? 1 } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    rampUpMs: ms(raw.rampUp, 0),
+    ...(think ? { think } : {}),
+    stepTimeoutMs: ms(raw.timeout, 30_000),
+    waitTimeoutMs,
+    onError: raw.onError ?? 'skip-round',
+    roles,
+    workerRoles,
+    barriers,
+    scenarios,
+    ...(raw.crawl ? { crawl: { ...raw.crawl, loc: issues.loc(['crawl'], 'key') } } : {}),
+    thresholds,
+    reports: { ...(raw.reports?.out !== undefined ? { out: raw.reports.out } : {}), ...(raw.reports?.reporters ? { reporters: raw.reports.reporters } : {}) },
+  };
+}
+
+function parseTarget(target: string, issues: IssueCollector): URL | undefined {
+  try {
+    return new URL(target);
+  } catch {
+    issues.error(['target'], `target: \`${target}\` is not a valid URL`, { hint: 'e.g. `target: http://127.0.0.1:8080`' });
+    return undefined;
+  }
+}
+
+/** Plan vars after `{ env: NAME }` lookups and --var overrides (which keep the declared type when they can). */
+function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Record<string, string | undefined>, cx: CompileContext): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw.vars ?? {})) {
+    const path = ['vars', name];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const fromEnv = env[value.env];
+      if (fromEnv !== undefined) vars[name] = fromEnv;
+      else if ('default' in value) vars[name] = value.default;
+      else if (overrides[name] === undefined) {
+        cx.issues.error([...path, 'env'], `vars.${name}: the environment variable ${value.env} is not set`, {
+          hint: `set ${value.env}, pass --var ${name}=…, or add \`default:\``,
+        });
+      }
+    } else vars[name] = value;
+    if (typeof vars[name] === 'string' || Array.isArray(vars[name])) cx.value(path, vars[name]);
+  }
+  for (const [name, text] of Object.entries(overrides)) {
+    const declared = vars[name];
+    if (typeof declared === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) vars[name] = Number(text);
+    else if (typeof declared === 'boolean' && (text === 'true' || text === 'false')) vars[name] = text === 'true';
+    else vars[name] = text;
+  }
+  return vars;
+}
+
+function compileService(s: Raw.Service, i: number, file: string, issues: IssueCollector): ServiceSpec {
+  const path = ['services', i];
+  return {
+    name: s.name,
+    command: s.command,
+    cwd: resolve(dirname(file), s.cwd ?? '.'),
+    env: Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, String(v)])),
+    ...(s.ready?.url !== undefined ? { readyUrl: s.ready.url } : {}),
+    ...(s.ready?.log !== undefined ? { readyLog: compileRegexIn(issues, [...path, 'ready', 'log'], s.ready.log) } : {}),
+    timeoutMs: s.timeout === undefined ? 60_000 : (parseDuration(s.timeout) ?? 60_000),
+    loc: issues.loc(path),
+  };
+}
+
+function compileRegexIn(issues: IssueCollector, path: Array<string | number>, source: string): RegExp {
+  return compileRegex(new CompileContext(issues), path, source);
+}
+
+/** Every wait has a signaller and every meeting party arrives; otherwise someone waits until the timeout. */
+function checkBarrierUse(barriers: CompiledPlan['barriers'], facts: StepFacts, issues: IssueCollector): void {
+  for (const [name, use] of facts.barrierUse) {
+    const b = barriers.get(name);
+    if (!b) continue;
+    if (b.kind === 'event') {
+      const signalled = [...use.signal.keys()].some((role) => b.signalRoles.includes(role));
+      for (const [role, path] of use.wait) {
+        if (!signalled && b.waitRoles.includes(role)) {
+          issues.error(path, `${formatPath(path)}: nobody signals \`${name}\`: no \`signal: ${name}\` step in the scenario of ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'any role'}`, {
+            hint: 'this wait would always time out',
+          });
+        }
+      }
+    } else if (use.arrive.size > 0) {
+      for (const role of b.partyRoles) {
+        if (!use.arrive.has(role)) {
+          issues.error(['barriers', name, 'parties'], `barriers.${name}: role \`${role}\` is a party but has no \`barrier: ${name}\` step, so the others would wait until the timeout`);
+        }
+      }
+    }
+  }
+}
+
+/** `vars.X` must be declared, set or a loop variable; `captures.X` must be captured somewhere. */
+function checkReferences(cx: CompileContext, facts: StepFacts, vars: Record<string, unknown>): void {
+  const knownVars = new Set([...Object.keys(vars), ...facts.setVars]);
+  for (const { ref, path, base } of cx.refs) {
+    if (ref.key === undefined) continue;
+    if (ref.root === 'vars' && !knownVars.has(ref.key)) {
+      cx.issues.error(path, `${formatPath(path)}: unknown variable \`vars.${ref.key}\``, {
+        offset: base + ref.offset,
+        hint: didYouMean(ref.key, knownVars) ?? 'declare it under `vars:` or set it with a `set:` step',
+      });
+    } else if (ref.root === 'captures' && !facts.captureNames.has(ref.key)) {
+      cx.issues.error(path, `${formatPath(path)}: \`captures.${ref.key}\` is never captured`, {
+        offset: base + ref.offset,
+        hint: didYouMean(ref.key, facts.captureNames) ?? 'capture it with `capture:` on a request or a capture step',
+      });
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// The plan file as YAML: its parsed Document and a LineCounter, so any value
+// (found by its path of keys and indexes) can be given a line and column.
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+
+export type YamlPath = ReadonlyArray<string | number>;
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export class PlanSource {
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+
+  constructor(
+    /** The file name used in messages (as the user gave it). */
+    readonly file: string,
+    readonly text: string,
+  ) {
+    this.lines = new LineCounter();
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  }
+
+  positionOf(offset: number): Position {
+    const p = this.lines.linePos(Math.max(0, Math.min(offset, this.text.length)));
+    return { line: p.line, col: p.col };
+  }
+
+  /**
+   * Line and column of the value (or key) at `path`. When the path does not fully
+   * exist (a missing key), the deepest existing node is used.
+   */
+  position(path: YamlPath, at: 'key' | 'value' = 'value', offsetInValue?: number): Position {
+    const { node, pair, complete } = this.find(path);
+    if (at === 'key' && complete && pair && pair.key && hasRange(pair.key)) return this.positionOf(pair.key.range[0]);
+    const target = node && hasRange(node) ? node : pair?.key && hasRange(pair.key) ? pair.key : undefined;
+    if (!target) return { line: 1, col: 1 };
+    let offset = target.range[0];
+    if (complete && offsetInValue !== undefined && isScalar(target) && typeof target.value === 'string') {
+      offset = this.offsetInScalar(target.range[0], target.range[1], target.value, offsetInValue);
+    }
+    return this.positionOf(offset);
+  }
+
+  // Maps an offset in a parsed string back to the source, which may have quotes,
+  // escapes or folded lines: find the text that follows the offset in the raw scalar.
+  private offsetInScalar(start: number, end: number, value: string, offset: number): number {
+    const raw = this.text.slice(start, end);
+    const needle = (value.slice(offset).split('\n')[0] ?? '').slice(0, 24);
+    if (needle) {
+      const i = raw.indexOf(needle, Math.min(offset, raw.length));
+      if (i >= 0) return start + i;
+      const j = raw.indexOf(needle);
+      if (j >= 0) return start + j;
+    }
+    return start + (raw.startsWith('"') || raw.startsWith("'") ? 1 : 0) + Math.min(offset, raw.length);
+  }
+
+  find(path: YamlPath): { node?: Node; pair?: Pair<unknown, unknown>; complete: boolean } {
+    let node: unknown = this.doc.contents;
+    let pair: Pair<unknown, unknown> | undefined;
+    for (const seg of path) {
+      if (isAlias(node)) node = node.resolve(this.doc);
+      if (isMap(node)) {
+        const found = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+        if (!found) return { node: node as Node, pair, complete: false };
+        pair = found;
+        node = found.value ?? undefined;
+        if (node === undefined) return { node: undefined, pair, complete: true };
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg];
+        if (item === undefined) return { node: node as Node, pair, complete: false };
+        pair = undefined;
+        node = item;
+      } else {
+        return { node: node as Node | undefined, pair, complete: false };
+      }
+    }
+    if (isAlias(node)) node = node.resolve(this.doc);
+    return { node: node as Node | undefined, pair, complete: true };
+  }
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+function hasRange(n: unknown): n is Node & { range: [number, number, number] } {
+  return typeof n === 'object' && n !== null && Array.isArray((n as { range?: unknown }).range);
+}
