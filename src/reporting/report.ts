@@ -74,6 +74,8 @@ export interface CrawlUrlResult {
   contentType?: string;
   redirects: Array<{ url: string; status: number }>;
   referrers: CrawlReferrer[];
+  /** How many links point here; `referrers` lists them all for broken URLs, the first few otherwise. */
+  referrerCount?: number;
   broken?: { kind: CrawlBrokenKind; message: string };
 }
 
@@ -94,6 +96,10 @@ export interface CrawlReport {
   /** Every URL fetched (may be capped for huge crawls; see `urlsTruncated`). */
   urls: CrawlUrlResult[];
   urlsTruncated: boolean;
+  /** Retries done: after network errors, and after 429/503 answers. */
+  retries?: { network: number; status: number };
+  /** HTTP requests sent in total: redirect hops, retries, GET after a failed HEAD and robots.txt included. */
+  requests?: number;
 }
 
 export interface WorkerSummary {

@@ -1,0 +1,438 @@
+// The crawl loop: `concurrency` workers take entries from the frontier, fetch
+// them (walking redirect chains themselves), stream HTML into the link
+// extractor, classify every link against the rules and add the new ones to the
+// frontier BEFORE completing their entry. The frontier resolves every take()
+// with undefined once nothing is queued and nothing in flight, so the crawl
+// ends exactly when the last page is done — no sleeps, no polling.
+import type { Frontier, FrontierEntry } from '../../coordination/frontier.js';
+import { MemoryFrontier } from '../../coordination/memory-frontier.js';
+import type { CrawlProgress } from '../../reporting/events.js';
+import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../reporting/report.js';
+import { LinkExtractor, type PageData } from './extract.js';
+import { Fetcher, FetchError, type Hop } from './fetcher.js';
+import { FingerprintIndex } from './fingerprint.js';
+import { normalizeUrl } from './normalize.js';
+import { UrlRecord } from './records.js';
+import { RobotsCache } from './robots.js';
+import type { CrawlRules } from './rules.js';
+
+export interface CrawlOptions {
+  signal?: AbortSignal;
+  /** Called at most every `progressEveryMs` and once at the end. */
+  onProgress?: (p: CrawlProgress) => void;
+  progressEveryMs?: number;
+  frontier?: Frontier;
+}
+
+const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)/i;
+const SKIPPED_SCHEMES = /^\s*([a-z][a-z0-9+.-]*):/i;
+
+interface Outcome {
+  status?: number;
+  contentType?: string;
+  finalUrl: string;
+  redirects: Array<{ url: string; status: number }>;
+  broken?: { kind: CrawlBrokenKind; message: string };
+  page?: PageData;
+  durationMs: number;
+}
+
+export class Crawler {
+  private readonly frontier: Frontier;
+  private readonly fetcher: Fetcher;
+  private readonly robots: RobotsCache;
+  private readonly records = new Map<string, UrlRecord>();
+  private readonly fingerprints?: FingerprintIndex;
+  private readonly templateCounts: number[];
+  private readonly sampled = new Set<string>();
+  private readonly depthSkipped = new Set<string>();
+  private readonly ignored = new Set<string>();
+  /** target URL → fragment → referrers, for `fragments: true`. */
+  private readonly fragmentRefs = new Map<string, Map<string, CrawlReferrer[]>>();
+  private readonly abort = new AbortController();
+  private skipped = { byRule: 0, byRobots: 0, byDepth: 0, byScheme: 0, outOfScope: 0 };
+  private sampledAway = 0;
+  private fetched = 0;
+  private brokenCount = 0;
+  private stoppedBy: CrawlReport['stoppedBy'] = 'complete';
+  private lastProgress = 0;
+  private startedAt = 0;
+
+  constructor(private readonly rules: CrawlRules, private readonly opts: CrawlOptions = {}) {
+    this.frontier = opts.frontier ?? new MemoryFrontier();
+    this.fetcher = new Fetcher(rules, this.abort.signal);
+    this.robots = new RobotsCache(this.fetcher, rules.userAgent);
+    if (rules.contentSampling) this.fingerprints = new FingerprintIndex(rules.similarityBits);
+    this.templateCounts = rules.templates.map(() => 0);
+  }
+
+  async run(): Promise<CrawlReport> {
+    this.startedAt = performance.now();
+    const onAbort = () => {
+      this.stoppedBy = 'aborted';
+      this.frontier.stop();
+      this.abort.abort();
+    };
+    if (this.opts.signal?.aborted) onAbort();
+    this.opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const starts = this.rules.start.map((url) => ({ url, depth: 0, checkOnly: false }));
+      for (const s of starts) if (!this.records.has(s.url)) this.records.set(s.url, new UrlRecord(s.url, 0, false));
+      await this.frontier.addAll(starts);
+      const workers = Array.from({ length: Math.max(1, this.rules.concurrency) }, () => this.work());
+      await Promise.all(workers);
+    } finally {
+      this.opts.signal?.removeEventListener('abort', onAbort);
+      await this.fetcher.close();
+    }
+    const report = this.report();
+    this.opts.onProgress?.(this.progress());
+    return report;
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const entry = await this.frontier.take();
+      if (!entry) return;
+      try {
+        await this.visit(entry);
+      } finally {
+        await this.frontier.complete(entry);
+        this.maybeProgress();
+      }
+    }
+  }
+
+  private record(entry: FrontierEntry): UrlRecord {
+    let rec = this.records.get(entry.url);
+    if (!rec) {
+      rec = new UrlRecord(entry.url, entry.depth, entry.checkOnly);
+      this.records.set(entry.url, rec);
+    }
+    return rec;
+  }
+
+  private async visit(entry: FrontierEntry): Promise<void> {
+    const rec = this.record(entry);
+    if (this.rules.robots === 'respect' && this.inScopeOrigin(entry.url) && !(await this.robots.allowed(entry.url))) {
+      rec.state = 'robots';
+      this.skipped.byRobots++;
+      return;
+    }
+    if (this.stoppedBy === 'aborted') return;
+    if (this.fetched >= this.rules.maxPages) {
+      this.stoppedBy = 'maxPages';
+      this.frontier.stop();
+      return;
+    }
+    this.fetched++;
+    const out = await this.fetchUrl(entry);
+    if (!out) return; // aborted mid-fetch: not a result
+    rec.status = out.status;
+    rec.contentType = out.contentType;
+    rec.durationMs = out.durationMs;
+    if (out.redirects.length) rec.redirects = out.redirects;
+    rec.state = entry.checkOnly ? 'checked' : 'crawled';
+    rec.broken = out.broken ?? this.expectationFailure(entry, out);
+    if (rec.broken) this.brokenCount++;
+    rec.settle();
+    if (out.page) {
+      if (this.rules.fragments) rec.ids = out.page.ids;
+      if (out.finalUrl !== entry.url) {
+        const target = this.records.get(out.finalUrl);
+        if (target && this.rules.fragments) target.ids = out.page.ids;
+      }
+      if (out.page.fingerprint && this.fingerprints!.seenBefore(out.page.fingerprint)) {
+        this.sampledAway++;
+        return;
+      }
+      await this.addLinks(out.finalUrl, entry.depth, out.page);
+    }
+  }
+
+  /** Fetches with manual redirects; parses the final body when it is an HTML page to crawl. */
+  private async fetchUrl(entry: FrontierEntry): Promise<Outcome | undefined> {
+    const started = performance.now();
+    const redirects: Outcome['redirects'] = [];
+    const chain = new Set([entry.url]);
+    let url = entry.url;
+    const elapsed = () => performance.now() - started;
+    for (;;) {
+      let hop: Hop;
+      try {
+        hop = await this.fetchOnce(url, entry.checkOnly);
+      } catch (e) {
+        const err = e as FetchError;
+        if (err.kind === 'aborted') return undefined;
+        return { finalUrl: url, redirects, durationMs: elapsed(), broken: { kind: err.kind, message: err.message } };
+      }
+      const location = hop.headers.location;
+      if (hop.status >= 300 && hop.status < 400 && location) {
+        await this.fetcher.discard(hop);
+        redirects.push({ url, status: hop.status });
+        const next = normalizeUrl(String(location), url, this.rules.normalize);
+        const fail = (kind: CrawlBrokenKind, message: string): Outcome => ({ status: hop.status, finalUrl: url, redirects, durationMs: elapsed(), broken: { kind, message } });
+        if (!next) return fail('network', `redirect to an invalid URL: ${String(location)}`);
+        if (chain.has(next.url)) return fail('redirect-loop', `redirect loop: ${[...redirects.map((r) => r.url), next.url].join(' → ')}`);
+        if (redirects.length > this.rules.maxRedirects) return fail('redirect-limit', `more than ${this.rules.maxRedirects} redirects`);
+        if (!entry.checkOnly && !this.inScope(next.url)) return fail('out-of-scope-redirect', `redirects out of scope to ${next.url}`);
+        chain.add(next.url);
+        url = next.url;
+        continue;
+      }
+      const ct = hop.headers['content-type'];
+      const contentType = Array.isArray(ct) ? ct[0] : ct;
+      const out: Outcome = { status: hop.status, contentType, finalUrl: url, redirects, durationMs: 0 };
+      const parse = !entry.checkOnly && hop.status >= 200 && hop.status < 300 && HTML_TYPE.test(contentType ?? '');
+      // A redirect landing on a page already seen must not crawl it twice.
+      if (parse && url !== entry.url) {
+        const [isNew] = await this.frontier.markSeen([url]);
+        if (!isNew) {
+          await this.fetcher.discard(hop);
+          out.durationMs = elapsed();
+          return out;
+        }
+        const target = new UrlRecord(url, entry.depth, false);
+        target.status = hop.status;
+        target.contentType = contentType;
+        target.state = 'crawled';
+        this.records.set(url, target);
+      }
+      if (parse) {
+        try {
+          out.page = await this.parse(hop);
+        } catch (e) {
+          const err = this.fetcher.classify(e, false);
+          if (err.kind === 'aborted') return undefined;
+          out.broken = { kind: err.kind, message: err.message };
+        }
+      } else await this.fetcher.discard(hop);
+      out.durationMs = elapsed();
+      return out;
+    }
+  }
+
+  /** Check-only URLs try HEAD first and fall back to GET when the server does not answer HEAD well. */
+  private async fetchOnce(url: string, checkOnly: boolean): Promise<Hop> {
+    if (!checkOnly) return this.fetcher.fetch(url, 'GET');
+    const head = await this.fetcher.fetch(url, 'HEAD');
+    if (head.status < 400) return head;
+    await this.fetcher.discard(head);
+    return this.fetcher.fetch(url, 'GET');
+  }
+
+  private async parse(hop: Hop): Promise<PageData> {
+    const e = this.rules.expect;
+    const extractor = new LinkExtractor({
+      follow: this.rules.follow,
+      check: this.rules.check,
+      collectIds: this.rules.fragments,
+      fingerprint: this.fingerprints ? (this.rules.similarityBits === 0 ? 'exact' : 'near') : undefined,
+      collectText: e.text.length > 0 || e.notText.length > 0,
+    });
+    try {
+      for await (const chunk of hop.body) extractor.write(chunk as Uint8Array);
+    } finally {
+      hop.done();
+    }
+    return extractor.end();
+  }
+
+  private expectationFailure(entry: FrontierEntry, out: Outcome): UrlRecord['broken'] {
+    const e = this.rules.expect;
+    const status = out.status!;
+    if (!e.status(status)) {
+      const kind: CrawlBrokenKind = status >= 500 ? '5xx' : status >= 400 ? '4xx' : 'expectation';
+      return { kind, message: `status ${status}, expected ${e.statusText}` };
+    }
+    if (e.maxDurationMs !== undefined && out.durationMs > e.maxDurationMs) {
+      return { kind: 'expectation', message: `took ${Math.round(out.durationMs)}ms, more than ${e.maxDurationMs}ms` };
+    }
+    if (entry.checkOnly) return undefined;
+    if (e.contentType && !e.contentType.test(out.contentType ?? '')) {
+      return { kind: 'expectation', message: `content type "${out.contentType ?? ''}" does not match /${e.contentType.source}/` };
+    }
+    const page = out.page;
+    if (!page) return undefined;
+    if (e.title && !page.title) return { kind: 'expectation', message: 'page has no <title>' };
+    for (const t of e.text) if (!page.text!.includes(t)) return { kind: 'expectation', message: `text "${t}" not found` };
+    for (const t of e.notText) if (page.text!.includes(t)) return { kind: 'expectation', message: `text "${t}" found` };
+    return undefined;
+  }
+
+  /** Classifies each link of a page and queues the new ones. */
+  private async addLinks(pageUrl: string, depth: number, page: PageData): Promise<void> {
+    const n = this.rules.normalize;
+    const base = page.base !== undefined ? (normalizeUrl(page.base, pageUrl, n)?.parsed ?? pageUrl) : pageUrl;
+    const fresh: FrontierEntry[] = [];
+    const seenHere = new Set<string>();
+    for (const link of page.links) {
+      const scheme = SKIPPED_SCHEMES.exec(link.href)?.[1]?.toLowerCase();
+      if (scheme && scheme !== 'http' && scheme !== 'https') {
+        this.skipped.byScheme++;
+        continue;
+      }
+      const target = normalizeUrl(link.href, base, n);
+      if (!target) {
+        this.skipped.byScheme++;
+        continue;
+      }
+      const ref: CrawlReferrer = link.text ? { page: pageUrl, element: link.element, text: link.text } : { page: pageUrl, element: link.element };
+      const refKey = `${target.url}\n${link.element}\n${link.text ?? ''}`;
+      if (this.rules.fragments && target.fragment && link.follow) this.addFragmentRef(target.url, target.fragment, ref, refKey, seenHere);
+      if (seenHere.has(refKey)) continue;
+      seenHere.add(refKey);
+      const known = this.records.get(target.url);
+      if (known) {
+        known.addReferrer(ref);
+        continue;
+      }
+      const entry = this.classify(target.url, target.parsed, depth + 1, link.follow);
+      if (!entry) continue;
+      const rec = new UrlRecord(entry.url, entry.depth, entry.checkOnly);
+      rec.addReferrer(ref);
+      this.records.set(entry.url, rec);
+      fresh.push(entry);
+    }
+    if (fresh.length) await this.frontier.addAll(fresh);
+  }
+
+  private addFragmentRef(url: string, fragment: string, ref: CrawlReferrer, refKey: string, seenHere: Set<string>): void {
+    const key = `#${fragment}\n${refKey}`;
+    if (seenHere.has(key)) return;
+    seenHere.add(key);
+    let byFrag = this.fragmentRefs.get(url);
+    if (!byFrag) this.fragmentRefs.set(url, (byFrag = new Map()));
+    const refs = byFrag.get(fragment);
+    if (refs) refs.push(ref);
+    else byFrag.set(fragment, [ref]);
+  }
+
+  /** What to do with a link never seen: an entry to queue, or undefined when skipped (and counted). */
+  private classify(url: string, parsed: URL, depth: number, follow: boolean): FrontierEntry | undefined {
+    if (!this.rules.origins.has(parsed.origin)) {
+      if (this.rules.outOfScope === 'ignore') {
+        if (!this.ignored.has(url)) {
+          this.ignored.add(url);
+          this.skipped.outOfScope++;
+        }
+        return undefined;
+      }
+      this.skipped.outOfScope++;
+      return { url, depth, checkOnly: true };
+    }
+    if (!this.pathInScope(parsed.pathname)) {
+      this.skipped.byRule++;
+      return { url, depth, checkOnly: true };
+    }
+    if (!follow) return { url, depth, checkOnly: true };
+    if (depth > this.rules.maxDepth) {
+      if (!this.depthSkipped.has(url)) {
+        this.depthSkipped.add(url);
+        this.skipped.byDepth++;
+      }
+      return undefined;
+    }
+    const t = this.rules.templates.findIndex((tpl) => tpl.match(parsed.pathname));
+    if (t >= 0) {
+      if (this.sampled.has(url)) return undefined;
+      if (this.templateCounts[t]! >= this.rules.templates[t]!.keep) {
+        this.sampled.add(url);
+        this.sampledAway++;
+        return undefined;
+      }
+      this.templateCounts[t]!++;
+    }
+    return { url, depth, checkOnly: false };
+  }
+
+  private inScopeOrigin(url: string): boolean {
+    return this.rules.origins.has(new URL(url).origin);
+  }
+
+  private pathInScope(path: string): boolean {
+    const r = this.rules;
+    if (r.include.length && !r.include.some((m) => m(path))) return false;
+    return !r.exclude.some((m) => m(path));
+  }
+
+  private inScope(url: string): boolean {
+    const u = new URL(url);
+    return this.rules.origins.has(u.origin) && this.pathInScope(u.pathname);
+  }
+
+  private progress(): CrawlProgress {
+    const s = this.frontier.stats();
+    const secs = (performance.now() - this.startedAt) / 1000;
+    return { done: this.fetched, queued: s.queued, inFlight: s.inFlight, broken: this.brokenCount, pagesPerSecond: secs > 0 ? Math.round((this.fetched / secs) * 10) / 10 : 0 };
+  }
+
+  private maybeProgress(): void {
+    if (!this.opts.onProgress) return;
+    const now = performance.now();
+    if (now - this.lastProgress < (this.opts.progressEveryMs ?? 250)) return;
+    this.lastProgress = now;
+    this.opts.onProgress(this.progress());
+  }
+
+  private fragmentBroken(): UrlRecord[] {
+    const out: UrlRecord[] = [];
+    for (const [url, byFrag] of this.fragmentRefs) {
+      const target = this.records.get(url);
+      if (!target?.ids || target.broken) continue;
+      for (const [frag, refs] of byFrag) {
+        if (frag === 'top' || target.ids.has(frag)) continue;
+        const rec = new UrlRecord(`${url}#${frag}`, target.depth, false);
+        rec.state = 'crawled';
+        rec.status = target.status;
+        rec.contentType = target.contentType;
+        rec.broken = { kind: 'fragment', message: `no element with id or name "${frag}" on ${url}` };
+        for (const r of refs) rec.addReferrer(r);
+        out.push(rec);
+      }
+    }
+    return out;
+  }
+
+  private report(): CrawlReport {
+    let crawled = 0;
+    let checked = 0;
+    const statusHistogram: Record<string, number> = {};
+    const brokenByKind: CrawlReport['brokenByKind'] = {};
+    const broken: UrlRecord[] = [];
+    const urls: CrawlReport['urls'] = [];
+    let truncated = false;
+    for (const rec of this.records.values()) {
+      if (rec.state === 'queued' || rec.state === 'robots') continue;
+      if (rec.state === 'crawled') crawled++;
+      else checked++;
+      if (rec.status !== undefined) statusHistogram[rec.status] = (statusHistogram[rec.status] ?? 0) + 1;
+      if (rec.broken) broken.push(rec);
+      if (urls.length < this.rules.maxReportedUrls) urls.push(rec.toResult());
+      else truncated = true;
+    }
+    broken.push(...this.fragmentBroken());
+    for (const b of broken) brokenByKind[b.broken!.kind] = (brokenByKind[b.broken!.kind] ?? 0) + 1;
+    return {
+      startUrls: this.rules.start,
+      stoppedBy: this.stoppedBy,
+      durationMs: Math.round(performance.now() - this.startedAt),
+      crawled,
+      checked,
+      broken: broken.length,
+      brokenByKind,
+      skipped: { ...this.skipped },
+      sampledAway: this.sampledAway,
+      statusHistogram,
+      brokenUrls: broken.map((b) => b.toResult()),
+      urls,
+      urlsTruncated: truncated,
+      retries: { ...this.fetcher.retries },
+      requests: this.fetcher.requests,
+    };
+  }
+}
+
+export function crawl(rules: CrawlRules, opts: CrawlOptions = {}): Promise<CrawlReport> {
+  return new Crawler(rules, opts).run();
+}

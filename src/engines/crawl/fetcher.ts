@@ -1,0 +1,150 @@
+// HTTP for the crawler: one keep-alive undici Agent, a per-request timeout,
+// retries with backoff on network errors, 429 and 503 (Retry-After honoured,
+// bounded), and a per-origin rate limit. Redirects are NOT followed here: the
+// crawler walks chains itself to detect loops and scope exits.
+import { Agent, request, type Dispatcher } from 'undici';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CrawlRules } from './rules.js';
+
+export type FetchErrorKind = 'network' | 'timeout' | 'aborted';
+
+export class FetchError extends Error {
+  constructor(readonly kind: FetchErrorKind, message: string) {
+    super(message);
+  }
+}
+
+export interface Hop {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** Clears the request's timeout; call once the body is consumed or dumped. */
+  done(): void;
+  startedAt: number;
+}
+
+/** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+const NETWORK_CODES = /ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|UND_ERR_CLOSED/;
+
+export class Fetcher {
+  readonly agent: Agent;
+  private readonly nextSlot = new Map<string, number>();
+  /** Retries done, by reason, for the report. */
+  readonly retries = { network: 0, status: 0 };
+  requests = 0;
+
+  constructor(private readonly rules: CrawlRules, private readonly runSignal: AbortSignal) {
+    this.agent = new Agent({ connections: rules.concurrency, keepAliveTimeout: 10_000, pipelining: 1 });
+  }
+
+  /** One request with retries; resolves a response (any status) or throws FetchError. */
+  async fetch(url: string, method: 'GET' | 'HEAD'): Promise<Hop> {
+    for (let attempt = 0; ; attempt++) {
+      let hop: Hop;
+      try {
+        hop = await this.once(url, method);
+      } catch (e) {
+        const err = e as FetchError;
+        if (err.kind !== 'network' || attempt >= this.rules.retries) throw err;
+        this.retries.network++;
+        await this.wait(this.rules.backoffMs * 2 ** attempt);
+        continue;
+      }
+      if ((hop.status === 429 || hop.status === 503) && attempt < this.rules.retries) {
+        const after = retryAfterMs(hop.headers['retry-after']);
+        await this.discard(hop);
+        this.retries.status++;
+        await this.wait(Math.min(after ?? this.rules.backoffMs * 2 ** attempt, this.rules.maxRetryAfterMs));
+        continue;
+      }
+      return hop;
+    }
+  }
+
+  /** Reads and drops a body without keeping it, so the connection can be reused. */
+  async discard(hop: Hop): Promise<void> {
+    try {
+      await hop.body.dump({ limit: 256 * 1024 });
+    } catch {
+      // A body that fails while being dropped changes nothing.
+    } finally {
+      hop.done();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async wait(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    try {
+      await delay(ms, undefined, { signal: this.runSignal });
+    } catch {
+      throw new FetchError('aborted', 'crawl aborted');
+    }
+  }
+
+  /** Waits for this origin's next request slot when a rate limit is set. */
+  private async throttle(origin: string): Promise<void> {
+    if (!Number.isFinite(this.rules.rateLimit)) return;
+    const now = performance.now();
+    const slot = Math.max(now, this.nextSlot.get(origin) ?? 0);
+    this.nextSlot.set(origin, slot + 1000 / this.rules.rateLimit);
+    await this.wait(slot - now);
+  }
+
+  private async once(url: string, method: 'GET' | 'HEAD'): Promise<Hop> {
+    if (this.runSignal.aborted) throw new FetchError('aborted', 'crawl aborted');
+    await this.throttle(new URL(url).origin);
+    this.requests++;
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, this.rules.timeoutMs);
+    const onRunAbort = () => ac.abort();
+    this.runSignal.addEventListener('abort', onRunAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      this.runSignal.removeEventListener('abort', onRunAbort);
+    };
+    const startedAt = performance.now();
+    try {
+      const res = await request(url, {
+        method,
+        dispatcher: this.agent,
+        signal: ac.signal,
+        headers: { 'user-agent': this.rules.userAgent, ...this.rules.headers },
+        headersTimeout: this.rules.timeoutMs,
+        bodyTimeout: this.rules.timeoutMs,
+      });
+      // A timeout while the body streams must still read as a timeout.
+      res.body.on('error', () => {});
+      return { status: res.statusCode, headers: res.headers, body: res.body, done, startedAt };
+    } catch (e) {
+      done();
+      throw this.classify(e, timedOut);
+    }
+  }
+
+  classify(e: unknown, timedOut: boolean): FetchError {
+    if (e instanceof FetchError) return e;
+    const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    const code = `${err.code ?? ''} ${err.cause?.code ?? ''}`;
+    if (timedOut || /TIMEOUT/.test(code)) return new FetchError('timeout', `timed out after ${this.rules.timeoutMs}ms`);
+    if (this.runSignal.aborted) return new FetchError('aborted', 'crawl aborted');
+    const message = err.cause?.message ?? err.message ?? String(e);
+    if (NETWORK_CODES.test(code) || NETWORK_CODES.test(message)) return new FetchError('network', message);
+    return new FetchError('network', message);
+  }
+}

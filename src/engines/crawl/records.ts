@@ -1,0 +1,48 @@
+// What the crawl remembers per URL, kept compact: strings are shared (page
+// URLs, element labels), and once a URL answered fine only its first few
+// referrers are kept (plus a count) — broken URLs keep every referrer.
+import type { CrawlBrokenKind, CrawlReferrer, CrawlUrlResult } from '../../reporting/report.js';
+
+export const OK_REFERRERS_KEPT = 3;
+
+export class UrlRecord {
+  status?: number;
+  durationMs?: number;
+  contentType?: string;
+  redirects?: Array<{ url: string; status: number }>;
+  broken?: { kind: CrawlBrokenKind; message: string };
+  referrers: CrawlReferrer[] = [];
+  referrerCount = 0;
+  /** crawled/checked once fetched; skipped by robots; unfetched while queued or after a stop. */
+  state: 'queued' | 'crawled' | 'checked' | 'robots' = 'queued';
+  /** ids and names of the page, for fragment checks (only when `fragments: true`). */
+  ids?: Set<string>;
+
+  constructor(readonly url: string, readonly depth: number, readonly checkOnly: boolean) {}
+
+  addReferrer(r: CrawlReferrer): void {
+    this.referrerCount++;
+    if (this.state === 'queued' || this.broken || this.referrers.length < OK_REFERRERS_KEPT) this.referrers.push(r);
+  }
+
+  /** Called once the fetch settled: a fine URL drops all but its first referrers. */
+  settle(): void {
+    if (!this.broken && this.referrers.length > OK_REFERRERS_KEPT) this.referrers = this.referrers.slice(0, OK_REFERRERS_KEPT);
+  }
+
+  toResult(): CrawlUrlResult {
+    const r: CrawlUrlResult = {
+      url: this.url,
+      mode: this.state === 'crawled' ? 'crawled' : 'checked',
+      depth: this.depth,
+      redirects: this.redirects ?? [],
+      referrers: this.referrers,
+      referrerCount: this.referrerCount,
+    };
+    if (this.status !== undefined) r.status = this.status;
+    if (this.durationMs !== undefined) r.durationMs = Math.round(this.durationMs * 10) / 10;
+    if (this.contentType !== undefined) r.contentType = this.contentType;
+    if (this.broken) r.broken = this.broken;
+    return r;
+  }
+}

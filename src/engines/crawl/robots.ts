@@ -1,0 +1,52 @@
+// robots.txt, fetched once per origin (the promise is cached so concurrent
+// workers share one fetch) and parsed by robots-parser. A missing or failing
+// robots.txt allows everything, as crawlers conventionally do.
+import robotsParserModule from 'robots-parser';
+import type { Fetcher } from './fetcher.js';
+
+// The package is CommonJS (`module.exports = fn`) but its types declare an ES default export.
+const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.default;
+type Robot = ReturnType<typeof robotsParser>;
+
+const MAX_ROBOTS_BYTES = 512 * 1024;
+
+export class RobotsCache {
+  private readonly byOrigin = new Map<string, Promise<Robot | undefined>>();
+
+  constructor(private readonly fetcher: Fetcher, private readonly userAgent: string) {}
+
+  async allowed(url: string): Promise<boolean> {
+    const origin = new URL(url).origin;
+    let robot = this.byOrigin.get(origin);
+    if (!robot) {
+      robot = this.load(origin);
+      this.byOrigin.set(origin, robot);
+    }
+    const r = await robot;
+    return r ? r.isAllowed(url, this.userAgent) !== false : true;
+  }
+
+  private async load(origin: string): Promise<Robot | undefined> {
+    const url = `${origin}/robots.txt`;
+    try {
+      const hop = await this.fetcher.fetch(url, 'GET');
+      if (hop.status < 200 || hop.status >= 300) {
+        await this.fetcher.discard(hop);
+        return undefined;
+      }
+      let text = '';
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of hop.body) {
+          text += decoder.decode(chunk as Uint8Array, { stream: true });
+          if (text.length > MAX_ROBOTS_BYTES) break;
+        }
+      } finally {
+        hop.done();
+      }
+      return robotsParser(url, text);
+    } catch {
+      return undefined;
+    }
+  }
+}
