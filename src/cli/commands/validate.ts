@@ -1,0 +1,76 @@
+// `planrun validate <plan> [--var k=v]`: load and check a plan; print what it
+// compiles to (exit 0) or every problem with its position (exit 2).
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+
+export const command: Command = {
+  name: 'validate',
+  summary: 'Check a plan and print its roles, barriers and steps',
+  usage: `Usage: planrun validate <plan.yml> [--var NAME=VALUE]...
+
+Checks the plan (YAML syntax, schema, roles, barriers, templates, thresholds)
+without running anything. Prints a summary, or every problem as
+file:line:col with the line and a caret.
+
+Options:
+  --var NAME=VALUE   Override a plan variable (repeatable)
+  --no-color         Plain output
+  -h, --help         Show this help
+
+Exit codes: 0 valid, 2 invalid plan or bad usage.`,
+  async run(argv) {
+    let values: { var?: string[]; color?: boolean; 'no-color'?: boolean; help?: boolean };
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { var: { type: 'string', multiple: true }, 'no-color': { type: 'boolean' }, color: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      }));
+    } catch (err) {
+      process.stderr.write(`planrun validate: ${(err as Error).message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    if (values.help) {
+      process.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      process.stderr.write(`planrun validate: give one plan file\n\n${command.usage}\n`);
+      return 2;
+    }
+    const vars = parseVarFlags(values.var ?? []);
+    if (typeof vars === 'string') {
+      process.stderr.write(`planrun validate: ${vars}\n`);
+      return 2;
+    }
+    const [{ loadPlan }, { PlanError }, { formatPlanError }, { summarizePlan }] = await Promise.all([
+      import('../../plan/load.js'),
+      import('../../plan/issues.js'),
+      import('../../plan/format.js'),
+      import('../../plan/summary.js'),
+    ]);
+    const file = positionals[0]!;
+    const color = values.color ?? (!values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR);
+    try {
+      const plan = await loadPlan(file, { vars });
+      process.stdout.write(`${summarizePlan(plan, file, { color })}\n`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      process.stderr.write(`${formatPlanError(err, { color: values.color ?? (!values['no-color'] && process.stderr.isTTY === true && !process.env.NO_COLOR) })}\n`);
+      return 2;
+    }
+  },
+};
+
+/** `--var a=1 --var b=x=y` → { a: '1', b: 'x=y' }, or an error message. */
+export function parseVarFlags(flags: string[]): Record<string, string> | string {
+  const vars: Record<string, string> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) return `--var expects NAME=VALUE, got \`${flag}\``;
+    vars[flag.slice(0, eq)] = flag.slice(eq + 1);
+  }
+  return vars;
+}

@@ -1,0 +1,55 @@
+// Human text for plan errors: `file:line:col: error: message`, the line with a
+// caret under the column, and the hint.
+import { readFileSync } from 'node:fs';
+import type { PlanError, PlanIssue } from './issues.js';
+
+export interface FormatOptions {
+  color?: boolean;
+  /** File texts by name; read from disk when missing. */
+  sources?: Record<string, string>;
+}
+
+const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+export function formatPlanError(err: PlanError, options: FormatOptions = {}): string {
+  const lines = new Map<string, string[] | undefined>();
+  const linesOf = (file: string) => {
+    if (!lines.has(file)) {
+      let text = options.sources?.[file];
+      if (text === undefined) {
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch {
+          text = undefined;
+        }
+      }
+      lines.set(file, text?.split(/\r?\n/));
+    }
+    return lines.get(file);
+  };
+  const out = err.issues.map((issue) => formatIssue(issue, linesOf(issue.file), options.color ?? false));
+  const errors = err.issues.filter((i) => i.severity === 'error').length;
+  out.push(`${errors} error${errors === 1 ? '' : 's'} in ${[...new Set(err.issues.map((i) => i.file))].join(', ')}`);
+  return out.join('\n\n');
+}
+
+export function formatIssue(issue: PlanIssue, fileLines: string[] | undefined, color: boolean): string {
+  const red = paint(color, '31;1');
+  const yellow = paint(color, '33;1');
+  const dim = paint(color, '2');
+  const cyan = paint(color, '36');
+  const sev = issue.severity === 'error' ? red('error') : yellow('warning');
+  const parts = [`${issue.file}:${issue.line}:${issue.col}: ${sev}: ${issue.message}`];
+  const line = fileLines?.[issue.line - 1];
+  if (line !== undefined) {
+    const gutter = String(issue.line).length;
+    const prev = fileLines?.[issue.line - 2];
+    if (prev !== undefined && prev.trim() !== '') parts.push(dim(`  ${String(issue.line - 1).padStart(gutter)} | ${prev}`));
+    parts.push(`${red('>')} ${String(issue.line).padStart(gutter)} | ${line}`);
+    // Keep tabs so the caret lines up with the text above it.
+    const pad = line.slice(0, Math.max(0, issue.col - 1)).replace(/[^\t]/g, ' ');
+    parts.push(`  ${' '.repeat(gutter)} | ${pad}${red('^')}`);
+  }
+  if (issue.hint) parts.push(`  ${cyan('hint:')} ${issue.hint}`);
+  return parts.join('\n');
+}

@@ -1,0 +1,66 @@
+// The text `planrun validate` prints for a valid plan: roles with their worker
+// ids, barriers with signalers and waiters, and the steps of each role.
+import type { CompiledPlan, StepSpec } from './model.js';
+
+/** `0-3, 7` for [0, 1, 2, 3, 7]. */
+export function idRanges(ids: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j]! + 1) j++;
+    parts.push(j > i ? `${ids[i]}-${ids[j]}` : `${ids[i]}`);
+    i = j + 1;
+  }
+  return parts.join(', ') || 'none';
+}
+
+export function summarizePlan(plan: CompiledPlan, file: string, options: { color?: boolean } = {}): string {
+  const bold = (s: string) => (options.color ? `\x1b[1m${s}\x1b[0m` : s);
+  const green = (s: string) => (options.color ? `\x1b[32m${s}\x1b[0m` : s);
+  const out: string[] = [];
+  out.push(`${green('✓')} ${file}: ${plan.name}`);
+  const shape = [`${plan.workers} worker${plan.workers === 1 ? '' : 's'}`];
+  if (plan.rounds !== undefined) shape.push(`${plan.rounds} round${plan.rounds === 1 ? '' : 's'}`);
+  if (plan.durationMs !== undefined) shape.push(`for ${plan.durationMs} ms`);
+  if (plan.target) shape.push(`target ${plan.target.href}`);
+  out.push(`  ${shape.join(', ')}`);
+  out.push('', bold('roles'));
+  const width = Math.max(...plan.roles.map((r) => r.name.length), 4);
+  for (const r of plan.roles) out.push(`  ${r.name.padEnd(width)}  worker${r.workers.length === 1 ? '' : 's'} ${idRanges(r.workers)}`);
+  if (plan.barriers.size > 0) {
+    out.push('', bold('barriers'));
+    const bw = Math.max(...[...plan.barriers.keys()].map((n) => n.length));
+    for (const b of plan.barriers.values()) {
+      if (b.kind === 'event') {
+        out.push(
+          `  ${b.name.padEnd(bw)}  event, scope ${b.scope}: signalers ${b.signalRoles.join(', ') || '-'} [${idRanges(b.signalers)}] → waiters ${b.waitRoles.join(', ') || '-'} [${idRanges(b.waiters)}], ${b.count} signal${b.count === 1 ? '' : 's'} needed`,
+        );
+      } else {
+        out.push(`  ${b.name.padEnd(bw)}  meeting: parties ${b.partyRoles.join(', ')} [${idRanges(b.parties)}]`);
+      }
+    }
+  }
+  out.push('', bold('steps'));
+  for (const [role, steps] of plan.scenarios) {
+    out.push(`  ${role} (${countSteps(steps)} step${countSteps(steps) === 1 ? '' : 's'})`);
+    pushSteps(out, steps, 4);
+  }
+  if (plan.crawl) out.push('', bold('crawl'), `  start ${plan.crawl.start.join(', ')}`);
+  if (plan.thresholds.length > 0) {
+    out.push('', bold('thresholds'));
+    for (const t of plan.thresholds) out.push(`  ${t.selector}: ${t.source}`);
+  }
+  return out.join('\n');
+}
+
+function countSteps(steps: StepSpec[]): number {
+  return steps.reduce((n, s) => n + 1 + (s.kind === 'group' || s.kind === 'loop' ? countSteps(s.steps) : 0), 0);
+}
+
+function pushSteps(out: string[], steps: StepSpec[], indent: number): void {
+  const w = Math.max(0, ...steps.map((s) => s.id.length));
+  for (const s of steps) {
+    out.push(`${' '.repeat(indent)}${s.id.padEnd(w)}  ${s.kind.padEnd(7)} ${s.name}`);
+    if (s.kind === 'group' || s.kind === 'loop') pushSteps(out, s.steps, indent + 2);
+  }
+}
