@@ -5,12 +5,15 @@ import type { BarrierSpec, RoleSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoleRef } from './roles.js';
 
-export function compileBarriers(plan: Raw.Plan, roles: RoleSpec[], waitTimeoutMs: number, issues: IssueCollector): Map<string, BarrierSpec> {
+/** Barriers by name, plus the names whose role lists had errors (their role checks are skipped to avoid echoes). */
+export function compileBarriers(plan: Raw.Plan, roles: RoleSpec[], waitTimeoutMs: number, issues: IssueCollector): { barriers: Map<string, BarrierSpec>; broken: Set<string> } {
   const out = new Map<string, BarrierSpec>();
+  const broken = new Set<string>();
   const roleNames = roles.map((r) => r.name);
   const workersOf = (names: string[]) => roles.filter((r) => names.includes(r.name)).flatMap((r) => r.workers).sort((a, b) => a - b);
   for (const [name, b] of Object.entries(plan.barriers ?? {})) {
     const path = ['barriers', name];
+    const before = issues.issues.length;
     const loc = issues.loc(path, 'key');
     const timeoutMs = b.timeout === undefined ? waitTimeoutMs : (parseDuration(b.timeout) ?? waitTimeoutMs);
     if (b.parties !== undefined) {
@@ -24,6 +27,7 @@ export function compileBarriers(plan: Raw.Plan, roles: RoleSpec[], waitTimeoutMs
       }
       const partyRoles = resolveRoleRef(b.parties, [...path, 'parties'], roleNames, issues);
       out.set(name, { kind: 'meeting', name, partyRoles, parties: workersOf(partyRoles), timeoutMs, loc });
+      if (issues.issues.length > before) broken.add(name);
       continue;
     }
     if (b.signal === undefined || b.wait === undefined) {
@@ -48,6 +52,7 @@ export function compileBarriers(plan: Raw.Plan, roles: RoleSpec[], waitTimeoutMs
       timeoutMs,
       loc,
     });
+    if (issues.issues.length > before) broken.add(name);
   }
-  return out;
+  return { barriers: out, broken };
 }

@@ -30,9 +30,9 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   const vars = resolveVars(raw, options.vars ?? {}, env, cx);
   const { workers, roles, workerRoles } = resolveRoles(raw, issues);
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
-  const barriers = compileBarriers(raw, roles, waitTimeoutMs, issues);
-  const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, ...(target ? { target } : {}) });
-  checkBarrierUse(barriers, facts, issues);
+  const { barriers, broken } = compileBarriers(raw, roles, waitTimeoutMs, issues);
+  const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) });
+  checkBarrierUse(barriers, broken, facts, issues);
   checkReferences(cx, facts, vars);
   const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined }, issues);
 
@@ -130,10 +130,10 @@ function compileRegexIn(issues: IssueCollector, path: Array<string | number>, so
 }
 
 /** Every wait has a signaller and every meeting party arrives; otherwise someone waits until the timeout. */
-function checkBarrierUse(barriers: CompiledPlan['barriers'], facts: StepFacts, issues: IssueCollector): void {
+function checkBarrierUse(barriers: CompiledPlan['barriers'], broken: Set<string>, facts: StepFacts, issues: IssueCollector): void {
   for (const [name, use] of facts.barrierUse) {
     const b = barriers.get(name);
-    if (!b) continue;
+    if (!b || broken.has(name)) continue;
     if (b.kind === 'event') {
       const signalled = [...use.signal.keys()].some((role) => b.signalRoles.includes(role));
       for (const [role, path] of use.wait) {

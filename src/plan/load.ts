@@ -40,7 +40,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
 
   const data: unknown = source.doc.toJS({ maxAliasCount: 1000 });
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    issues.error([], data === null || data === undefined ? 'the plan is empty: it needs at least `name:`' : 'a plan is a map of keys (name:, workers:, scenario:, …)');
+    issues.push({ file, line: 1, col: 1, severity: 'error', message: data === null || data === undefined ? 'the plan is empty: it needs at least `name:`' : 'a plan is a map of keys (name:, workers:, scenario:, …)' });
     issues.throwIfErrors();
   }
   const errors = validatePlanSchema(data);

@@ -100,7 +100,7 @@ export function resolveRoleRef(ref: Raw.RoleRef, path: ReadonlyArray<string | nu
     else if (roleNames.includes(name)) out.push(name);
     else {
       issues.error(p, `${formatPath(p)}: unknown role \`${name}\`; the roles are ${roleNames.map((r) => `\`${r}\``).join(', ')}`, {
-        hint: didYouMean(name, roleNames),
+        hint: didYouMean(name, [...roleNames, 'all']),
       });
     }
   });

@@ -132,7 +132,8 @@ function valueAt(data: unknown, path: YamlPath): unknown {
 export function reportSchemaErrors(errors: ErrorObject[], data: unknown, root: Schema, issues: IssueCollector): void {
   indexCache ??= new SchemaIndex(root);
   const index = indexCache;
-  let pending = errors.filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if');
+  // The `required` checks of oneOf branches only pick the step's action: the oneOf error says it better.
+  let pending = errors.filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if' && !(e.keyword === 'required' && /\/oneOf\/\d+$/.test(index.pointer(e.parentSchema))));
 
   // Unions first, outermost (last reported) per location.
   const unionAt = new Map<string, ErrorObject>();

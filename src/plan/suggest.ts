@@ -13,7 +13,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     }
   }
   const limit = Math.max(1, Math.floor(word.length / 3));
-  return best !== undefined && bestDist <= limit ? best : undefined;
+  return best !== undefined && bestDist <= limit && bestDist < word.length ? best : undefined;
 }
 
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {

@@ -44,7 +44,7 @@ function parseValue(stat: ThresholdStat, text: string): number | string {
   }
   if (stat === 'errors') {
     const pct = /^(\d+(?:\.\d+)?)%$/.exec(text);
-    if (pct) return Number(pct[1]) / 100;
+    if (pct) return Number(pct[1]) <= 100 ? Number(pct[1]) / 100 : `\`${text}\` is more than 100%`;
     if (/^\d+(\.\d+)?$/.test(text) && Number(text) <= 1) return Number(text);
     return `\`${text}\` is not an error rate: write a percentage like 1% or a fraction like 0.01`;
   }

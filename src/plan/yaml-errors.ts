@@ -1,29 +1,58 @@
-// YAML syntax problems (tabs, indentation, duplicate keys, unclosed quotes) as plan issues.
+// YAML syntax problems (tabs, indentation, duplicate keys, unclosed quotes) as
+// plan issues, pointing where the fix goes: the opening quote or brace that is
+// never closed, the first character of a badly indented key.
+import type { YAMLError } from 'yaml';
 import type { IssueCollector } from './collector.js';
 import type { PlanSource } from './source.js';
 
-const FRIENDLY: Record<string, string> = {
-  TAB_AS_INDENT: 'tabs are not allowed for indentation in YAML: indent with spaces',
-  DUPLICATE_KEY: 'duplicate key',
-  MISSING_CHAR: 'a quote, bracket or brace is never closed',
-  BAD_INDENT: 'bad indentation',
-  MULTILINE_IMPLICIT_KEY: 'a key must be on one line: is a `:` or an indentation wrong above?',
-  UNEXPECTED_TOKEN: 'unexpected text',
-  BLOCK_AS_IMPLICIT_KEY: 'nested block in a key: check the indentation',
-};
-
 export function reportYamlErrors(source: PlanSource, issues: IssueCollector): void {
   for (const e of source.doc.errors) {
-    const pos = source.positionOf(e.pos[0]);
-    const detail = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    const friendly = FRIENDLY[e.code];
-    let message = friendly && e.code !== 'UNEXPECTED_TOKEN' ? friendly : `YAML: ${detail}`;
-    if (e.code === 'DUPLICATE_KEY') message = duplicateKeyMessage(source, e.pos[0]);
-    issues.push({ file: source.file, line: pos.line, col: pos.col, message, severity: 'error' });
+    const { offset, message, hint } = describe(source.text, e);
+    const pos = source.positionOf(offset);
+    issues.push({ file: source.file, line: pos.line, col: pos.col, message, severity: 'error', ...(hint ? { hint } : {}) });
   }
 }
 
-function duplicateKeyMessage(source: PlanSource, offset: number): string {
-  const key = /^[^:\n]*/.exec(source.text.slice(offset))?.[0]?.trim().replace(/^["']|["']$/g, '');
-  return key ? `duplicate key \`${key}\`: each key appears once in a map` : 'duplicate key: each key appears once in a map';
+function describe(text: string, e: YAMLError): { offset: number; message: string; hint?: string } {
+  const at = e.pos[0];
+  const yamlMessage = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  switch (e.code) {
+    case 'TAB_AS_INDENT':
+      return { offset: at, message: 'tabs are not allowed for indentation in YAML', hint: 'indent with spaces' };
+    case 'DUPLICATE_KEY': {
+      const key = /^[^:\n]*/.exec(text.slice(at))?.[0]?.trim().replace(/^["']|["']$/g, '');
+      return { offset: at, message: `duplicate key${key ? ` \`${key}\`` : ''}: a key appears once in a map`, hint: 'remove or rename one of them' };
+    }
+    case 'MISSING_CHAR': {
+      const quote = /closing (["'])/.exec(yamlMessage)?.[1];
+      if (quote) return { offset: lastIndexBefore(text, quote, at), message: `the ${quote} quote opened here is never closed`, hint: `add the closing ${quote}` };
+      return { offset: at, message: lowerFirst(yamlMessage) };
+    }
+    case 'BAD_INDENT': {
+      const flow = /Flow (map|sequence)/.exec(yamlMessage)?.[1];
+      if (flow) {
+        const open = flow === 'map' ? '{' : '[';
+        const close = flow === 'map' ? '}' : ']';
+        return { offset: lastIndexBefore(text, open, at), message: `the \`${open}\` opened here is never closed`, hint: `add \`${close}\`, or indent the lines that continue it` };
+      }
+      return { offset: firstNonSpace(text, at), message: `bad indentation: ${lowerFirst(yamlMessage)}`, hint: 'line the keys of one map up in the same column, with spaces' };
+    }
+    default:
+      return { offset: firstNonSpace(text, at), message: `YAML: ${lowerFirst(yamlMessage)}` };
+  }
+}
+
+function lastIndexBefore(text: string, ch: string, offset: number): number {
+  const i = text.lastIndexOf(ch, Math.max(0, offset - 1));
+  return i < 0 ? offset : i;
+}
+
+function firstNonSpace(text: string, offset: number): number {
+  let i = offset;
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
+  return i < text.length && text[i] !== '\n' ? i : offset;
+}
+
+function lowerFirst(s: string): string {
+  return s ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
