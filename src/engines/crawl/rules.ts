@@ -43,7 +43,7 @@ export interface CrawlRules {
   normalize: NormalizeRules;
   templates: Array<{ pattern: string; match: PathMatcher; keep: number }>;
   contentSampling: boolean;
-  /** Max Hamming distance between 64-bit simhashes counted as near-identical; 0 = identical text only. */
+  /** Max Hamming distance between 64-bit simhashes counted as near-identical; 0 = identical text only (see similarityToBits). */
   similarityBits: number;
   expect: {
     status: (status: number) => boolean;
@@ -88,6 +88,15 @@ export function statusMatcher(status: Raw.Status | undefined): { test: (s: numbe
   if (Array.isArray(status)) return { test: (s) => status.includes(s), text: status.join(' or ') };
   const cls = Number(status[0]);
   return { test: (s) => Math.floor(s / 100) === cls, text: status };
+}
+
+/**
+ * Simhash theory: two texts whose shingle vectors have cosine similarity s differ
+ * in about 64·acos(s)/π of the 64 bits. 1 → 0 bits (identical text only), 0.95 → 6.
+ */
+export function similarityToBits(similarity: number): number {
+  if (similarity >= 1) return 0;
+  return Math.floor((64 * Math.acos(similarity)) / Math.PI + 1e-9);
 }
 
 export interface CompileOptions {
@@ -185,7 +194,7 @@ export function compileCrawlRules(raw: Raw.Crawl, opts: CompileOptions): CrawlRu
     normalize,
     templates: (raw.sample?.templates ?? []).map((t) => ({ pattern: t.pattern, match: compileTemplate(t.pattern), keep: t.keep })),
     contentSampling: raw.sample?.content ?? false,
-    similarityBits: Math.floor((1 - similarity) * 64 + 1e-9),
+    similarityBits: similarityToBits(similarity),
     expect: {
       status: status.test,
       statusText: status.text,

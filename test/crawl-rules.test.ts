@@ -1,0 +1,265 @@
+// Each crawl rule against the generated site: limits, robots, scope patterns,
+// sampling, retries with Retry-After, rate limit, headers from shared values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSite } from './fixtures/site/site.js';
+import { crawlSite } from './crawl-helpers.js';
+import { compileCrawlRules } from '../src/engines/crawl/rules.js';
+import { runCrawl } from '../src/engines/crawl/index.js';
+import { PlanError } from '../src/plan/issues.js';
+import type { RunContext } from '../src/runtime/context.js';
+import type { CompiledPlan } from '../src/plan/model.js';
+import type { RunEvent } from '../src/reporting/events.js';
+
+const strip = { normalize: { stripParams: ['utm_source'] } };
+const paths = (log: Array<{ method: string; path: string }>, method = 'GET') => log.filter((r) => r.method === method).map((r) => r.path);
+
+test('maxPages stops after that many fetches and says so', async () => {
+  const site = await startSite({ pages: 100, specials: false });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], maxPages: 10, ...strip });
+    assert.equal(report.stoppedBy, 'maxPages');
+    assert.equal(report.crawled + report.checked, 10);
+    assert.equal(site.log.filter((r) => r.path !== '/robots.txt').length, 10);
+  } finally {
+    await site.close();
+  }
+});
+
+test('maxPages larger than the site ends as complete', async () => {
+  const site = await startSite({ pages: 5, specials: false });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], maxPages: 1000, ...strip });
+    assert.equal(report.stoppedBy, 'complete');
+  } finally {
+    await site.close();
+  }
+});
+
+test('maxDepth: only pages within that many links of the start are fetched', async () => {
+  const site = await startSite({ pages: 100, specials: false });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], maxDepth: 2, ...strip });
+    // home → /page/0 (1) → /page/1, /page/3, /page/0?lang=en&view=full (2); the stylesheet is checked at depth 1.
+    assert.deepEqual(new Set(paths(site.log)), new Set(['/robots.txt', '/', '/page/0', '/page/1', '/page/3', '/page/0?lang=en&view=full']));
+    assert.deepEqual(new Set(paths(site.log, 'HEAD')), new Set(['/assets/site.css']));
+    assert.ok(report.urls.every((u) => u.depth <= 2));
+    // /page/2, /page/10 (from /page/3: next 4, jump 24), /page/4, /page/24 …: links at depth 3, counted once each.
+    assert.equal(report.skipped.byDepth, 4);
+    assert.equal(report.stoppedBy, 'complete');
+  } finally {
+    await site.close();
+  }
+});
+
+test('robots.txt: respected by default, ignored on request', async () => {
+  const site = await startSite({ pages: 3 });
+  try {
+    const respected = await crawlSite({ start: [`${site.origin}/`], ...strip });
+    assert.equal(respected.skipped.byRobots, 1);
+    assert.equal(site.log.some((r) => r.path.startsWith('/private/')), false);
+    site.log.length = 0;
+    const ignored = await crawlSite({ start: [`${site.origin}/`], ...strip, robots: 'ignore' });
+    assert.equal(ignored.skipped.byRobots, 0);
+    assert.deepEqual(paths(site.log).filter((p) => p.startsWith('/private/')), ['/private/secret', '/private/broken']);
+    assert.ok(ignored.brokenUrls.some((b) => b.url === `${site.origin}/private/broken`));
+    assert.equal(paths(site.log).includes('/robots.txt'), false);
+  } finally {
+    await site.close();
+  }
+});
+
+test('include / exclude: URLs out of the patterns are checked, never parsed', async () => {
+  const site = await startSite({ pages: 40 });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, scope: { exclude: ['/page/1*', '/^\\/docs\\/.+$/'] } });
+    const gets = paths(site.log);
+    assert.equal(gets.some((p) => /^\/page\/1\d*$/.test(p)), false, 'no /page/1x parsed');
+    // Checked pages are only HEAD-ed (a 404 is confirmed by GET): nothing under /docs/ that exists is read.
+    assert.deepEqual(gets.filter((p) => /^\/docs\/.+/.test(p)), ['/docs/ref/gone.html']);
+    assert.deepEqual(new Set(paths(site.log, 'HEAD').filter((p) => p.startsWith('/docs/'))), new Set(['/docs/ref/intro.html', '/docs/ref/gone.html', '/docs/guide/']));
+    assert.ok(gets.includes('/docs/'), '/docs/ itself matches neither pattern');
+    const p12 = report.urls.find((u) => u.url === `${site.origin}/page/12`);
+    assert.equal(p12?.mode, 'checked');
+    assert.equal(p12?.status, 200);
+    const outOfPatterns = report.urls.filter((u) => u.mode === 'checked' && /^\/(page\/1\d*|docs\/.+)$/.test(new URL(u.url).pathname));
+    assert.equal(report.skipped.byRule, outOfPatterns.length);
+    assert.ok(outOfPatterns.length >= 5, `byRule ${report.skipped.byRule}`);
+
+    site.log.length = 0;
+    const only = await crawlSite({ start: [`${site.origin}/`], ...strip, scope: { include: ['/', '/page/*'] } });
+    assert.equal(paths(site.log).some((p) => p.startsWith('/docs/')), false);
+    assert.equal(only.urls.find((u) => u.url === `${site.origin}/docs/`)?.mode, 'checked');
+  } finally {
+    await site.close();
+  }
+});
+
+test('outOfScope: ignore never touches other origins', async () => {
+  const site = await startSite({ pages: 3 });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, scope: { outOfScope: 'ignore' } });
+    assert.equal(site.otherLog.length, 0);
+    assert.equal(report.skipped.outOfScope, 3);
+    assert.equal(report.brokenUrls.some((b) => !b.url.startsWith(site.origin)), false);
+  } finally {
+    await site.close();
+  }
+});
+
+test('sampling by URL template keeps N pages of /product/:id and counts the rest', async () => {
+  const site = await startSite({ pages: 5, products: 300, specials: false });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, sample: { templates: [{ pattern: '/product/:id', keep: 5 }] } });
+    assert.equal(report.sampledAway, 295);
+    assert.equal(paths(site.log).filter((p) => /^\/product\/\d+$/.test(p)).length, 5);
+    assert.equal(paths(site.log, 'HEAD').filter((p) => p.endsWith('/photo.jpg')).length, 5);
+  } finally {
+    await site.close();
+  }
+});
+
+test('content sampling: near-identical pages are counted and their links not followed; distinct pages are not', async () => {
+  const site = await startSite({ pages: 60, products: 300, specials: false });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, sample: { content: true } });
+    const photos = paths(site.log, 'HEAD').filter((p) => p.endsWith('/photo.jpg')).length;
+    // All 300 product pages are fetched (their text is only known then), but only the first keeps its links.
+    assert.equal(paths(site.log).filter((p) => /^\/product\/\d+$/.test(p)).length, 300);
+    assert.equal(photos, 1);
+    // The only near-duplicates: 299 products, and each /page/N?lang=en&view=full variant of /page/N (6 of them).
+    assert.equal(report.sampledAway, 299 + 6);
+    // Regular pages (distinct text) were all followed.
+    for (let i = 0; i < 60; i++) assert.ok(paths(site.log).includes(`/page/${i}`));
+
+    site.log.length = 0;
+    const exact = await crawlSite({ start: [`${site.origin}/`], ...strip, sample: { content: true, similarity: 1 } });
+    // Identical text only: products differ by their number, variants are identical.
+    assert.equal(exact.sampledAway, 6);
+    assert.equal(paths(site.log, 'HEAD').filter((p) => p.endsWith('/photo.jpg')).length, 300);
+  } finally {
+    await site.close();
+  }
+});
+
+test('retries 503 and 429 after Retry-After, then reports the page fine', async () => {
+  const site = await startSite({ pages: 2, specials: false, homeLinks: ['/flaky/503/a', '/flaky/429/b'] });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip });
+    assert.equal(report.broken, 0);
+    assert.deepEqual(report.retries, { network: 0, status: 2 });
+    for (const p of ['/flaky/503/a', '/flaky/429/b']) {
+      const hits = site.log.filter((r) => r.path === p);
+      assert.equal(hits.length, 2);
+      const gap = hits[1]!.at - hits[0]!.at;
+      assert.ok(gap >= 950 && gap < 2000, `${p} retried after ${Math.round(gap)}ms`);
+      assert.equal(report.urls.find((u) => u.url === `${site.origin}${p}`)?.status, 200);
+    }
+    // Without retries the first answer stands.
+    const noRetry = await crawlSite({ start: [`${site.origin}/flaky/503/c`], retries: 0 });
+    assert.equal(noRetry.brokenUrls[0]?.broken?.kind, '5xx');
+  } finally {
+    await site.close();
+  }
+});
+
+test('network errors are retried with backoff, then reported with the error', async () => {
+  const site = await startSite({ pages: 1 });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, retries: 2 });
+    const gone = report.brokenUrls.find((b) => b.url === `${site.closedOrigin}/gone`)!;
+    assert.equal(gone.broken?.kind, 'network');
+    assert.match(gone.broken!.message, /ECONNREFUSED/);
+    assert.deepEqual(gone.referrers, [{ page: `${site.origin}/`, element: 'a[href]', text: 'Gone' }]);
+    assert.equal(report.retries?.network, 2);
+  } finally {
+    await site.close();
+  }
+});
+
+test('per-origin rate limit spaces requests', async () => {
+  const site = await startSite({ pages: 12, specials: false });
+  try {
+    const started = performance.now();
+    await crawlSite({ start: [`${site.origin}/`], ...strip, rateLimit: 20 });
+    const n = site.log.length;
+    assert.ok(n >= 14);
+    assert.ok(performance.now() - started >= (n - 1) * 50 - 5, `${n} requests in ${Math.round(performance.now() - started)}ms`);
+    const at = site.log.map((r) => r.at).sort((a, b) => a - b);
+    for (let i = 1; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 40, `gap ${Math.round(at[i]! - at[i - 1]!)}ms`);
+  } finally {
+    await site.close();
+  }
+});
+
+test('timeout: a page slower than crawl.timeout is broken with kind timeout', async () => {
+  const site = await startSite({ pages: 1, specials: false, homeLinks: ['/slow/1500'] });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, timeout: '200ms' });
+    assert.deepEqual(
+      report.brokenUrls.map((b) => [b.url, b.broken?.kind, b.broken?.message]),
+      [[`${site.origin}/slow/1500`, 'timeout', 'timed out after 200ms']],
+    );
+  } finally {
+    await site.close();
+  }
+});
+
+test('expectations: title, text and content type are checked on crawled pages', async () => {
+  const site = await startSite({ pages: 3, specials: false, homeLinks: ['/account'] });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, retries: 0, expect: { title: true, notText: ['Welcome'], text: ['alpha'] } });
+    // Every generated page has a title; only those without the word alpha fail `text`.
+    const failures = report.brokenUrls.filter((b) => b.broken?.kind === 'expectation').map((b) => b.broken!.message);
+    assert.ok(failures.every((m) => m === 'text "alpha" not found'), failures.join('; '));
+    assert.equal(report.brokenUrls.find((b) => b.url.endsWith('/account'))?.broken?.kind, '4xx');
+  } finally {
+    await site.close();
+  }
+});
+
+function runContext(plan: Partial<CompiledPlan>, shared: Record<string, unknown>, events: RunEvent[], signal = new AbortController().signal): RunContext {
+  return {
+    runId: 'r1',
+    plan: { file: '/plans/x.yml', vars: {}, workers: 4, stepTimeoutMs: 5000, http: { headers: {}, maxRedirects: 5, connections: 4 }, ...plan } as CompiledPlan,
+    coordinator: { sharedSnapshot: () => shared } as unknown as RunContext['coordinator'],
+    signal,
+    reportDir: '/tmp',
+    emit: (e) => events.push(e),
+    engines: {} as RunContext['engines'],
+  };
+}
+
+test('runCrawl: headers render shared values (a login cookie) and progress is emitted', async () => {
+  const site = await startSite({ pages: 2, specials: false, homeLinks: ['/account'] });
+  try {
+    const events: RunEvent[] = [];
+    const crawlBlock = { start: ['/'], headers: { cookie: 'session={{ shared.session }}' }, loc: { file: '/plans/x.yml', line: 3, col: 3 } };
+    const report = await runCrawl(runContext({ target: new URL(site.origin), crawl: crawlBlock }, { session: 'ok' }, events));
+    assert.equal(report.urls.find((u) => u.url === `${site.origin}/account`)?.status, 200);
+    assert.equal(report.broken, 0);
+    const progress = events.filter((e) => e.type === 'crawl:progress');
+    assert.ok(progress.length >= 1);
+    const last = progress.at(-1)!;
+    assert.equal(last.type === 'crawl:progress' && last.progress.done, report.crawled + report.checked);
+
+    const anon = await runCrawl(runContext({ target: new URL(site.origin), crawl: crawlBlock }, { session: 'nope' }, []));
+    assert.equal(anon.urls.find((u) => u.url === `${site.origin}/account`)?.status, 401);
+  } finally {
+    await site.close();
+  }
+});
+
+test('bad rules fail with a positioned PlanError and a hint', () => {
+  const loc = { file: '/plans/c.yml', line: 7, col: 3 };
+  const compile = (raw: Parameters<typeof compileCrawlRules>[0]) => compileCrawlRules(raw, { workers: 1, stepTimeoutMs: 1000, loc });
+  assert.throws(() => compile({ start: ['http://a.test/'], browser: true }), (e: unknown) => {
+    assert.ok(e instanceof PlanError);
+    assert.equal(e.message, '/plans/c.yml:7:3: error: crawl.browser: browser mode is not supported yet');
+    assert.match(e.issues[0]!.hint!, /remove `browser: true`/);
+    return true;
+  });
+  assert.throws(() => compile({ start: ['/relative'] }), /crawl.start: "\/relative" is not an http\(s\) URL and the plan has no target/);
+  assert.throws(() => compile({ start: ['http://a.test/'], scope: { include: ['/(unclosed|x/'] } }), /crawl.scope.include: invalid pattern "\/\(unclosed\|x\/"/);
+  assert.throws(() => compile({ start: ['http://a.test/'], check: ['img'] }), /crawl.check: "img" is not of the form element\[attribute\]/);
+});
