@@ -10,7 +10,7 @@ import type * as Raw from './raw-plan.js';
 import { planSchema, validatePlanSchema } from './schema.js';
 import { reportSchemaErrors } from './schema-errors.js';
 import { PlanSource } from './source.js';
-import { reportYamlErrors } from './yaml-errors.js';
+import { reportYamlErrors, toData } from './yaml-errors.js';
 
 export interface LoadOptions {
   /** --var NAME=VALUE overrides. */
@@ -38,7 +38,8 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   reportYamlErrors(source, issues);
   issues.throwIfErrors();
 
-  const data: unknown = source.doc.toJS({ maxAliasCount: 1000 });
+  const data = toData(source, issues);
+  issues.throwIfErrors();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     issues.push({ file, line: 1, col: 1, severity: 'error', message: data === null || data === undefined ? 'the plan is empty: it needs at least `name:`' : 'a plan is a map of keys (name:, workers:, scenario:, …)' });
     issues.throwIfErrors();

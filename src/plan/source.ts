@@ -1,6 +1,8 @@
-// The plan file as YAML: its parsed Document and a LineCounter, so any value
-// (found by its path of keys and indexes) can be given a line and column.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+// The plan file as YAML: its parsed Document and the offsets where lines start,
+// so any value (found by its path of keys and indexes) gets a line and column.
+// (yaml's LineCounter misses lines inside tokens skipped during error recovery,
+// so line starts are taken from the text itself.)
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -11,20 +13,32 @@ export interface Position {
 
 export class PlanSource {
   readonly doc: Document.Parsed;
-  readonly lines: LineCounter;
+  private readonly lineStarts: number[] = [0];
 
   constructor(
     /** The file name used in messages (as the user gave it). */
     readonly file: string,
     readonly text: string,
   ) {
-    this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    this.doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   }
 
   positionOf(offset: number): Position {
-    const p = this.lines.linePos(Math.max(0, Math.min(offset, this.text.length)));
-    return { line: p.line, col: p.col };
+    const at = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    // An offset at the very end, after a final newline, belongs to the last real line.
+    if (lo > 0 && this.lineStarts[lo] === this.text.length && at === this.text.length) {
+      lo--;
+      return { line: lo + 1, col: at - this.lineStarts[lo]! };
+    }
+    return { line: lo + 1, col: at - this.lineStarts[lo]! + 1 };
   }
 
   /**

@@ -1,14 +1,22 @@
 // YAML syntax problems (tabs, indentation, duplicate keys, unclosed quotes) as
 // plan issues, pointing where the fix goes: the opening quote or brace that is
 // never closed, the first character of a badly indented key.
-import type { YAMLError } from 'yaml';
+import { isAlias, visit, type YAMLError } from 'yaml';
 import type { IssueCollector } from './collector.js';
 import type { PlanSource } from './source.js';
 
+// After the first syntax error yaml often reports every following token too;
+// one error per line, and a handful at most, is what helps.
+const MAX_YAML_ERRORS = 5;
+
 export function reportYamlErrors(source: PlanSource, issues: IssueCollector): void {
+  const lines = new Set<number>();
   for (const e of source.doc.errors) {
     const { offset, message, hint } = describe(source.text, e);
     const pos = source.positionOf(offset);
+    if (lines.has(pos.line)) continue;
+    if (lines.size >= MAX_YAML_ERRORS) break;
+    lines.add(pos.line);
     issues.push({ file: source.file, line: pos.line, col: pos.col, message, severity: 'error', ...(hint ? { hint } : {}) });
   }
 }
@@ -55,4 +63,24 @@ function firstNonSpace(text: string, offset: number): number {
 
 function lowerFirst(s: string): string {
   return s ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
+
+/** The document as plain data; aliases without an anchor (or alias bombs) become issues. */
+export function toData(source: PlanSource, issues: IssueCollector): unknown {
+  try {
+    return source.doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    let reported = false;
+    visit(source.doc, {
+      Alias(_, node) {
+        if (isAlias(node) && node.resolve(source.doc) === undefined && node.range) {
+          const pos = source.positionOf(node.range[0]);
+          issues.push({ file: source.file, line: pos.line, col: pos.col, severity: 'error', message: `the alias \`*${node.source}\` has no anchor \`&${node.source}\` before it` });
+          reported = true;
+        }
+      },
+    });
+    if (!reported) issues.push({ file: source.file, line: 1, col: 1, severity: 'error', message: `YAML: ${(err as Error).message}` });
+    return undefined;
+  }
 }
