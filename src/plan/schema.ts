@@ -1,16 +1,19 @@
-// The plan JSON Schema and its compiled validator. Compiled once per process,
-// on first use.
+// The plan JSON Schema and its validators. A valid plan is checked by the
+// validator generated ahead of time (plan-validator.generated.ts, no compile at
+// start-up); only an invalid plan pays for compiling the full ajv validator that
+// lists every error with the details schema-errors.ts needs.
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
+import { validate as quickValidate } from './plan-validator.generated.js';
 
 export const SCHEMA_URL = new URL('../../schemas/plan.schema.json', import.meta.url);
 
 let schemaCache: Record<string, unknown> | undefined;
-let validatorCache: ValidateFunction | undefined;
+let detailedCache: ValidateFunction | undefined;
 
 export function planSchema(): Record<string, unknown> {
-  schemaCache ??= JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+  schemaCache ??= JSON.parse(schemaText()) as Record<string, unknown>;
   return schemaCache;
 }
 
@@ -18,13 +21,17 @@ export function schemaText(): string {
   return readFileSync(SCHEMA_URL, 'utf8');
 }
 
+/** Every schema error of `data` (empty when valid). */
 export function validatePlanSchema(data: unknown): ErrorObject[] {
-  if (!validatorCache) {
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    // ajv-formats is CommonJS; under NodeNext its default export is the module object.
-    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv, f: string[]) => void;
-    addFormats(ajv, ['uri']);
-    validatorCache = ajv.compile(planSchema());
+  if ((quickValidate as (d: unknown) => boolean)(data)) return [];
+  return detailedErrors(data);
+}
+
+export function detailedErrors(data: unknown): ErrorObject[] {
+  if (!detailedCache) {
+    // ajv is CommonJS: required synchronously, only on this slow path.
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+    detailedCache = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(planSchema());
   }
-  return validatorCache(data) ? [] : [...(validatorCache.errors ?? [])];
+  return detailedCache(data) ? [] : [...(detailedCache.errors ?? [])];
 }
