@@ -105,7 +105,7 @@ class StepCompiler {
     if (raw.name !== undefined) {
       const first = this.names.get(raw.name);
       if (first) {
-        cx.issues.error([...path, 'name'], `${formatPath([...path, 'name'])}: role \`${this.role}\` already has a step named \`${raw.name}\` (${formatPath(first)})`, {
+        cx.issues.error([...path, 'name'], `${formatPath([...path, 'name'])}: the step name \`${raw.name}\` is already used by ${formatPath(first)}`, {
           hint: 'step names identify steps in reports and thresholds: make them unique',
         });
       } else this.names.set(raw.name, path);
