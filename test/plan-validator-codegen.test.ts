@@ -22,7 +22,12 @@ test('the generated validator and the full validator agree on every fixture plan
   for (const file of files) {
     const doc = parseDocument(readFileSync(file, 'utf8'));
     if (doc.errors.length > 0) continue;
-    const data: unknown = doc.toJS();
+    let data: unknown;
+    try {
+      data = doc.toJS();
+    } catch {
+      continue; // e.g. an alias without anchor: never reaches the schema
+    }
     const ok = (quick as (d: unknown) => boolean)(data);
     assert.equal(ok, detailedErrors(data).length === 0, file);
     if (!ok) invalid++;
