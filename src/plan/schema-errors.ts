@@ -27,7 +27,15 @@ const UNION_MESSAGES: Record<string, string> = {
 const TYPE_MESSAGES: Record<string, string> = {
   '#/definitions/Step': 'must be a step: a map with one action such as `request: GET /`, `wait: name` or `browser: { goto: / }`',
   '#/definitions/Steps': 'must be a list of steps (each line starting with `- `)',
+  '#/definitions/Role': 'must be { count: N }, { workers: [ids] } or { rest: true }',
+  '#/definitions/Barrier': 'must be an event { signal: ROLES, wait: ROLES } or a meeting barrier { parties: ROLES }',
+  '#/definitions/Expect': 'must be a map of checks such as { status: 200 }, { text: … } or { value: …, is: … }',
+  '#/definitions/BrowserAction': 'must be a map with one action such as { goto: /path } or { click: SELECTOR }',
+  '#/properties/thresholds/additionalProperties': 'must be a list of conditions such as ["p95 < 500ms", "errors < 1%"]',
 };
+
+// Keywords that judge a value's content; pointless once its type is wrong.
+const VALUE_KEYWORDS = new Set(['const', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'pattern', 'minLength', 'minItems', 'uniqueItems', 'format']);
 
 const PATTERN_MESSAGES: Record<string, (value: string) => string> = {
   '#/properties/target': () => 'must be an http:// or https:// URL',
@@ -153,6 +161,9 @@ export function reportSchemaErrors(errors: ErrorObject[], data: unknown, root: S
     }
   }
 
+  const wrongType = new Set(pending.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  pending = pending.filter((e) => !(VALUE_KEYWORDS.has(e.keyword) && wrongType.has(e.instancePath) && (e as ErrorObject & { propertyName?: string }).propertyName === undefined));
+
   // A map with unknown keys gets the unknown-key message only, not also "needs an action".
   const unknownKeysAt = new Set(pending.filter((e) => e.keyword === 'additionalProperties').map((e) => e.instancePath));
   for (const e of pending) {
@@ -197,7 +208,9 @@ export function reportSchemaErrors(errors: ErrorObject[], data: unknown, root: S
       case 'maximum':
       case 'exclusiveMinimum':
       case 'exclusiveMaximum':
-        issues.error(path, `${where} ${TYPE_MESSAGES[pointer] ?? `must be ${describeValue(parent)}`}`);
+        issues.error(path, `${where} ${value === null && e.keyword === 'type' ? 'is empty: it ' : ''}${TYPE_MESSAGES[pointer] ?? `must be ${describeValue(parent)}`}`, {
+          hint: typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value) && String(parent.type).includes('boolean') ? `write true or false: \`${value}\` is text in YAML 1.2` : undefined,
+        });
         break;
       case 'enum': {
         const options = (parent.enum ?? []) as unknown[];
