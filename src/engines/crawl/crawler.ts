@@ -4,6 +4,7 @@
 // frontier BEFORE completing their entry. The frontier resolves every take()
 // with undefined once nothing is queued and nothing in flight, so the crawl
 // ends exactly when the last page is done — no sleeps, no polling.
+import { setMaxListeners } from 'node:events';
 import type { Frontier, FrontierEntry } from '../../coordination/frontier.js';
 import { MemoryFrontier } from '../../coordination/memory-frontier.js';
 import type { CrawlProgress } from '../../reporting/events.js';
@@ -60,6 +61,8 @@ export class Crawler {
 
   constructor(private readonly rules: CrawlRules, private readonly opts: CrawlOptions = {}) {
     this.frontier = opts.frontier ?? new MemoryFrontier();
+    // Every request in flight listens for the abort: as many listeners as the concurrency.
+    setMaxListeners(0, this.abort.signal);
     this.fetcher = new Fetcher(rules, this.abort.signal);
     this.robots = new RobotsCache(this.fetcher, rules.userAgent);
     if (rules.contentSampling) this.fingerprints = new FingerprintIndex(rules.similarityBits);
@@ -129,8 +132,8 @@ export class Crawler {
     const out = await this.fetchUrl(entry);
     if (!out) return; // aborted mid-fetch: not a result
     rec.status = out.status;
-    rec.contentType = out.contentType;
-    rec.durationMs = out.durationMs;
+    rec.contentType = this.intern(out.contentType);
+    rec.durationTenths = Math.round(out.durationMs * 10);
     if (out.redirects.length) rec.redirects = out.redirects;
     rec.state = entry.checkOnly ? 'checked' : 'crawled';
     rec.broken = out.broken ?? this.expectationFailure(entry, out);
@@ -194,7 +197,7 @@ export class Crawler {
         }
         const target = new UrlRecord(url, entry.depth, false);
         target.status = hop.status;
-        target.contentType = contentType;
+        target.contentType = this.intern(contentType);
         target.state = 'crawled';
         this.records.set(url, target);
       }
@@ -344,6 +347,17 @@ export class Crawler {
       this.templateCounts[t]!++;
     }
     return { url, depth, checkOnly: false };
+  }
+
+  private readonly interned = new Map<string, string>();
+
+  /** One shared copy of each content type (thousands of URLs say `text/html; charset=utf-8`). */
+  private intern(s: string | undefined): string | undefined {
+    if (s === undefined) return undefined;
+    const known = this.interned.get(s);
+    if (known !== undefined) return known;
+    if (this.interned.size < 1000) this.interned.set(s, s);
+    return s;
   }
 
   private inScopeOrigin(url: string): boolean {

@@ -4,14 +4,16 @@
 import type { CrawlBrokenKind, CrawlReferrer, CrawlUrlResult } from '../../reporting/report.js';
 
 export const OK_REFERRERS_KEPT = 3;
+const EMPTY: CrawlReferrer[] = [];
 
 export class UrlRecord {
   status?: number;
-  durationMs?: number;
+  /** Tenths of a millisecond, an integer so V8 stores it unboxed. */
+  durationTenths?: number;
   contentType?: string;
   redirects?: Array<{ url: string; status: number }>;
   broken?: { kind: CrawlBrokenKind; message: string };
-  referrers: CrawlReferrer[] = [];
+  referrers: CrawlReferrer[] = EMPTY;
   referrerCount = 0;
   /** crawled/checked once fetched; skipped by robots; unfetched while queued or after a stop. */
   state: 'queued' | 'crawled' | 'checked' | 'robots' = 'queued';
@@ -22,7 +24,11 @@ export class UrlRecord {
 
   addReferrer(r: CrawlReferrer): void {
     this.referrerCount++;
-    if (this.state === 'queued' || this.broken || this.referrers.length < OK_REFERRERS_KEPT) this.referrers.push(r);
+    const keepAll = this.state === 'queued' || this.broken;
+    if (!keepAll && this.referrers.length >= OK_REFERRERS_KEPT) return;
+    // Exact-size copies for short lists: push() on a small array reserves ~17 slots.
+    if (this.referrers.length < 4) this.referrers = [...this.referrers, r];
+    else this.referrers.push(r);
   }
 
   /** Called once the fetch settled: a fine URL drops all but its first referrers. */
@@ -36,11 +42,11 @@ export class UrlRecord {
       mode: this.state === 'crawled' ? 'crawled' : 'checked',
       depth: this.depth,
       redirects: this.redirects ?? [],
-      referrers: this.referrers,
+      referrers: [...this.referrers],
       referrerCount: this.referrerCount,
     };
     if (this.status !== undefined) r.status = this.status;
-    if (this.durationMs !== undefined) r.durationMs = Math.round(this.durationMs * 10) / 10;
+    if (this.durationTenths !== undefined) r.durationMs = this.durationTenths / 10;
     if (this.contentType !== undefined) r.contentType = this.contentType;
     if (this.broken) r.broken = this.broken;
     return r;
