@@ -1,0 +1,97 @@
+// The HTTP engine: runs `request` steps over one shared undici Agent.
+// A step renders its request, sends it (redirects per `maxRedirects`, bounded
+// by the step's AbortSignal), reads the whole body, keeps it as the worker's
+// last response, checks expectations, then stores captures.
+import type { Dispatcher } from 'undici';
+import type { RequestSpec, TemplateScope } from '../../plan/model.js';
+import { StepFailure, type Engine, type HttpResponseData, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
+import { captureFromResponse, captureMissing, checkHttpExpect } from '../../runtime/matchers.js';
+import type { StepResult } from '../../reporting/events.js';
+import { HttpTransport } from './dispatcher.js';
+import { toStepFailure } from './failures.js';
+import { RequestBuilder } from './request.js';
+import { readResponse, REDIRECT_STATUSES } from './response.js';
+
+export { HttpTransport } from './dispatcher.js';
+
+type HttpInfo = NonNullable<StepResult['http']>;
+
+/** How long close() lets in-flight requests finish before dropping their sockets. */
+const CLOSE_GRACE_MS = 2_000;
+
+export function createHttpEngine(run: RunContext): Engine {
+  const plan = run.plan;
+  const transport = new HttpTransport({ connections: plan.http.connections, maxRedirects: plan.http.maxRedirects });
+  const builder = new RequestBuilder(plan);
+
+  async function send(ctx: StepContext, spec: RequestSpec): Promise<{ response: HttpResponseData; http: HttpInfo }> {
+    let scope: TemplateScope | undefined;
+    const outgoing = builder.build(spec, () => (scope ??= ctx.scope()));
+    const http: HttpInfo = { method: outgoing.method, url: outgoing.url.href, bytes: 0 };
+    const maxRedirects = spec.maxRedirects ?? plan.http.maxRedirects;
+    const startedAt = performance.now();
+    let res: Dispatcher.ResponseData | undefined;
+    try {
+      res = await transport.dispatcher(maxRedirects).request({
+        origin: outgoing.url.origin,
+        path: outgoing.url.pathname + outgoing.url.search,
+        method: outgoing.method as Dispatcher.HttpMethod,
+        headers: outgoing.headers,
+        body: outgoing.body ?? null,
+        signal: ctx.signal,
+      });
+      const response = await readResponse(res, outgoing.url, startedAt);
+      http.status = response.status;
+      http.bytes = response.bytes;
+      return { response, http };
+    } catch (err) {
+      if (res) {
+        http.status = res.statusCode;
+        res.body.destroy();
+      }
+      throw toStepFailure(err, ctx, http, startedAt);
+    }
+  }
+
+  return {
+    name: 'http',
+
+    async execute(ctx: StepContext): Promise<StepDetails> {
+      const step = ctx.step;
+      if (step.kind !== 'request') throw new StepFailure(`the http engine runs request steps, not ${step.kind} steps`, 'internal');
+      const spec = step.request;
+      const { response, http } = await send(ctx, spec);
+      ctx.worker.lastResponse = response;
+
+      const maxRedirects = spec.maxRedirects ?? plan.http.maxRedirects;
+      const location = response.headers.location;
+      if (maxRedirects > 0 && location !== undefined && REDIRECT_STATUSES.has(response.status)) {
+        throw new StepFailure(
+          `too many redirects: stopped after ${maxRedirects} (maxRedirects: ${maxRedirects}); ${response.url} answered ${response.status} → ${location}`,
+          'http',
+          { http },
+        );
+      }
+
+      const failures = checkHttpExpect(spec.expect, response);
+      if (failures.length > 0) throw new StepFailure(`${http.method} ${response.url}: ${failures.join('; ')}`, 'expectation', { http });
+
+      const missing: string[] = [];
+      for (const c of spec.captures) {
+        const value = captureFromResponse(c, response);
+        if (value === undefined) missing.push(captureMissing(c, response));
+        else ctx.worker.captures[c.name] = value;
+      }
+      if (missing.length > 0) throw new StepFailure(missing.join('; '), 'capture', { http });
+      return { http };
+    },
+
+    async close(): Promise<void> {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS)));
+      const closed = await Promise.race([transport.close().then(() => 'closed' as const), grace]);
+      clearTimeout(timer);
+      if (closed === 'late') await transport.destroy();
+    },
+  };
+}

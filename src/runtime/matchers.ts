@@ -1,0 +1,296 @@
+// Pure checks shared by the HTTP engine and the runtime's standalone
+// `capture:` / `expect:` steps: matchers, a small JSON path, response
+// expectations and response captures. No I/O, no engine state: every function
+// here takes values and returns values (or sentences describing a mismatch).
+import type { CaptureSpec, HttpExpectSpec, MatcherSpec } from '../plan/model.js';
+import type { HttpResponseData } from './context.js';
+
+// ---------------------------------------------------------------- values
+
+/** Short, single-line rendering of a value for messages. */
+export function show(value: unknown, max = 80): string {
+  let text: string;
+  if (value === undefined) text = 'nothing';
+  else if (typeof value === 'string') text = JSON.stringify(value);
+  else if (value instanceof RegExp) text = String(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** The first characters of a body, whitespace collapsed, for failure messages. */
+export function excerpt(body: string, max = 120): string {
+  const flat = body.slice(0, max * 4).replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > max ? `${flat.slice(0, max - 1)}…` : flat);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Structural equality. A string compared with a number or boolean compares as
+ * text, because headers, regex groups and form values are always text while
+ * YAML writes `equals: 5`.
+ */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a === 'string' && (typeof b === 'number' || typeof b === 'boolean')) return a === String(b);
+  if (typeof b === 'string' && (typeof a === 'number' || typeof a === 'boolean')) return b === String(a);
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** Text a `contains` / `matches` looks into: strings as they are, other values as JSON. */
+function asText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v) ?? '';
+}
+
+function asNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+const COMPARISONS = [
+  ['lt', '<', (a: number, b: number) => a < b],
+  ['lte', '≤', (a: number, b: number) => a <= b],
+  ['gt', '>', (a: number, b: number) => a > b],
+  ['gte', '≥', (a: number, b: number) => a >= b],
+] as const;
+
+/**
+ * Checks `actual` against every condition of the matcher. Returns undefined
+ * when all hold, else one sentence naming what differed, e.g.
+ * `expected 200, got 404` or `expected a value containing "ok", got "fail"`.
+ */
+export function matchValue(m: MatcherSpec, actual: unknown): string | undefined {
+  const problems: string[] = [];
+  if (m.exists !== undefined) {
+    const exists = actual !== undefined;
+    if (m.exists && !exists) problems.push('expected a value, got nothing');
+    if (!m.exists && exists) problems.push(`expected nothing, got ${show(actual)}`);
+  }
+  const valueChecks = m.equals !== undefined || m.contains !== undefined || m.notContains !== undefined || m.matches !== undefined || m.oneOf !== undefined || COMPARISONS.some(([k]) => m[k] !== undefined);
+  if (!valueChecks) return problems.length ? problems.join('; ') : undefined;
+  if (actual === undefined) {
+    // Every other condition needs a value; one sentence says why they all fail.
+    if (m.exists !== false) problems.push(`expected ${describeMatcher(m)}, got nothing`);
+    return problems.join('; ');
+  }
+  if (m.equals !== undefined && !deepEqual(actual, m.equals)) problems.push(`expected ${show(m.equals)}, got ${show(actual)}`);
+  if (m.contains !== undefined && !contains(actual, m.contains)) problems.push(`expected a value containing ${show(m.contains)}, got ${show(actual)}`);
+  if (m.notContains !== undefined && contains(actual, m.notContains)) problems.push(`expected a value not containing ${show(m.notContains)}, got ${show(actual)}`);
+  if (m.matches !== undefined && !m.matches.test(asText(actual))) problems.push(`expected a value matching ${m.matches}, got ${show(actual)}`);
+  if (m.oneOf !== undefined && !m.oneOf.some((o) => deepEqual(actual, o))) problems.push(`expected one of ${show(m.oneOf)}, got ${show(actual)}`);
+  for (const [key, symbol, holds] of COMPARISONS) {
+    const bound = m[key];
+    if (bound === undefined) continue;
+    const n = asNumber(actual);
+    if (n === undefined) problems.push(`expected a number ${symbol} ${bound}, got ${show(actual)}`);
+    else if (!holds(n, bound)) problems.push(`expected a number ${symbol} ${bound}, got ${n}`);
+  }
+  return problems.length ? problems.join('; ') : undefined;
+}
+
+/** Arrays contain an element equal to the needle; everything else contains it as text. */
+function contains(actual: unknown, needle: string): boolean {
+  if (Array.isArray(actual)) return actual.some((x) => deepEqual(x, needle));
+  return asText(actual).includes(needle);
+}
+
+/** The matcher as a phrase: `200`, `a value containing "ok"`, `a number < 5`. */
+export function describeMatcher(m: MatcherSpec): string {
+  const parts: string[] = [];
+  if (m.equals !== undefined) parts.push(show(m.equals));
+  if (m.contains !== undefined) parts.push(`a value containing ${show(m.contains)}`);
+  if (m.notContains !== undefined) parts.push(`a value not containing ${show(m.notContains)}`);
+  if (m.matches !== undefined) parts.push(`a value matching ${m.matches}`);
+  if (m.oneOf !== undefined) parts.push(`one of ${show(m.oneOf)}`);
+  for (const [key, symbol] of COMPARISONS) if (m[key] !== undefined) parts.push(`a number ${symbol} ${m[key]}`);
+  if (m.exists === true && parts.length === 0) parts.push('a value');
+  return parts.join(' and ') || 'anything';
+}
+
+// ---------------------------------------------------------------- JSON path
+
+type Segment = string | number;
+const pathCache = new Map<string, Segment[]>();
+
+/**
+ * Parses the JSON path syntax planrun supports:
+ *   `$.a.b[0].c`, `a.b.0.c`, `$['key with.dot'].x`, `items[-1]` (last element), `$` (the whole value).
+ * Dots separate keys, `[n]` indexes arrays (negative counts from the end), `['k']` / `["k"]` quote a key.
+ */
+export function parseJsonPath(path: string): Segment[] {
+  const cached = pathCache.get(path);
+  if (cached) return cached;
+  const segments: Segment[] = [];
+  let i = path.startsWith('$') ? 1 : 0;
+  while (i < path.length) {
+    const ch = path[i]!;
+    if (ch === '.') {
+      i++;
+      continue;
+    }
+    if (ch === '[') {
+      const close = path.indexOf(']', i);
+      if (close < 0) throw new Error(`JSON path ${show(path)}: "[" at ${i + 1} is never closed`);
+      const inner = path.slice(i + 1, close).trim();
+      const quoted = /^(['"])(.*)\1$/.exec(inner);
+      if (quoted) segments.push(quoted[2]!);
+      else if (/^-?\d+$/.test(inner)) segments.push(Number(inner));
+      else throw new Error(`JSON path ${show(path)}: [${inner}] is neither an index nor a quoted key`);
+      i = close + 1;
+      continue;
+    }
+    let end = i;
+    while (end < path.length && path[end] !== '.' && path[end] !== '[') end++;
+    const key = path.slice(i, end);
+    // `a.0` indexes too, so plain paths can reach array elements.
+    segments.push(/^\d+$/.test(key) ? Number(key) : key);
+    i = end;
+  }
+  if (pathCache.size > 1000) pathCache.clear();
+  pathCache.set(path, segments);
+  return segments;
+}
+
+/** The value at `path` inside `value`, or undefined when any part is missing. */
+export function jsonPath(value: unknown, path: string): unknown {
+  let current: unknown = value;
+  for (const seg of parseJsonPath(path)) {
+    if (current === null || typeof current !== 'object') return undefined;
+    if (typeof seg === 'number') {
+      if (Array.isArray(current)) {
+        current = current[seg < 0 ? current.length + seg : seg];
+      } else {
+        current = Object.prototype.hasOwnProperty.call(current, String(seg)) ? (current as Record<string, unknown>)[String(seg)] : undefined;
+      }
+    } else {
+      current = Object.prototype.hasOwnProperty.call(current, seg) ? (current as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return current;
+}
+
+// ---------------------------------------------------------------- responses
+
+const NOT_JSON = Symbol('not json');
+const parsedBodies = new WeakMap<HttpResponseData, unknown>();
+
+/** The response body parsed as JSON once per response (captures and checks share it); NOT_JSON when it is not JSON. */
+function responseJson(r: HttpResponseData): unknown {
+  if (parsedBodies.has(r)) return parsedBodies.get(r);
+  let value: unknown;
+  try {
+    value = JSON.parse(r.body);
+  } catch {
+    value = NOT_JSON;
+  }
+  parsedBodies.set(r, value);
+  return value;
+}
+
+/**
+ * What statuses a predicate accepts, as text (`2xx or 3xx`, `200 or 204`),
+ * found by asking it about every status, since compiled plans keep only the predicate.
+ */
+export function describeStatus(accepts: (s: number) => boolean): string {
+  const parts: string[] = [];
+  for (let cls = 1; cls <= 5; cls++) {
+    const codes: number[] = [];
+    for (let s = cls * 100; s < cls * 100 + 100; s++) if (accepts(s)) codes.push(s);
+    if (codes.length === 100) parts.push(`${cls}xx`);
+    else parts.push(...codes.map(String));
+  }
+  if (parts.length === 0) return 'no status at all';
+  return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
+}
+
+const defaultStatus = (s: number) => s >= 200 && s < 400;
+
+/** Every expectation the response does not meet, as sentences; empty when it meets them all. */
+export function checkHttpExpect(e: HttpExpectSpec, r: HttpResponseData): string[] {
+  const failures: string[] = [];
+  const accepts = e.status ?? defaultStatus;
+  if (!accepts(r.status)) {
+    const wanted = e.statusText ?? (e.status ? describeStatus(e.status) : '2xx or 3xx');
+    failures.push(`expected status ${wanted}, got ${r.status} (body: ${excerpt(r.body)})`);
+  }
+  for (const { name, matcher } of e.headers) {
+    const why = matchValue(matcher, r.headers[name]);
+    if (why) failures.push(`header ${name}: ${why}`);
+  }
+  if (e.body) {
+    const why = matchValue(e.body, r.body);
+    // The body can be long: say what was wanted and show its start, not all of it.
+    if (why) failures.push(`body: expected ${describeMatcher(e.body)}, got ${excerpt(r.body)}`);
+  }
+  if (e.json.length > 0) {
+    const json = responseJson(r);
+    if (json === NOT_JSON) {
+      failures.push(`json: the response body is not JSON (body: ${excerpt(r.body)})`);
+    } else {
+      for (const { path, matcher } of e.json) {
+        const why = matchValue(matcher, jsonPath(json, path));
+        if (why) failures.push(`json ${path}: ${why}`);
+      }
+    }
+  }
+  if (e.maxDurationMs !== undefined && r.durationMs > e.maxDurationMs) {
+    failures.push(`expected a response within ${e.maxDurationMs}ms, took ${Math.round(r.durationMs)}ms`);
+  }
+  return failures;
+}
+
+/** The captured value, or undefined when the response has nothing there (see captureMissing for why). */
+export function captureFromResponse(c: CaptureSpec, r: HttpResponseData): unknown {
+  switch (c.from) {
+    case 'json': {
+      const json = responseJson(r);
+      return json === NOT_JSON ? undefined : jsonPath(json, c.path);
+    }
+    case 'header':
+      return r.headers[c.header];
+    case 'regex': {
+      const m = c.regex.exec(r.body);
+      return m ? m[c.group] : undefined;
+    }
+    case 'status':
+      return r.status;
+    case 'body':
+      return r.body;
+    default:
+      throw new Error(`capture "${c.name}" reads the page (${c.from}), not an HTTP response: only the browser engine can capture it`);
+  }
+}
+
+/** Why captureFromResponse found nothing, as a sentence for the step's failure. */
+export function captureMissing(c: CaptureSpec, r: HttpResponseData): string {
+  const head = `capture "${c.name}"`;
+  switch (c.from) {
+    case 'json':
+      return responseJson(r) === NOT_JSON
+        ? `${head}: the response body of ${r.url} is not JSON (body: ${excerpt(r.body)})`
+        : `${head}: nothing at ${c.path} in the JSON body of ${r.url} (body: ${excerpt(r.body)})`;
+    case 'header':
+      return `${head}: ${r.url} sent no "${c.header}" header`;
+    case 'regex':
+      return `${head}: ${c.regex} ${c.regex.exec(r.body) ? `has no group ${c.group} in its match` : 'does not match the body'} of ${r.url} (body: ${excerpt(r.body)})`;
+    default:
+      return `${head}: the response has no ${c.from}`;
+  }
+}
