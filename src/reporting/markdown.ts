@@ -1,0 +1,108 @@
+// A Markdown summary of the JSON report: verdict, thresholds, steps with
+// percentiles, top errors, broken links. Written to summary.md and appended to
+// $GITHUB_STEP_SUMMARY so a GitHub Actions run page shows it.
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunReport } from './report.js';
+import type { Reporter } from './reporter.js';
+
+const MAX_ERRORS = 10;
+const MAX_BROKEN = 20;
+
+/** Table cell text: one line, pipes and markup characters neutralised. */
+function cell(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/([\\`*_[\]<>|])/g, '\\$1')
+    .trim();
+}
+
+export function ms(v: number | undefined | null): string {
+  if (v === undefined || v === null) return '–';
+  if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
+  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
+  if (v >= 10) return `${Math.round(v)} ms`;
+  return `${v.toFixed(1)} ms`;
+}
+
+const VERDICT: Record<RunReport['outcome'], string> = { passed: '✅ passed', failed: '❌ failed', aborted: '⚠️ aborted' };
+
+export function renderMarkdown(report: RunReport): string {
+  const r = report;
+  const out: string[] = [];
+  out.push(`## planrun: ${cell(r.run.planName)} — ${VERDICT[r.outcome]}`, '');
+  if (r.reason) out.push(`> ${cell(r.reason)}`, '');
+  const steps = r.steps.reduce((a, s) => ({ count: a.count + s.count, failed: a.failed + s.failed }), { count: 0, failed: 0 });
+  out.push(
+    `**${r.run.workers}** workers${r.run.rounds !== undefined ? ` × **${r.run.rounds}** rounds` : ''} · **${steps.count}** step runs, **${steps.failed}** failed · ${ms(r.durationMs)} · run \`${r.run.runId}\` · \`${cell(r.run.planFile)}\``,
+    '',
+  );
+
+  if (r.thresholds.length > 0) {
+    out.push('### Thresholds', '', '| | threshold | condition | measured |', '|---|---|---|---:|');
+    for (const t of r.thresholds) out.push(`| ${t.passed ? '✅' : '❌'} | ${cell(t.selector)} | ${cell(t.condition)} | ${t.actual === null ? '–' : String(Math.round(t.actual * 1000) / 1000)} |`);
+    out.push('');
+  }
+
+  if (r.steps.length > 0) {
+    out.push('### Steps', '', '| role | step | runs | ok | failed | skipped | p50 | p95 | p99 | max |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of r.steps) {
+      const l = s.latency;
+      out.push(`| ${cell(s.role)} | ${s.failed > 0 ? '❌ ' : ''}${cell(s.name)} | ${s.count} | ${s.ok} | ${s.failed} | ${s.skipped} | ${ms(l?.p50)} | ${ms(l?.p95)} | ${ms(l?.p99)} | ${ms(l?.max)} |`);
+    }
+    out.push('');
+  }
+
+  if (r.barriers.length > 0) {
+    out.push('### Barriers', '', '| barrier | waits | timeouts | broken | p50 wait | p95 wait | max wait |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const b of r.barriers) out.push(`| ${cell(b.name)} | ${b.waits} | ${b.timeouts} | ${b.broken} | ${ms(b.wait?.p50)} | ${ms(b.wait?.p95)} | ${ms(b.wait?.max)} |`);
+    out.push('');
+  }
+
+  if (r.errors.length > 0) {
+    out.push('### Errors', '', '| count | error | first seen |', '|---:|---|---|');
+    for (const e of r.errors.slice(0, MAX_ERRORS)) {
+      const x = e.examples[0];
+      out.push(`| ${e.count} | ${cell(e.message)} | ${x ? `${cell(x.name)} (${cell(x.role)}, worker ${x.worker}, round ${x.round})` : ''} |`);
+    }
+    if (r.errors.length > MAX_ERRORS) out.push('', `…and ${r.errors.length - MAX_ERRORS} more kinds of error (see report.html).`);
+    out.push('');
+  }
+
+  const failedServices = r.services.filter((s) => s.status === 'failed');
+  if (failedServices.length > 0) {
+    out.push('### Services', '');
+    for (const s of failedServices) out.push(`- ❌ **${cell(s.name)}**: ${cell(s.message ?? 'failed')}${s.logFile ? ` (log: \`${cell(s.logFile)}\`)` : ''}`);
+    out.push('');
+  }
+
+  if (r.crawl) {
+    const c = r.crawl;
+    out.push('### Crawl', '', `${c.crawled} pages crawled, ${c.checked} links checked, **${c.broken}** broken · stopped: ${c.stoppedBy} · ${ms(c.durationMs)}`, '');
+    if (c.brokenUrls.length > 0) {
+      out.push('| status | broken URL | problem | linked from |', '|---:|---|---|---|');
+      for (const u of c.brokenUrls.slice(0, MAX_BROKEN)) {
+        const n = u.referrerCount ?? u.referrers.length;
+        const first = u.referrers[0];
+        out.push(`| ${u.status ?? '–'} | ${cell(u.url)} | ${cell(u.broken?.message ?? '')} | ${first ? cell(first.page) : ''}${n > 1 ? ` (+${n - 1} more)` : ''} |`);
+      }
+      if (c.brokenUrls.length > MAX_BROKEN) out.push('', `…and ${c.brokenUrls.length - MAX_BROKEN} more broken URLs (see report.html or junit.xml).`);
+      out.push('');
+    }
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Writes summary.md; appends the same text to $GITHUB_STEP_SUMMARY when set. */
+export function markdownReporter(o: { reportDir: string; env?: NodeJS.ProcessEnv }): Reporter {
+  return {
+    name: 'markdown',
+    async onEnd(report) {
+      const text = renderMarkdown(report);
+      await mkdir(o.reportDir, { recursive: true });
+      await writeFile(join(o.reportDir, 'summary.md'), text);
+      const summary = (o.env ?? process.env).GITHUB_STEP_SUMMARY;
+      if (summary) await appendFile(summary, `${text}\n`);
+    },
+  };
+}
