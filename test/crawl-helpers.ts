@@ -6,7 +6,9 @@ import { crawl, type CrawlOptions } from '../src/engines/crawl/crawler.js';
 import type { Referrer, TruthEntry } from './fixtures/site/site.js';
 
 export function crawlSite(raw: Crawl, opts: CrawlOptions & { workers?: number } = {}): Promise<CrawlReport> {
-  const rules = compileCrawlRules(raw, { workers: opts.workers ?? 8, stepTimeoutMs: 5000 });
+  // Plain headers as written (runCrawl renders templates in them; these tests have none).
+  const headers = Object.fromEntries(Object.entries(raw.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  const rules = compileCrawlRules(raw, { workers: opts.workers ?? 8, stepTimeoutMs: 5000, headers });
   return crawl(rules, opts);
 }
 

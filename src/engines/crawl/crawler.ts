@@ -9,6 +9,7 @@ import type { Frontier, FrontierEntry } from '../../coordination/frontier.js';
 import { MemoryFrontier } from '../../coordination/memory-frontier.js';
 import type { CrawlProgress } from '../../reporting/events.js';
 import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../reporting/report.js';
+import { PageRenderer } from './browser-fetch.js';
 import { LinkExtractor, type PageData } from './extract.js';
 import { Fetcher, FetchError, type Hop } from './fetcher.js';
 import { FingerprintIndex } from './fingerprint.js';
@@ -27,6 +28,8 @@ export interface CrawlOptions {
 
 const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)/i;
 const SKIPPED_SCHEMES = /^\s*([a-z][a-z0-9+.-]*):/i;
+/** Largest document handed to the browser in browser mode. */
+const MAX_RENDERED_BYTES = 16 * 1024 * 1024;
 
 interface Outcome {
   status?: number;
@@ -51,6 +54,7 @@ export class Crawler {
   /** target URL → fragment → referrers, for `fragments: true`. */
   private readonly fragmentRefs = new Map<string, Map<string, CrawlReferrer[]>>();
   private readonly abort = new AbortController();
+  private readonly renderer?: PageRenderer;
   private skipped = { byRule: 0, byRobots: 0, byDepth: 0, byScheme: 0, outOfScope: 0 };
   private sampledAway = 0;
   private fetched = 0;
@@ -67,6 +71,23 @@ export class Crawler {
     this.robots = new RobotsCache(this.fetcher, rules.userAgent);
     if (rules.contentSampling) this.fingerprints = new FingerprintIndex(rules.similarityBits);
     this.templateCounts = rules.templates.map(() => 0);
+    if (rules.browser) {
+      this.renderer = new PageRenderer(rules.browser, {
+        follow: rules.follow,
+        check: rules.check,
+        collectIds: rules.fragments,
+        fingerprint: this.fingerprintMode(),
+        collectText: rules.expect.text.length > 0 || rules.expect.notText.length > 0,
+        headers: rules.headers,
+        origins: rules.origins,
+        timeoutMs: rules.timeoutMs,
+      });
+    }
+  }
+
+  private fingerprintMode(): 'exact' | 'near' | undefined {
+    if (!this.rules.contentSampling) return undefined;
+    return this.rules.similarityBits === 0 ? 'exact' : 'near';
   }
 
   async run(): Promise<CrawlReport> {
@@ -75,10 +96,12 @@ export class Crawler {
       this.stoppedBy = 'aborted';
       this.frontier.stop();
       this.abort.abort();
+      void this.renderer?.close();
     };
     if (this.opts.signal?.aborted) onAbort();
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      await this.renderer?.start();
       const starts = this.rules.start.map((url) => ({ url, depth: 0, checkOnly: false }));
       for (const s of starts) if (!this.records.has(s.url)) this.records.set(s.url, new UrlRecord(s.url, 0, false));
       await this.frontier.addAll(starts);
@@ -86,7 +109,7 @@ export class Crawler {
       await Promise.all(workers);
     } finally {
       this.opts.signal?.removeEventListener('abort', onAbort);
-      await this.fetcher.close();
+      await Promise.all([this.fetcher.close(), this.renderer?.close()]);
     }
     const report = this.report();
     this.opts.onProgress?.(this.progress());
@@ -203,8 +226,9 @@ export class Crawler {
       }
       if (parse) {
         try {
-          out.page = await this.parse(hop);
+          out.page = this.renderer ? await this.render(url, hop, contentType!) : await this.parse(hop);
         } catch (e) {
+          if (this.abort.signal.aborted) return undefined;
           const err = this.fetcher.classify(e, false);
           if (err.kind === 'aborted') return undefined;
           out.broken = { kind: err.kind, message: err.message };
@@ -230,7 +254,7 @@ export class Crawler {
       follow: this.rules.follow,
       check: this.rules.check,
       collectIds: this.rules.fragments,
-      fingerprint: this.fingerprints ? (this.rules.similarityBits === 0 ? 'exact' : 'near') : undefined,
+      fingerprint: this.fingerprintMode(),
       collectText: e.text.length > 0 || e.notText.length > 0,
     });
     try {
@@ -239,6 +263,28 @@ export class Crawler {
       hop.done();
     }
     return extractor.end();
+  }
+
+  /** Browser mode: the fetched document, rendered by Chromium at its URL, links read from the DOM. */
+  private async render(url: string, hop: Hop, contentType: string): Promise<PageData> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of hop.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_RENDERED_BYTES) throw new FetchError('network', `page larger than ${MAX_RENDERED_BYTES / 1048576} MB, too large to render`);
+        chunks.push(chunk as Buffer);
+      }
+    } finally {
+      hop.done();
+    }
+    try {
+      return await this.renderer!.render({ url, status: hop.status, contentType, body: Buffer.concat(chunks) });
+    } catch (e) {
+      const err = e as Error;
+      if (err.name === 'TimeoutError') throw new FetchError('timeout', `browser: page did not load within ${this.rules.timeoutMs}ms`);
+      throw new FetchError('network', `browser: ${err.message.split('\n')[0]}`);
+    }
   }
 
   private expectationFailure(entry: FrontierEntry, out: Outcome): UrlRecord['broken'] {

@@ -1,7 +1,8 @@
 // Compiles the raw `crawl:` block once into typed rules: URLs resolved,
 // durations in ms, patterns compiled, defaults applied. Bad rules throw a
 // PlanError positioned at the crawl block.
-import type { CompiledPlan, SourceLoc } from '../../plan/model.js';
+import type { BrowserSpec, CompiledPlan, SourceLoc } from '../../plan/model.js';
+import type { CrawlBrowserOptions } from './browser-fetch.js';
 import type * as Raw from '../../plan/raw-plan.js';
 import { PlanError, type PlanIssue } from '../../plan/issues.js';
 import { compilePathPattern, compileTemplate, type PathMatcher } from './patterns.js';
@@ -55,6 +56,8 @@ export interface CrawlRules {
     title: boolean;
   };
   maxRedirects: number;
+  /** Browser mode: crawled pages are rendered by Chromium and their links read from the DOM. */
+  browser?: CrawlBrowserOptions;
   /** Keep at most this many URLs in the report's `urls` (broken ones are always all kept). */
   maxReportedUrls: number;
 }
@@ -108,6 +111,8 @@ export interface CompileOptions {
   /** Headers already rendered (templates resolved by the caller). */
   headers?: Record<string, string>;
   loc?: SourceLoc;
+  /** The plan's `browser:` options, used when `crawl.browser` is true. */
+  browser?: BrowserSpec;
 }
 
 export function compileCrawlRules(raw: Raw.Crawl, opts: CompileOptions): CrawlRules {
@@ -156,10 +161,6 @@ export function compileCrawlRules(raw: Raw.Crawl, opts: CompileOptions): CrawlRu
       return sel ? [sel] : [];
     });
 
-  if (raw.browser) {
-    fail('crawl.browser: browser mode is not supported yet', 'remove `browser: true`; pages are fetched over HTTP and their links read from the HTML');
-  }
-
   let contentType: RegExp | undefined;
   if (raw.expect?.contentType !== undefined) {
     try {
@@ -207,6 +208,10 @@ export function compileCrawlRules(raw: Raw.Crawl, opts: CompileOptions): CrawlRu
     maxRedirects: raw.maxRedirects ?? 5,
     maxReportedUrls: 10_000,
   };
+  if (raw.browser) {
+    const b = opts.browser;
+    rules.browser = { headless: b?.headless ?? true, args: b?.args ?? [], ...(b?.executablePath !== undefined ? { executablePath: b.executablePath } : {}) };
+  }
   if (issues.length) throw new PlanError(issues);
   return rules;
 }
@@ -220,5 +225,6 @@ export function rulesFromPlan(plan: CompiledPlan, headers: Record<string, string
     stepTimeoutMs: plan.stepTimeoutMs,
     headers,
     loc: plan.crawl.loc,
+    browser: plan.browser,
   });
 }

@@ -1,0 +1,211 @@
+// Browser mode of the crawler (`crawl.browser: true`), for sites built by
+// JavaScript. The HTTP side stays the crawler's: the document is fetched by
+// the Fetcher (retries, redirects, rate limit, robots, status rules all
+// unchanged) and handed to Chromium through a route, so the page is requested
+// once and rendered at its real URL. Its scripts and XHRs then run against the
+// live server; once the page settles, links are read from the DOM and go into
+// the same frontier as HTTP-parsed links.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
+import type { BrowserSpec } from '../../plan/model.js';
+import { parseSrcset, type PageData, type RawLink } from './extract.js';
+import { TextFingerprinter } from './fingerprint.js';
+import type { LinkSelector } from './rules.js';
+
+export interface CrawlBrowserOptions {
+  executablePath?: string;
+  headless: boolean;
+  args: string[];
+}
+
+export interface RenderOptions {
+  follow: LinkSelector[];
+  check: LinkSelector[];
+  collectIds: boolean;
+  fingerprint?: 'exact' | 'near';
+  collectText: boolean;
+  /** Headers every browser request sends (the crawl's headers: auth, cookies). */
+  headers: Record<string, string>;
+  /** Origins the crawl's cookies are set for. */
+  origins: Iterable<string>;
+  timeoutMs: number;
+}
+
+/** A rendered document: what the fetcher received. */
+export interface RenderInput {
+  url: string;
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+// Chromium refuses to start as root without --no-sandbox, and /dev/shm is tiny in containers.
+const DEFAULT_ARGS = ['--no-sandbox', '--disable-dev-shm-usage'];
+const KNOWN_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+/** After `load`, how long a page may keep the network busy before its DOM is read anyway. */
+const SETTLE_MS = 2000;
+const MAX_LINK_TEXT = 80;
+
+/** The Chromium binary: the plan's `browser.executablePath`, PLANRUN_BROWSER, or a usual install path. */
+export function locateBrowser(spec: Pick<BrowserSpec, 'executablePath'> | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const wanted = spec?.executablePath ?? env.PLANRUN_BROWSER;
+  if (wanted) {
+    if (!existsSync(wanted)) throw new Error(`crawl.browser: no browser at ${wanted}; fix browser.executablePath (or PLANRUN_BROWSER)`);
+    return wanted;
+  }
+  const found = KNOWN_PATHS.find((p) => existsSync(p));
+  if (!found) throw new Error(`crawl.browser: no Chromium found (looked in ${KNOWN_PATHS.join(', ')}); install one (apt-get install -y chromium) or set browser.executablePath`);
+  return found;
+}
+
+/** Splits a Cookie header into cookies set on each origin, so the page's own requests send them too. */
+function cookiesFor(header: string | undefined, origins: Iterable<string>): Array<{ name: string; value: string; url: string }> {
+  if (!header) return [];
+  const pairs = header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p.includes('='))
+    .map((p) => [p.slice(0, p.indexOf('=')).trim(), p.slice(p.indexOf('=') + 1).trim()] as const);
+  return [...origins].flatMap((url) => pairs.map(([name, value]) => ({ name, value, url })));
+}
+
+interface DomLink {
+  value: string;
+  selector: number;
+  text?: string;
+}
+
+interface DomData {
+  base?: string;
+  title: string;
+  links: DomLink[];
+  ids: string[];
+  text: string;
+}
+
+export class PageRenderer {
+  private browser?: Promise<Browser>;
+  private context?: Promise<BrowserContext>;
+  private readonly idle: Page[] = [];
+  /** Documents waiting to be served to the page navigating to them, by URL. */
+  private readonly documents = new Map<string, RenderInput>();
+  private closed = false;
+  private readonly selectors: Array<{ sel: LinkSelector; follow: boolean }>;
+
+  constructor(private readonly launch: CrawlBrowserOptions, private readonly opts: RenderOptions) {
+    this.selectors = [...opts.follow.map((sel) => ({ sel, follow: true })), ...opts.check.map((sel) => ({ sel, follow: false }))];
+  }
+
+  /** Launches the browser now, so a missing or broken one fails the crawl before it starts. */
+  async start(): Promise<void> {
+    await this.openContext();
+  }
+
+  /** Renders the document at its URL and reads its links, title, ids and text from the DOM. */
+  async render(doc: RenderInput): Promise<PageData> {
+    const context = await this.openContext();
+    const page = this.idle.pop() ?? (await context.newPage());
+    this.documents.set(doc.url, doc);
+    try {
+      await page.goto(doc.url, { waitUntil: 'load', timeout: this.opts.timeoutMs });
+      // Scripts that fetch data before adding links: wait for the network to calm down, bounded.
+      await page.waitForLoadState('networkidle', { timeout: Math.min(SETTLE_MS, this.opts.timeoutMs) }).catch(() => undefined);
+      const selectors = this.selectors.map(({ sel }) => ({ tag: sel.tag, attr: sel.attr, rel: sel.rel ?? null }));
+      const dom = (await page.evaluate(`(${READ_DOM})(${JSON.stringify(selectors)})`)) as DomData;
+      if (!this.closed) this.idle.push(page);
+      return this.pageData(dom);
+    } catch (e) {
+      await page.close().catch(() => undefined);
+      throw e;
+    } finally {
+      this.documents.delete(doc.url);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const browser = this.browser;
+    this.browser = undefined;
+    this.context = undefined;
+    if (browser) await (await browser.catch(() => undefined))?.close().catch(() => undefined);
+  }
+
+  private openContext(): Promise<BrowserContext> {
+    if (this.closed) return Promise.reject(new Error('crawl aborted'));
+    this.context ??= (async () => {
+      this.browser = chromium.launch({
+        executablePath: locateBrowser(this.launch),
+        headless: this.launch.headless,
+        args: [...DEFAULT_ARGS, ...this.launch.args],
+      });
+      const browser = await this.browser;
+      const { cookie, ...headers } = this.opts.headers;
+      const context = await browser.newContext({ extraHTTPHeaders: headers });
+      const cookies = cookiesFor(cookie, this.opts.origins);
+      if (cookies.length) await context.addCookies(cookies);
+      await context.route('**/*', (route) => this.serve(route));
+      return context;
+    })();
+    return this.context;
+  }
+
+  /** Serves the fetched document to its navigation; every other request goes to the network. */
+  private async serve(route: Route): Promise<void> {
+    const req = route.request();
+    const doc = req.isNavigationRequest() ? this.documents.get(req.url()) : undefined;
+    try {
+      if (doc) await route.fulfill({ status: doc.status, contentType: doc.contentType, body: doc.body });
+      else await route.continue();
+    } catch {
+      // The page closed while the request was pending: nothing to serve.
+    }
+  }
+
+  private pageData(dom: DomData): PageData {
+    const links: RawLink[] = [];
+    for (const l of dom.links) {
+      const { sel, follow } = this.selectors[l.selector]!;
+      const hrefs = sel.attr === 'srcset' ? parseSrcset(l.value) : [l.value.trim()];
+      for (const href of hrefs) links.push(l.text ? { href, element: sel.label, follow, text: l.text.slice(0, MAX_LINK_TEXT) } : { href, element: sel.label, follow });
+    }
+    const data: PageData = { links };
+    if (dom.base !== undefined) data.base = dom.base;
+    if (dom.title) data.title = dom.title;
+    if (this.opts.collectIds) data.ids = new Set(dom.ids);
+    if (this.opts.fingerprint) {
+      const fp = new TextFingerprinter(this.opts.fingerprint === 'exact');
+      fp.feed(`${dom.text} `);
+      data.fingerprint = fp.digest();
+    }
+    if (this.opts.collectText) data.text = dom.text;
+    return data;
+  }
+}
+
+/**
+ * Runs in the page: raw attribute values (resolved later like HTTP-parsed
+ * links), link text, ids and visible text. Kept as source text because build
+ * tools (tsx/esbuild) wrap compiled functions in helpers the page lacks.
+ */
+const READ_DOM = `(selectors) => {
+  const squash = (s) => (s || '').replace(/\\s+/g, ' ').trim();
+  const links = [];
+  selectors.forEach((s, selector) => {
+    for (const el of document.querySelectorAll(s.tag + '[' + s.attr + ']')) {
+      if (s.tag === 'link') {
+        const rel = (el.getAttribute('rel') || '').toLowerCase();
+        if (/\\b(preconnect|dns-prefetch)\\b/.test(rel) || (s.rel && !rel.split(/\\s+/).includes(s.rel))) continue;
+      }
+      const text = s.tag === 'a' ? squash(el.textContent) : squash(el.getAttribute('alt') || el.getAttribute('title'));
+      const link = { value: el.getAttribute(s.attr), selector };
+      if (text) link.text = text;
+      links.push(link);
+    }
+  });
+  const ids = Array.from(document.querySelectorAll('[id]'), (el) => el.id);
+  for (const a of document.querySelectorAll('a[name]')) ids.push(a.getAttribute('name'));
+  const base = document.querySelector('base[href]');
+  const data = { title: squash(document.title), links, ids, text: document.body ? document.body.innerText : '' };
+  if (base) data.base = base.getAttribute('href');
+  return data;
+}`;
