@@ -1,0 +1,310 @@
+// The one place metrics are computed. Fed by the run's event stream, it builds
+// the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
+import { build, type Histogram } from 'hdr-histogram-js';
+import type { ThresholdSpec } from '../plan/model.js';
+import type { RunEvent, RunInfo, RunOutcome, StepResult } from './events.js';
+import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from './report.js';
+import { REPORT_VERSION } from './report.js';
+import type { Reporter } from './reporter.js';
+import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './thresholds.js';
+
+export const DEFAULT_TIMELINE_CAP = 200_000;
+const ERROR_EXAMPLES = 5;
+
+/**
+ * Latency distribution of one metric. Percentiles come from an HDR histogram at
+ * microsecond resolution (3 significant digits, ±0.1 %), so memory stays flat
+ * however long the run; count, min, max and mean are kept exactly.
+ */
+export class LatencyStats {
+  private readonly histogram: Histogram = build({ numberOfSignificantValueDigits: 3 });
+  count = 0;
+  private sum = 0;
+  private min = Infinity;
+  private max = -Infinity;
+
+  record(ms: number): void {
+    const value = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    this.histogram.recordValue(Math.round(value * 1000));
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  /** Adds another distribution into this one (combining steps for `http`, `steps`…). */
+  merge(other: LatencyStats): this {
+    if (other.count === 0) return this;
+    this.histogram.add(other.histogram);
+    this.count += other.count;
+    this.sum += other.sum;
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
+    return this;
+  }
+
+  /** In ms; undefined when nothing was recorded. */
+  percentiles(): Percentiles | undefined {
+    if (this.count === 0) return undefined;
+    // A bucket reports its highest equivalent value, which can sit a hair
+    // outside the exact range: clamp so p99 never exceeds max.
+    const at = (p: number) => Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(p) / 1000));
+    return {
+      min: round3(this.min),
+      mean: round3(this.sum / this.count),
+      p50: round3(at(50)),
+      p90: round3(at(90)),
+      p95: round3(at(95)),
+      p99: round3(at(99)),
+      max: round3(this.max),
+    };
+  }
+}
+
+/** Microseconds are all a histogram of microseconds can claim. */
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+interface StepBucket {
+  agg: Omit<StepAggregate, 'latency'>;
+  latency: LatencyStats;
+}
+
+interface BarrierBucket {
+  name: string;
+  waits: number;
+  timeouts: number;
+  broken: number;
+  wait: LatencyStats;
+}
+
+export interface MetricsCollectorOptions {
+  thresholds?: readonly ThresholdSpec[];
+  /** Step results kept in the timeline before only failures are kept. */
+  timelineCap?: number;
+  /** Clock for a report built before run:end (tests). */
+  now?: () => number;
+}
+
+export interface ReportEnd {
+  outcome: RunOutcome;
+  reason?: string;
+  crawl?: CrawlReport;
+}
+
+export class MetricsCollector implements Reporter {
+  readonly name = 'metrics';
+  private readonly thresholds: readonly ThresholdSpec[];
+  private readonly timelineCap: number;
+  private readonly now: () => number;
+
+  private run?: RunInfo;
+  private startTime?: number;
+  private endTime?: number;
+  private readonly steps = new Map<string, StepBucket>();
+  private readonly barriers = new Map<string, BarrierBucket>();
+  private readonly errors = new Map<string, ErrorGroup>();
+  private readonly services = new Map<string, RunReport['services'][number]>();
+  private readonly workers = new Map<number, WorkerSummary & { ended: boolean }>();
+  private readonly timeline: StepResult[] = [];
+  private timelineTruncated = 0;
+
+  constructor(o: MetricsCollectorOptions = {}) {
+    this.thresholds = o.thresholds ?? [];
+    this.timelineCap = o.timelineCap ?? DEFAULT_TIMELINE_CAP;
+    this.now = o.now ?? Date.now;
+  }
+
+  onEvent(event: RunEvent): void {
+    switch (event.type) {
+      case 'run:begin':
+        this.run = event.run;
+        this.startTime = event.time;
+        for (const s of event.run.steps) this.stepBucket(s.role, s.stepId, s.name, s.kind);
+        for (const b of event.run.barriers) if (b.wait.length > 0 || b.kind === 'meeting') this.barrierBucket(b.name);
+        break;
+      case 'service':
+        this.services.set(event.name, { name: event.name, status: event.status, message: event.message, logFile: event.logFile ?? this.services.get(event.name)?.logFile });
+        break;
+      case 'worker:begin':
+        if (!this.workers.has(event.worker)) this.workers.set(event.worker, { id: event.worker, role: event.role, rounds: 0, outcome: 'aborted', ended: false });
+        break;
+      case 'round:end': {
+        const w = this.workers.get(event.worker);
+        if (w && !w.ended) w.rounds = Math.max(w.rounds, event.round);
+        break;
+      }
+      case 'worker:end':
+        this.workers.set(event.worker, { id: event.worker, role: event.role, rounds: event.rounds, outcome: event.outcome, ended: true });
+        break;
+      case 'step:end':
+        this.recordStep(event.result);
+        break;
+      case 'run:end':
+        this.endTime = event.time;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private stepBucket(role: string, stepId: string, name: string, kind: StepAggregate['kind']): StepBucket {
+    const key = `${role}\u0000${stepId}`;
+    let b = this.steps.get(key);
+    if (!b) {
+      b = { agg: { stepId, name, kind, role, count: 0, ok: 0, failed: 0, skipped: 0, bytes: 0 }, latency: new LatencyStats() };
+      this.steps.set(key, b);
+    }
+    return b;
+  }
+
+  private barrierBucket(name: string): BarrierBucket {
+    let b = this.barriers.get(name);
+    if (!b) {
+      b = { name, waits: 0, timeouts: 0, broken: 0, wait: new LatencyStats() };
+      this.barriers.set(name, b);
+    }
+    return b;
+  }
+
+  private recordStep(r: StepResult): void {
+    const b = this.stepBucket(r.role, r.stepId, r.name, r.kind);
+    b.agg.count++;
+    b.agg[r.outcome]++;
+    if (r.outcome !== 'skipped') b.latency.record(r.durationMs);
+    if (r.http) b.agg.bytes += r.http.bytes;
+
+    if (r.wait) {
+      const w = this.barrierBucket(r.wait.barrier);
+      w.waits++;
+      w.wait.record(r.wait.waitedMs);
+      if (r.error?.code === 'barrier-timeout') w.timeouts++;
+      if (r.error?.code === 'broken-barrier') w.broken++;
+    }
+
+    if (r.outcome === 'failed') this.recordError(r);
+
+    if (this.timeline.length < this.timelineCap || r.outcome === 'failed') this.timeline.push(r);
+    else this.timelineTruncated++;
+  }
+
+  private recordError(r: StepResult): void {
+    const message = r.error?.message ?? 'failed without a message';
+    const key = `${r.error?.code ?? ''}\u0000${message}`;
+    let g = this.errors.get(key);
+    if (!g) {
+      g = { message, code: r.error?.code, count: 0, examples: [] };
+      this.errors.set(key, g);
+    }
+    g.count++;
+    if (g.examples.length < ERROR_EXAMPLES) {
+      g.examples.push({ worker: r.worker, role: r.role, round: r.round, stepId: r.stepId, name: r.name, ...(r.attachments?.length ? { attachments: r.attachments } : {}) });
+    }
+  }
+
+  /** What a threshold selector measures; see README "Thresholds". */
+  select(selector: string, crawl?: CrawlReport): MetricSelection | undefined {
+    const barrier = /^barrier\.(.+)\.wait$/.exec(selector);
+    if (barrier) {
+      const b = this.barriers.get(barrier[1]!);
+      return b && { executed: b.waits, failed: b.timeouts + b.broken, latency: b.wait.percentiles() };
+    }
+    if (selector === 'crawl') return crawl && crawlSelection(crawl);
+    const match = stepFilter(selector);
+    if (!match) return undefined;
+    const latency = new LatencyStats();
+    let executed = 0;
+    let failed = 0;
+    for (const b of this.steps.values()) {
+      if (!match(b.agg)) continue;
+      executed += b.agg.ok + b.agg.failed;
+      failed += b.agg.failed;
+      latency.merge(b.latency);
+    }
+    return { executed, failed, latency: latency.percentiles() };
+  }
+
+  /** The report as of now; safe to call for a run stopped half-way (steps not ended are absent). */
+  buildReport(end: ReportEnd): RunReport {
+    const endTime = this.endTime ?? this.now();
+    const startTime = this.startTime ?? endTime;
+    const durationMs = Math.max(0, endTime - startTime);
+
+    const thresholds = evaluateThresholds(this.thresholds, { select: (s) => this.select(s, end.crawl), durationMs });
+    const steps = [...this.steps.values()].map((b): StepAggregate => ({ ...b.agg, ...optional('latency', b.latency.percentiles()) }));
+
+    let outcome = end.outcome;
+    let reason = end.reason;
+    if (outcome === 'passed') {
+      const failedSteps = steps.reduce((n, s) => n + s.failed, 0);
+      const thresholdReason = describeFailedThresholds(thresholds);
+      if (failedSteps > 0) {
+        outcome = 'failed';
+        reason = `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed`;
+      } else if (thresholdReason) {
+        outcome = 'failed';
+        reason = thresholdReason;
+      }
+    } else if (outcome === 'failed' && !reason) {
+      reason = describeFailedThresholds(thresholds);
+    }
+
+    return {
+      version: REPORT_VERSION,
+      run: this.run ?? emptyRunInfo(),
+      startedAt: new Date(startTime).toISOString(),
+      endedAt: new Date(endTime).toISOString(),
+      durationMs,
+      outcome,
+      exitCode: exitCodeFor(outcome),
+      ...optional('reason', reason),
+      services: [...this.services.values()].map((s) => stripUndefined(s)),
+      workers: [...this.workers.values()].sort((a, b) => a.id - b.id).map(({ ended: _ended, ...w }) => w),
+      steps,
+      barriers: [...this.barriers.values()].map(
+        (b): BarrierAggregate => ({ name: b.name, waits: b.waits, timeouts: b.timeouts, broken: b.broken, ...optional('wait', b.wait.percentiles()) }),
+      ),
+      errors: [...this.errors.values()].sort((a, b) => b.count - a.count).map((g) => stripUndefined({ ...g, examples: [...g.examples] })),
+      thresholds,
+      // Results arrive in end order; the timeline reads in start order.
+      timeline: [...this.timeline].sort((a, b) => a.start - b.start),
+      timelineTruncated: this.timelineTruncated,
+      ...optional('crawl', end.crawl),
+    };
+  }
+}
+
+export function exitCodeFor(outcome: RunOutcome): number {
+  return outcome === 'passed' ? 0 : outcome === 'aborted' ? 130 : 1;
+}
+
+/** `http` → request steps, `browser` → browser steps, `steps` → all, `step.NAME` → by name. */
+function stepFilter(selector: string): ((s: Omit<StepAggregate, 'latency'>) => boolean) | undefined {
+  if (selector === 'steps') return () => true;
+  if (selector === 'http') return (s) => s.kind === 'request';
+  if (selector === 'browser') return (s) => s.kind === 'browser';
+  if (selector.startsWith('step.')) {
+    const name = selector.slice(5);
+    return (s) => s.name === name;
+  }
+  return undefined;
+}
+
+function crawlSelection(crawl: CrawlReport): MetricSelection {
+  const latency = new LatencyStats();
+  for (const u of crawl.urls) if (u.durationMs !== undefined) latency.record(u.durationMs);
+  return { executed: crawl.crawled + crawl.checked, failed: crawl.broken, latency: latency.percentiles() };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function emptyRunInfo(): RunInfo {
+  return { runId: '', planName: '', planFile: '', workers: 0, roles: [], barriers: [], steps: [], hasCrawl: false, reportDir: '' };
+}

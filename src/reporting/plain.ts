@@ -1,0 +1,114 @@
+// Line-per-event output for CI logs and pipes: nothing is redrawn, every line
+// stands alone and starts with the time since the run began.
+import type { RunEvent } from './events.js';
+import type { RunReport } from './report.js';
+import type { Reporter } from './reporter.js';
+import { formatMs, formatSummary, painter, type Paint } from './summary.js';
+
+export interface TextSink {
+  write(chunk: string): unknown;
+}
+
+export interface ConsoleReporterOptions {
+  stream: TextSink;
+  color: boolean;
+  /** Report files written by the other reporters, listed under the summary. */
+  files?: () => Promise<string[]>;
+  cwd?: string;
+}
+
+const CRAWL_PROGRESS_EVERY_MS = 1000;
+
+interface RoundTally {
+  begin: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+}
+
+export function plainReporter(o: ConsoleReporterOptions): Reporter {
+  return new PlainReporter(o);
+}
+
+class PlainReporter implements Reporter {
+  readonly name = 'plain';
+  private readonly paint: Paint;
+  private start?: number;
+  private rounds?: number;
+  private readonly phaseBegin = new Map<string, number>();
+  private readonly tallies = new Map<number, RoundTally>();
+  private lastCrawlLine = -Infinity;
+
+  constructor(private readonly o: ConsoleReporterOptions) {
+    this.paint = painter(o.color);
+  }
+
+  onEvent(e: RunEvent): void {
+    const line = this.lineFor(e);
+    if (line !== undefined) this.o.stream.write(`${this.stamp(e.time)} ${line}\n`);
+  }
+
+  async onEnd(report: RunReport): Promise<void> {
+    const files = this.o.files ? await this.o.files() : [];
+    this.o.stream.write('\n' + formatSummary(report, { color: this.o.color, files, cwd: this.o.cwd }));
+  }
+
+  private stamp(time: number): string {
+    const s = this.start === undefined ? 0 : (time - this.start) / 1000;
+    return this.paint('dim', `[${s.toFixed(1).padStart(6)}s]`);
+  }
+
+  private lineFor(e: RunEvent): string | undefined {
+    const p = this.paint;
+    switch (e.type) {
+      case 'run:begin': {
+        this.start = e.time;
+        this.rounds = e.run.rounds;
+        const roles = e.run.roles.map((r) => `${r.name}×${r.workers.length}`).join(', ');
+        const length = e.run.rounds !== undefined ? `${e.run.rounds} round${e.run.rounds === 1 ? '' : 's'}` : `for ${formatMs(e.run.durationMs)}`;
+        return `${p('bold', e.run.planName)}: ${e.run.workers} worker${e.run.workers === 1 ? '' : 's'} (${roles}), ${length} → ${e.run.reportDir}`;
+      }
+      case 'phase:begin':
+        this.phaseBegin.set(e.phase, e.time);
+        return `▶ ${e.phase}`;
+      case 'phase:end': {
+        const took = formatMs(e.time - (this.phaseBegin.get(e.phase) ?? e.time));
+        return e.ok ? `${p('green', '✔')} ${e.phase} done in ${took}` : `${p('red', '✖')} ${e.phase} failed after ${took}${e.message ? `: ${e.message}` : ''}`;
+      }
+      case 'service': {
+        const mark = e.status === 'failed' ? p('red', '✖') : e.status === 'ready' ? p('green', '✔') : '·';
+        return `${mark} service ${e.name}: ${e.status}${e.message ? ` — ${e.message}` : ''}${e.status === 'failed' && e.logFile ? ` (log: ${e.logFile})` : ''}`;
+      }
+      case 'round:begin':
+        this.tallies.set(e.worker, { begin: e.time, ok: 0, failed: 0, skipped: 0 });
+        return undefined;
+      case 'step:end': {
+        const r = e.result;
+        const t = this.tallies.get(r.worker);
+        if (t) t[r.outcome]++;
+        if (r.outcome !== 'failed') return undefined;
+        const code = r.error?.code ? p('dim', ` [${r.error.code}]`) : '';
+        return `${p('red', '✖')} worker ${r.worker} (${r.role}) round ${r.round} step "${r.name}": ${r.error?.message ?? 'failed'}${code}`;
+      }
+      case 'round:end': {
+        const t = this.tallies.get(e.worker);
+        const of = this.rounds !== undefined ? `/${this.rounds}` : '';
+        const counts = t ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatMs(e.time - t.begin)}` : '';
+        return `${e.ok ? '·' : p('red', '✖')} worker ${e.worker} (${e.role}) round ${e.round}${of}: ${counts}`;
+      }
+      case 'worker:end':
+        return e.outcome === 'done' ? undefined : `${p('yellow', '■')} worker ${e.worker} (${e.role}) ${e.outcome} after ${e.rounds} round${e.rounds === 1 ? '' : 's'}`;
+      case 'crawl:progress': {
+        if (e.time - this.lastCrawlLine < CRAWL_PROGRESS_EVERY_MS) return undefined;
+        this.lastCrawlLine = e.time;
+        const c = e.progress;
+        return `crawl: ${c.done} done, ${c.queued} queued, ${c.inFlight} in flight, ${c.broken > 0 ? p('red', `${c.broken} broken`) : '0 broken'}, ${c.pagesPerSecond.toFixed(1)} pages/s`;
+      }
+      case 'log':
+        return e.level === 'info' ? e.message : `${e.level === 'error' ? p('red', 'error') : p('yellow', 'warning')}: ${e.message}`;
+      // run:end says nothing here: thresholds can still turn the verdict, the summary gives it.
+      default:
+        return undefined;
+    }
+  }
+}
