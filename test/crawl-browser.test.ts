@@ -56,5 +56,5 @@ test('browser mode sends the crawl cookies from the page too (a logged-in crawl)
 
 test('browser mode: a missing browser fails the crawl before it starts, with what to do', { timeout: 20_000 }, async () => {
   const rules = compileCrawlRules({ start: ['http://127.0.0.1:9/'], browser: true }, { workers: 1, stepTimeoutMs: 1000, browser: { executablePath: '/nonexistent/chromium', headless: true, args: [] } });
-  await assert.rejects(crawl(rules), /crawl\.browser: no browser at \/nonexistent\/chromium; fix browser\.executablePath/);
+  await assert.rejects(crawl(rules), /The browser named by plan browser\.executablePath \(\/nonexistent\/chromium\) does not exist/);
 });

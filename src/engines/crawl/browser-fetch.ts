@@ -4,9 +4,9 @@
 // unchanged) and handed to Chromium through a route, so the page is requested
 // once and rendered at its real URL. Its scripts and XHRs then run against the
 // live server; once the page settles, links are read from the DOM and go into
-// the same frontier as HTTP-parsed links.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
+// the same frontier as HTTP-parsed links. The browser is the one browser
+// steps use (findBrowser, launchArgs), loaded only when browser mode is on.
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import type { BrowserSpec } from '../../plan/model.js';
 import { parseSrcset, type PageData, type RawLink } from './extract.js';
 import { TextFingerprinter } from './fingerprint.js';
@@ -39,24 +39,9 @@ export interface RenderInput {
   body: Buffer;
 }
 
-// Chromium refuses to start as root without --no-sandbox, and /dev/shm is tiny in containers.
-const DEFAULT_ARGS = ['--no-sandbox', '--disable-dev-shm-usage'];
-const KNOWN_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 /** After `load`, how long a page may keep the network busy before its DOM is read anyway. */
 const SETTLE_MS = 2000;
 const MAX_LINK_TEXT = 80;
-
-/** The Chromium binary: the plan's `browser.executablePath`, PLANRUN_BROWSER, or a usual install path. */
-export function locateBrowser(spec: Pick<BrowserSpec, 'executablePath'> | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const wanted = spec?.executablePath ?? env.PLANRUN_BROWSER;
-  if (wanted) {
-    if (!existsSync(wanted)) throw new Error(`crawl.browser: no browser at ${wanted}; fix browser.executablePath (or PLANRUN_BROWSER)`);
-    return wanted;
-  }
-  const found = KNOWN_PATHS.find((p) => existsSync(p));
-  if (!found) throw new Error(`crawl.browser: no Chromium found (looked in ${KNOWN_PATHS.join(', ')}); install one (apt-get install -y chromium) or set browser.executablePath`);
-  return found;
-}
 
 /** Splits a Cookie header into cookies set on each origin, so the page's own requests send them too. */
 function cookiesFor(header: string | undefined, origins: Iterable<string>): Array<{ name: string; value: string; url: string }> {
@@ -133,10 +118,11 @@ export class PageRenderer {
   private openContext(): Promise<BrowserContext> {
     if (this.closed) return Promise.reject(new Error('crawl aborted'));
     this.context ??= (async () => {
+      const [{ chromium }, { findBrowser, launchArgs }] = await Promise.all([import('playwright-core'), import('../browser/index.js')]);
       this.browser = chromium.launch({
-        executablePath: locateBrowser(this.launch),
+        executablePath: findBrowser(this.launch).path,
         headless: this.launch.headless,
-        args: [...DEFAULT_ARGS, ...this.launch.args],
+        args: launchArgs(this.launch.args),
       });
       const browser = await this.browser;
       const { cookie, ...headers } = this.opts.headers;
