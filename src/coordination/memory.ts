@@ -1,0 +1,166 @@
+// The in-process Coordinator: every worker of one agent shares these maps.
+// Waiters are promises parked per event/barrier; each signal or abandon
+// re-checks only the waiters of that name, so a round costs O(waiters).
+import { BarrierTimeoutError, BrokenBarrierError, type BreakCause, type Coordinator, type WaitOptions } from './coordinator.js';
+
+interface Waiter {
+  /** Re-evaluated after every change of its name: settles the promise or leaves it parked. */
+  check(): boolean;
+  cancel(error: Error): void;
+}
+
+/** Who gave up signalling a name: per round, or from a round onwards. */
+class Abandons {
+  private readonly perRound = new Map<number, Map<number, BreakCause>>();
+  private readonly fromRound = new Map<number, { round: number; cause: BreakCause }>();
+
+  add(round: number, cause: BreakCause, allLater: boolean): void {
+    if (allLater) {
+      const known = this.fromRound.get(cause.worker);
+      if (!known || known.round > round) this.fromRound.set(cause.worker, { round, cause });
+      return;
+    }
+    let m = this.perRound.get(round);
+    if (!m) this.perRound.set(round, (m = new Map()));
+    if (!m.has(cause.worker)) m.set(cause.worker, cause);
+  }
+
+  /** Workers that will never act in `round`, except those in `done`. */
+  missing(round: number | 'any', done: ReadonlySet<number>): BreakCause[] {
+    const out = new Map<number, BreakCause>();
+    for (const [worker, { round: from, cause }] of this.fromRound) if ((round === 'any' || from <= round) && !done.has(worker)) out.set(worker, cause);
+    if (round !== 'any') for (const [worker, cause] of this.perRound.get(round) ?? []) if (!done.has(worker) && !out.has(worker)) out.set(worker, cause);
+    return [...out.values()];
+  }
+}
+
+interface NameState {
+  /** Signals (events) or arrivals (meeting barriers) per round. */
+  rounds: Map<number, { count: number; workers: Set<number> }>;
+  total: number;
+  everyone: Set<number>;
+  abandons: Abandons;
+  waiters: Set<Waiter>;
+}
+
+export class InMemoryCoordinator implements Coordinator {
+  private readonly names = new Map<string, NameState>();
+  private readonly shared = new Map<string, unknown>();
+  private closed = false;
+
+  private state(name: string): NameState {
+    let s = this.names.get(name);
+    if (!s) this.names.set(name, (s = { rounds: new Map(), total: 0, everyone: new Set(), abandons: new Abandons(), waiters: new Set() }));
+    return s;
+  }
+
+  private record(s: NameState, round: number, worker: number): void {
+    let r = s.rounds.get(round);
+    if (!r) s.rounds.set(round, (r = { count: 0, workers: new Set() }));
+    r.count++;
+    r.workers.add(worker);
+    s.total++;
+    s.everyone.add(worker);
+  }
+
+  private recheck(s: NameState): void {
+    for (const w of [...s.waiters]) if (w.check()) s.waiters.delete(w);
+  }
+
+  async signal(event: string, round: number, worker: number): Promise<void> {
+    const s = this.state(event);
+    this.record(s, round, worker);
+    this.recheck(s);
+  }
+
+  waitFor(event: string, round: number, o: WaitOptions): Promise<void> {
+    const target = o.scope === 'previous-round' ? round - 1 : round;
+    if (o.scope === 'previous-round' && target < 1) return Promise.resolve();
+    const s = this.state(event);
+    const possible = o.possible ?? o.count;
+    return this.park(s, event, target, o.timeoutMs, o.signal, () => {
+      if (o.scope === 'run') {
+        if (s.total >= o.count) return { done: true };
+        // Only signallers gone for good count here: any of the others may still signal in a later round.
+        const gone = s.abandons.missing('any', new Set());
+        return gone.length >= possible ? { broken: gone[0]! } : { got: s.total, needed: o.count };
+      }
+      const r = s.rounds.get(target) ?? { count: 0, workers: new Set<number>() };
+      if (r.count >= o.count) return { done: true };
+      // Each signaller that gave up takes its signal away; once the rest cannot reach `count`, nobody will.
+      const missing = s.abandons.missing(target, r.workers);
+      const stillPossible = Math.max(0, possible - r.workers.size - missing.length);
+      if (missing.length > 0 && r.count + stillPossible < o.count) return { broken: missing[0]! };
+      return { got: r.count, needed: o.count };
+    });
+  }
+
+  arrive(barrier: string, round: number, worker: number, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const s = this.state(barrier);
+    this.record(s, round, worker);
+    this.recheck(s);
+    return this.park(s, barrier, round, timeoutMs, signal, () => {
+      const r = s.rounds.get(round)!;
+      if (r.workers.size >= parties) return { done: true };
+      const missing = s.abandons.missing(round, r.workers);
+      if (missing.length > 0) return { broken: missing[0]! };
+      return { got: r.workers.size, needed: parties };
+    });
+  }
+
+  abandon(name: string, round: number, cause: BreakCause, allLater = false): void {
+    const s = this.state(name);
+    s.abandons.add(round, cause, allLater);
+    this.recheck(s);
+  }
+
+  private park(
+    s: NameState,
+    name: string,
+    round: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    evaluate: () => { done: true } | { broken: BreakCause } | { got: number; needed: number },
+  ): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`the coordinator is closed: cannot wait for "${name}"`));
+    return new Promise<void>((resolve, reject) => {
+      let last = { got: 0, needed: 0 };
+      const settle = (): boolean => {
+        const state = evaluate();
+        if ('done' in state) finish(resolve);
+        else if ('broken' in state) finish(() => reject(new BrokenBarrierError(name, round, state.broken)));
+        else {
+          last = state;
+          return false;
+        }
+        return true;
+      };
+      const onAbort = () => finish(() => reject(signal?.reason ?? new Error('aborted')));
+      const timer = setTimeout(() => finish(() => reject(new BarrierTimeoutError(name, round, timeoutMs, last.got, last.needed))), timeoutMs);
+      const waiter: Waiter = { check: settle, cancel: (error) => finish(() => reject(error)) };
+      function finish(action: () => void): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        s.waiters.delete(waiter);
+        action();
+      }
+      if (signal?.aborted) return onAbort();
+      if (settle()) return;
+      s.waiters.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async setShared(key: string, value: unknown): Promise<void> {
+    this.shared.set(key, value);
+  }
+
+  sharedSnapshot(): Record<string, unknown> {
+    return Object.fromEntries(this.shared);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const [name, s] of this.names) for (const w of [...s.waiters]) w.cancel(new Error(`the run ended while waiting for "${name}"`));
+  }
+}

@@ -1,0 +1,205 @@
+// runPlan: the phases of a run (services → workers → crawl), the engines they
+// share, and the one abort signal that stops everything. It reports only
+// through events; how they are shown is the reporters' business.
+import { randomBytes } from 'node:crypto';
+import type { Coordinator } from '../coordination/coordinator.js';
+import { createHttpEngine } from '../engines/http/index.js';
+import { InMemoryCoordinator } from '../coordination/memory.js';
+import type { CompiledPlan, StepSpec } from '../plan/model.js';
+import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.js';
+import type { CrawlReport } from '../reporting/report.js';
+import type { Engine, RunContext } from './context.js';
+import { once } from './steps.js';
+import { Worker, type WorkerPlan } from './worker.js';
+
+export interface RunOptions {
+  emit(event: RunEvent): void;
+  reportDir: string;
+  /** Abort to stop the run (Ctrl-C): steps stop, what ran is reported, outcome `aborted`. */
+  signal?: AbortSignal;
+  runId?: string;
+  /** false: do not start the plan's services (they already run). */
+  services?: boolean;
+  headed?: boolean;
+  coordinator?: Coordinator;
+}
+
+export interface RunResult {
+  outcome: RunOutcome;
+  reason?: string;
+  crawl?: CrawlReport;
+}
+
+export function newRunId(): string {
+  const d = new Date();
+  const stamp = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+function flatten(steps: StepSpec[], out: StepSpec[] = []): StepSpec[] {
+  for (const s of steps) {
+    if (s.kind === 'group' || s.kind === 'loop') flatten(s.steps, out);
+    else out.push(s);
+  }
+  return out;
+}
+
+export function runInfo(plan: CompiledPlan, runId: string, reportDir: string): RunInfo {
+  return {
+    runId,
+    planName: plan.name,
+    planFile: plan.file,
+    ...(plan.description ? { description: plan.description } : {}),
+    ...(plan.target ? { target: plan.target.href } : {}),
+    workers: plan.workers,
+    ...(plan.rounds !== undefined ? { rounds: plan.rounds } : {}),
+    ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
+    roles: plan.roles.map((r) => ({ name: r.name, workers: r.workers })),
+    barriers: [...plan.barriers.values()].map((b) =>
+      b.kind === 'event'
+        ? { name: b.name, kind: b.kind, scope: b.scope, signal: b.signalRoles, wait: b.waitRoles, count: b.count }
+        : { name: b.name, kind: b.kind, signal: b.partyRoles, wait: b.partyRoles, count: b.parties.length },
+    ),
+    steps: [...plan.scenarios].flatMap(([role, steps]) => flatten(steps).map((s) => ({ role, stepId: s.id, name: s.name, kind: s.kind }))),
+    hasCrawl: plan.crawl !== undefined,
+    reportDir,
+  };
+}
+
+/** The workers of a plan: a lane per worker id with its role's steps and its start delay. */
+export function workerPlans(plan: CompiledPlan, startedAt: number): WorkerPlan[] {
+  const lanes: WorkerPlan[] = [];
+  for (const role of plan.roles) {
+    const steps = plan.scenarios.get(role.name) ?? [];
+    if (steps.length === 0) continue;
+    role.workers.forEach((id, index) => {
+      lanes.push({
+        id,
+        role: role.name,
+        index,
+        steps,
+        ...(plan.durationMs !== undefined ? { deadline: startedAt + plan.durationMs } : { rounds: plan.rounds ?? 1 }),
+        startDelayMs: plan.workers > 1 ? Math.round((plan.rampUpMs * id) / plan.workers) : 0,
+      });
+    });
+  }
+  return lanes.sort((a, b) => a.id - b.id);
+}
+
+export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<RunResult> {
+  const runId = options.runId ?? newRunId();
+  const coordinator = options.coordinator ?? new InMemoryCoordinator();
+  const stop = new AbortController();
+  let stopReason: string | undefined;
+  const onUserAbort = () => stop.abort(new Error('interrupted'));
+  if (options.signal?.aborted) onUserAbort();
+  options.signal?.addEventListener('abort', onUserAbort, { once: true });
+
+  let failedSteps = 0;
+  const emit = (event: RunEvent) => {
+    if (event.type === 'step:end' && event.result.outcome === 'failed') failedSteps++;
+    options.emit(event);
+  };
+  const browser = once(async () => (await import('../engines/browser/index.js')).createBrowserEngine(run, { headed: options.headed ?? false }));
+  let http: Engine | undefined;
+  const run: RunContext = {
+    runId,
+    plan,
+    coordinator,
+    signal: stop.signal,
+    reportDir: options.reportDir,
+    emit,
+    engines: {
+      get http() {
+        return (http ??= createHttpEngine(run));
+      },
+      browser: browser.get,
+    },
+  };
+
+  emit({ type: 'run:begin', time: Date.now(), run: runInfo(plan, runId, options.reportDir) });
+  let failure: string | undefined;
+  let crawl: CrawlReport | undefined;
+  let services: { stop(): Promise<void> } | undefined;
+  const phase = async (name: Phase, body: () => Promise<string | undefined>) => {
+    emit({ type: 'phase:begin', time: Date.now(), phase: name });
+    let problem: string | undefined;
+    try {
+      problem = await body();
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    emit({ type: 'phase:end', time: Date.now(), phase: name, ok: problem === undefined, ...(problem ? { message: problem } : {}) });
+    return problem;
+  };
+
+  try {
+    let servicesFailed = false;
+    if (plan.services.length > 0) {
+      failure = await phase('services', async () => {
+        if (options.services === false) {
+          for (const s of plan.services) emit({ type: 'service', time: Date.now(), name: s.name, status: 'skipped', message: 'started by the user (--no-services)' });
+          return undefined;
+        }
+        const { startServices } = await import('../services/index.js');
+        services = await startServices(plan.services, { reportDir: options.reportDir, emit, signal: stop.signal });
+        return undefined;
+      });
+      servicesFailed = failure !== undefined;
+    }
+    const lanes = workerPlans(plan, Date.now());
+    if (!failure && !stop.signal.aborted && lanes.length > 0) {
+      failure = await phase('workers', async () => {
+        const abortRun = (reason: string) => {
+          stopReason ??= reason;
+          stop.abort(new Error(reason));
+        };
+        const workers = lanes.map((lane) => new Worker(run, lane, abortRun));
+        const ended = await Promise.allSettled(workers.map((w) => w.start()));
+        await Promise.allSettled(workers.map((w) => releaseWorker(http, browser.created(), w.state.id)));
+        const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (crashed) throw crashed.reason;
+        if (stopReason) return stopReason;
+        return failedSteps > 0 ? `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed` : undefined;
+      });
+    }
+    // The crawl runs even after failed scenario steps (both get reported), but not without its services.
+    if (plan.crawl && !stop.signal.aborted && !servicesFailed) {
+      const crawlProblem = await phase('crawl', async () => {
+        const { runCrawl } = await import('../engines/crawl/index.js');
+        crawl = await runCrawl(run);
+        if (crawl.broken > 0) return `the crawl found ${crawl.broken} broken link${crawl.broken === 1 ? '' : 's'}`;
+        return undefined;
+      });
+      failure ??= crawlProblem;
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onUserAbort);
+    await closeAll(run, http, browser.created(), services, coordinator);
+  }
+
+  const outcome: RunOutcome = options.signal?.aborted ? 'aborted' : failure ? 'failed' : 'passed';
+  const reason = outcome === 'aborted' ? 'interrupted: the run was stopped before it finished' : failure;
+  emit({ type: 'run:end', time: Date.now(), outcome, ...(reason ? { reason } : {}) });
+  return { outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}) };
+}
+
+async function releaseWorker(http: Engine | undefined, browser: Promise<Engine> | undefined, worker: number): Promise<void> {
+  await http?.releaseWorker?.(worker);
+  if (browser) await (await browser).releaseWorker?.(worker);
+}
+
+async function closeAll(run: RunContext, http: Engine | undefined, browser: Promise<Engine> | undefined, services: { stop(): Promise<void> } | undefined, coordinator: Coordinator): Promise<void> {
+  const warn = (what: string) => (error: unknown) =>
+    run.emit({ type: 'log', time: Date.now(), level: 'warn', message: `${what}: ${error instanceof Error ? error.message : String(error)}` });
+  await Promise.all([
+    http?.close().catch(warn('closing the HTTP engine')),
+    browser?.then((b) => b.close()).catch(warn('closing the browser')),
+  ]);
+  await services?.stop().catch(warn('stopping the services'));
+  await coordinator.close().catch(warn('closing the coordinator'));
+}

@@ -1,0 +1,111 @@
+// One leaf step: routes it to its engine or runs the built-in kinds
+// (coordination, sleep, set, standalone capture / expect) right here.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CaptureSpec, StepSpec } from '../plan/model.js';
+import { captureFromResponse, checkHttpExpect, matchValue } from './matchers.js';
+import { StepFailure, type Engine, type StepContext, type StepDetails } from './context.js';
+
+/** Capture sources read from the page rather than from the last HTTP response. */
+const PAGE_CAPTURES = new Set<CaptureSpec['from']>(['text', 'attribute', 'url', 'title']);
+
+/** True when the step needs the browser engine. */
+export function needsBrowser(step: StepSpec): boolean {
+  if (step.kind === 'browser') return true;
+  if (step.kind === 'expect') return step.expect.on === 'page';
+  if (step.kind === 'capture') return step.captures.some((c) => PAGE_CAPTURES.has(c.from));
+  return false;
+}
+
+export async function executeStep(ctx: StepContext): Promise<StepDetails | void> {
+  const { step, run, worker, round } = ctx;
+  if (needsBrowser(step)) return (await run.engines.browser()).execute(ctx);
+  switch (step.kind) {
+    case 'request':
+      return run.engines.http.execute(ctx);
+    case 'signal':
+      await run.coordinator.signal(step.barrier, round, worker.id);
+      return;
+    case 'wait':
+      return waitForEvent(ctx, step.barrier);
+    case 'barrier':
+      return meet(ctx, step.barrier);
+    case 'sleep':
+      await sleep(step.ms, undefined, { signal: ctx.signal });
+      return;
+    case 'set': {
+      const scope = ctx.scope();
+      for (const [name, value] of Object.entries(step.values)) {
+        const v = value.render(scope);
+        if (step.shared) await run.coordinator.setShared(name, v);
+        else worker.vars[name] = v;
+      }
+      return;
+    }
+    case 'capture':
+      return captureStandalone(ctx, step.captures);
+    case 'expect':
+      return expectStandalone(ctx, step.expect);
+    case 'group':
+    case 'loop':
+      throw new Error(`${step.kind} steps are run by the worker, not as a leaf`);
+  }
+}
+
+async function waitForEvent(ctx: StepContext, name: string): Promise<StepDetails> {
+  const barrier = ctx.run.plan.barriers.get(name);
+  if (barrier?.kind !== 'event') throw new StepFailure(`"${name}" is not an event barrier`, 'plan');
+  const started = performance.now();
+  await ctx.run.coordinator.waitFor(name, ctx.round, {
+    scope: barrier.scope,
+    count: barrier.count,
+    possible: barrier.signalers.length,
+    timeoutMs: ctx.timeoutMs,
+    signal: ctx.signal,
+  });
+  return { wait: { barrier: name, waitedMs: performance.now() - started } };
+}
+
+async function meet(ctx: StepContext, name: string): Promise<StepDetails> {
+  const barrier = ctx.run.plan.barriers.get(name);
+  if (barrier?.kind !== 'meeting') throw new StepFailure(`"${name}" is not a meeting barrier`, 'plan');
+  const started = performance.now();
+  await ctx.run.coordinator.arrive(name, ctx.round, ctx.worker.id, barrier.parties.length, ctx.timeoutMs, ctx.signal);
+  return { wait: { barrier: name, waitedMs: performance.now() - started } };
+}
+
+function lastResponse(ctx: StepContext) {
+  const r = ctx.worker.lastResponse;
+  if (!r) throw new StepFailure('there is no HTTP response to check yet: put this step after a `request:` step', 'plan');
+  return r;
+}
+
+function captureStandalone(ctx: StepContext, captures: CaptureSpec[]): void {
+  const r = lastResponse(ctx);
+  for (const c of captures) {
+    const value = captureFromResponse(c, r);
+    if (value === undefined) throw new StepFailure(`capture "${c.name}" found nothing in the response of ${r.url}`, 'capture');
+    ctx.worker.captures[c.name] = value;
+  }
+}
+
+function expectStandalone(ctx: StepContext, spec: Extract<StepSpec, { kind: 'expect' }>['expect']): void {
+  if (spec.on === 'response') {
+    const failures = checkHttpExpect(spec.expect, lastResponse(ctx));
+    if (failures.length) throw new StepFailure(failures.join('; '), 'expectation');
+    return;
+  }
+  if (spec.on === 'value') {
+    const actual = spec.value.render(ctx.scope());
+    const mismatch = matchValue(spec.matcher, actual);
+    if (mismatch !== undefined) throw new StepFailure(mismatch, 'expectation');
+  }
+}
+
+/** Lazily creates an engine once, even when many workers ask at the same moment. */
+export function once(create: () => Promise<Engine>): { get(): Promise<Engine>; created(): Promise<Engine> | undefined } {
+  let engine: Promise<Engine> | undefined;
+  return {
+    get: () => (engine ??= create()),
+    created: () => engine,
+  };
+}

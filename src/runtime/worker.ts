@@ -1,0 +1,265 @@
+// One virtual user: runs its role's steps round after round, applies the
+// onError policy, and tells the coordinator about every signal it will no
+// longer give, so nobody waits for it in vain.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../coordination/coordinator.js';
+import type { CompiledPlan, OnError, StepSpec, TemplateScope, ValueTemplate } from '../plan/model.js';
+import { compileValue } from '../plan/template.js';
+import type { StepError, StepResult, WorkerOutcome } from '../reporting/events.js';
+import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from './context.js';
+import { executeStep } from './steps.js';
+
+/** Marks a break caused by a worker that simply ran out of time, not by a failure. */
+export const FINISHED_STEP = '(end of its rounds)';
+
+export interface WorkerPlan {
+  id: number;
+  role: string;
+  index: number;
+  steps: StepSpec[];
+  /** Fixed round count, or run until `deadline` (epoch ms). */
+  rounds?: number;
+  deadline?: number;
+  startDelayMs: number;
+}
+
+/** How a step sequence ended. */
+type Flow = 'next' | 'skip-round' | 'stop-worker' | 'end';
+
+/** Names of the events and meeting barriers a list of steps signals or arrives at. */
+export function coordinationNames(steps: StepSpec[], out = new Set<string>()): Set<string> {
+  for (const s of steps) {
+    if (s.kind === 'signal' || s.kind === 'barrier') out.add(s.barrier);
+    else if (s.kind === 'group' || s.kind === 'loop') coordinationNames(s.steps, out);
+  }
+  return out;
+}
+
+function describe(error: unknown, timeoutMs: number, runSignal: AbortSignal): StepError {
+  if (error instanceof StepFailure) return { message: error.message, code: error.code };
+  if (error instanceof BarrierTimeoutError || error instanceof BrokenBarrierError) return { message: error.message, code: error.code };
+  const name = (error as Error | undefined)?.name;
+  if (runSignal.aborted) return { message: 'the run was stopped during this step', code: 'aborted' };
+  if (name === 'TimeoutError') return { message: `timed out after ${timeoutMs}ms`, code: 'timeout' };
+  return { message: error instanceof Error ? error.message : String(error), code: 'error' };
+}
+
+export class Worker {
+  readonly state: WorkerState;
+  private roundsDone = 0;
+  private readonly signalled: Set<string>;
+
+  constructor(
+    private readonly run: RunContext,
+    private readonly lane: WorkerPlan,
+    private readonly onAbortRun: (reason: string) => void,
+  ) {
+    this.state = { id: lane.id, role: lane.role, index: lane.index, vars: {}, captures: {} };
+    // Plan vars may be templates themselves (`pad: "p-{{ run.id }}"`): rendered once per worker, in round 1's scope.
+    this.state.vars = planVars(run.plan).render(this.scope(1)) as Record<string, unknown>;
+    this.signalled = coordinationNames(lane.steps);
+  }
+
+  async start(): Promise<WorkerOutcome> {
+    const { run, lane } = this;
+    run.emit({ type: 'worker:begin', time: Date.now(), worker: lane.id, role: lane.role });
+    let outcome: WorkerOutcome = 'done';
+    try {
+      if (lane.startDelayMs > 0) await sleep(lane.startDelayMs, undefined, { signal: run.signal });
+      for (let round = 1; this.wantsRound(round); round++) {
+        run.emit({ type: 'round:begin', time: Date.now(), worker: lane.id, role: lane.role, round });
+        this.failedThisRound = false;
+        const flow = await this.runSteps(lane.steps, round, 'next');
+        this.roundsDone = round;
+        run.emit({ type: 'round:end', time: Date.now(), worker: lane.id, role: lane.role, round, ok: !this.failedThisRound });
+        if (flow === 'stop-worker') {
+          outcome = 'stopped';
+          break;
+        }
+        if (flow === 'end') break;
+      }
+    } catch (error) {
+      if (!run.signal.aborted) throw error;
+    } finally {
+      if (run.signal.aborted) outcome = 'aborted';
+      this.giveUp(this.roundsDone + 1, { step: FINISHED_STEP, reason: 'it has no more rounds to run' });
+      run.emit({ type: 'worker:end', time: Date.now(), worker: lane.id, role: lane.role, outcome, rounds: this.roundsDone });
+    }
+    return outcome;
+  }
+
+  private failedThisRound = false;
+  private lastFailedStep: string | undefined;
+  private lastError: string | undefined;
+
+  private wantsRound(round: number): boolean {
+    if (this.run.signal.aborted) return false;
+    if (this.lane.rounds !== undefined) return round <= this.lane.rounds;
+    return Date.now() < (this.lane.deadline ?? 0);
+  }
+
+  /** This worker will not signal its events from `round` on (or only in that round). */
+  private giveUp(round: number, why: { step: string; reason: string }, onlyThisRound = false, names = this.signalled): void {
+    const cause: BreakCause = { worker: this.lane.id, role: this.lane.role, round, ...why };
+    for (const name of names) this.run.coordinator.abandon(name, round, cause, !onlyThisRound);
+  }
+
+  private async runSteps(steps: StepSpec[], round: number, flow: Flow): Promise<Flow> {
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      if (flow !== 'next' || this.run.signal.aborted) {
+        this.reportSkipped(step, round, flow === 'end' ? undefined : { message: `skipped: ${flow === 'skip-round' ? 'an earlier step of this round failed' : 'the worker stopped'}`, code: 'skipped' });
+        continue;
+      }
+      if (step.if && !this.truthy(step, round)) {
+        this.reportSkipped(step, round, undefined);
+        this.giveUp(round, { step: step.name, reason: 'its condition was false' }, true, coordinationNames([step]));
+        continue;
+      }
+      if (step.kind === 'group') flow = await this.runSteps(step.steps, round, flow);
+      else if (step.kind === 'loop') flow = await this.runLoop(step, round);
+      else flow = await this.runLeaf(step, round);
+      const reason = this.lastError ?? 'a step failed';
+      if (flow === 'skip-round') this.giveUp(round, { step: this.lastFailedStep ?? step.name, reason }, true, coordinationNames(steps.slice(i + 1)));
+      if (flow === 'stop-worker') this.giveUp(round, { step: this.lastFailedStep ?? step.name, reason: `${reason} (the worker stopped)` });
+    }
+    return flow;
+  }
+
+  private truthy(step: StepSpec, round: number): boolean {
+    const v = step.if!.render(this.scope(round));
+    return Boolean(v) && v !== 'false';
+  }
+
+  private async runLoop(step: Extract<StepSpec, { kind: 'loop' }>, round: number): Promise<Flow> {
+    const scope = this.scope(round);
+    const items: unknown[] = step.over
+      ? toList(step.over.render(scope))
+      : Array.from({ length: Math.max(0, Math.floor(Number(step.times?.render(scope) ?? 0))) }, (_, i) => i);
+    let flow: Flow = 'next';
+    for (let index = 0; index < items.length && flow === 'next'; index++) {
+      this.state.vars[step.as] = items[index];
+      this.state.vars.index = index;
+      flow = await this.runSteps(step.steps, round, flow);
+    }
+    return flow;
+  }
+
+  private async runLeaf(step: StepSpec, round: number): Promise<Flow> {
+    const { run, lane } = this;
+    const timeoutMs = this.timeoutOf(step);
+    const start = Date.now();
+    run.emit({ type: 'step:begin', time: start, worker: lane.id, role: lane.role, round, stepId: step.id, name: step.name, kind: step.kind });
+    // Waits get a little slack so the coordinator's own timeout, which knows who is missing, fires first.
+    const isWait = step.kind === 'wait' || step.kind === 'barrier';
+    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(isWait ? timeoutMs + 1000 : timeoutMs)]);
+    const ctx: StepContext = { run, worker: this.state, round, step, signal, timeoutMs, scope: () => this.scope(round) };
+    let details: StepDetails | void = undefined;
+    let error: StepError | undefined;
+    let failure: unknown;
+    const began = performance.now();
+    try {
+      details = await guard(executeStep(ctx), signal);
+    } catch (e) {
+      failure = e;
+      error = describe(e, timeoutMs, run.signal);
+      if (e instanceof StepFailure) details = e.extra;
+    }
+    const result: StepResult = {
+      worker: lane.id,
+      role: lane.role,
+      round,
+      stepId: step.id,
+      name: step.name,
+      kind: step.kind,
+      start,
+      durationMs: performance.now() - began,
+      outcome: 'ok',
+      ...(details ?? {}),
+    };
+    if (error) {
+      const finished = failure instanceof BrokenBarrierError && failure.breakCause.step === FINISHED_STEP;
+      // A wait on a worker that ran out of rounds (duration runs) ends this worker quietly.
+      result.outcome = finished || error.code === 'aborted' ? 'skipped' : 'failed';
+      result.error = error;
+      run.emit({ type: 'step:end', time: Date.now(), result });
+      if (finished || error.code === 'aborted') return 'end';
+      this.failedThisRound = true;
+      this.lastFailedStep = step.name;
+      this.lastError = error.message.length > 300 ? `${error.message.slice(0, 300)}…` : error.message;
+      return this.policy(step, round, error);
+    }
+    run.emit({ type: 'step:end', time: Date.now(), result });
+    if ((step.kind === 'request' || step.kind === 'browser') && run.plan.think) await this.think();
+    return 'next';
+  }
+
+  private policy(step: StepSpec, round: number, error: StepError): Flow {
+    const policy: OnError = step.onError ?? this.run.plan.onError;
+    if (policy === 'continue') return 'next';
+    if (policy === 'skip-round') return 'skip-round';
+    if (policy === 'abort-run') this.onAbortRun(`worker ${this.lane.id} (${this.lane.role}) failed at step "${step.name}" in round ${round} and its onError is abort-run: ${error.message}`);
+    return 'stop-worker';
+  }
+
+  private timeoutOf(step: StepSpec): number {
+    if (step.timeoutMs !== undefined) return step.timeoutMs;
+    if (step.kind === 'wait' || step.kind === 'barrier') return this.run.plan.barriers.get(step.barrier)?.timeoutMs ?? this.run.plan.waitTimeoutMs;
+    if (step.kind === 'sleep') return step.ms + this.run.plan.stepTimeoutMs;
+    return this.run.plan.stepTimeoutMs;
+  }
+
+  private async think(): Promise<void> {
+    const t = this.run.plan.think!;
+    const ms = t.minMs + Math.random() * (t.maxMs - t.minMs);
+    if (ms > 0) await sleep(ms, undefined, { signal: this.run.signal }).catch(() => undefined);
+  }
+
+  private reportSkipped(step: StepSpec, round: number, error: StepError | undefined): void {
+    if (step.kind === 'group' || step.kind === 'loop') {
+      for (const s of step.steps) this.reportSkipped(s, round, error);
+      return;
+    }
+    const { lane } = this;
+    const result: StepResult = { worker: lane.id, role: lane.role, round, stepId: step.id, name: step.name, kind: step.kind, start: Date.now(), durationMs: 0, outcome: 'skipped' };
+    if (error) result.error = error;
+    this.run.emit({ type: 'step:end', time: result.start, result });
+  }
+
+  private scope(round: number): TemplateScope {
+    const { state, run } = this;
+    return {
+      worker: { id: state.id, role: state.role, index: state.index },
+      round,
+      run: { id: run.runId },
+      vars: state.vars,
+      captures: state.captures,
+      shared: run.coordinator.sharedSnapshot(),
+      env: process.env,
+    };
+  }
+}
+
+const varTemplates = new WeakMap<CompiledPlan, ValueTemplate>();
+
+function planVars(plan: CompiledPlan): ValueTemplate {
+  let t = varTemplates.get(plan);
+  if (!t) varTemplates.set(plan, (t = compileValue(plan.vars)));
+  return t;
+}
+
+function toList(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v === undefined || v === null || v === '') return [];
+  return [v];
+}
+
+/** Rejects as soon as the step's signal fires, even if an engine ignores it. */
+function guard<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
