@@ -1,0 +1,143 @@
+// `planrun run <plan>` (or plain `planrun <plan>`): load, run, report. The
+// report is written whatever happens: pass, fail, crash or Ctrl-C.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { parseVarFlags } from './validate.js';
+
+const usage = `Usage: planrun run <plan.yml> [options]
+       planrun <plan.yml> [options]
+
+Runs the plan: starts its services, runs every worker's rounds, then the
+crawl, and writes the reports.
+
+Options:
+  --var NAME=VALUE      Override a plan variable (repeatable)
+  --out DIR             Report folder (default: the plan's reports.out, else ./planrun-report)
+  --reporter LIST       Comma-separated: live, plain, json, junit, html, markdown
+                        (default: the plan's reports.reporters, else live,json)
+  --no-services         Do not start the plan's services: they already run
+  --headed              Show the browser windows
+  --run-id ID           Use this run id ({{ run.id }}) instead of a fresh one
+  -h, --help            Show this help
+
+Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
+2 invalid plan or usage, 130 interrupted (the partial report is written).`;
+
+export const command: Command = {
+  name: 'run',
+  summary: 'Run a plan and write its reports',
+  usage,
+  async run(argv) {
+    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; help?: boolean };
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          var: { type: 'string', multiple: true },
+          out: { type: 'string' },
+          reporter: { type: 'string', multiple: true },
+          'no-services': { type: 'boolean' },
+          headed: { type: 'boolean' },
+          'run-id': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      }));
+    } catch (err) {
+      process.stderr.write(`planrun run: ${(err as Error).message}\n\n${usage}\n`);
+      return 2;
+    }
+    if (values.help) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      process.stderr.write(`planrun run: give one plan file\n\n${usage}\n`);
+      return 2;
+    }
+    const vars = parseVarFlags(values.var ?? []);
+    if (typeof vars === 'string') {
+      process.stderr.write(`planrun run: ${vars}\n`);
+      return 2;
+    }
+    const [{ loadPlan }, { PlanError }, { formatPlanError }] = await Promise.all([import('../../plan/load.js'), import('../../plan/issues.js'), import('../../plan/format.js')]);
+    let plan;
+    try {
+      plan = await loadPlan(positionals[0]!, { vars });
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      process.stderr.write(`${formatPlanError(err, { color: process.stderr.isTTY === true && !process.env.NO_COLOR })}\n`);
+      return 2;
+    }
+    const names = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
+    const reporterNames = names.length > 0 ? names : (plan.reports.reporters ?? ['live', 'json']);
+    const reportDir = resolve(values.out ?? plan.reports.out ?? 'planrun-report');
+    return execute(plan, { reporterNames, reportDir, services: !values['no-services'], headed: values.headed ?? false, ...(values['run-id'] ? { runId: values['run-id'] } : {}) });
+  },
+};
+
+interface ExecuteOptions {
+  reporterNames: string[];
+  reportDir: string;
+  services: boolean;
+  headed: boolean;
+  runId?: string;
+}
+
+async function execute(plan: import('../../plan/model.js').CompiledPlan, o: ExecuteOptions): Promise<number> {
+  const [{ runPlan, newRunId }, { MetricsCollector }, { createReporters }, { ReporterMux }] = await Promise.all([
+    import('../../runtime/run.js'),
+    import('../../reporting/collector.js'),
+    import('../../reporting/outputs.js'),
+    import('../../reporting/reporter.js'),
+  ]);
+  let reporters;
+  try {
+    reporters = await createReporters(o.reporterNames, { reportDir: o.reportDir, stream: process.stdout, env: process.env });
+  } catch (err) {
+    process.stderr.write(`planrun run: ${(err as Error).message}\n`);
+    return 2;
+  }
+  await mkdir(o.reportDir, { recursive: true });
+  const collector = new MetricsCollector({ thresholds: plan.thresholds });
+  const mux = new ReporterMux([collector, ...reporters]);
+
+  // First Ctrl-C stops the run gracefully (the report is still written); a second one leaves at once.
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\nplanrun: ${sig} received: stopping the run and writing the report (press Ctrl-C again to quit at once)\n`);
+    stop.abort(new Error(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let result: Awaited<ReturnType<typeof runPlan>>;
+  try {
+    result = await runPlan(plan, {
+      emit: (e) => mux.onEvent(e),
+      reportDir: o.reportDir,
+      signal: stop.signal,
+      runId: o.runId ?? newRunId(),
+      services: o.services,
+      headed: o.headed,
+    });
+  } catch (err) {
+    // A bug of ours must not lose what ran: report it as the run's failure.
+    const reason = `planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    mux.onEvent({ type: 'run:end', time: Date.now(), outcome: 'failed', reason });
+    result = { outcome: 'failed', reason };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const report = collector.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(result.crawl ? { crawl: result.crawl } : {}) });
+  await mux.onEnd(report);
+  for (const { reporter, error } of mux.errors) process.stderr.write(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  return report.exitCode;
+}
