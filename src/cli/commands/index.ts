@@ -2,7 +2,6 @@
 // for the runtime, browser or reporters at start-up.
 // To add a command: create src/cli/commands/<name>.ts exporting `command: Command`
 // and add an entry here. Keep heavy imports inside the command's run() or its module.
-// Still to be wired by the lead: run (src/cli/commands/run.ts), graph (src/cli/commands/graph.ts).
 import type { Command } from '../command.js';
 
 export interface CommandEntry {
@@ -12,6 +11,7 @@ export interface CommandEntry {
 }
 
 export const commands: CommandEntry[] = [
+  { name: 'run', summary: 'Run a plan and write its reports', load: async () => (await import('./run.js')).command },
   { name: 'validate', summary: 'Check a plan and print its roles, barriers and steps', load: async () => (await import('./validate.js')).command },
   { name: 'schema', summary: 'Print the JSON Schema of plan files', load: async () => (await import('./schema.js')).command },
 ];
