@@ -2,6 +2,7 @@
 // PlanError holding every problem found, in file order.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { checkDeadlocks } from '../graph/deadlock.js';
 import { IssueCollector } from './collector.js';
 import { compilePlan } from './compile.js';
 import { PlanError } from './issues.js';
@@ -49,6 +50,9 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   issues.throwIfErrors();
 
   const plan = compilePlan(data as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
+  issues.throwIfErrors();
+  // Only a plan that compiled cleanly is worth playing forward for deadlocks.
+  for (const issue of checkDeadlocks(plan)) issues.push(issue);
   issues.throwIfErrors();
   return plan;
 }

@@ -1,0 +1,428 @@
+// Static deadlock check. Every worker of a role runs the same steps, so the
+// check works per role: it plays the rounds forward (a fixpoint over a
+// happens-before model) and reports every role that can never finish, with
+// the chain of waits that holds it, named step by step.
+//
+// Model, per unrolled round: a role's steps run in order; a wait needs `count`
+// signals of its event in the same round (scope round), in the round before
+// (previous-round: round 1 passes at once) or anywhere in the run (run); a
+// meeting barrier needs every party role to have arrived in that round.
+// Two rounds are enough to see previous-round dependencies; more are played
+// when a scope-run count needs the signals of several rounds.
+//
+// `if:` conditions and loops whose count is known only at run time make a step
+// `maybe` (see points.ts). Two passes keep the check honest about them:
+//   sure  — maybe-signals count (a dynamic loop counts as unbounded), maybe-waits
+//           do not block, maybe-barriers arrive without blocking. Whatever is
+//           stuck here is stuck in every run: an error.
+//   worst — maybe-signals do not count, maybe-waits block, maybe-barriers are
+//           skipped. What is stuck here only is a warning (the plan may hang
+//           until the wait timeout, depending on the conditions).
+import { idRanges } from '../plan/summary.js';
+import type { PlanIssue } from '../plan/issues.js';
+import type { BarrierSpec, CompiledPlan, EventBarrier, MeetingBarrier } from '../plan/model.js';
+import { isSync } from './graph.js';
+import { flattenSteps, pointInRound, type PointInRound, type StepPoint } from './points.js';
+
+type Mode = 'sure' | 'worst';
+
+interface Track {
+  role: string;
+  order: number;
+  workers: number[];
+  points: StepPoint[];
+}
+
+interface Pos {
+  round: number;
+  seq: number;
+}
+
+/** Where a role is stuck. */
+interface Blocked {
+  track: Track;
+  round: number;
+  point: StepPoint;
+}
+
+type Terminal =
+  | { kind: 'self'; signal: StepPoint }
+  | { kind: 'nobody' }
+  | { kind: 'short'; got: number; needed: number }
+  | { kind: 'conditional'; role: string; point: StepPoint }
+  | { kind: 'never-arrives'; role: string }
+  | { kind: 'conditional-arrival'; role: string; point: StepPoint };
+
+interface Link {
+  /** The role the blocked node waits for (signaller or missing party). */
+  role: string;
+  to: Blocked;
+}
+
+/** Most rounds played for scope-run counts (each round costs roles × steps). */
+const MAX_ROUNDS = 200;
+
+export function checkDeadlocks(plan: CompiledPlan): PlanIssue[] {
+  const tracks: Track[] = plan.roles.map((r, order) => ({ role: r.name, order, workers: r.workers, points: flattenSteps(plan.scenarios.get(r.name) ?? []) }));
+  const issues: PlanIssue[] = [];
+  const countErrors = checkCounts(plan, tracks, issues);
+  const rounds = roundsToPlay(plan, tracks);
+  const seen = new Set<string>();
+  const hasMaybe = tracks.some((t) => t.points.some((p) => someRound(rounds, (r) => pointInRound(p, r).runs === 'maybe')));
+  for (const mode of hasMaybe ? (['sure', 'worst'] as const) : (['sure'] as const)) {
+    const play = new Play(plan, tracks, rounds, mode);
+    play.run();
+    for (const t of tracks) {
+      const stuck = play.blockedAt(t);
+      if (!stuck) continue;
+      const found = explain(play, stuck, countErrors);
+      if (!found || seen.has(found.key)) continue;
+      seen.add(found.key);
+      issues.push({
+        file: found.at.step.loc.file,
+        line: found.at.step.loc.line,
+        col: found.at.step.loc.col,
+        message: mode === 'sure' ? found.message : `possible ${found.message} (depending on \`if:\` conditions or loop counts)`,
+        ...(found.hint ? { hint: found.hint } : {}),
+        severity: mode === 'sure' ? 'error' : 'warning',
+      });
+    }
+  }
+  return issues.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function someRound(rounds: number, f: (r: number) => boolean): boolean {
+  for (let r = 1; r <= rounds; r++) if (f(r)) return true;
+  return false;
+}
+
+/** Two rounds, or fewer if the plan has fewer; more when a scope-run count needs several rounds of signals. */
+function roundsToPlay(plan: CompiledPlan, tracks: Track[]): number {
+  const limit = plan.rounds ?? MAX_ROUNDS;
+  let rounds = Math.min(limit, 2);
+  for (const b of plan.barriers.values()) {
+    if (b.kind !== 'event' || b.scope !== 'run') continue;
+    const perRound = maxSignals(b, tracks, 2);
+    if (perRound > 0 && Number.isFinite(perRound)) rounds = Math.max(rounds, Math.min(limit, MAX_ROUNDS, Math.ceil(b.count / perRound) + 1));
+  }
+  return Math.max(1, rounds);
+}
+
+/** Signals `b` can get in `round` at most: every signal step that may run, times its loops, times the role's workers. */
+function maxSignals(b: EventBarrier, tracks: Track[], round: number): number {
+  let n = 0;
+  for (const t of tracks) {
+    if (!b.signalRoles.includes(t.role) || t.workers.length === 0) continue;
+    for (const p of t.points) {
+      if (p.step.kind !== 'signal' || p.step.barrier !== b.name) continue;
+      const info = pointInRound(p, round);
+      if (info.runs !== 'never') n += t.workers.length * info.times;
+    }
+  }
+  return n;
+}
+
+/** A count no round (or run) can reach. Returns the names of the barriers reported. */
+function checkCounts(plan: CompiledPlan, tracks: Track[], issues: PlanIssue[]): Set<string> {
+  const reported = new Set<string>();
+  for (const b of plan.barriers.values()) {
+    if (b.kind !== 'event') continue;
+    const waited = tracks.some((t) => t.points.some((p) => p.step.kind === 'wait' && p.step.barrier === b.name));
+    if (!waited) continue;
+    const perRound = Math.max(maxSignals(b, tracks, 1), maxSignals(b, tracks, 2));
+    if (perRound === 0 || !Number.isFinite(perRound)) continue; // nobody signals: reported at the wait
+    let reachable = perRound;
+    let where = 'in a round';
+    if (b.scope === 'run') {
+      if (plan.rounds === undefined) continue;
+      reachable = 0;
+      for (let r = 1; r <= Math.min(plan.rounds, MAX_ROUNDS); r++) reachable += maxSignals(b, tracks, r);
+      if (plan.rounds > MAX_ROUNDS) reachable += (plan.rounds - MAX_ROUNDS) * maxSignals(b, tracks, MAX_ROUNDS);
+      where = `in the whole run (${plan.rounds} round${plan.rounds === 1 ? '' : 's'})`;
+    }
+    if (b.count <= reachable) continue;
+    reported.add(b.name);
+    const who = tracks
+      .filter((t) => b.signalRoles.includes(t.role) && t.workers.length > 0)
+      .map((t) => `${t.role} [${idRanges(t.workers)}]`)
+      .join(' + ');
+    issues.push({
+      file: b.loc.file,
+      line: b.loc.line,
+      col: b.loc.col,
+      severity: 'error',
+      message: `barriers.${b.name}: count ${b.count} is larger than the ${reachable} signal${reachable === 1 ? '' : 's'} "${b.name}" can get ${where} from its signalers ${who || '(none)'}, so every wait for it would time out`,
+      hint: `lower \`count\` to at most ${reachable}, or let more workers signal \`${b.name}\``,
+    });
+  }
+  return reported;
+}
+
+/** Plays the rounds of every role forward until nobody can move. */
+class Play {
+  readonly pos = new Map<string, Pos>();
+  private readonly signals = new Map<string, number[]>();
+  private readonly arrivals = new Map<string, Map<number, Set<string>>>();
+  private readonly info = new Map<string, PointInRound>();
+
+  constructor(
+    readonly plan: CompiledPlan,
+    readonly tracks: Track[],
+    readonly rounds: number,
+    readonly mode: Mode,
+  ) {
+    for (const t of tracks) this.pos.set(t.role, { round: t.workers.length === 0 ? rounds + 1 : 1, seq: 0 });
+  }
+
+  at(t: Track, point: StepPoint, round: number): PointInRound {
+    const key = `${t.role}\0${round}\0${point.seq}`;
+    let v = this.info.get(key);
+    if (!v) this.info.set(key, (v = pointInRound(point, round)));
+    return v;
+  }
+
+  run(): void {
+    let moved = true;
+    while (moved) {
+      moved = false;
+      for (const t of this.tracks) while (this.advance(t)) moved = true;
+    }
+  }
+
+  /** Completes the next point of `t` if it can; false when blocked or done. */
+  private advance(t: Track): boolean {
+    const pos = this.pos.get(t.role)!;
+    if (pos.round > this.rounds) return false;
+    const point = t.points[pos.seq];
+    if (!point) {
+      pos.round++;
+      pos.seq = 0;
+      return pos.round <= this.rounds;
+    }
+    if (!this.canPass(t, point, pos.round)) return false;
+    pos.seq++;
+    return true;
+  }
+
+  private canPass(t: Track, point: StepPoint, round: number): boolean {
+    const { runs, times } = this.at(t, point, round);
+    const step = point.step;
+    if (runs === 'never' || !isSync(step)) return true;
+    const maybe = runs === 'maybe';
+    const b = this.plan.barriers.get(step.barrier);
+    if (!b) return true;
+    if (step.kind === 'signal') {
+      if (!maybe || this.mode === 'sure') this.addSignal(b.name, round, t.workers.length * times);
+      return true;
+    }
+    if (b.kind === 'meeting') {
+      if (maybe && this.mode === 'worst') return true;
+      const arrived = this.arrived(b.name, round);
+      arrived.add(t.role);
+      return (maybe && this.mode === 'sure') || this.meetingComplete(b, round);
+    }
+    if (maybe && this.mode === 'sure') return true;
+    return this.eventSatisfied(b, round);
+  }
+
+  private addSignal(name: string, round: number, n: number): void {
+    let list = this.signals.get(name);
+    if (!list) this.signals.set(name, (list = []));
+    list[round] = (list[round] ?? 0) + n;
+  }
+
+  signalCount(name: string, round: number | 'run'): number {
+    const list = this.signals.get(name) ?? [];
+    if (round !== 'run') return list[round] ?? 0;
+    return list.reduce((a, n) => a + (n ?? 0), 0);
+  }
+
+  arrived(name: string, round: number): Set<string> {
+    let byRound = this.arrivals.get(name);
+    if (!byRound) this.arrivals.set(name, (byRound = new Map()));
+    let set = byRound.get(round);
+    if (!set) byRound.set(round, (set = new Set()));
+    return set;
+  }
+
+  meetingComplete(b: MeetingBarrier, round: number): boolean {
+    const arrived = this.arrived(b.name, round);
+    return this.partyTracks(b).every((t) => arrived.has(t.role));
+  }
+
+  partyTracks(b: MeetingBarrier): Track[] {
+    return this.tracks.filter((t) => b.partyRoles.includes(t.role) && t.workers.length > 0);
+  }
+
+  /** The round whose signals a wait in `round` needs: 0 = already satisfied. */
+  static sourceRound(b: EventBarrier, round: number): number | 'run' {
+    return b.scope === 'run' ? 'run' : b.scope === 'previous-round' ? round - 1 : round;
+  }
+
+  eventSatisfied(b: EventBarrier, round: number): boolean {
+    const source = Play.sourceRound(b, round);
+    if (source === 0) return true;
+    return this.signalCount(b.name, source) >= b.count;
+  }
+
+  blockedAt(t: Track): Blocked | undefined {
+    const pos = this.pos.get(t.role)!;
+    if (pos.round > this.rounds) return undefined;
+    const point = t.points[pos.seq];
+    return point ? { track: t, round: pos.round, point } : undefined;
+  }
+
+  /** True when `t` completed the point `seq` of `round`. */
+  passed(t: Track, round: number, seq: number): boolean {
+    const pos = this.pos.get(t.role)!;
+    return pos.round > round || (pos.round === round && pos.seq > seq);
+  }
+}
+
+/** What holds `node`: the next stuck role in the chain, or a cause that ends it. */
+function holder(play: Play, node: Blocked): Link | Terminal {
+  const step = node.point.step as { barrier: string };
+  const b = play.plan.barriers.get(step.barrier) as BarrierSpec;
+  if (b.kind === 'meeting') {
+    const arrived = play.arrived(b.name, node.round);
+    for (const t of play.partyTracks(b)) {
+      if (arrived.has(t.role)) continue;
+      const points = t.points.filter((p) => p.step.kind === 'barrier' && p.step.barrier === b.name && play.at(t, p, node.round).runs !== 'never');
+      const sure = points.filter((p) => play.mode === 'sure' || play.at(t, p, node.round).runs === 'always');
+      if (sure.length === 0) return points[0] ? { kind: 'conditional-arrival', role: t.role, point: points[0] } : { kind: 'never-arrives', role: t.role };
+      const to = play.blockedAt(t);
+      if (to) return { role: t.role, to };
+    }
+    return { kind: 'never-arrives', role: node.track.role };
+  }
+  const source = Play.sourceRound(b, node.round);
+  const rounds = source === 'run' ? Array.from({ length: play.rounds }, (_, i) => i + 1) : [source];
+  const pending: Array<{ t: Track; p: StepPoint }> = [];
+  let conditional: { t: Track; p: StepPoint } | undefined;
+  let any = false;
+  for (const t of play.tracks) {
+    if (!b.signalRoles.includes(t.role) || t.workers.length === 0) continue;
+    for (const r of rounds) {
+      for (const p of t.points) {
+        if (p.step.kind !== 'signal' || p.step.barrier !== b.name) continue;
+        const runs = play.at(t, p, r).runs;
+        if (runs === 'never') continue;
+        any = true;
+        if (runs === 'maybe' && play.mode === 'worst') conditional ??= { t, p };
+        else if (!play.passed(t, r, p.seq)) pending.push({ t, p });
+      }
+    }
+  }
+  const self = pending.find((c) => c.t === node.track);
+  if (self) return { kind: 'self', signal: self.p };
+  for (const c of pending) {
+    const to = play.blockedAt(c.t);
+    if (to) return { role: c.t.role, to };
+  }
+  if (conditional) return { kind: 'conditional', role: conditional.t.role, point: conditional.p };
+  if (!any) return { kind: 'nobody' };
+  return { kind: 'short', got: play.signalCount(b.name, source), needed: b.count };
+}
+
+interface Found {
+  key: string;
+  at: StepPoint;
+  message: string;
+  hint?: string;
+}
+
+function explain(play: Play, start: Blocked, countErrors: Set<string>): Found | undefined {
+  const keyOf = (n: Blocked) => `${n.track.role}@${n.round}:${n.point.seq}`;
+  const chain: Blocked[] = [];
+  const links: Link[] = [];
+  const index = new Map<string, number>();
+  let node = start;
+  for (;;) {
+    index.set(keyOf(node), chain.length);
+    chain.push(node);
+    const next = holder(play, node);
+    if (!('to' in next)) return terminalMessage(play, node, next, countErrors, keyOf(node));
+    links.push(next);
+    const seenAt = index.get(keyOf(next.to));
+    if (seenAt !== undefined) {
+      // A cycle: chain[seenAt..] with links[seenAt..]. Start it at its earliest round, then the first role.
+      const nodes = chain.slice(seenAt);
+      const ls = links.slice(seenAt);
+      let first = 0;
+      nodes.forEach((n, i) => {
+        const f = nodes[first]!;
+        if (n.round < f.round || (n.round === f.round && (n.track.order < f.track.order || (n.track.order === f.track.order && n.point.seq < f.point.seq)))) first = i;
+      });
+      const rot = <T>(a: T[]) => [...a.slice(first), ...a.slice(0, first)];
+      return cycleMessage(play, rot(nodes), rot(ls), nodes.map(keyOf).sort().join(' '));
+    }
+    node = next.to;
+  }
+}
+
+function lineOf(p: StepPoint): string {
+  return `line ${p.step.loc.line}`;
+}
+
+function what(play: Play, n: Blocked, start: Blocked): string {
+  const step = n.point.step as { kind: string; barrier: string };
+  const b = play.plan.barriers.get(step.barrier) as BarrierSpec;
+  const inRound = n.round !== start.round ? ` in round ${n.round}` : '';
+  if (b.kind === 'meeting') return `at barrier "${b.name}" (${lineOf(n.point)})${inRound}`;
+  const of = b.scope === 'previous-round' ? ` of round ${n.round - 1}` : b.scope === 'run' ? ' (counted over the run)' : '';
+  return `for "${b.name}"${of} (${lineOf(n.point)})${inRound}`;
+}
+
+function isMeeting(play: Play, n: Blocked): boolean {
+  return play.plan.barriers.get((n.point.step as { barrier: string }).barrier)?.kind === 'meeting';
+}
+
+function cycleMessage(play: Play, nodes: Blocked[], links: Link[], key: string): Found {
+  const start = nodes[0]!;
+  let text = `deadlock in round ${start.round}: ${start.track.role} waits ${what(play, start, start)}`;
+  nodes.forEach((n, i) => {
+    const link = links[i]!;
+    const next = nodes[(i + 1) % nodes.length]!;
+    const after = `only after waiting ${what(play, next, start)}`;
+    text += isMeeting(play, n) ? ` for ${link.role}, which arrives there ${after}` : `, which ${link.role} signals ${after}`;
+  });
+  const names = [...new Set(nodes.map((n) => (n.point.step as { barrier: string }).barrier))].map((b) => `"${b}"`);
+  return {
+    key,
+    at: start.point,
+    message: text,
+    hint: `break the cycle: signal before waiting in one of these roles, or use \`scope: previous-round\` for one of ${names.join(', ')}`,
+  };
+}
+
+function terminalMessage(play: Play, n: Blocked, t: Terminal, countErrors: Set<string>, nodeKey: string): Found | undefined {
+  const head = `${n.track.role} waits ${what(play, n, n)}`;
+  const barrier = (n.point.step as { barrier: string }).barrier;
+  const key = `${nodeKey}|${t.kind}`;
+  switch (t.kind) {
+    case 'self':
+      return {
+        key,
+        at: n.point,
+        message: `deadlock in round ${n.round}: ${head}, which ${n.track.role} itself signals only later (${lineOf(t.signal)})`,
+        hint: `signal \`${barrier}\` before waiting for it, or wait with \`scope: previous-round\``,
+      };
+    case 'nobody': {
+      const b = play.plan.barriers.get(barrier) as EventBarrier;
+      return { key, at: n.point, message: `${head}, which nobody signals: ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'no role'} ha${b.signalRoles.length === 1 ? 's' : 've'} no \`signal: ${barrier}\` step`, hint: 'this wait would always time out' };
+    }
+    case 'short':
+      if (countErrors.has(barrier)) return undefined;
+      return { key, at: n.point, message: `${head}, which gets only ${t.got} of the ${t.needed} signals it needs in round ${n.round}` };
+    case 'conditional':
+      return {
+        key,
+        at: n.point,
+        message: `hang in round ${n.round}: ${head}, which ${t.role} signals only under a condition (${lineOf(t.point)}); when it is skipped, the wait runs into its timeout`,
+      };
+    case 'never-arrives':
+      return { key, at: n.point, message: `deadlock in round ${n.round}: ${head} for ${t.role}, which never arrives there: ${t.role} has no \`barrier: ${barrier}\` step`, hint: `add \`barrier: ${barrier}\` to the steps of ${t.role}, or remove ${t.role} from the parties` };
+    case 'conditional-arrival':
+      return { key, at: n.point, message: `hang in round ${n.round}: ${head} for ${t.role}, which arrives there only under a condition (${lineOf(t.point)}); when it is skipped, the barrier runs into its timeout` };
+  }
+}
