@@ -9,7 +9,7 @@ import { runCrawl } from '../src/engines/crawl/index.js';
 import { PlanError } from '../src/plan/issues.js';
 import type { RunContext } from '../src/runtime/context.js';
 import type { CompiledPlan } from '../src/plan/model.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { CrawlProgress, RunEvent } from '../src/reporting/events.js';
 
 const strip = { normalize: { stripParams: ['utm_source'] } };
 const paths = (log: Array<{ method: string; path: string }>, method = 'GET') => log.filter((r) => r.method === method).map((r) => r.path);
@@ -205,14 +205,46 @@ test('timeout: a page slower than crawl.timeout is broken with kind timeout', as
   }
 });
 
-test('expectations: title, text and content type are checked on crawled pages', async () => {
-  const site = await startSite({ pages: 3, specials: false, homeLinks: ['/account'] });
+test('expectations: title, text, content type and duration are checked on crawled pages', async () => {
+  const site = await startSite({ pages: 3, specials: false, variants: false, homeLinks: ['/account', '/untitled', '/plain', '/slow/300'] });
   try {
-    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, retries: 0, expect: { title: true, notText: ['Welcome'], text: ['alpha'] } });
-    // Every generated page has a title; only those without the word alpha fail `text`.
-    const failures = report.brokenUrls.filter((b) => b.broken?.kind === 'expectation').map((b) => b.broken!.message);
-    assert.ok(failures.every((m) => m === 'text "alpha" not found'), failures.join('; '));
-    assert.equal(report.brokenUrls.find((b) => b.url.endsWith('/account'))?.broken?.kind, '4xx');
+    const report = await crawlSite({
+      start: [`${site.origin}/`],
+      ...strip,
+      retries: 0,
+      expect: { title: true, notText: ['Welcome'], text: ['alpha'], contentType: 'html', duration: '250ms' },
+    });
+    const failures = new Map(report.brokenUrls.map((b) => [b.url.slice(site.origin.length), `${b.broken!.kind}: ${b.broken!.message}`]));
+    assert.equal(failures.get('/account'), '4xx: status 401, expected 2xx');
+    assert.equal(failures.get('/untitled'), 'expectation: page has no <title>');
+    assert.equal(failures.get('/plain'), 'expectation: content type "text/plain" does not match /html/');
+    assert.match(failures.get('/slow/300')!, /^expectation: took \d+ms, more than 250ms$/);
+    // Generated pages whose text lacks the word alpha fail `text`; those that have it pass.
+    for (const [path, failure] of failures) {
+      if (/^\/(page\/\d+)?$/.test(path)) assert.equal(failure, 'expectation: text "alpha" not found', path);
+    }
+    assert.ok(report.crawled - failures.size >= 1, 'some pages pass every expectation');
+    // The logged-in page says Welcome: notText fails there.
+    const loggedIn = await crawlSite({ start: [`${site.origin}/account`], ...strip, headers: { cookie: 'session=ok' }, expect: { notText: ['Welcome'] } });
+    assert.equal(loggedIn.brokenUrls[0]?.broken?.message, 'text "Welcome" found');
+  } finally {
+    await site.close();
+  }
+});
+
+test('progress: at most one event per 250 ms while crawling, and a final one with nothing left', async () => {
+  const site = await startSite({ pages: 40, specials: false, variants: false });
+  try {
+    const events: Array<{ at: number; p: CrawlProgress }> = [];
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, rateLimit: 50 }, { onProgress: (p) => events.push({ at: performance.now(), p }) });
+    assert.ok(events.length >= 3, `${events.length} progress events`);
+    const during = events.slice(0, -1);
+    for (let i = 1; i < during.length; i++) assert.ok(during[i]!.at - during[i - 1]!.at >= 249, `events ${Math.round(during[i]!.at - during[i - 1]!.at)}ms apart`);
+    const last = events.at(-1)!.p;
+    assert.deepEqual({ ...last, pagesPerSecond: 0 }, { done: report.crawled + report.checked, queued: 0, inFlight: 0, broken: report.broken, pagesPerSecond: 0 });
+    assert.ok(last.pagesPerSecond > 0 && last.pagesPerSecond <= 55, `${last.pagesPerSecond} pages/s at 50 requests/s`);
+    // done never goes backwards.
+    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.p.done >= events[i - 1]!.p.done);
   } finally {
     await site.close();
   }
