@@ -37,7 +37,7 @@ function threshold(selector: string, source: string): ThresholdSpec {
   const m = /^(\w+)\s*(<=|>=|<|>|==)\s*(\S+)$/.exec(source)!;
   const raw = m[3]!;
   const value = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : raw.endsWith('ms') ? Number(raw.slice(0, -2)) : raw.endsWith('s') ? Number(raw.slice(0, -1)) * 1000 : Number(raw);
-  return { selector, source, stat: m[1] as ThresholdSpec['stat'], op: m[2] as ThresholdSpec['op'], value, loc: { file: 'plan.yml', line: 1, column: 1 } } as ThresholdSpec;
+  return { selector, source, stat: m[1] as ThresholdSpec['stat'], op: m[2] as ThresholdSpec['op'], value, loc: { file: 'plan.yml', line: 1, col: 1 } };
 }
 
 const readers = [1, 2, 3, 4];
