@@ -13,5 +13,6 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { name: 'run', summary: 'Run a plan and write its reports', load: async () => (await import('./run.js')).command },
   { name: 'validate', summary: 'Check a plan and print its roles, barriers and steps', load: async () => (await import('./validate.js')).command },
+  { name: 'graph', summary: 'Show who waits for whom per round, as text or Mermaid; check for deadlocks', load: async () => (await import('./graph.js')).command },
   { name: 'schema', summary: 'Print the JSON Schema of plan files', load: async () => (await import('./schema.js')).command },
 ];
