@@ -44,6 +44,7 @@ interface RoleState {
   failed: number;
   skipped: number;
   lastFailure?: string;
+  shownFailure?: string;
   done: Deferred<void>;
   task?: TaskHandle;
 }
@@ -97,7 +98,7 @@ class LiveReporter implements Reporter {
         const r = this.roles.get(res.role);
         if (!r) break;
         r[res.outcome]++;
-        if (res.outcome === 'failed') r.lastFailure = `✖ worker ${res.worker} round ${res.round} "${res.name}": ${res.error?.message ?? 'failed'}`;
+        if (res.outcome === 'failed') r.lastFailure = `worker ${res.worker} round ${res.round} "${res.name}": ${res.error?.message ?? 'failed'}`;
         break;
       }
       case 'worker:end': {
@@ -184,6 +185,7 @@ class LiveReporter implements Reporter {
     p.task = task;
     task.title = `${p.name} (waiting)`;
     if (!(await p.began.promise)) {
+      task.title = p.name;
       task.skip(`${p.name}: not run`);
       return;
     }
@@ -197,7 +199,7 @@ class LiveReporter implements Reporter {
             this.dirty = true;
             await r.done.promise;
             this.refresh(true);
-            if (r.failed > 0) throw new Error(this.roleTitle(r));
+            if (r.failed > 0) throw new Error(`${r.failed} failed step${r.failed === 1 ? '' : 's'}${r.lastFailure ? `, last: ${r.lastFailure}` : ''}`);
           },
         })),
         { concurrent: true, exitOnError: false },
@@ -233,7 +235,8 @@ class LiveReporter implements Reporter {
     for (const r of this.roles.values()) {
       if (!r.task) continue;
       r.task.title = this.roleTitle(r);
-      if (r.lastFailure) r.task.output = r.lastFailure;
+      // Only on change: some renderers print every output write as a new line.
+      if (r.lastFailure && r.lastFailure !== r.shownFailure) r.task.output = `✖ ${(r.shownFailure = r.lastFailure)}`;
     }
   }
 }
