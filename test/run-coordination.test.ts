@@ -125,6 +125,8 @@ scenario:
   const wait = named(run.results, 'wait ready')[0]!;
   assert.equal(wait.error?.code, 'barrier-timeout');
   assert.equal(wait.error?.message, 'timed out after 300ms waiting for "ready" in round 1 (0 of 1 arrived)');
+  assert.equal(wait.wait?.barrier, 'ready');
+  assert.ok(wait.wait.waitedMs >= 290, 'the failed wait reports how long it waited');
   assert.equal(named(run.results, 'after')[0]?.outcome, 'skipped');
   assert.equal(named(run.results, 'signal ready')[0]?.outcome, 'ok');
 });

@@ -177,6 +177,8 @@ export class Worker {
       outcome: 'ok',
       ...(details ?? {}),
     };
+    // A failed wait still waited: barrier statistics count its time, timeouts and breaks.
+    if ((step.kind === 'wait' || step.kind === 'barrier') && !result.wait) result.wait = { barrier: step.barrier, waitedMs: result.durationMs };
     if (error) {
       const finished = failure instanceof BrokenBarrierError && failure.breakCause.step === FINISHED_STEP;
       // A wait on a worker that ran out of rounds (duration runs) ends this worker quietly.
