@@ -47,10 +47,10 @@ interface Blocked {
 
 type Terminal =
   | { kind: 'self'; signal: StepPoint }
-  | { kind: 'nobody' }
+  | { kind: 'nobody'; exists: boolean }
   | { kind: 'short'; got: number; needed: number }
   | { kind: 'conditional'; role: string; point: StepPoint }
-  | { kind: 'never-arrives'; role: string }
+  | { kind: 'never-arrives'; role: string; exists: boolean }
   | { kind: 'conditional-arrival'; role: string; point: StepPoint };
 
 interface Link {
@@ -82,7 +82,7 @@ export function checkDeadlocks(plan: CompiledPlan): PlanIssue[] {
         file: found.at.step.loc.file,
         line: found.at.step.loc.line,
         col: found.at.step.loc.col,
-        message: mode === 'sure' ? found.message : `possible ${found.message} (depending on \`if:\` conditions or loop counts)`,
+        message: mode === 'sure' ? found.message : found.message.replace(/^deadlock in round (\d+):/, 'possible deadlock in round $1, depending on `if:` conditions or loop counts:'),
         ...(found.hint ? { hint: found.hint } : {}),
         severity: mode === 'sure' ? 'error' : 'warning',
       });
@@ -144,7 +144,7 @@ function checkCounts(plan: CompiledPlan, tracks: Track[], issues: PlanIssue[]): 
     reported.add(b.name);
     const who = tracks
       .filter((t) => b.signalRoles.includes(t.role) && t.workers.length > 0)
-      .map((t) => `${t.role} [${idRanges(t.workers)}]`)
+      .map((t) => `${t.role}[${idRanges(t.workers)}]`)
       .join(' + ');
     issues.push({
       file: b.loc.file,
@@ -289,11 +289,14 @@ function holder(play: Play, node: Blocked): Link | Terminal {
       if (arrived.has(t.role)) continue;
       const points = t.points.filter((p) => p.step.kind === 'barrier' && p.step.barrier === b.name && play.at(t, p, node.round).runs !== 'never');
       const sure = points.filter((p) => play.mode === 'sure' || play.at(t, p, node.round).runs === 'always');
-      if (sure.length === 0) return points[0] ? { kind: 'conditional-arrival', role: t.role, point: points[0] } : { kind: 'never-arrives', role: t.role };
+      if (sure.length === 0) {
+        if (points[0]) return { kind: 'conditional-arrival', role: t.role, point: points[0] };
+        return { kind: 'never-arrives', role: t.role, exists: t.points.some((p) => p.step.kind === 'barrier' && p.step.barrier === b.name) };
+      }
       const to = play.blockedAt(t);
       if (to) return { role: t.role, to };
     }
-    return { kind: 'never-arrives', role: node.track.role };
+    return { kind: 'never-arrives', role: node.track.role, exists: true };
   }
   const source = Play.sourceRound(b, node.round);
   const rounds = source === 'run' ? Array.from({ length: play.rounds }, (_, i) => i + 1) : [source];
@@ -320,7 +323,7 @@ function holder(play: Play, node: Blocked): Link | Terminal {
     if (to) return { role: c.t.role, to };
   }
   if (conditional) return { kind: 'conditional', role: conditional.t.role, point: conditional.p };
-  if (!any) return { kind: 'nobody' };
+  if (!any) return { kind: 'nobody', exists: play.tracks.some((t) => b.signalRoles.includes(t.role) && t.points.some((p) => p.step.kind === 'signal' && p.step.barrier === b.name)) };
   return { kind: 'short', got: play.signalCount(b.name, source), needed: b.count };
 }
 
@@ -386,12 +389,15 @@ function cycleMessage(play: Play, nodes: Blocked[], links: Link[], key: string):
     const after = `only after waiting ${what(play, next, start)}`;
     text += isMeeting(play, n) ? ` for ${link.role}, which arrives there ${after}` : `, which ${link.role} signals ${after}`;
   });
-  const names = [...new Set(nodes.map((n) => (n.point.step as { barrier: string }).barrier))].map((b) => `"${b}"`);
+  const events = [...new Set(nodes.filter((n) => !isMeeting(play, n)).map((n) => (n.point.step as { barrier: string }).barrier))].map((b) => `"${b}"`);
   return {
     key,
     at: start.point,
     message: text,
-    hint: `break the cycle: signal before waiting in one of these roles, or use \`scope: previous-round\` for one of ${names.join(', ')}`,
+    hint:
+      events.length === 0
+        ? 'let every role arrive at these barriers in the same order'
+        : `break the cycle: signal before waiting in one of these roles, or wait with \`scope: previous-round\` for ${events.length === 1 ? events[0] : `one of ${events.join(', ')}`}`,
   };
 }
 
@@ -409,7 +415,7 @@ function terminalMessage(play: Play, n: Blocked, t: Terminal, countErrors: Set<s
       };
     case 'nobody': {
       const b = play.plan.barriers.get(barrier) as EventBarrier;
-      return { key, at: n.point, message: `${head}, which nobody signals: ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'no role'} ha${b.signalRoles.length === 1 ? 's' : 've'} no \`signal: ${barrier}\` step`, hint: 'this wait would always time out' };
+      return { key, at: n.point, message: `${head}, which nobody signals: ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'no role'} ha${b.signalRoles.length === 1 ? 's' : 've'} no \`signal: ${barrier}\` step${t.exists ? ` that runs ${source(b, n.round)}` : ''}`, hint: 'this wait would always time out' };
     }
     case 'short':
       if (countErrors.has(barrier)) return undefined;
@@ -418,11 +424,20 @@ function terminalMessage(play: Play, n: Blocked, t: Terminal, countErrors: Set<s
       return {
         key,
         at: n.point,
-        message: `hang in round ${n.round}: ${head}, which ${t.role} signals only under a condition (${lineOf(t.point)}); when it is skipped, the wait runs into its timeout`,
+        message: `hang in round ${n.round}: ${head}, which ${t.role} signals only ${underWhat(t.point)} (${lineOf(t.point)}); when it is skipped, the wait runs into its timeout`,
       };
     case 'never-arrives':
-      return { key, at: n.point, message: `deadlock in round ${n.round}: ${head} for ${t.role}, which never arrives there: ${t.role} has no \`barrier: ${barrier}\` step`, hint: `add \`barrier: ${barrier}\` to the steps of ${t.role}, or remove ${t.role} from the parties` };
+      return { key, at: n.point, message: `deadlock in round ${n.round}: ${head} for ${t.role}, which never arrives there: ${t.role} has no \`barrier: ${barrier}\` step${t.exists ? ` that runs in round ${n.round}` : ''}`, hint: `add \`barrier: ${barrier}\` to the steps of ${t.role}, or remove ${t.role} from the parties` };
     case 'conditional-arrival':
-      return { key, at: n.point, message: `hang in round ${n.round}: ${head} for ${t.role}, which arrives there only under a condition (${lineOf(t.point)}); when it is skipped, the barrier runs into its timeout` };
+      return { key, at: n.point, message: `hang in round ${n.round}: ${head} for ${t.role}, which arrives there only ${underWhat(t.point)} (${lineOf(t.point)}); when it is skipped, the barrier runs into its timeout` };
   }
+}
+
+/** `in round 3`, `in round 2` (previous-round of 3), `in any round` (run). */
+function source(b: EventBarrier, round: number): string {
+  return b.scope === 'run' ? 'in any round' : `in round ${b.scope === 'previous-round' ? round - 1 : round}`;
+}
+
+function underWhat(p: StepPoint): string {
+  return [...p.parents, p.step].some((s) => s.if) ? 'under a condition' : 'in a loop whose count is known at run time';
 }
