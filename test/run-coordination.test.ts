@@ -223,7 +223,7 @@ barriers: { go: { signal: a, wait: b, timeout: 10s } }
 scenario:
   a:
     - signal: go
-      if: "{{ round == 1 }}"
+      if: "{{ round == 1 || env.PLANRUN_TEST_UNSET == 'yes' }}"
     - set: { total: 0 }
     - loop:
         over: [1, 2, 3]
