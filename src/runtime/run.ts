@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { createHttpEngine } from '../engines/http/index.js';
+import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
 import type { CompiledPlan, StepSpec } from '../plan/model.js';
 import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.js';
@@ -70,24 +71,19 @@ export function runInfo(plan: CompiledPlan, runId: string, reportDir: string): R
   };
 }
 
-/** The workers of a plan: a lane per worker id with its role's steps and its start delay. */
-export function workerPlans(plan: CompiledPlan, startedAt: number): WorkerPlan[] {
-  const lanes: WorkerPlan[] = [];
-  for (const role of plan.roles) {
-    const steps = plan.scenarios.get(role.name) ?? [];
-    if (steps.length === 0) continue;
-    role.workers.forEach((id, index) => {
-      lanes.push({
-        id,
-        role: role.name,
-        index,
-        steps,
-        ...(plan.durationMs !== undefined ? { deadline: startedAt + plan.durationMs } : { rounds: plan.rounds ?? 1 }),
-        startDelayMs: plan.workers > 1 ? Math.round((plan.rampUpMs * id) / plan.workers) : 0,
-      });
-    });
-  }
-  return lanes.sort((a, b) => a.id - b.id);
+/** The workers of a run: one per lane of the execution graph, with its bound (rounds or deadline) and start delay. */
+export function workerPlans(graph: ExecutionGraph, startedAt: number): WorkerPlan[] {
+  const { plan } = graph;
+  return graph.lanes
+    .filter((lane) => lane.track.steps.length > 0)
+    .map((lane) => ({
+      id: lane.worker,
+      role: lane.role,
+      index: lane.index,
+      steps: lane.track.steps,
+      ...(plan.durationMs !== undefined ? { deadline: startedAt + plan.durationMs } : { rounds: graph.rounds ?? 1 }),
+      startDelayMs: plan.workers > 1 ? Math.round((plan.rampUpMs * lane.worker) / plan.workers) : 0,
+    }));
 }
 
 export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<RunResult> {
@@ -151,7 +147,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
       });
       servicesFailed = failure !== undefined;
     }
-    const lanes = workerPlans(plan, Date.now());
+    const lanes = workerPlans(compileGraph(plan), Date.now());
     if (!failure && !stop.signal.aborted && lanes.length > 0) {
       failure = await phase('workers', async () => {
         const abortRun = (reason: string) => {
