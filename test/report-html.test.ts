@@ -2,7 +2,7 @@
 // barrier is drawn on the timeline, hover explains a barrier wait, screenshots
 // and the crawl search work, no console errors, no network requests at all.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -38,7 +38,7 @@ async function open(file: string): Promise<{ page: Page; problems: string[]; req
     if (!r.url().startsWith('file://') && !r.url().startsWith('data:')) requests.push(r.url());
   });
   await page.goto(`file://${file}`);
-  await page.waitForFunction(() => (window as unknown as { planrunTimeline?: { lastPaint: unknown } }).planrunTimeline?.lastPaint != null);
+  await page.waitForFunction(() => (globalThis as unknown as { planrunTimeline?: { lastPaint: unknown } }).planrunTimeline?.lastPaint != null);
   return { page, problems, requests };
 }
 
@@ -55,7 +55,7 @@ test('barrier plan report: every worker lane and barrier is drawn; hover explain
   const { page, problems, requests } = await open(join(dir, 'report.html'));
   try {
     const tl = await page.evaluate(() => {
-      const t = (window as unknown as { planrunTimeline: { lanes: Array<{ worker: number; role: string }>; barriers: string[]; lastPaint: Paint } }).planrunTimeline;
+      const t = (globalThis as unknown as { planrunTimeline: { lanes: Array<{ worker: number; role: string }>; barriers: string[]; lastPaint: Paint } }).planrunTimeline;
       return { lanes: t.lanes, barriers: t.barriers, paint: t.lastPaint };
     });
     // Lanes grouped by role in plan order: the writer first, then the readers.
@@ -73,7 +73,7 @@ test('barrier plan report: every worker lane and barrier is drawn; hover explain
     assert.deepEqual(await page.locator('#barrier-list li b').allTextContents(), ['written', 'read']);
 
     // Hover reader 1's wait in round 2: the tooltip names the barrier, the wait and who signals.
-    const at = await page.evaluate(() => (window as unknown as { planrunTimeline: { locate(w: number, s: string, r: number): { x: number; y: number } } }).planrunTimeline.locate(1, 'wait written', 2));
+    const at = await page.evaluate(() => (globalThis as unknown as { planrunTimeline: { locate(w: number, s: string, r: number): { x: number; y: number } } }).planrunTimeline.locate(1, 'wait written', 2));
     assert.ok(at);
     // The pixel under the wait bar is painted (not the white/zebra background).
     await page.mouse.move(at.x, at.y);
@@ -87,7 +87,7 @@ test('barrier plan report: every worker lane and barrier is drawn; hover explain
     const img = page.locator('#errors img.shot');
     assert.equal(await img.count(), 1);
     assert.match((await img.getAttribute('src')) ?? '', /^data:image\/png;base64,iVBOR/);
-    assert.equal(await img.evaluate((el: HTMLImageElement) => el.naturalWidth), 64);
+    assert.equal(await img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth), 64);
 
     // Crawl: search filters the broken list by URL or referrer text.
     assert.equal(await page.locator('#broken-list > li:visible').count(), 3);
@@ -140,4 +140,41 @@ test('screenshots past the byte budget are linked, not embedded', { timeout: 30_
   const html = renderHtml(barrierReport(dir), { reportDir: dir, maxEmbeddedBytes: 10 });
   assert.doesNotMatch(html, /data:image\/png/);
   assert.match(html, /screenshot: <code>screenshots\/reader-2-round-1-see-round\.png<\/code> \(not embedded: missing or over the size budget\)/);
+});
+
+test('a real run of the pad HTTP plan (planrun run → planrun report): every worker lane and both barriers drawn, no errors or requests', { timeout: 90_000 }, async () => {
+  const { startPad } = await import('./run-helpers.js');
+  const { spawnSync } = await import('node:child_process');
+  const pad = await startPad();
+  try {
+    const plan = readFileSync('plans/pad-http.yml', 'utf8')
+      .replace(/^target: .*$/m, `target: ${pad.url}`)
+      .replace(/^services:\n(?: {2}.*\n)+/m, '')
+      .replace(/^ {2}reporters: .*$/m, '  reporters: [plain, json]');
+    const file = join(dir, 'pad-http.yml');
+    writeFileSync(file, plan);
+    const out = join(dir, 'real');
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const run = cli('run', file, '--out', out);
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    const rep = cli('report', join(out, 'report.json'), '--reporter', 'html');
+    assert.equal(rep.status, 0, rep.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+    const { page, problems, requests } = await open(join(out, 'report.html'));
+    try {
+      const paint = await page.evaluate(() => (globalThis as unknown as { planrunTimeline: { lastPaint: Paint } }).planrunTimeline.lastPaint);
+      assert.deepEqual(paint.lanes, [4, 0, 1, 2, 3]);
+      assert.deepEqual(paint.roles, ['writer', 'reader']);
+      assert.deepEqual([...paint.barriers].sort(), ['read', 'written']);
+      assert.equal(paint.bars, report.timeline.length);
+      assert.equal(report.timeline.length, 5 * 3 * 4);
+      await page.locator('#coordination').screenshot({ path: join(OUT, 'report-html-real-run.png') });
+      assert.deepEqual(problems, []);
+      assert.deepEqual(requests, []);
+    } finally {
+      await page.close();
+    }
+  } finally {
+    await pad.stop();
+  }
 });
