@@ -57,7 +57,8 @@ function describe(graph: ExecutionGraph, t: RoleTrack, p: StepPoint, round: numb
   const cond = conditionText(p, round);
   if (step.kind === 'loop') return `loop ${step.times ? `${step.times.source}×` : `over ${step.as}`}${cond}`;
   if (step.kind === 'group') return `group ${step.name === 'group' ? '' : step.name}`.trimEnd() + cond;
-  if (!isSync(step)) return `${step.kind.padEnd(7)} ${step.name}${cond}`;
+  // Default names already start with their kind (`browser goto /p/x`, `sleep 10ms`): do not say it twice.
+  if (!isSync(step)) return `${step.name.startsWith(step.kind) ? step.name : `${step.kind.padEnd(7)} ${step.name}`}${cond}`;
   const b = graph.plan.barriers.get(step.barrier);
   if (!b) return `${step.kind} ${step.barrier}${cond}`;
   if (b.kind === 'meeting') return `⏸ barrier ${b.name} (meets ${rolesText(graph, b.partyRoles)}, round ${round})${cond}`;
