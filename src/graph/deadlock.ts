@@ -372,7 +372,7 @@ function what(play: Play, n: Blocked, start: Blocked): string {
   const b = play.plan.barriers.get(step.barrier) as BarrierSpec;
   const inRound = n.round !== start.round ? ` in round ${n.round}` : '';
   if (b.kind === 'meeting') return `at barrier "${b.name}" (${lineOf(n.point)})${inRound}`;
-  const of = b.scope === 'previous-round' ? ` of round ${n.round - 1}` : b.scope === 'run' ? ' (counted over the run)' : '';
+  const of = b.scope === 'previous-round' ? ` of round ${n.round - 1}` : b.scope === 'run' ? ' of the whole run' : '';
   return `for "${b.name}"${of} (${lineOf(n.point)})${inRound}`;
 }
 
@@ -419,6 +419,8 @@ function terminalMessage(play: Play, n: Blocked, t: Terminal, countErrors: Set<s
     }
     case 'short':
       if (countErrors.has(barrier)) return undefined;
+      // A scope-run count may need more rounds than were played: not provably short.
+      if ((play.plan.barriers.get(barrier) as EventBarrier).scope === 'run' && play.rounds < (play.plan.rounds ?? Infinity)) return undefined;
       return { key, at: n.point, message: `${head}, which gets only ${t.got} of the ${t.needed} signals it needs in round ${n.round}` };
     case 'conditional':
       return {
