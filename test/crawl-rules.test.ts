@@ -294,3 +294,50 @@ test('bad rules fail with a positioned PlanError and a hint', () => {
   assert.throws(() => compile({ start: ['http://a.test/'], scope: { include: ['/(unclosed|x/'] } }), /crawl.scope.include: invalid pattern "\/\(unclosed\|x\/"/);
   assert.throws(() => compile({ start: ['http://a.test/'], check: ['img'] }), /crawl.check: "img" is not of the form element\[attribute\]/);
 });
+
+test('maxRedirects: a longer chain is broken with kind redirect-limit; a chain within the limit is followed', async () => {
+  const site = await startSite({ pages: 2 });
+  try {
+    const start = [`${site.origin}/redirect/chain/1`];
+    const short = await crawlSite({ start, robots: 'ignore', maxRedirects: 2 });
+    assert.deepEqual(short.brokenUrls.map((b) => [b.url, b.broken?.kind, b.broken?.message]), [[start[0], 'redirect-limit', 'more than 2 redirects']]);
+    const enough = await crawlSite({ start, robots: 'ignore', maxRedirects: 3, maxPages: 1 });
+    assert.equal(enough.urls[0]?.status, 200);
+    assert.equal(enough.urls[0]?.redirects.length, 3);
+  } finally {
+    await site.close();
+  }
+});
+
+test('scope.origins: a listed second origin is crawled too (its links followed); unlisted ones only checked', async () => {
+  const site = await startSite({ pages: 2 });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, scope: { origins: [site.origin, site.otherOrigin] } });
+    // /ext/ok twice: once linked, once as the end of /redirect/away (a redirect target is fetched, not parsed again).
+    assert.deepEqual(site.otherLog.map((r) => `${r.method} ${r.path}`).sort(), ['GET /ext/deep', 'GET /ext/missing', 'GET /ext/ok', 'GET /ext/ok', 'GET /robots.txt']);
+    assert.equal(report.urls.find((u) => u.url === `${site.otherOrigin}/ext/ok`)?.mode, 'crawled');
+    assert.deepEqual(report.brokenUrls.find((b) => b.url === `${site.otherOrigin}/ext/deep`)?.referrers, [{ page: `${site.otherOrigin}/ext/ok`, element: 'a[href]', text: 'deep' }]);
+    // The redirect to the partner is now in scope: followed, not broken.
+    assert.equal(report.urls.find((u) => u.url === `${site.origin}/redirect/away`)?.broken, undefined);
+    // The closed origin is still only checked.
+    assert.equal(report.urls.find((u) => u.url === `${site.closedOrigin}/gone`)?.mode, 'checked');
+  } finally {
+    await site.close();
+  }
+});
+
+test('concurrency: never more requests in flight than crawl.concurrency, and that many when there is work', async () => {
+  const slow = Array.from({ length: 9 }, (_, i) => `/slow/${150 + i}`);
+  const site = await startSite({ pages: 1, specials: false, variants: false, homeLinks: slow });
+  try {
+    await crawlSite({ start: [`${site.origin}/`], ...strip, robots: 'ignore', concurrency: 3 });
+    const edges = site.log.flatMap((r) => [{ t: r.at, d: 1 }, { t: r.endAt!, d: -1 }]).sort((a, b) => a.t - b.t || a.d - b.d);
+    let now = 0;
+    let max = 0;
+    for (const e of edges) max = Math.max(max, (now += e.d));
+    assert.equal(max, 3);
+    assert.equal(site.log.filter((r) => r.path.startsWith('/slow/')).length, 9);
+  } finally {
+    await site.close();
+  }
+});
