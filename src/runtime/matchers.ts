@@ -26,7 +26,10 @@ export function show(value: unknown, max = 80): string {
 /** The first characters of a body, whitespace collapsed, for failure messages. */
 export function excerpt(body: string, max = 120): string {
   const flat = body.slice(0, max * 4).replace(/\s+/g, ' ').trim();
-  return JSON.stringify(flat.length > max ? `${flat.slice(0, max - 1)}…` : flat);
+  if (flat.length <= max) return JSON.stringify(flat);
+  // Cut at a word boundary when one is near, so the excerpt does not end mid-word.
+  const cut = flat.lastIndexOf(' ', max - 1);
+  return JSON.stringify(`${flat.slice(0, cut > max - 20 ? cut : max - 1)}…`);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
