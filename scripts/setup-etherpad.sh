@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Installs a real Etherpad (ep_etherpad-lite from the npm registry) for planrun's
+# flagship plan, and starts it.
+#
+#   scripts/setup-etherpad.sh            install (idempotent; offline once installed)
+#   scripts/setup-etherpad.sh start      install if needed, then run Etherpad in the
+#                                        foreground on 127.0.0.1:$ETHERPAD_PORT (default 9001)
+#                                        with a throw-away database in a temp folder
+#   scripts/setup-etherpad.sh path       print the install folder
+#
+# Environment: PLANRUN_ETHERPAD_DIR (install folder, default <repo>/.planrun/etherpad,
+# git-ignored), ETHERPAD_PORT or PORT (default 9001), ETHERPAD_APIKEY (HTTP API key,
+# default "planrun-local-api-key"; the server only listens on 127.0.0.1).
+#
+# Why the moves: Etherpad 1.8 finds its base folder by expecting its own package folder
+# to be named `src`; a plain `npm install` leaves it in node_modules/ep_etherpad-lite and
+# the server refuses to start ("Could not identity Etherpad base path"). So the package is
+# moved to <base>/src and node_modules/ep_etherpad-lite points back at it.
+set -euo pipefail
+
+VERSION=1.8.14
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+base="${PLANRUN_ETHERPAD_DIR:-$repo/.planrun/etherpad}"
+marker="$base/.planrun-installed-$VERSION"
+apikey="${ETHERPAD_APIKEY:-planrun-local-api-key}"
+
+log() { echo "setup-etherpad: $*" >&2; }
+
+write_settings() {
+  # ${VAR:default} is Etherpad's own substitution from the environment at start.
+  # updateServer points at a closed local port so the update check never leaves the machine.
+  cat >"$base/settings.json" <<'JSON'
+{
+  "title": "Etherpad (planrun)",
+  "ip": "127.0.0.1",
+  "port": "${ETHERPAD_PORT:9001}",
+  "dbType": "dirty",
+  "dbSettings": { "filename": "${PLANRUN_ETHERPAD_DB:var/dirty.db}" },
+  "defaultPadText": "",
+  "loglevel": "WARN",
+  "suppressErrorsInPadText": true,
+  "requireSession": false,
+  "editOnly": false,
+  "minify": true,
+  "maxAge": 21600,
+  "abiword": null,
+  "soffice": null,
+  "tidyHtml": null,
+  "allowUnknownFileEnds": true,
+  "requireAuthentication": false,
+  "requireAuthorization": false,
+  "trustProxy": false,
+  "exposeVersion": false,
+  "updateServer": "http://127.0.0.1:9",
+  "automaticReconnectionTimeout": 0,
+  "commitRateLimiting": { "duration": 1, "points": 1000 },
+  "importExportRateLimiting": { "windowMs": 90000, "max": 1000 },
+  "users": {}
+}
+JSON
+  printf '%s' "$apikey" >"$base/APIKEY.txt"
+}
+
+install() {
+  if [ -f "$marker" ] && [ -f "$base/src/node/server.js" ]; then
+    write_settings
+    return 0
+  fi
+  command -v npm >/dev/null || { log "npm is required (Node.js 20)"; exit 1; }
+  log "installing ep_etherpad-lite@$VERSION into $base (about 3 minutes, once)"
+  rm -rf "$base"
+  mkdir -p "$base"
+  cd "$base"
+  printf '{ "name": "planrun-etherpad", "private": true }\n' >package.json
+  npm install --no-audit --no-fund --no-save --loglevel=error "ep_etherpad-lite@$VERSION"
+  mv node_modules/ep_etherpad-lite src
+  ln -s ../src node_modules/ep_etherpad-lite
+  mkdir -p var
+  write_settings
+  touch "$marker"
+  log "installed; start it with: $0 start"
+}
+
+start() {
+  install
+  cd "$base"
+  export ETHERPAD_PORT="${ETHERPAD_PORT:-${PORT:-9001}}"
+  export NODE_ENV=production
+  db_dir="$(mktemp -d "${TMPDIR:-/tmp}/planrun-etherpad-XXXXXX")"
+  export PLANRUN_ETHERPAD_DB="$db_dir/dirty.db"
+  # Run in the background so the temp database is removed whichever way we stop.
+  node src/node/server.js --settings settings.json &
+  child=$!
+  stop() { kill -TERM "$child" 2>/dev/null || true; }
+  trap stop TERM INT HUP
+  status=0
+  wait "$child" || status=$?
+  wait "$child" 2>/dev/null || true
+  rm -rf "$db_dir"
+  exit "$status"
+}
+
+case "${1:-install}" in
+  install) install ;;
+  start) start ;;
+  path) echo "$base" ;;
+  *) log "unknown command '$1' (use: install | start | path)"; exit 2 ;;
+esac
