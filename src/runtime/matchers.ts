@@ -103,7 +103,7 @@ export function matchValue(m: MatcherSpec, actual: unknown): string | undefined 
     if (bound === undefined) continue;
     const n = asNumber(actual);
     if (n === undefined) problems.push(`expected a number ${symbol} ${bound}, got ${show(actual)}`);
-    else if (!holds(n, bound)) problems.push(`expected a number ${symbol} ${bound}, got ${n}`);
+    else if (!holds(n, bound)) problems.push(`expected a number ${symbol} ${bound}, got ${show(actual)}`);
   }
   return problems.length ? problems.join('; ') : undefined;
 }
@@ -134,7 +134,7 @@ const pathCache = new Map<string, Segment[]>();
 
 /**
  * Parses the JSON path syntax planrun supports:
- *   `$.a.b[0].c`, `a.b.0.c`, `$['key with.dot'].x`, `items[-1]` (last element), `$` (the whole value).
+ *   `$.a.b[0].c`, `a.b.0.c`, `$['key with.dot'].x`, `items[-1]` (last element), `items.length`, `$` (the whole value).
  * Dots separate keys, `[n]` indexes arrays (negative counts from the end), `['k']` / `["k"]` quote a key.
  */
 export function parseJsonPath(path: string): Segment[] {
