@@ -26,12 +26,17 @@ apikey="${ETHERPAD_APIKEY:-planrun-local-api-key}"
 
 log() { echo "setup-etherpad: $*" >&2; }
 
+write_package_json() {
+  # Etherpad runs `npm ls` at start and refuses an "extraneous" ep_etherpad-lite: declare it.
+  printf '{ "name": "planrun-etherpad", "private": true, "dependencies": { "ep_etherpad-lite": "%s" } }\n' "$VERSION" >"$base/package.json"
+}
+
 write_settings() {
   # ${VAR:default} is Etherpad's own substitution from the environment at start.
-  # updateServer points at a closed local port so the update check never leaves the machine.
   cat >"$base/settings.json" <<'JSON'
 {
   "title": "Etherpad (planrun)",
+  "skinName": "colibris",
   "ip": "127.0.0.1",
   "port": "${ETHERPAD_PORT:9001}",
   "dbType": "dirty",
@@ -51,7 +56,6 @@ write_settings() {
   "requireAuthorization": false,
   "trustProxy": false,
   "exposeVersion": false,
-  "updateServer": "http://127.0.0.1:9",
   "automaticReconnectionTimeout": 0,
   "commitRateLimiting": { "duration": 1, "points": 1000 },
   "importExportRateLimiting": { "windowMs": 90000, "max": 1000 },
@@ -63,6 +67,7 @@ JSON
 
 install() {
   if [ -f "$marker" ] && [ -f "$base/src/node/server.js" ]; then
+    write_package_json
     write_settings
     return 0
   fi
@@ -71,8 +76,8 @@ install() {
   rm -rf "$base"
   mkdir -p "$base"
   cd "$base"
-  printf '{ "name": "planrun-etherpad", "private": true }\n' >package.json
-  npm install --no-audit --no-fund --no-save --loglevel=error "ep_etherpad-lite@$VERSION"
+  write_package_json
+  npm install --no-audit --no-fund --loglevel=error
   mv node_modules/ep_etherpad-lite src
   ln -s ../src node_modules/ep_etherpad-lite
   mkdir -p var
@@ -86,6 +91,10 @@ start() {
   cd "$base"
   export ETHERPAD_PORT="${ETHERPAD_PORT:-${PORT:-9001}}"
   export NODE_ENV=production
+  # Etherpad 1.8 asks static.etherpad.org for updates at start (a hard-coded URL, no
+  # setting). Its HTTP client honours proxy variables: a closed local "proxy" keeps it home.
+  export HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9
+  export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
   db_dir="$(mktemp -d "${TMPDIR:-/tmp}/planrun-etherpad-XXXXXX")"
   export PLANRUN_ETHERPAD_DB="$db_dir/dirty.db"
   # Run in the background so the temp database is removed whichever way we stop.

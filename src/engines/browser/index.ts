@@ -116,7 +116,10 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
   async function execute(ctx: StepContext): Promise<StepDetails | void> {
     if (crash.crashed) throw crashFailure();
     const started = Date.now();
-    const deadline = started + ctx.timeoutMs;
+    // The runtime abandons the step at timeoutMs; our own waits end a little earlier so
+    // the failure (with its screenshot) is ready before that.
+    const hardDeadline = started + ctx.timeoutMs;
+    const deadline = hardDeadline - Math.min(1500, Math.max(200, ctx.timeoutMs * 0.2));
     const left = () => Math.max(1, deadline - Date.now());
     const scope = ctx.scope();
     let wp: WorkerPage | undefined;
@@ -142,12 +145,12 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
       }
       return { pageUrl: page.url(), ...(attachments.length ? { attachments } : {}) };
     } catch (e) {
-      throw await failure(ctx, e, wp, deadline);
+      throw await failure(ctx, e, wp, deadline, hardDeadline);
     }
   }
 
   /** Turns any error into a StepFailure with a screenshot and the page URL. */
-  async function failure(ctx: StepContext, e: unknown, wp: WorkerPage | undefined, deadline: number): Promise<StepFailure> {
+  async function failure(ctx: StepContext, e: unknown, wp: WorkerPage | undefined, deadline: number, hardDeadline: number): Promise<StepFailure> {
     if (!crash.crashed && !(e instanceof StepFailure && e.code !== 'expectation') && PLAYWRIGHT_ERR.test(firstLine(e))) {
       // The 'disconnected' event can trail the failed call by a moment.
       await new Promise((r) => setTimeout(r, 250));
@@ -164,10 +167,10 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
       return new StepFailure(`${stepName} stopped because the run was stopped`, 'aborted');
     } else if (e instanceof errors.TimeoutError || ctx.signal.aborted || Date.now() >= deadline) {
       code = 'timeout';
-      message = `${stepName} timed out after ${ctx.timeoutMs} ms: ${firstLine(e)}`;
+      message = `${stepName} timed out after ${ctx.timeoutMs} ms ${describeWork(ctx)}`;
     } else {
       code = 'browser';
-      message = `${stepName} failed: ${firstLine(e)}`;
+      message = `${stepName} failed ${describeWork(ctx)}: ${firstLine(e)}`;
     }
     const extra: { pageUrl?: string; attachments?: Attachment[] } = {};
     if (wp) {
@@ -176,7 +179,7 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
       try {
         await mkdir(join(run.reportDir, 'screenshots'), { recursive: true });
         await Promise.race([
-          wp.page.screenshot({ path: join(run.reportDir, rel), timeout: 5000 }),
+          wp.page.screenshot({ path: join(run.reportDir, rel), timeout: Math.max(200, hardDeadline - Date.now() - 50) }),
           crash.promise,
         ]);
         extra.attachments = [{ name: 'screenshot', path: rel, contentType: 'image/png' }];
@@ -209,6 +212,39 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
       await browser.close().catch(() => undefined);
     },
   };
+}
+
+/** What the step was doing, for messages: `waiting to click "#ghost"`. */
+function describeWork(ctx: StepContext): string {
+  const scope = ctx.scope();
+  const r = (t: { renderString(s: TemplateScope): string }) => `"${t.renderString(scope)}"`;
+  const step = ctx.step;
+  if (step.kind === 'expect' && step.expect.on === 'page') return `checking ${step.expect.checks.map((c) => describeCheck(c, scope)).join(', ')}`;
+  if (step.kind === 'capture') return `capturing ${step.captures.map((c) => c.name).join(', ')}`;
+  if (step.kind !== 'browser') return '';
+  const a = step.browser;
+  switch (a.action) {
+    case 'goto':
+      return `loading ${r(a.url)}`;
+    case 'click':
+      return `waiting to click ${r(a.selector)}`;
+    case 'fill':
+      return `waiting to fill ${r(a.selector)}`;
+    case 'type':
+      return `waiting to type into ${r(a.into)}`;
+    case 'press':
+      return a.on ? `waiting to press ${r(a.key)} on ${r(a.on)}` : `pressing ${r(a.key)}`;
+    case 'select':
+      return `waiting to select ${r(a.option)} in ${r(a.selector)}`;
+    case 'waitFor': {
+      const what = [a.selector && `${r(a.selector)} to be ${a.state ?? 'visible'}`, a.text && `text ${r(a.text)}`, a.url && `URL ${r(a.url)}`];
+      return `waiting for ${what.filter(Boolean).join(' and ')}`;
+    }
+    case 'reload':
+      return 'reloading the page';
+    case 'screenshot':
+      return `taking screenshot ${r(a.file)}`;
+  }
 }
 
 async function expectUntil(
