@@ -2,7 +2,7 @@
 // every action, every page expectation and capture, failures with screenshots, crashes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPlanText, startSite, type Site } from './browser-helpers.js';
 
@@ -161,4 +161,95 @@ test('an expectation that stays false fails after `within` with what differed', 
   assert.match(text.error!.message, /expected "h1" to contain "Goodbye", got "Welcome"/);
   assert.ok(text.durationMs >= 650 && text.durationMs < 3000, `retried until within (${text.durationMs} ms)`);
   assert.ok(existsSync(join(reportDir, text.attachments![0]!.path)));
+});
+
+/** Chromium's main process: the child of this test process started by playwright-core. */
+function browserPids(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (ppid === process.pid && /chrom/i.test(cmd) && !/--type=/.test(cmd)) out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+test('the browser dies mid-run: browser steps fail at once as browser-crashed, waiters get broken barriers, the run ends', { timeout: 60_000 }, async () => {
+  let killedAt = 0;
+  let killScheduled = false;
+  const begun = new Set<number>();
+  const { result, steps } = await runPlanText(
+    header({ workers: 4, rounds: 2, extra: 'waitTimeout: 30s' }) +
+      `roles:
+  survivor: { workers: [0] }
+  writer: { workers: [1] }
+  reader: { workers: [2, 3] }
+barriers:
+  written: { signal: writer, wait: reader }
+scenario:
+  survivor:
+    - name: open
+      browser: { goto: "/" }
+      onError: continue
+    - name: wait forever
+      timeout: 30s
+      browser: { waitFor: "#never" }
+      onError: continue
+    - name: after crash
+      browser: { goto: "/next" }
+      onError: continue
+  writer:
+    - name: open
+      browser: { goto: "/" }
+    - name: wait forever
+      timeout: 30s
+      browser: { waitFor: "#never" }
+      onError: stop-worker
+    - signal: written
+  reader:
+    - wait: written
+`,
+    {
+      onEvent: (e) => {
+        if (e.type === 'step:begin' && e.name === 'wait forever') {
+          begun.add(e.worker);
+          if (begun.size === 2 && !killScheduled) {
+            killScheduled = true;
+            setTimeout(() => {
+              const pids = browserPids();
+              assert.equal(pids.length, 1, 'one Chromium for the run');
+              killedAt = Date.now();
+              process.kill(pids[0]!, 'SIGKILL');
+            }, 300);
+          }
+        }
+      },
+    },
+  );
+  assert.ok(killedAt > 0);
+  const ended = Date.now();
+  assert.ok(ended - killedAt < 10_000, `the run ended soon after the crash (${ended - killedAt} ms)`);
+  assert.equal(result.outcome, 'failed');
+  const byName = (worker: number) => steps.filter((s) => s.worker === worker).map((s) => `r${s.round} ${s.name}: ${s.outcome}${s.error ? ` ${s.error.code}` : ''}`);
+  assert.deepEqual(byName(0), [
+    'r1 open: ok',
+    'r1 wait forever: failed browser-crashed',
+    'r1 after crash: failed browser-crashed',
+    'r2 open: failed browser-crashed',
+    'r2 wait forever: failed browser-crashed',
+    'r2 after crash: failed browser-crashed',
+  ]);
+  assert.deepEqual(byName(1).slice(0, 2), ['r1 open: ok', 'r1 wait forever: failed browser-crashed']);
+  assert.ok(byName(1).slice(2).every((s) => s.endsWith('skipped')), 'the stopped writer runs nothing more');
+  for (const reader of [2, 3]) assert.equal(byName(reader)[0], 'r1 wait written: failed broken-barrier');
+  const crashed = steps.find((s) => s.error?.code === 'browser-crashed')!;
+  assert.match(crashed.error!.message, /browser crashed or was closed/);
+  // Later steps fail at once rather than waiting for their timeouts.
+  for (const s of steps.filter((s) => s.worker === 0 && s.name !== 'open' && s.round === 2)) assert.ok(s.durationMs < 1000, `${s.name} failed at once`);
 });
