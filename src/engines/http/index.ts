@@ -27,20 +27,20 @@ export function createHttpEngine(run: RunContext): Engine {
   async function send(ctx: StepContext, spec: RequestSpec): Promise<{ response: HttpResponseData; http: HttpInfo }> {
     let scope: TemplateScope | undefined;
     const outgoing = builder.build(spec, () => (scope ??= ctx.scope()));
-    const http: HttpInfo = { method: outgoing.method, url: outgoing.url.href, bytes: 0 };
+    const http: HttpInfo = { method: outgoing.method, url: outgoing.href, bytes: 0 };
     const maxRedirects = spec.maxRedirects ?? plan.http.maxRedirects;
     const startedAt = performance.now();
     let res: Dispatcher.ResponseData | undefined;
     try {
       res = await transport.dispatcher(maxRedirects).request({
-        origin: outgoing.url.origin,
-        path: outgoing.url.pathname + outgoing.url.search,
+        origin: outgoing.origin,
+        path: outgoing.path,
         method: outgoing.method as Dispatcher.HttpMethod,
         headers: outgoing.headers,
         body: outgoing.body ?? null,
         signal: ctx.signal,
       });
-      const response = await readResponse(res, outgoing.url, startedAt);
+      const response = await readResponse(res, outgoing.href, startedAt);
       http.status = response.status;
       http.bytes = response.bytes;
       return { response, http };

@@ -8,13 +8,24 @@ import { StepFailure } from '../../runtime/context.js';
 export interface OutgoingRequest {
   method: string;
   url: URL;
+  /** `url.href`, `url.origin` and path + query, read once: URL getters are not free in a hot loop. */
+  href: string;
+  origin: string;
+  path: string;
   headers: Record<string, string>;
   body?: string;
 }
 
+interface Target {
+  url: URL;
+  href: string;
+  origin: string;
+  path: string;
+}
+
 interface Prepared {
   /** Set when the URL and the query have no templates. */
-  url?: URL;
+  url?: Target;
   /** Set when no header (plan, step, body content type) has a template. */
   headers?: Record<string, string>;
   contentType?: string;
@@ -46,9 +57,13 @@ export class RequestBuilder {
       p = this.prepare(spec);
       prepared.set(spec, p);
     }
+    const target = p.url ?? this.renderUrl(spec, scope());
     const out: OutgoingRequest = {
       method: spec.method,
-      url: p.url ?? this.renderUrl(spec, scope()),
+      url: target.url,
+      href: target.href,
+      origin: target.origin,
+      path: target.path,
       headers: p.headers ?? this.renderHeaders(spec, scope(), p.contentType),
     };
     const body = renderBody(spec, scope);
@@ -67,7 +82,7 @@ export class RequestBuilder {
     return p;
   }
 
-  private renderUrl(spec: RequestSpec, scope: TemplateScope): URL {
+  private renderUrl(spec: RequestSpec, scope: TemplateScope): Target {
     const text = spec.url.renderString(scope);
     let url: URL;
     try {
@@ -84,7 +99,7 @@ export class RequestBuilder {
       throw new StepFailure(`the URL ${url.href} is not http:// or https://; request steps speak HTTP only`, 'http');
     }
     for (const [name, value] of Object.entries(spec.query)) url.searchParams.append(name, value.renderString(scope));
-    return url;
+    return { url, href: url.href, origin: url.origin, path: url.pathname + url.search };
   }
 
   /** Plan-wide headers first, then the step's (names are case-insensitive, the step wins). */

@@ -22,11 +22,13 @@ export function redirectHistory(res: Dispatcher.ResponseData): URL[] | undefined
   return Array.isArray(history) && history.length > 0 ? history : undefined;
 }
 
-export async function readResponse(res: Dispatcher.ResponseData, requested: URL, startedAt: number): Promise<HttpResponseData> {
+export async function readResponse(res: Dispatcher.ResponseData, requested: string, startedAt: number): Promise<HttpResponseData> {
   const buf = Buffer.from(await res.body.arrayBuffer());
   const history = redirectHistory(res);
+  // Without redirects the history holds only the requested URL.
+  const final = history && history.length > 1 ? history[history.length - 1]!.href : requested;
   return {
-    url: (history?.[history.length - 1] ?? requested).href,
+    url: final,
     status: res.statusCode,
     headers: flattenHeaders(res.headers),
     body: buf.toString('utf8'),
