@@ -98,6 +98,8 @@ scenario:
         status: { status: true }
   - name: regex capture
     request: { url: /html, capture: { csrf: { regex: 'name="csrf" value="([^"]+)"' } } }
+  - name: bad capture path
+    request: { url: /user, capture: { bad: { json: "$.user[" } } }
   - name: missing capture
     request: { url: /user, capture: { nope: { json: $.user.email } } }
   - name: server error
@@ -221,6 +223,12 @@ scenario:
     assert.equal(f.code, 'capture');
     assert.match(f.message, /^capture "nope": nothing at \$\.user\.email in the JSON body of http:\/\/127\.0\.0\.1:\d+\/user \(body: "\{\\"user\\":/);
     assert.deepEqual(f.extra.http, { method: 'GET', url: `${server.origin}/user`, status: 200, bytes: Buffer.byteLength(USER_JSON) });
+  });
+
+  test('a malformed capture path fails the step with code capture', { timeout: 5000 }, async () => {
+    const f = await failure('bad capture path');
+    assert.equal(f.code, 'capture');
+    assert.equal(f.message, 'capture "bad": JSON path "$.user[": "[" at 7 is never closed');
   });
 
   test('expectation failures say what was expected and what came', { timeout: 5000 }, async () => {

@@ -116,6 +116,9 @@ describe('checkHttpExpect', { timeout: 5000 }, () => {
       'expected a response within 10ms, took 12ms',
     ]);
   });
+  test('a malformed JSON path is a failure, not a throw', () => {
+    assert.deepEqual(checkHttpExpect({ ...none, json: [{ path: '$.a[', matcher: { exists: true } }] }, response()), ['json $.a[: JSON path "$.a[": "[" at 4 is never closed']);
+  });
   test('json checks on a body that is not JSON', () => {
     assert.deepEqual(checkHttpExpect({ ...none, json: [{ path: '$.a', matcher: { exists: true } }] }, response({ body: '<html>' })), ['json: the response body is not JSON (body: "<html>")']);
   });

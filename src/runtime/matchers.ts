@@ -248,7 +248,12 @@ export function checkHttpExpect(e: HttpExpectSpec, r: HttpResponseData): string[
       failures.push(`json: the response body is not JSON (body: ${excerpt(r.body)})`);
     } else {
       for (const { path, matcher } of e.json) {
-        const why = matchValue(matcher, jsonPath(json, path));
+        let why: string | undefined;
+        try {
+          why = matchValue(matcher, jsonPath(json, path));
+        } catch (err) {
+          why = (err as Error).message; // a malformed path: say so instead of throwing out of a check
+        }
         if (why) failures.push(`json ${path}: ${why}`);
       }
     }

@@ -26,7 +26,13 @@ export function createHttpEngine(run: RunContext): Engine {
 
   async function send(ctx: StepContext, spec: RequestSpec): Promise<{ response: HttpResponseData; http: HttpInfo }> {
     let scope: TemplateScope | undefined;
-    const outgoing = builder.build(spec, () => (scope ??= ctx.scope()));
+    let outgoing;
+    try {
+      outgoing = builder.build(spec, () => (scope ??= ctx.scope()));
+    } catch (err) {
+      if (err instanceof StepFailure) throw err;
+      throw new StepFailure(`cannot build the ${spec.method} request from ${JSON.stringify(spec.url.source)}: ${(err as Error).message}`, 'http');
+    }
     const http: HttpInfo = { method: outgoing.method, url: outgoing.href, bytes: 0 };
     const maxRedirects = spec.maxRedirects ?? plan.http.maxRedirects;
     const startedAt = performance.now();
@@ -78,7 +84,13 @@ export function createHttpEngine(run: RunContext): Engine {
 
       const missing: string[] = [];
       for (const c of spec.captures) {
-        const value = captureFromResponse(c, response);
+        let value: unknown;
+        try {
+          value = captureFromResponse(c, response);
+        } catch (err) {
+          missing.push(`capture "${c.name}": ${(err as Error).message}`);
+          continue;
+        }
         if (value === undefined) missing.push(captureMissing(c, response));
         else ctx.worker.captures[c.name] = value;
       }
