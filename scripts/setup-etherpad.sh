@@ -26,9 +26,42 @@ apikey="${ETHERPAD_APIKEY:-planrun-local-api-key}"
 
 log() { echo "setup-etherpad: $*" >&2; }
 
+WARMUP='
+const base = `http://127.0.0.1:${process.argv[1]}`;
+const lib = "/javascripts/lib/ep_etherpad-lite/static/js/";
+const paths = ["/p/planrun-warmup", "/static/js/require-kernel.js", "/static/js/l10n.js",
+  "/static/js/vendors/html10n.js", "/static/skins/colibris/pad.js", "/static/skins/colibris/pad.css",
+  "/static/css/pad.css", "/static/css/iframe_editor.css", "/socket.io/socket.io.js",
+  "/pluginfw/plugin-definitions.json", "/locales.json",
+  ...["pad.js", "ace2_common.js", "ace2_inner.js"].map((f) => `${lib}${f}?callback=require.define`)];
+(async () => {
+  const until = Date.now() + 120000;
+  for (;;) {
+    try { await (await fetch(base + "/")).text(); break; } catch { if (Date.now() > until) process.exit(1); }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const p of paths) { try { await (await fetch(base + p, { headers: { "accept-encoding": "gzip" } })).arrayBuffer(); } catch {} }
+  console.log(`planrun: Etherpad ready on ${base}`);
+})();
+'
+
+
 write_package_json() {
   # Etherpad runs `npm ls` at start and refuses an "extraneous" ep_etherpad-lite: declare it.
   printf '{ "name": "planrun-etherpad", "private": true, "dependencies": { "ep_etherpad-lite": "%s" } }\n' "$VERSION" >"$base/package.json"
+}
+
+link_modules() {
+  # Etherpad serves browser-side libraries (security, …) from src/node_modules, and its
+  # plugin loader runs `npm ls` from <base>: lay it out like Etherpad's own repository,
+  # dependencies in src/node_modules and node_modules/ep_etherpad-lite -> ../src.
+  [ -L "$base/src/node_modules" ] && rm "$base/src/node_modules"
+  if [ ! -d "$base/src/node_modules" ]; then
+    mv "$base/node_modules" "$base/src/node_modules"
+    rm -f "$base/src/node_modules/ep_etherpad-lite"
+    mkdir "$base/node_modules"
+    ln -s ../src "$base/node_modules/ep_etherpad-lite"
+  fi
 }
 
 write_settings() {
@@ -68,6 +101,7 @@ JSON
 install() {
   if [ -f "$marker" ] && [ -f "$base/src/node/server.js" ]; then
     write_package_json
+    link_modules
     write_settings
     return 0
   fi
@@ -79,7 +113,7 @@ install() {
   write_package_json
   npm install --no-audit --no-fund --loglevel=error
   mv node_modules/ep_etherpad-lite src
-  ln -s ../src node_modules/ep_etherpad-lite
+  link_modules
   mkdir -p var
   write_settings
   touch "$marker"
@@ -100,11 +134,17 @@ start() {
   # Run in the background so the temp database is removed whichever way we stop.
   node src/node/server.js --settings settings.json &
   child=$!
-  stop() { kill -TERM "$child" 2>/dev/null || true; }
+  # Etherpad 1.8 stalls when several browsers ask for the same not-yet-cached script at
+  # once: fetch the pad's scripts one by one first, then say it is ready (the plan's
+  # `ready: { log: … }` waits for that line).
+  node -e "$WARMUP" "$ETHERPAD_PORT" &
+  warm=$!
+  stop() { kill -TERM "$child" "$warm" 2>/dev/null || true; }
   trap stop TERM INT HUP
   status=0
   wait "$child" || status=$?
   wait "$child" 2>/dev/null || true
+  kill -TERM "$warm" 2>/dev/null || true
   rm -rf "$db_dir"
   exit "$status"
 }
