@@ -65,12 +65,14 @@ const PLAYWRIGHT_ERR = /has been closed|Target closed|browser has disconnected|c
 export async function createBrowserEngine(run: RunContext, o: { headed?: boolean } = {}): Promise<Engine> {
   const spec = run.plan.browser;
   const found = findBrowser(spec, process.env);
-  const browser: Browser = await chromium.launch({
-    executablePath: found.path,
-    headless: o.headed ? false : spec.headless,
-    args: launchArgs(spec.args),
-    timeout: 60_000,
-  });
+  const headless = o.headed ? false : spec.headless;
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: found.path, headless, args: launchArgs(spec.args), timeout: 60_000 });
+  } catch (e) {
+    const hint = !headless && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY ? ' A headed browser needs a display: run without --headed, or under xvfb-run.' : '';
+    throw new Error(`Could not start Chromium ${found.path} (from ${found.source}): ${firstLine(e)}.${hint}`);
+  }
   const crash = new CrashWatch();
   let closing = false;
   browser.on('disconnected', () => {
