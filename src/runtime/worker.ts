@@ -89,8 +89,8 @@ export class Worker {
   }
 
   private failedThisRound = false;
-  private lastFailedStep: string | undefined;
-  private lastError: string | undefined;
+  /** Why this worker's later signals will not come; for a broken wait, the cause that broke it (the root, not a chain). */
+  private lastCause: BreakCause | undefined;
 
   private wantsRound(round: number): boolean {
     if (this.run.signal.aborted) return false;
@@ -99,8 +99,8 @@ export class Worker {
   }
 
   /** This worker will not signal its events from `round` on (or only in that round). */
-  private giveUp(round: number, why: { step: string; reason: string }, onlyThisRound = false, names = this.signalled): void {
-    const cause: BreakCause = { worker: this.lane.id, role: this.lane.role, round, ...why };
+  private giveUp(round: number, why: { step: string; reason: string } | BreakCause, onlyThisRound = false, names = this.signalled): void {
+    const cause: BreakCause = 'worker' in why ? why : { worker: this.lane.id, role: this.lane.role, round, ...why };
     for (const name of names) this.run.coordinator.abandon(name, round, cause, !onlyThisRound);
   }
 
@@ -119,9 +119,9 @@ export class Worker {
       if (step.kind === 'group') flow = await this.runSteps(step.steps, round, flow);
       else if (step.kind === 'loop') flow = await this.runLoop(step, round);
       else flow = await this.runLeaf(step, round);
-      const reason = this.lastError ?? 'a step failed';
-      if (flow === 'skip-round') this.giveUp(round, { step: this.lastFailedStep ?? step.name, reason }, true, coordinationNames(steps.slice(i + 1)));
-      if (flow === 'stop-worker') this.giveUp(round, { step: this.lastFailedStep ?? step.name, reason: `${reason} (the worker stopped)` });
+      const cause = this.lastCause ?? { step: step.name, reason: 'a step failed' };
+      if (flow === 'skip-round') this.giveUp(round, cause, true, coordinationNames(steps.slice(i + 1)));
+      if (flow === 'stop-worker') this.giveUp(round, cause);
     }
     return flow;
   }
@@ -187,8 +187,10 @@ export class Worker {
       run.emit({ type: 'step:end', time: Date.now(), result });
       if (finished || error.code === 'aborted') return 'end';
       this.failedThisRound = true;
-      this.lastFailedStep = step.name;
-      this.lastError = error.message.length > 300 ? `${error.message.slice(0, 300)}…` : error.message;
+      this.lastCause =
+        failure instanceof BrokenBarrierError
+          ? failure.breakCause
+          : { worker: lane.id, role: lane.role, round, step: step.name, reason: error.message.length > 300 ? `${error.message.slice(0, 300)}…` : error.message };
       return this.policy(step, round, error);
     }
     run.emit({ type: 'step:end', time: Date.now(), result });
