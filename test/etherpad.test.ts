@@ -27,7 +27,9 @@ async function freePort(): Promise<number> {
 /** Runs a plan file on a free port (the plans say 9001) and returns its events. */
 async function runEtherpadPlan(file: string) {
   const port = await freePort();
-  const text = readFileSync(file, 'utf8').replaceAll('9001', String(port));
+  // More room than the plan's 30 s: CI runs other test files beside this one on two cores,
+  // and five browsers loading a cold Etherpad is the slowest thing here.
+  const text = readFileSync(file, 'utf8').replaceAll('9001', String(port)).replace(/^timeout: 30s$/m, 'timeout: 60s');
   const plan = parsePlan(text, resolve(file));
   const reportDir = await mkdtemp(join(tmpdir(), 'planrun-etherpad-'));
   const events: RunEvent[] = [];

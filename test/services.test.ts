@@ -166,3 +166,13 @@ test('an aborted signal stops the services that were started', { timeout: 30_000
     assert.deepEqual(groupMembers(pid), []);
   }),
 );
+
+test('a missing working folder is a clear error before anything starts', { timeout: 10_000 }, () =>
+  withDir(async (dir, events) => {
+    await assert.rejects(
+      startServices([spec({ name: 'nowhere', command: 'true', cwd: join(dir, 'missing') })], { reportDir: dir, emit: (e) => events.push(e) }),
+      /Service "nowhere" cannot start: its working folder .*missing does not exist/,
+    );
+    assert.equal(events.length, 0);
+  }),
+);

@@ -2,7 +2,7 @@
 // them after: each in its own process group so the whole tree goes, whatever the
 // command spawned. Output goes to <reportDir>/services/<name>.log.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceSpec } from '../plan/model.js';
 import type { RunEvent } from '../reporting/events.js';
@@ -260,6 +260,10 @@ export async function startServices(specs: ServiceSpec[], o: StartServicesOption
   // In order: a later service may need an earlier one (a database before the app).
   for (const spec of specs) {
     if (signal.aborted) break;
+    if (!existsSync(spec.cwd)) {
+      await stop();
+      throw new Error(`Service "${spec.name}" cannot start: its working folder ${spec.cwd} does not exist (cwd is relative to the plan file).`);
+    }
     const logRel = join('services', `${spec.name.replace(/[^\w.-]+/g, '-')}.log`);
     o.emit({ type: 'service', time: Date.now(), name: spec.name, status: 'starting', message: spec.command, logFile: logRel });
     const svc = new ServiceProcess(spec, logRel, o.reportDir);
