@@ -13,10 +13,11 @@ function deadlocks(text: string): Array<Pick<PlanIssue, 'line' | 'col' | 'severi
   return checkDeadlocks(plan).map(({ line, col, severity, message }) => ({ line, col, severity, message }));
 }
 
-const seed = readFileSync('plans/etherpad.yml', 'utf8');
+// A frozen copy of the first flagship plan, so plans/etherpad.yml can evolve without moving these positions.
+const seed = readFileSync('test/fixtures/plan/good/etherpad-seed.yml', 'utf8');
 
 test('the seed plan (writer waits "read" of the previous round, readers wait "written") has no deadlock', { timeout: 10_000 }, async () => {
-  const plan = await loadPlan('plans/etherpad.yml');
+  const plan = await loadPlan('test/fixtures/plan/good/etherpad-seed.yml');
   assert.deepEqual(checkDeadlocks(plan), []);
 });
 
@@ -32,7 +33,7 @@ test('the seed with `read` scoped to the round is a cycle across roles, named st
     },
   ]);
   // loadPlan refuses it with a PlanError, like every other plan error.
-  assert.throws(() => parsePlan(text, 'plans/etherpad.yml'), (err: unknown) => err instanceof PlanError && err.issues.length === 1 && err.issues[0]!.line === 18);
+  assert.throws(() => parsePlan(text, 'test/fixtures/plan/good/etherpad-seed.yml'), (err: unknown) => err instanceof PlanError && err.issues.length === 1 && err.issues[0]!.line === 18);
 });
 
 test('a previous-round wait in round 1 passes at once, also with one round and a role that signals itself', { timeout: 10_000 }, () => {

@@ -13,7 +13,7 @@ import { loadPlan, parsePlan } from '../src/plan/load.js';
 const edgeText = (e: GraphEdge) => `${e.from} -${e.kind}${e.barrier ? `:${e.barrier}` : ''}-> ${e.to}`;
 
 test('etherpad: one lane per worker with its role steps; edges of round 1 and 2', { timeout: 10_000 }, async () => {
-  const graph = compileGraph(await loadPlan('plans/etherpad.yml'));
+  const graph = compileGraph(await loadPlan('test/fixtures/plan/good/etherpad-seed.yml'));
   assert.deepEqual(graph.lanes.map((l) => `${l.worker}:${l.role}#${l.index}`), ['0:reader#0', '1:reader#1', '2:reader#2', '3:reader#3', '4:writer#0']);
   assert.equal(graph.rounds, 3);
   const writer = graph.lanes[4]!;
@@ -126,7 +126,7 @@ function planrun(...args: string[]) {
 }
 
 test('planrun graph prints rounds 1 and 2 per role, with who waits for whom', { timeout: 30_000 }, () => {
-  const r = planrun('graph', 'plans/etherpad.yml');
+  const r = planrun('graph', 'test/fixtures/plan/good/etherpad-seed.yml');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   assert.equal(
@@ -165,7 +165,7 @@ round 2
 round 3: like round 2
 `,
   );
-  const last = planrun('graph', 'plans/etherpad.yml', '--round', '3');
+  const last = planrun('graph', 'test/fixtures/plan/good/etherpad-seed.yml', '--round', '3');
   assert.equal(last.code, 0, last.stderr);
   assert.match(last.stdout, /^round 3$/m);
   assert.match(last.stdout, /reader\/3 {2}→ signal read \(writer\[4\] waits for it in a later round \(none: this is the last\)\)/);
@@ -173,7 +173,7 @@ round 3: like round 2
 });
 
 test('planrun graph --format mermaid: a subgraph per role, signal → wait edges labelled with barrier and scope', { timeout: 30_000 }, () => {
-  const r = planrun('graph', 'plans/etherpad.yml', '--format', 'mermaid');
+  const r = planrun('graph', 'test/fixtures/plan/good/etherpad-seed.yml', '--format', 'mermaid');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(
     r.stdout,
@@ -203,7 +203,7 @@ test('planrun graph --format mermaid: a subgraph per role, signal → wait edges
 `,
   );
   // In round 1 the previous-round edge does not exist.
-  const first = planrun('graph', 'plans/etherpad.yml', '--format', 'mermaid', '--round', '1');
+  const first = planrun('graph', 'test/fixtures/plan/good/etherpad-seed.yml', '--format', 'mermaid', '--round', '1');
   assert.doesNotMatch(first.stdout, /s_reader_3 -\.->/);
   assert.match(first.stdout, /s_writer_3 -->\|"written · round 1 · 1 needed"\| s_reader_1/);
 });
@@ -246,8 +246,8 @@ scenario:
 });
 
 test('planrun graph usage errors exit 2', { timeout: 30_000 }, () => {
-  assert.match(planrun('graph', 'plans/etherpad.yml', '--format', 'dot').stderr, /--format is text or mermaid, not `dot`/);
-  const late = planrun('graph', 'plans/etherpad.yml', '--round', '4');
+  assert.match(planrun('graph', 'test/fixtures/plan/good/etherpad-seed.yml', '--format', 'dot').stderr, /--format is text or mermaid, not `dot`/);
+  const late = planrun('graph', 'test/fixtures/plan/good/etherpad-seed.yml', '--round', '4');
   assert.equal(late.code, 2);
   assert.match(late.stderr, /--round 4: the plan has 3 rounds/);
   assert.equal(planrun('graph').code, 2);

@@ -11,11 +11,11 @@ function planrun(...args: string[]) {
 }
 
 test('validate prints roles with worker ids, barriers with signalers and waiters, steps per role; exit 0', () => {
-  const r = planrun('validate', 'plans/etherpad.yml');
+  const r = planrun('validate', 'test/fixtures/plan/good/etherpad-seed.yml');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(
     r.stdout,
-    `✓ plans/etherpad.yml: Etherpad — one writer, four readers
+    `✓ test/fixtures/plan/good/etherpad-seed.yml: Etherpad — one writer, four readers
   5 workers, 3 rounds, target http://127.0.0.1:9001/
 
 roles
@@ -55,7 +55,7 @@ test('--var overrides a plan variable (and satisfies a required env var)', () =>
   assert.equal(planrun('validate', 'test/fixtures/plan/bad/sem-env-required.yml').code, 2);
   const r = planrun('validate', 'test/fixtures/plan/bad/sem-env-required.yml', '--var', 'token=abc');
   assert.equal(r.code, 0, r.stderr);
-  const bad = planrun('validate', 'plans/etherpad.yml', '--var', 'novalue');
+  const bad = planrun('validate', 'test/fixtures/plan/good/etherpad-seed.yml', '--var', 'novalue');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--var expects NAME=VALUE, got `novalue`/);
 });

@@ -1,6 +1,6 @@
 // loadPlan on valid plans: what the compiled model contains.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -21,9 +21,9 @@ const scope = (over: Partial<TemplateScope> = {}): TemplateScope => ({
 const flat = (steps: StepSpec[]): StepSpec[] => steps.flatMap((s) => [s, ...(s.kind === 'group' || s.kind === 'loop' ? flat(s.steps) : [])]);
 const summary = (plan: CompiledPlan, role: string) => flat(plan.scenarios.get(role)!).map((s) => `${s.id} ${s.kind} ${s.name}`);
 
-test('plans/etherpad.yml compiles to roles, barriers and steps', async () => {
-  const plan = await loadPlan('plans/etherpad.yml');
-  assert.equal(plan.file, resolve('plans/etherpad.yml'));
+test('test/fixtures/plan/good/etherpad-seed.yml compiles to roles, barriers and steps', async () => {
+  const plan = await loadPlan('test/fixtures/plan/good/etherpad-seed.yml');
+  assert.equal(plan.file, resolve('test/fixtures/plan/good/etherpad-seed.yml'));
   assert.equal(plan.workers, 5);
   assert.equal(plan.rounds, 3);
   assert.equal(plan.target?.href, 'http://127.0.0.1:9001/');
@@ -43,7 +43,7 @@ test('plans/etherpad.yml compiles to roles, barriers and steps', async () => {
   const goto = plan.scenarios.get('writer')![1]!;
   assert.ok(goto.kind === 'browser' && goto.browser.action === 'goto');
   assert.equal(goto.browser.url.render(scope()), '/p/planrun-run1');
-  assert.deepEqual(goto.loc, { file: 'plans/etherpad.yml', line: 19, col: 7 });
+  assert.deepEqual(goto.loc, { file: 'test/fixtures/plan/good/etherpad-seed.yml', line: 19, col: 7 });
   const see = plan.scenarios.get('reader')![2]!;
   assert.ok(see.kind === 'expect' && see.expect.on === 'page');
   assert.equal(see.expect.withinMs, 10_000);
@@ -209,4 +209,14 @@ test('loadPlan reads the file it is given and names it in locations', async () =
   const plan = await loadPlan(file);
   assert.equal(plan.file, file);
   assert.deepEqual(plan.scenarios.get('worker')![0]!.loc, { file, line: 3, col: 5 });
+});
+
+test('every example plan in plans/ loads without errors', async () => {
+  const files = readdirSync('plans').filter((f) => /\.ya?ml$/.test(f));
+  assert.ok(files.length >= 4, `example plans: ${files.join(', ')}`);
+  for (const f of files) {
+    const plan = await loadPlan(join('plans', f));
+    assert.ok(plan.name.length > 0, f);
+    assert.match(readFileSync(join('plans', f), 'utf8').split('\n')[0]!, /^# yaml-language-server: \$schema=\.\.\/schemas\/plan\.schema\.json$/, `${f} starts with the schema line`);
+  }
 });
