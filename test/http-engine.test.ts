@@ -265,6 +265,29 @@ scenario:
 });
 
 describe('http engine failures and connections', () => {
+  test('a step times out at its limit even when its signal never fires', { timeout: 5000 }, async () => {
+    const server = await startServer(() => {});
+    const t = makeRun(`name: lost timer\ntarget: ${server.origin}\nscenario:\n  - name: hangs\n    timeout: 300ms\n    request: GET /hang\n`);
+    const engine = createHttpEngine(t.run);
+    const ctx = makeStep(t, makeWorker(t.plan), stepNamed(t.plan, 'hangs'));
+    // A signal that never aborts, as when the runtime's timeout signal was collected too early.
+    const silent = { ...ctx, signal: new AbortController().signal };
+    const started = performance.now();
+    try {
+      await assert.rejects(engine.execute(silent), (e: StepFailure) => {
+        assert.equal(e.code, 'timeout');
+        assert.match(e.message, new RegExp(`^timed out after 300ms waiting for GET ${server.origin}/hang \\(step timeout; waited \\d+ms\\)$`));
+        return true;
+      });
+      assert.ok(performance.now() - started < 2000);
+    } finally {
+      ctx.dispose();
+      await engine.close();
+      await server.close();
+    }
+  });
+
+
   test('connection refused names the host and the code', { timeout: 5000 }, async () => {
     const t = makeRun('name: refused\ntarget: http://127.0.0.1:9\nscenario:\n  - request: GET /health\n');
     const engine = createHttpEngine(t.run);

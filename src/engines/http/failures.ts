@@ -24,18 +24,16 @@ export function toStepFailure(err: unknown, ctx: StepContext, http: HttpInfo, st
   if (err instanceof StepFailure) return err;
   const target = `${http.method} ${http.url}`;
   // Abort first: undici reports an aborted request with the signal's reason, which can be anything.
-  if (ctx.signal.aborted || ctx.run.signal.aborted) {
-    if (ctx.run.signal.aborted) return new StepFailure(`stopped: the run was aborted during ${target}`, 'aborted', { http });
+  if (ctx.run.signal.aborted) return new StepFailure(`stopped: the run was aborted during ${target}`, 'aborted', { http });
+  const code = codeOf(err);
+  // The step's signal, or undici's own header/body timers set to the same limit (a safety net, see index.ts).
+  if (ctx.signal.aborted || (code && TIMEOUT_CODES.has(code))) {
     const waited = Math.round(performance.now() - startedAt);
     return new StepFailure(`timed out after ${ctx.timeoutMs}ms waiting for ${target} (step timeout; waited ${waited}ms)`, 'timeout', { http });
   }
-  const code = codeOf(err);
   const url = new URL(http.url);
   if (code && CONNECT_CODES.has(code)) {
     return new StepFailure(`cannot connect to ${url.host} (${code}) for ${target}: is the server running and the target right?`, 'connect', { http });
-  }
-  if (code && TIMEOUT_CODES.has(code)) {
-    return new StepFailure(`timed out waiting for ${target} (${code})`, 'timeout', { http });
   }
   const message = err instanceof Error ? err.message : String(err);
   return new StepFailure(`${target} failed: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`, 'http', { http });

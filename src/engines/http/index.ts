@@ -45,6 +45,10 @@ export function createHttpEngine(run: RunContext): Engine {
         headers: outgoing.headers,
         body: outgoing.body ?? null,
         signal: ctx.signal,
+        // Undici's own timers at the step's limit, in case the step signal never fires: in Node 20 a
+        // timeout inside AbortSignal.any() can be garbage-collected before it aborts (nodejs/node#57736).
+        headersTimeout: ctx.timeoutMs,
+        bodyTimeout: ctx.timeoutMs,
       });
       const response = await readResponse(res, outgoing.href, startedAt);
       http.status = response.status;
