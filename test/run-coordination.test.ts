@@ -269,3 +269,28 @@ scenario:
   assert.ok(named(run.results, 'slow').filter((r) => r.outcome === 'ok').length >= 2);
   assert.ok(run.events.filter((e) => e.type === 'worker:end').every((e) => e.type === 'worker:end' && e.outcome === 'aborted'));
 });
+
+test('a step that overruns its timeout fails with code timeout, even when it ignores its signal', { timeout: 15_000 }, async () => {
+  const run = await runYaml(`
+name: slow steps
+target: ${pad.url}
+workers: 1
+rounds: 2
+onError: continue
+scenario:
+  - name: nap
+    sleep: 2s
+    timeout: 200ms
+  - name: slow request
+    request: GET /health?delay=3000
+    timeout: 300ms
+`);
+  const naps = named(run.results, 'nap');
+  assert.deepEqual(naps.map((r) => r.error?.code), ['timeout', 'timeout']);
+  assert.ok(naps.every((r) => r.durationMs < 1500), `naps stopped near 200 ms: ${naps.map((r) => r.durationMs)}`);
+  const slow = named(run.results, 'slow request');
+  assert.deepEqual(slow.map((r) => r.error?.code), ['timeout', 'timeout']);
+  // The engine's own message (with the request) wins over the bare timer's.
+  assert.match(slow[0]!.error!.message, /GET http:\/\/127\.0\.0\.1:\d+\/health\?delay=3000/);
+  assert.equal(slow[0]!.http?.method, 'GET');
+});
