@@ -2,6 +2,7 @@
 // share, and the one abort signal that stops everything. It reports only
 // through events; how they are shown is the reporters' business.
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { createHttpEngine } from '../engines/http/index.js';
 import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
@@ -90,6 +91,8 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
   const runId = options.runId ?? newRunId();
   const coordinator = options.coordinator ?? new InMemoryCoordinator();
   const stop = new AbortController();
+  // Every worker listens for the stop: one listener each is expected, not a leak.
+  setMaxListeners(0, stop.signal);
   let stopReason: string | undefined;
   const onUserAbort = () => stop.abort(new Error('interrupted'));
   if (options.signal?.aborted) onUserAbort();
