@@ -2,7 +2,7 @@
 // (coordination, sleep, set, standalone capture / expect) right here.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CaptureSpec, StepSpec } from '../plan/model.js';
-import { captureFromResponse, checkHttpExpect, matchValue } from './matchers.js';
+import { captureFromResponse, captureMissing, checkHttpExpect, matchValue } from './matchers.js';
 import { StepFailure, type Engine, type StepContext, type StepDetails } from './context.js';
 
 /** Capture sources read from the page rather than from the last HTTP response. */
@@ -83,7 +83,7 @@ function captureStandalone(ctx: StepContext, captures: CaptureSpec[]): void {
   const r = lastResponse(ctx);
   for (const c of captures) {
     const value = captureFromResponse(c, r);
-    if (value === undefined) throw new StepFailure(`capture "${c.name}" found nothing in the response of ${r.url}`, 'capture');
+    if (value === undefined) throw new StepFailure(captureMissing(c, r), 'capture');
     ctx.worker.captures[c.name] = value;
   }
 }
