@@ -47,10 +47,11 @@ export interface Coordinator {
   /** Meeting barrier: resolve when `parties` workers arrived in this round. */
   arrive(barrier: string, round: number, worker: number, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /**
-   * A worker will not signal / arrive at `name` in `round` (and, with `allLater`, any later round):
-   * every present and future waiter that needed it fails at once with BrokenBarrierError.
+   * `worker` will not signal / arrive at `name` in `round` (and, with `allLater`, any later round):
+   * every present and future waiter that needed it fails at once with BrokenBarrierError naming `cause`
+   * (the root cause, which may be another worker's failure that this one inherited through a broken wait).
    */
-  abandon(name: string, round: number, cause: BreakCause, allLater?: boolean): void;
+  abandon(name: string, round: number, worker: number, cause: BreakCause, allLater?: boolean): void;
   setShared(key: string, value: unknown): Promise<void>;
   sharedSnapshot(): Record<string, unknown>;
   close(): Promise<void>;

@@ -14,15 +14,15 @@ class Abandons {
   private readonly perRound = new Map<number, Map<number, BreakCause>>();
   private readonly fromRound = new Map<number, { round: number; cause: BreakCause }>();
 
-  add(round: number, cause: BreakCause, allLater: boolean): void {
+  add(round: number, worker: number, cause: BreakCause, allLater: boolean): void {
     if (allLater) {
-      const known = this.fromRound.get(cause.worker);
-      if (!known || known.round > round) this.fromRound.set(cause.worker, { round, cause });
+      const known = this.fromRound.get(worker);
+      if (!known || known.round > round) this.fromRound.set(worker, { round, cause });
       return;
     }
     let m = this.perRound.get(round);
     if (!m) this.perRound.set(round, (m = new Map()));
-    if (!m.has(cause.worker)) m.set(cause.worker, cause);
+    if (!m.has(worker)) m.set(worker, cause);
   }
 
   /** Workers that will never act in `round`, except those in `done`. */
@@ -108,9 +108,9 @@ export class InMemoryCoordinator implements Coordinator {
     });
   }
 
-  abandon(name: string, round: number, cause: BreakCause, allLater = false): void {
+  abandon(name: string, round: number, worker: number, cause: BreakCause, allLater = false): void {
     const s = this.state(name);
-    s.abandons.add(round, cause, allLater);
+    s.abandons.add(round, worker, cause, allLater);
     this.recheck(s);
   }
 

@@ -107,7 +107,7 @@ export class Worker {
   /** This worker will not signal its events from `round` on (or only in that round). */
   private giveUp(round: number, why: { step: string; reason: string } | BreakCause, onlyThisRound = false, names = this.signalled): void {
     const cause: BreakCause = 'worker' in why ? why : { worker: this.lane.id, role: this.lane.role, round, ...why };
-    for (const name of names) this.run.coordinator.abandon(name, round, cause, !onlyThisRound);
+    for (const name of names) this.run.coordinator.abandon(name, round, this.lane.id, cause, !onlyThisRound);
   }
 
   private async runSteps(steps: StepSpec[], round: number, flow: Flow): Promise<Flow> {
