@@ -118,6 +118,7 @@ test('a real run with barriers, a failed browser step and a crawl: report.html i
 
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
   assert.equal(report.outcome, 'failed');
+  assert.equal(report.reason, '1 step failed; the crawl found 9 broken links', 'the reason names every failure of the run');
   const ghost = report.timeline.filter((t) => t.name === 'click the ghost');
   // Its `if` keeps it to round 1; round 2 reports it skipped.
   assert.deepEqual(ghost.map((t) => [t.worker, t.round, t.outcome]), [[5, 1, 'failed'], [5, 2, 'skipped']]);

@@ -174,7 +174,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
         if (crawl.broken > 0) return `the crawl found ${crawl.broken} broken link${crawl.broken === 1 ? '' : 's'}`;
         return undefined;
       });
-      failure ??= crawlProblem;
+      if (crawlProblem) failure = failure ? `${failure}; ${crawlProblem}` : crawlProblem;
     }
   } finally {
     options.signal?.removeEventListener('abort', onUserAbort);
