@@ -1,8 +1,11 @@
 // HTTP bench: 50 concurrent workers doing GET / against a local node:http
 // server for a few seconds. Baseline: 50 raw undici loops on an Agent with the
 // same options as the engine's. Measured: planrun's runPlan on a plan with
-// `workers: 50` and one `request: GET /` step. The server and each client run
-// in their own processes, so no side shares an event loop (or VmHWM) with another.
+// `workers: 50` and one `request: GET /` step, once counting step:end events
+// only and once feeding every event to the MetricsCollector as `planrun run`
+// does. The server and each client run in their own processes, so no side
+// shares an event loop (or VmHWM) with another. Children run this file compiled
+// to plain JS (as planrun ships and as the undici baseline is), not through tsx.
 //   npm run bench -- http          (HTTP_BENCH_SECONDS, HTTP_BENCH_WORKERS override)
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -134,14 +137,19 @@ async function engineClient(origin: string): Promise<ClientResult> {
   return { client: 'engine', requests, failed, wallMs, cpuUs: cpu, peakRssMb: peakRssMb() };
 }
 
-/** planrun end to end: plan file → loadPlan → runPlan, counting step:end events. */
-async function planrunClient(origin: string): Promise<ClientResult> {
+/**
+ * planrun end to end: plan file → loadPlan → runPlan, counting step:end events;
+ * with `collect`, every event also goes to a MetricsCollector and the report is built, as `planrun run` does.
+ */
+async function planrunClient(origin: string, collect = false): Promise<ClientResult> {
   const { loadPlan } = await import('../../src/plan/load.js');
   const { runPlan } = await import('../../src/runtime/run.js');
+  const { MetricsCollector } = await import('../../src/reporting/collector.js');
   const dir = mkdtempSync(join(tmpdir(), 'planrun-http-bench-'));
   const file = join(dir, 'bench.yml');
   writeFileSync(file, `name: http bench\ntarget: ${origin}\nworkers: ${WORKERS}\nduration: ${SECONDS}s\nscenario:\n  - request: GET /\n`);
   const plan = await loadPlan(file);
+  const collector = collect ? new MetricsCollector({ thresholds: plan.thresholds }) : undefined;
   let requests = 0;
   let failed = 0;
   const cpu0 = process.cpuUsage();
@@ -149,22 +157,53 @@ async function planrunClient(origin: string): Promise<ClientResult> {
   const result = await runPlan(plan, {
     reportDir: dir,
     emit: (e) => {
+      collector?.onEvent(e);
       if (e.type !== 'step:end') return;
       requests++;
       if (e.result.outcome !== 'ok') failed++;
     },
   });
+  const report = collector?.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}) });
   const wallMs = performance.now() - started;
   const cpu = cpuUs(process.cpuUsage(cpu0));
   rmSync(dir, { recursive: true, force: true });
   if (result.outcome !== 'passed' && failed === 0) throw new Error(`run ${result.outcome}: ${result.reason}`);
-  return { client: 'planrun', requests, failed, wallMs, cpuUs: cpu, peakRssMb: peakRssMb() };
+  if (report) {
+    const counted = report.steps.reduce((n, s) => n + s.count, 0);
+    if (counted !== requests) throw new Error(`the collector counted ${counted} steps, the events ${requests}`);
+  }
+  return { client: collect ? 'cli' : 'planrun', requests, failed, wallMs, cpuUs: cpu, peakRssMb: peakRssMb() };
 }
 
 // ---------------------------------------------------------------- parent
 
+/**
+ * This file as plain JS, split at its dynamic imports so the raw client loads
+ * undici only, not planrun's dependencies. It sits under node_modules/.cache
+ * so its bare imports resolve to the project's packages.
+ */
+async function buildChildBundle(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const outdir = fileURLToPath(new URL('../../node_modules/.cache/planrun-bench/http/', import.meta.url));
+  await esbuild.build({
+    entryPoints: { 'http.bench': SELF },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return join(outdir, 'http.bench.mjs');
+}
+
+let childScript = SELF;
+
 function child(args: string[]): { proc: ReturnType<typeof spawn>; line: (prefix: string) => Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [childScript, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const waiters: Array<() => void> = [];
   proc.stdout!.on('data', (d) => {
@@ -184,18 +223,21 @@ function child(args: string[]): { proc: ReturnType<typeof spawn>; line: (prefix:
   return { proc, line };
 }
 
-async function runClient(kind: 'raw' | 'engine' | 'planrun', origin: string): Promise<ClientResult> {
+const KINDS = ['raw', 'engine', 'planrun', 'cli'] as const;
+
+async function runClient(kind: (typeof KINDS)[number], origin: string): Promise<ClientResult> {
   const c = child(['--client', kind, origin]);
   return JSON.parse(await c.line('RESULT ')) as ClientResult;
 }
 
 async function main(): Promise<void> {
+  childScript = await buildChildBundle();
   const server = child(['--server']);
   const origin = `http://127.0.0.1:${(await server.line('PORT ')).trim()}`;
   try {
-    console.log(`${WORKERS} workers, ${SECONDS}s each, GET ${origin}/ (server and each client in its own process; ${(await import('node:os')).availableParallelism()} CPUs)`);
-    const trials: Record<string, ClientResult[]> = { raw: [], engine: [], planrun: [] };
-    for (let t = 0; t < TRIALS; t++) for (const kind of ['raw', 'engine', 'planrun'] as const) trials[kind]!.push(await runClient(kind, origin));
+    console.log(`${WORKERS} workers, ${SECONDS}s each, GET ${origin}/ (server and each client in its own process, compiled JS; ${(await import('node:os')).availableParallelism()} CPUs)`);
+    const trials: Record<string, ClientResult[]> = { raw: [], engine: [], planrun: [], cli: [] };
+    for (let t = 0; t < TRIALS; t++) for (const kind of KINDS) trials[kind]!.push(await runClient(kind, origin));
     const rate = (r: ClientResult) => r.requests / (r.wallMs / 1000);
     const cpuPer = (r: ClientResult) => r.cpuUs / Math.max(1, r.requests);
     const best = (kind: string) => trials[kind]!.reduce((a, b) => (rate(b) > rate(a) ? b : a));
@@ -205,12 +247,15 @@ async function main(): Promise<void> {
       const r = best(kind);
       return `${kind.padEnd(8)} ${rate(r).toFixed(0).padStart(7)} req/s (best of ${TRIALS}: ${trials[kind]!.map((x) => rate(x).toFixed(0)).join(', ')})  ${trials[kind]!.reduce((n, x) => n + x.failed, 0)} failed  ${medianCpu(kind).toFixed(1).padStart(5)} µs CPU/request (median)  peak RSS ${maxRss(kind).toFixed(0)} MB`;
     };
-    for (const kind of ['raw', 'engine', 'planrun']) console.log(row(kind));
-    const ratio = rate(best('planrun')) / rate(best('raw'));
-    console.log(`throughput planrun/undici: ${ratio.toFixed(2)} (target ≥ 0.80) ${ratio >= 0.8 ? 'ok' : 'BELOW TARGET'}`);
-    console.log(`throughput engine alone/undici: ${(rate(best('engine')) / rate(best('raw'))).toFixed(2)}`);
-    console.log(`CPU per request planrun/undici: ${(medianCpu('planrun') / medianCpu('raw')).toFixed(2)}, engine alone/undici: ${(medianCpu('engine') / medianCpu('raw')).toFixed(2)}`);
-    console.log(`peak RSS planrun/undici: ${(maxRss('planrun') / maxRss('raw')).toFixed(2)} (both clients run under tsx)`);
+    for (const kind of KINDS) console.log(row(kind));
+    const ratio = (kind: string) => rate(best(kind)) / rate(best('raw'));
+    const verdict = (r: number) => `${r.toFixed(2)} (target ≥ 0.80) ${r >= 0.8 ? 'ok' : 'BELOW TARGET'}`;
+    console.log(`throughput planrun/undici: ${verdict(ratio('planrun'))}`);
+    console.log(`throughput planrun + MetricsCollector (as \`planrun run\`)/undici: ${verdict(ratio('cli'))}`);
+    console.log(`throughput engine alone/undici: ${ratio('engine').toFixed(2)}`);
+    const cpuRatio = (kind: string) => (medianCpu(kind) / medianCpu('raw')).toFixed(2);
+    console.log(`CPU per request /undici: planrun ${cpuRatio('planrun')}, with collector ${cpuRatio('cli')}, engine alone ${cpuRatio('engine')}`);
+    console.log(`peak RSS /undici: planrun ${(maxRss('planrun') / maxRss('raw')).toFixed(2)}, with collector ${(maxRss('cli') / maxRss('raw')).toFixed(2)}`);
   } finally {
     server.proc.stdin!.end();
     server.proc.kill();
@@ -220,7 +265,7 @@ async function main(): Promise<void> {
 const args = process.argv.slice(2);
 if (args[0] === '--server') await serve();
 else if (args[0] === '--client') {
-  const clients = { raw: rawClient, engine: engineClient, planrun: planrunClient } as Record<string, (origin: string) => Promise<ClientResult>>;
+  const clients = { raw: rawClient, engine: engineClient, planrun: (o: string) => planrunClient(o), cli: (o: string) => planrunClient(o, true) } as Record<string, (origin: string) => Promise<ClientResult>>;
   const result = await clients[args[1]!]!(args[2]!);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);

@@ -1,9 +1,9 @@
 // The HTTP transport of a run: one keep-alive Agent (a pool of
-// `connections` sockets per origin) shared by every worker, with undici's
-// redirect interceptor composed on top. Each distinct redirect limit gets its
-// own composed view of the same Agent, so a step's `maxRedirects` never
-// changes how connections are pooled.
-import { Agent, interceptors, type Dispatcher } from 'undici';
+// `connections` sockets per origin) shared by every worker. Requests go
+// through `send`, which follows redirects per request (see exchange.ts), so a
+// step's `maxRedirects` never changes how connections are pooled.
+import { Agent, type Dispatcher } from 'undici';
+import { exchange, type Exchanged, type ExchangeSlot } from './exchange.js';
 
 export interface TransportOptions {
   /** Sockets per origin (plan `http.connections`, default: workers). */
@@ -14,7 +14,12 @@ export interface TransportOptions {
 
 export class HttpTransport {
   readonly agent: Agent;
-  private readonly byLimit = new Map<number, Dispatcher>();
+  private readonly dispatch: Dispatcher.Dispatch;
+  /**
+   * Exchanges in flight per step signal. A worker reuses its signal step after
+   * step, so one abort listener per signal replaces an add/remove per request.
+   */
+  private readonly inFlight = new WeakMap<AbortSignal, Set<ExchangeSlot>>();
 
   constructor(readonly options: TransportOptions) {
     this.agent = new Agent({
@@ -26,16 +31,28 @@ export class HttpTransport {
       // The step timeout (through the AbortSignal) bounds requests; undici's own
       // 300 s header/body timeouts only stay as a last resort.
     });
+    this.dispatch = this.agent.dispatch.bind(this.agent);
   }
 
-  /** The dispatcher following at most `maxRedirects` redirects (0: none, the 3xx is the response). */
-  dispatcher(maxRedirects = this.options.maxRedirects): Dispatcher {
-    let d = this.byLimit.get(maxRedirects);
-    if (!d) {
-      d = maxRedirects > 0 ? this.agent.compose(interceptors.redirect({ maxRedirections: maxRedirects })) : this.agent;
-      this.byLimit.set(maxRedirects, d);
+  /**
+   * Sends one request, following at most `maxRedirects` redirects (0: none, the 3xx is the response);
+   * `signal` aborts it. The response fills `into`, also when the exchange fails halfway.
+   */
+  send(opts: Dispatcher.DispatchOptions, maxRedirects: number, signal: AbortSignal, into?: Exchanged): Promise<Exchanged> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return exchange(this.dispatch, opts, maxRedirects, this.slotsOf(signal), into);
+  }
+
+  private slotsOf(signal: AbortSignal): Set<ExchangeSlot> {
+    let slots = this.inFlight.get(signal);
+    if (!slots) {
+      const inFlight = (slots = new Set<ExchangeSlot>());
+      this.inFlight.set(signal, inFlight);
+      signal.addEventListener('abort', () => {
+        for (const slot of [...inFlight]) slot.abort(signal.reason);
+      }, { once: true });
     }
-    return d;
+    return slots;
   }
 
   close(): Promise<void> {

@@ -8,9 +8,10 @@ import { StepFailure, type Engine, type HttpResponseData, type RunContext, type 
 import { captureFromResponse, captureMissing, checkHttpExpect } from '../../runtime/matchers.js';
 import type { StepResult } from '../../reporting/events.js';
 import { HttpTransport } from './dispatcher.js';
+import { emptyExchange } from './exchange.js';
 import { toStepFailure } from './failures.js';
 import { RequestBuilder } from './request.js';
-import { readResponse, REDIRECT_STATUSES } from './response.js';
+import { toResponseData, REDIRECT_STATUSES } from './response.js';
 
 export { HttpTransport } from './dispatcher.js';
 
@@ -36,29 +37,30 @@ export function createHttpEngine(run: RunContext): Engine {
     const http: HttpInfo = { method: outgoing.method, url: outgoing.href, bytes: 0 };
     const maxRedirects = spec.maxRedirects ?? plan.http.maxRedirects;
     const startedAt = performance.now();
-    let res: Dispatcher.ResponseData | undefined;
+    const received = emptyExchange();
     try {
-      res = await transport.dispatcher(maxRedirects).request({
-        origin: outgoing.origin,
-        path: outgoing.path,
-        method: outgoing.method as Dispatcher.HttpMethod,
-        headers: outgoing.headers,
-        body: outgoing.body ?? null,
-        signal: ctx.signal,
-        // Undici's own timers at the step's limit, in case the step signal never fires: in Node 20 a
-        // timeout inside AbortSignal.any() can be garbage-collected before it aborts (nodejs/node#57736).
-        headersTimeout: ctx.timeoutMs,
-        bodyTimeout: ctx.timeoutMs,
-      });
-      const response = await readResponse(res, outgoing.href, startedAt);
+      const exchanged = await transport.send(
+        {
+          origin: outgoing.origin,
+          path: outgoing.path,
+          method: outgoing.method as Dispatcher.HttpMethod,
+          headers: outgoing.headers,
+          body: outgoing.body ?? null,
+          // Undici's own timers at the step's limit, in case the step signal never fires: in Node 20 a
+          // timeout inside AbortSignal.any() can be garbage-collected before it aborts (nodejs/node#57736).
+          headersTimeout: ctx.timeoutMs,
+          bodyTimeout: ctx.timeoutMs,
+        },
+        maxRedirects,
+        ctx.signal,
+        received,
+      );
+      const response = toResponseData(exchanged, outgoing.href, startedAt);
       http.status = response.status;
       http.bytes = response.bytes;
       return { response, http };
     } catch (err) {
-      if (res) {
-        http.status = res.statusCode;
-        res.body.destroy();
-      }
+      if (received.status > 0) http.status = received.status;
       throw toStepFailure(err, ctx, http, startedAt);
     }
   }

@@ -1,13 +1,14 @@
-// Reads an undici response into HttpResponseData: the whole body as text
+// Turns an exchanged response into HttpResponseData: the whole body as text
 // (bytes counted as received, before decoding), headers flattened to strings,
 // the final URL after redirects.
-import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpResponseData } from '../../runtime/context.js';
+import { bodyText, type Exchanged } from './exchange.js';
 
-export const REDIRECT_STATUSES = new Set([300, 301, 302, 303, 307, 308]);
+export { REDIRECT_STATUSES } from './exchange.js';
 
 /** Repeated headers are joined with ", " (as fetch's Headers does), so matchers see one string. */
-export function flattenHeaders(raw: Dispatcher.ResponseData['headers']): Record<string, string> {
+export function flattenHeaders(raw: IncomingHttpHeaders): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name in raw) {
     const v = raw[name];
@@ -16,23 +17,16 @@ export function flattenHeaders(raw: Dispatcher.ResponseData['headers']): Record<
   return headers;
 }
 
-/** The URLs visited, first the requested one; set by undici's redirect interceptor. */
-export function redirectHistory(res: Dispatcher.ResponseData): URL[] | undefined {
-  const history = (res.context as { history?: URL[] } | undefined)?.history;
-  return Array.isArray(history) && history.length > 0 ? history : undefined;
-}
-
-export async function readResponse(res: Dispatcher.ResponseData, requested: string, startedAt: number): Promise<HttpResponseData> {
-  const buf = Buffer.from(await res.body.arrayBuffer());
-  const history = redirectHistory(res);
-  // Without redirects the history holds only the requested URL.
+export function toResponseData(r: Exchanged, requested: string, startedAt: number): HttpResponseData {
+  // The history holds every URL visited, the requested one first, once a redirect was followed.
+  const history = r.history;
   const final = history && history.length > 1 ? history[history.length - 1]!.href : requested;
   return {
     url: final,
-    status: res.statusCode,
-    headers: flattenHeaders(res.headers),
-    body: buf.toString('utf8'),
-    bytes: buf.byteLength,
+    status: r.status,
+    headers: flattenHeaders(r.headers),
+    body: bodyText(r),
+    bytes: r.bytes,
     durationMs: performance.now() - startedAt,
   };
 }
