@@ -68,7 +68,7 @@ scenario:
     const ctx = makeStep(t, worker, stepNamed(t.plan, name));
     try {
       const details = await engine.execute(ctx);
-      return { details, response: worker.lastResponse! };
+      return { details: details || {}, response: worker.lastResponse! };
     } finally {
       ctx.dispose();
     }
