@@ -248,36 +248,41 @@ export class Crawler {
     return this.fetcher.fetch(url, 'GET');
   }
 
+  /** Idle extractors: at most one per worker is ever in use, each reused page after page. */
+  private readonly extractors: LinkExtractor[] = [];
+
   private async parse(hop: Hop): Promise<PageData> {
     const e = this.rules.expect;
-    const extractor = new LinkExtractor({
-      follow: this.rules.follow,
-      check: this.rules.check,
-      collectIds: this.rules.fragments,
-      fingerprint: this.fingerprintMode(),
-      collectText: e.text.length > 0 || e.notText.length > 0,
-    });
+    const extractor =
+      this.extractors.pop() ??
+      new LinkExtractor({
+        follow: this.rules.follow,
+        check: this.rules.check,
+        collectIds: this.rules.fragments,
+        fingerprint: this.fingerprintMode(),
+        collectText: e.text.length > 0 || e.notText.length > 0,
+      });
     try {
-      for await (const chunk of hop.body) extractor.write(chunk as Uint8Array);
-    } finally {
-      hop.done();
+      await this.fetcher.consume(hop, (chunk) => extractor.write(chunk));
+    } catch (err) {
+      extractor.abandon();
+      this.extractors.push(extractor);
+      throw err;
     }
-    return extractor.end();
+    const page = extractor.end();
+    this.extractors.push(extractor);
+    return page;
   }
 
   /** Browser mode: the fetched document, rendered by Chromium at its URL, links read from the DOM. */
   private async render(url: string, hop: Hop, contentType: string): Promise<PageData> {
     const chunks: Buffer[] = [];
     let size = 0;
-    try {
-      for await (const chunk of hop.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_RENDERED_BYTES) throw new FetchError('network', `page larger than ${MAX_RENDERED_BYTES / 1048576} MB, too large to render`);
-        chunks.push(chunk as Buffer);
-      }
-    } finally {
-      hop.done();
-    }
+    await this.fetcher.consume(hop, (chunk) => {
+      size += chunk.length;
+      if (size > MAX_RENDERED_BYTES) throw new FetchError('network', `page larger than ${MAX_RENDERED_BYTES / 1048576} MB, too large to render`);
+      chunks.push(chunk);
+    });
     try {
       return await this.renderer!.render({ url, status: hop.status, contentType, body: Buffer.concat(chunks) });
     } catch (e) {

@@ -17,9 +17,8 @@ export class FetchError extends Error {
 export interface Hop {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** Read it with Fetcher.consume (which enforces the total timeout) or drop it with Fetcher.discard. */
   body: Dispatcher.ResponseData['body'];
-  /** Clears the request's timeout; call once the body is consumed or dumped. */
-  done(): void;
   startedAt: number;
 }
 
@@ -32,6 +31,8 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
+const ignore = (): void => {};
+
 const NETWORK_CODES = /ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|UND_ERR_CLOSED/;
 
 export class Fetcher {
@@ -41,8 +42,12 @@ export class Fetcher {
   readonly retries = { network: 0, status: 0 };
   requests = 0;
 
+  /** Built once: every request sends the same headers. */
+  private readonly headers: Record<string, string>;
+
   constructor(private readonly rules: CrawlRules, private readonly runSignal: AbortSignal) {
-    this.agent = new Agent({ connections: rules.concurrency, keepAliveTimeout: 10_000, pipelining: 1 });
+    this.agent = new Agent({ connections: rules.concurrency, keepAliveTimeout: 10_000, pipelining: 1, connect: { timeout: rules.timeoutMs } });
+    this.headers = { 'user-agent': rules.userAgent, ...rules.headers };
   }
 
   /** One request with retries; resolves a response (any status) or throws FetchError. */
@@ -75,9 +80,32 @@ export class Fetcher {
       await hop.body.dump({ limit: 256 * 1024 });
     } catch {
       // A body that fails while being dropped changes nothing.
-    } finally {
-      hop.done();
     }
+  }
+
+  /**
+   * Streams the body chunk by chunk into onChunk. The whole request (headers
+   * and body) must fit in the crawl timeout: undici's header and body timers
+   * catch a silent server, the deadline checked at each chunk catches one that
+   * trickles. Rejects with a FetchError.
+   */
+  consume(hop: Hop, onChunk: (chunk: Buffer) => void): Promise<void> {
+    const body = hop.body;
+    const deadline = hop.startedAt + this.rules.timeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      body.on('data', (chunk: Buffer) => {
+        if (performance.now() > deadline) body.destroy(new FetchError('timeout', `timed out after ${this.rules.timeoutMs}ms`));
+        else {
+          try {
+            onChunk(chunk);
+          } catch (e) {
+            body.destroy(e as Error);
+          }
+        }
+      });
+      body.once('end', resolve);
+      body.once('error', (e) => reject(this.classify(e, false)));
+    });
   }
 
   async close(): Promise<void> {
@@ -102,38 +130,31 @@ export class Fetcher {
     await this.wait(slot - now);
   }
 
+  /**
+   * One request. No AbortController, timer or listener of its own: at
+   * thousands of requests a second those outlive young-generation GCs and pile
+   * up as old-space garbage. The run signal aborts it; undici's connect,
+   * header and body timeouts bound it (see consume for the total).
+   */
   private async once(url: string, method: 'GET' | 'HEAD'): Promise<Hop> {
     if (this.runSignal.aborted) throw new FetchError('aborted', 'crawl aborted');
-    await this.throttle(new URL(url).origin);
+    if (Number.isFinite(this.rules.rateLimit)) await this.throttle(new URL(url).origin);
     this.requests++;
-    const ac = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, this.rules.timeoutMs);
-    const onRunAbort = () => ac.abort();
-    this.runSignal.addEventListener('abort', onRunAbort, { once: true });
-    const done = () => {
-      clearTimeout(timer);
-      this.runSignal.removeEventListener('abort', onRunAbort);
-    };
     const startedAt = performance.now();
     try {
       const res = await request(url, {
         method,
         dispatcher: this.agent,
-        signal: ac.signal,
-        headers: { 'user-agent': this.rules.userAgent, ...this.rules.headers },
+        signal: this.runSignal,
+        headers: this.headers,
         headersTimeout: this.rules.timeoutMs,
         bodyTimeout: this.rules.timeoutMs,
       });
       // A timeout while the body streams must still read as a timeout.
-      res.body.on('error', () => {});
-      return { status: res.statusCode, headers: res.headers, body: res.body, done, startedAt };
+      res.body.on('error', ignore);
+      return { status: res.statusCode, headers: res.headers, body: res.body, startedAt };
     } catch (e) {
-      done();
-      throw this.classify(e, timedOut);
+      throw this.classify(e, false);
     }
   }
 

@@ -36,14 +36,10 @@ export class RobotsCache {
       }
       let text = '';
       const decoder = new TextDecoder();
-      try {
-        for await (const chunk of hop.body) {
-          text += decoder.decode(chunk as Uint8Array, { stream: true });
-          if (text.length > MAX_ROBOTS_BYTES) break;
-        }
-      } finally {
-        hop.done();
-      }
+      await this.fetcher.consume(hop, (chunk) => {
+        // Past the cap the rest is read and dropped, so the connection stays reusable.
+        if (text.length <= MAX_ROBOTS_BYTES) text += decoder.decode(chunk, { stream: true });
+      });
       return robotsParser(url, text);
     } catch {
       return undefined;
