@@ -46,6 +46,7 @@ interface NameState {
 export class InMemoryCoordinator implements Coordinator {
   private readonly names = new Map<string, NameState>();
   private readonly shared = new Map<string, unknown>();
+  private snapshot: Readonly<Record<string, unknown>> | undefined;
   private closed = false;
 
   private state(name: string): NameState {
@@ -153,10 +154,15 @@ export class InMemoryCoordinator implements Coordinator {
 
   async setShared(key: string, value: unknown): Promise<void> {
     this.shared.set(key, value);
+    this.snapshot = undefined;
   }
 
+  /**
+   * Every template scope asks for it, and shared values change rarely: one frozen
+   * copy serves until the next setShared (a new object then, so callers may cache by identity).
+   */
   sharedSnapshot(): Record<string, unknown> {
-    return Object.fromEntries(this.shared);
+    return (this.snapshot ??= Object.freeze(Object.fromEntries(this.shared)));
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,9 @@ import type { StepError, StepResult, WorkerOutcome } from '../reporting/events.j
 import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from './context.js';
 import { executeStep } from './steps.js';
 
+/** An engine gets this long after its step's signal fired to fail with its own, more precise error. */
+const ENGINE_GRACE_MS = 1000;
+
 /** Marks a break caused by a worker that simply ran out of time, not by a failure. */
 export const FINISHED_STEP = '(end of its rounds)';
 
@@ -94,7 +97,36 @@ export class Worker {
   }
 
   private failedThisRound = false;
-  private stepController = new AbortController();
+  private stepController = this.newStepController();
+  /** Rejects the step in flight; set while a leaf step runs. */
+  private rejectStep: ((reason: unknown) => void) | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * The worker's step controller, with one abort listener for its whole life
+   * (a listener added and removed per step costs more than the rest of the
+   * step's bookkeeping): once it fires, the step in flight gets ENGINE_GRACE_MS
+   * to fail with its engine's own, more precise error, then fails with the signal's reason.
+   */
+  private newStepController(): AbortController {
+    const controller = new AbortController();
+    const { signal } = controller;
+    signal.addEventListener('abort', () => {
+      if (!this.rejectStep) return;
+      const reject = this.rejectStep;
+      this.graceTimer = setTimeout(() => reject(signal.reason), ENGINE_GRACE_MS);
+    }, { once: true });
+    return controller;
+  }
+
+  /** Settles with the step's work, or with the step signal's reason if the work ignores the signal (see newStepController). */
+  private guard<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.rejectStep = reject;
+      if (signal.aborted) this.graceTimer = setTimeout(() => reject(signal.reason), ENGINE_GRACE_MS);
+      work.then(resolve, reject);
+    });
+  }
   /** Why this worker's later signals will not come; for a broken wait, the cause that broke it (the root, not a chain). */
   private lastCause: BreakCause | undefined;
 
@@ -161,7 +193,7 @@ export class Worker {
     const limit = isWait ? timeoutMs + 1000 : timeoutMs;
     // One controller per worker, re-armed by a plain timer per step: AbortSignal.any costs ~16 µs a step
     // and in Node 20 its timeout signal can be collected before it fires (nodejs/node#57736).
-    if (this.stepController.signal.aborted) this.stepController = new AbortController();
+    if (this.stepController.signal.aborted) this.stepController = this.newStepController();
     const controller = this.stepController;
     if (run.signal.aborted) controller.abort(run.signal.reason);
     const signal = controller.signal;
@@ -172,13 +204,15 @@ export class Worker {
     let failure: unknown;
     const began = performance.now();
     try {
-      details = await guard(executeStep(ctx), signal);
+      details = await this.guard(executeStep(ctx), signal);
     } catch (e) {
       failure = e;
       error = describe(e, timeoutMs, run.signal, signal);
       if (e instanceof StepFailure) details = e.extra;
     } finally {
       clearTimeout(timer);
+      clearTimeout(this.graceTimer);
+      this.rejectStep = undefined;
     }
     const result: StepResult = {
       worker: lane.id,
@@ -245,17 +279,27 @@ export class Worker {
     this.run.emit({ type: 'step:end', time: result.start, result });
   }
 
+  private cachedScope: TemplateScope | undefined;
+
+  /**
+   * The template scope of a round. Vars and captures are live references, so
+   * one object serves every step of the round until the shared snapshot (or
+   * the vars/captures objects themselves) change.
+   */
   private scope(round: number): TemplateScope {
     const { state, run } = this;
-    return {
+    const shared = run.coordinator.sharedSnapshot();
+    const c = this.cachedScope;
+    if (c && c.round === round && c.shared === shared && c.vars === state.vars && c.captures === state.captures) return c;
+    return (this.cachedScope = {
       worker: { id: state.id, role: state.role, index: state.index },
       round,
       run: { id: run.runId },
       vars: state.vars,
       captures: state.captures,
-      shared: run.coordinator.sharedSnapshot(),
+      shared,
       env: process.env,
-    };
+    });
   }
 }
 
@@ -273,21 +317,3 @@ function toList(v: unknown): unknown[] {
   return [v];
 }
 
-/** An engine gets this long after its step's signal fired to fail with its own, more precise error. */
-const ENGINE_GRACE_MS = 1000;
-
-/** Settles with the step's work; rejects with the signal's reason if the work ignores the signal past a grace period. */
-function guard<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let grace: NodeJS.Timeout | undefined;
-    const onAbort = () => {
-      grace = setTimeout(() => reject(signal.reason), ENGINE_GRACE_MS);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clearTimeout(grace);
-      signal.removeEventListener('abort', onAbort);
-    });
-  });
-}
