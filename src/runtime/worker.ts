@@ -186,7 +186,9 @@ export class Worker {
   private async runLeaf(step: StepSpec, round: number): Promise<Flow> {
     const { run, lane } = this;
     const timeoutMs = this.timeoutOf(step);
-    const start = Date.now();
+    // Fractional epoch ms from the monotonic clock: start + durationMs orders steps across workers exactly.
+    const began = performance.now();
+    const start = performance.timeOrigin + began;
     run.emit({ type: 'step:begin', time: start, worker: lane.id, role: lane.role, round, stepId: step.id, name: step.name, kind: step.kind });
     // Waits get a little slack so the coordinator's own timeout, which knows who is missing, fires first.
     const isWait = step.kind === 'wait' || step.kind === 'barrier';
@@ -202,7 +204,6 @@ export class Worker {
     let details: StepDetails | void = undefined;
     let error: StepError | undefined;
     let failure: unknown;
-    const began = performance.now();
     try {
       details = await this.guard(executeStep(ctx), signal);
     } catch (e) {
