@@ -5,24 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parsePlan } from '../src/plan/load.js';
 import type { RunEvent, StepResult } from '../src/reporting/events.js';
 import { runPlan } from '../src/runtime/run.js';
+import { freePort } from './free-port.js';
 
 const base = process.env.PLANRUN_ETHERPAD_DIR ?? resolve('.planrun/etherpad');
 const installed = existsSync(join(base, '.planrun-installed-1.8.14'));
 const skip = installed ? false : `Etherpad is not installed in ${base}: run scripts/setup-etherpad.sh (CI does)`;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Runs a plan file on a free port (the plans say 9001) and returns its events. */
 async function runEtherpadPlan(file: string) {

@@ -4,25 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceSpec } from '../src/plan/model.js';
 import type { RunEvent } from '../src/reporting/events.js';
 import { groupMembers, startServices } from '../src/services/index.js';
+import { freePort } from './free-port.js';
 
 const loc = { file: 'test.yml', line: 1, col: 1 };
 
 function spec(over: Partial<ServiceSpec> & { name: string; command: string }): ServiceSpec {
   return { cwd: process.cwd(), env: {}, timeoutMs: 10_000, loc, ...over };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** Alive = has a /proc entry that is not a zombie. */

@@ -8,7 +8,6 @@
 //   npm run bench -- browser          (BROWSER_BENCH_WORKERS=5,20 overrides)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,6 +19,7 @@ import type { RunContext } from '../../src/runtime/context.js';
 import { runPlan } from '../../src/runtime/run.js';
 import { InMemoryCoordinator } from '../../src/coordination/memory.js';
 import { runPlanText, startSite } from '../browser-helpers.js';
+import { freePort } from '../free-port.js';
 
 const WORKER_COUNTS = (process.env.BROWSER_BENCH_WORKERS ?? '5,20').split(',').map(Number);
 const LAUNCHES = 3;
@@ -128,14 +128,6 @@ async function benchWorkers(origin: string, workers: number): Promise<void> {
       `\n             peak Chromium PSS: planrun ${mb(ours.peakMb)} (${mb(ours.peakMb / workers)}/worker)   raw ${mb(raw.peakMb)} (${mb(raw.peakMb / workers)}/worker)   ${ratio(ours.peakMb, raw.peakMb)}` +
       (failed ? `   (!! ${failed} failed steps)` : ''),
   );
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 async function benchFlagship(): Promise<void> {
