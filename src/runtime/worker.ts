@@ -101,6 +101,8 @@ export class Worker {
   /** Rejects the step in flight; set while a leaf step runs. */
   private rejectStep: ((reason: unknown) => void) | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** Why this worker's later signals will not come; for a broken wait, the cause that broke it (the root, not a chain). */
+  private lastCause: BreakCause | undefined;
 
   /**
    * The worker's step controller, with one abort listener for its whole life
@@ -127,8 +129,6 @@ export class Worker {
       work.then(resolve, reject);
     });
   }
-  /** Why this worker's later signals will not come; for a broken wait, the cause that broke it (the root, not a chain). */
-  private lastCause: BreakCause | undefined;
 
   private wantsRound(round: number): boolean {
     if (this.run.signal.aborted) return false;
