@@ -7,11 +7,10 @@ import type { Coordinator } from '../coordination/coordinator.js';
 import { createHttpEngine } from '../engines/http/index.js';
 import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
-import type { CompiledPlan, StepSpec } from '../plan/model.js';
+import type { CompiledPlan } from '../plan/model.js';
 import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.js';
 import type { CrawlReport } from '../reporting/report.js';
 import type { Engine, RunContext } from './context.js';
-import { once } from './steps.js';
 import { Worker, type WorkerPlan } from './worker.js';
 
 export interface RunOptions {
@@ -42,15 +41,8 @@ function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-function flatten(steps: StepSpec[], out: StepSpec[] = []): StepSpec[] {
-  for (const s of steps) {
-    if (s.kind === 'group' || s.kind === 'loop') flatten(s.steps, out);
-    else out.push(s);
-  }
-  return out;
-}
-
-export function runInfo(plan: CompiledPlan, runId: string, reportDir: string): RunInfo {
+export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string): RunInfo {
+  const { plan } = graph;
   return {
     runId,
     planName: plan.name,
@@ -66,7 +58,10 @@ export function runInfo(plan: CompiledPlan, runId: string, reportDir: string): R
         ? { name: b.name, kind: b.kind, scope: b.scope, signal: b.signalRoles, wait: b.waitRoles, count: b.count }
         : { name: b.name, kind: b.kind, signal: b.partyRoles, wait: b.partyRoles, count: b.parties.length },
     ),
-    steps: [...plan.scenarios].flatMap(([role, steps]) => flatten(steps).map((s) => ({ role, stepId: s.id, name: s.name, kind: s.kind }))),
+    // Leaf steps only: groups and loops are not reported, their children are.
+    steps: graph.tracks.flatMap((t) =>
+      t.points.filter(({ step: s }) => s.kind !== 'group' && s.kind !== 'loop').map(({ step: s }) => ({ role: t.role, stepId: s.id, name: s.name, kind: s.kind })),
+    ),
     hasCrawl: plan.crawl !== undefined,
     reportDir,
   };
@@ -85,6 +80,15 @@ export function workerPlans(graph: ExecutionGraph, startedAt: number): WorkerPla
       ...(plan.durationMs !== undefined ? { deadline: startedAt + plan.durationMs } : { rounds: graph.rounds ?? 1 }),
       startDelayMs: plan.workers > 1 ? Math.round((plan.rampUpMs * lane.worker) / plan.workers) : 0,
     }));
+}
+
+/** Lazily creates an engine once, even when many workers ask at the same moment. */
+function once(create: () => Promise<Engine>): { get(): Promise<Engine>; created(): Promise<Engine> | undefined } {
+  let engine: Promise<Engine> | undefined;
+  return {
+    get: () => (engine ??= create()),
+    created: () => engine,
+  };
 }
 
 export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<RunResult> {
@@ -120,7 +124,8 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     },
   };
 
-  emit({ type: 'run:begin', time: Date.now(), run: runInfo(plan, runId, options.reportDir) });
+  const graph = compileGraph(plan);
+  emit({ type: 'run:begin', time: Date.now(), run: runInfo(graph, runId, options.reportDir) });
   let failure: string | undefined;
   let crawl: CrawlReport | undefined;
   let services: { stop(): Promise<void> } | undefined;
@@ -150,7 +155,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
       });
       servicesFailed = failure !== undefined;
     }
-    const lanes = workerPlans(compileGraph(plan), Date.now());
+    const lanes = workerPlans(graph, Date.now());
     if (!failure && !stop.signal.aborted && lanes.length > 0) {
       failure = await phase('workers', async () => {
         const abortRun = (reason: string) => {

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CaptureSpec, StepSpec } from '../plan/model.js';
 import { captureFromResponse, captureMissing, checkHttpExpect, matchValue } from './matchers.js';
-import { StepFailure, type Engine, type StepContext, type StepDetails } from './context.js';
+import { StepFailure, type StepContext, type StepDetails } from './context.js';
 
 /** Capture sources read from the page rather than from the last HTTP response. */
 const PAGE_CAPTURES = new Set<CaptureSpec['from']>(['text', 'attribute', 'url', 'title']);
@@ -99,13 +99,4 @@ function expectStandalone(ctx: StepContext, spec: Extract<StepSpec, { kind: 'exp
     const mismatch = matchValue(spec.matcher, actual);
     if (mismatch !== undefined) throw new StepFailure(mismatch, 'expectation');
   }
-}
-
-/** Lazily creates an engine once, even when many workers ask at the same moment. */
-export function once(create: () => Promise<Engine>): { get(): Promise<Engine>; created(): Promise<Engine> | undefined } {
-  let engine: Promise<Engine> | undefined;
-  return {
-    get: () => (engine ??= create()),
-    created: () => engine,
-  };
 }
