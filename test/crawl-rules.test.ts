@@ -205,6 +205,40 @@ test('timeout: a page slower than crawl.timeout is broken with kind timeout', as
   }
 });
 
+test('timeout: a body that keeps trickling past crawl.timeout is broken with kind timeout', async () => {
+  const site = await startSite({ pages: 1, specials: false, variants: false, homeLinks: ['/trickle/1500', '/trickle/100'] });
+  try {
+    const started = performance.now();
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, timeout: '400ms' });
+    assert.ok(performance.now() - started < 1400, 'gave up on the trickling body at the deadline');
+    assert.deepEqual(
+      report.brokenUrls.map((b) => [b.url, b.broken?.kind, b.broken?.message]),
+      [[`${site.origin}/trickle/1500`, 'timeout', 'timed out after 400ms']],
+    );
+    const short = report.urls.find((u) => u.url === `${site.origin}/trickle/100`);
+    assert.equal(short?.status, 200);
+    assert.equal(short?.mode, 'crawled');
+  } finally {
+    await site.close();
+  }
+});
+
+test('a check-only body larger than what is drained is cut, and the URL still counts as fine', async () => {
+  const site = await startSite({ pages: 1, specials: false, variants: false, homeLinks: ['/big/2048.png', '/big/4.png'] });
+  try {
+    const report = await crawlSite({ start: [`${site.origin}/`], ...strip, retries: 0 });
+    assert.equal(report.broken, 0, JSON.stringify(report.brokenUrls));
+    for (const path of ['/big/2048.png', '/big/4.png']) {
+      const u = report.urls.find((r) => r.url === `${site.origin}${path}`);
+      assert.equal(u?.status, 200, path);
+    }
+    // Every page after the big bodies was still fetched (a cut connection is replaced).
+    assert.equal(report.urls.find((r) => r.url === `${site.origin}/page/0`)?.status, 200);
+  } finally {
+    await site.close();
+  }
+});
+
 test('expectations: title, text, content type and duration are checked on crawled pages', async () => {
   const site = await startSite({ pages: 3, specials: false, variants: false, homeLinks: ['/account', '/untitled', '/plain', '/slow/300'] });
   try {

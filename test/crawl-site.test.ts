@@ -108,3 +108,19 @@ test('Ctrl-C: an aborted crawl resolves at once with what was crawled so far', a
     await site.close();
   }
 });
+
+test('Ctrl-C while a body is still arriving: the crawl resolves at once and leaves that page out', async () => {
+  const site = await startSite({ pages: 5, specials: false, homeLinks: ['/trickle/3000'] });
+  try {
+    const ac = new AbortController();
+    const started = performance.now();
+    const done = crawlSite({ start: [`${site.origin}/`] }, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    const report = await done;
+    assert.equal(report.stoppedBy, 'aborted');
+    assert.ok(performance.now() - started < 1500, 'did not wait for the trickling body');
+    assert.equal(report.urls.some((u) => u.url.endsWith('/trickle/3000')), false);
+  } finally {
+    await site.close();
+  }
+});

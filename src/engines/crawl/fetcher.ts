@@ -2,9 +2,11 @@
 // retries with backoff on network errors, 429 and 503 (Retry-After honoured,
 // bounded), and a per-origin rate limit. Redirects are NOT followed here: the
 // crawler walks chains itself to detect loops and scope exits.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CrawlRules } from './rules.js';
+import { InFlight } from '../in-flight.js';
+import { StreamedResponse, type ChunkSink } from './streamed-response.js';
 
 export type FetchErrorKind = 'network' | 'timeout' | 'aborted';
 
@@ -18,9 +20,18 @@ export interface Hop {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   /** Read it with Fetcher.consume (which enforces the total timeout) or drop it with Fetcher.discard. */
-  body: Dispatcher.ResponseData['body'];
+  body: StreamedResponse;
   startedAt: number;
 }
+
+/** Splits an absolute URL into what undici's dispatch takes, without parsing it again. */
+function target(url: string): { origin: string; path: string } {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  return slash < 0 ? { origin: url, path: '/' } : { origin: url.slice(0, slash), path: url.slice(slash) };
+}
+
+/** Bodies dropped unread are read up to this size; past it the connection is closed instead. */
+const DISCARD_LIMIT = 256 * 1024;
 
 /** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -30,8 +41,6 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
-
-const ignore = (): void => {};
 
 const NETWORK_CODES = /ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|UND_ERR_CLOSED/;
 
@@ -44,10 +53,16 @@ export class Fetcher {
 
   /** Built once: every request sends the same headers. */
   private readonly headers: Record<string, string>;
+  /** Requests not settled yet: one listener on the run signal aborts them all. */
+  private readonly inFlight = new InFlight<StreamedResponse>();
+  private readonly abortAll = (): void => {
+    for (const r of this.inFlight.items()) r.abort(new FetchError('aborted', 'crawl aborted'));
+  };
 
   constructor(private readonly rules: CrawlRules, private readonly runSignal: AbortSignal) {
     this.agent = new Agent({ connections: rules.concurrency, keepAliveTimeout: 10_000, pipelining: 1, connect: { timeout: rules.timeoutMs } });
     this.headers = { 'user-agent': rules.userAgent, ...rules.headers };
+    runSignal.addEventListener('abort', this.abortAll, { once: true });
   }
 
   /** One request with retries; resolves a response (any status) or throws FetchError. */
@@ -76,10 +91,14 @@ export class Fetcher {
 
   /** Reads and drops a body without keeping it, so the connection can be reused. */
   async discard(hop: Hop): Promise<void> {
+    let size = 0;
     try {
-      await hop.body.dump({ limit: 256 * 1024 });
+      await hop.body.pipe((chunk) => {
+        size += chunk.length;
+        if (size > DISCARD_LIMIT) throw new FetchError('network', 'body too large to drain');
+      });
     } catch {
-      // A body that fails while being dropped changes nothing.
+      // A body that fails (or is cut) while being dropped changes nothing.
     }
   }
 
@@ -89,26 +108,20 @@ export class Fetcher {
    * catch a silent server, the deadline checked at each chunk catches one that
    * trickles. Rejects with a FetchError.
    */
-  consume(hop: Hop, onChunk: (chunk: Buffer) => void): Promise<void> {
-    const body = hop.body;
+  consume(hop: Hop, onChunk: ChunkSink): Promise<void> {
     const deadline = hop.startedAt + this.rules.timeoutMs;
-    return new Promise<void>((resolve, reject) => {
-      body.on('data', (chunk: Buffer) => {
-        if (performance.now() > deadline) body.destroy(new FetchError('timeout', `timed out after ${this.rules.timeoutMs}ms`));
-        else {
-          try {
-            onChunk(chunk);
-          } catch (e) {
-            body.destroy(e as Error);
-          }
-        }
+    return hop.body
+      .pipe((chunk) => {
+        if (performance.now() > deadline) throw new FetchError('timeout', `timed out after ${this.rules.timeoutMs}ms`);
+        onChunk(chunk);
+      })
+      .catch((e: unknown) => {
+        throw this.classify(e, false);
       });
-      body.once('end', resolve);
-      body.once('error', (e) => reject(this.classify(e, false)));
-    });
   }
 
   async close(): Promise<void> {
+    this.runSignal.removeEventListener('abort', this.abortAll);
     await this.agent.close();
   }
 
@@ -131,31 +144,29 @@ export class Fetcher {
   }
 
   /**
-   * One request. No AbortController, timer or listener of its own: at
-   * thousands of requests a second those outlive young-generation GCs and pile
-   * up as old-space garbage. The run signal aborts it; undici's connect,
-   * header and body timeouts bound it (see consume for the total).
+   * One request, dispatched straight to the Agent (see streamed-response.ts).
+   * No AbortController, timer or listener of its own: the run signal aborts
+   * every request in flight at once; undici's connect, header and body
+   * timeouts bound it (see consume for the total).
    */
   private async once(url: string, method: 'GET' | 'HEAD'): Promise<Hop> {
     if (this.runSignal.aborted) throw new FetchError('aborted', 'crawl aborted');
     if (Number.isFinite(this.rules.rateLimit)) await this.throttle(new URL(url).origin);
     this.requests++;
     const startedAt = performance.now();
+    const response = new StreamedResponse(this.inFlight);
+    const { origin, path } = target(url);
     try {
-      const res = await request(url, {
-        method,
-        dispatcher: this.agent,
-        signal: this.runSignal,
-        headers: this.headers,
-        headersTimeout: this.rules.timeoutMs,
-        bodyTimeout: this.rules.timeoutMs,
-      });
-      // A timeout while the body streams must still read as a timeout.
-      res.body.on('error', ignore);
-      return { status: res.statusCode, headers: res.headers, body: res.body, startedAt };
+      this.agent.dispatch(
+        { origin, path, method, headers: this.headers, headersTimeout: this.rules.timeoutMs, bodyTimeout: this.rules.timeoutMs },
+        response,
+      );
+      await response.head;
     } catch (e) {
+      response.abort(e as Error);
       throw this.classify(e, false);
     }
+    return { status: response.status, headers: response.headers, body: response, startedAt };
   }
 
   classify(e: unknown, timedOut: boolean): FetchError {
