@@ -3,6 +3,7 @@
 // through `send`, which follows redirects per request (see exchange.ts), so a
 // step's `maxRedirects` never changes how connections are pooled.
 import { Agent, type Dispatcher } from 'undici';
+import { InFlight } from '../in-flight.js';
 import { exchange, type Exchanged, type ExchangeSlot } from './exchange.js';
 
 export interface TransportOptions {
@@ -19,7 +20,7 @@ export class HttpTransport {
    * Exchanges in flight per step signal. A worker reuses its signal step after
    * step, so one abort listener per signal replaces an add/remove per request.
    */
-  private readonly inFlight = new WeakMap<AbortSignal, Set<ExchangeSlot>>();
+  private readonly inFlight = new WeakMap<AbortSignal, InFlight<ExchangeSlot>>();
 
   constructor(readonly options: TransportOptions) {
     this.agent = new Agent({
@@ -43,13 +44,13 @@ export class HttpTransport {
     return exchange(this.dispatch, opts, maxRedirects, this.slotsOf(signal), into);
   }
 
-  private slotsOf(signal: AbortSignal): Set<ExchangeSlot> {
+  private slotsOf(signal: AbortSignal): InFlight<ExchangeSlot> {
     let slots = this.inFlight.get(signal);
     if (!slots) {
-      const inFlight = (slots = new Set<ExchangeSlot>());
+      const inFlight = (slots = new InFlight<ExchangeSlot>());
       this.inFlight.set(signal, inFlight);
       signal.addEventListener('abort', () => {
-        for (const slot of [...inFlight]) slot.abort(signal.reason);
+        for (const slot of inFlight.items()) slot.abort(signal.reason);
       }, { once: true });
     }
     return slots;

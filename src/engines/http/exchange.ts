@@ -6,6 +6,7 @@
 // loop detection) stay undici's.
 import { RedirectHandler, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { InFlight } from '../in-flight.js';
 
 export const REDIRECT_STATUSES = new Set([300, 301, 302, 303, 307, 308]);
 
@@ -27,13 +28,14 @@ class Collector implements Handler {
   private controller: Controller | undefined;
   private abortReason: unknown;
   private settled = false;
+  private readonly slot: number = -1;
   constructor(
     private readonly result: Exchanged,
     private readonly resolve: (r: Exchanged) => void,
     private readonly reject: (e: unknown) => void,
-    private readonly inFlight: Set<ExchangeSlot> | undefined,
+    private readonly inFlight: InFlight<ExchangeSlot> | undefined,
   ) {
-    inFlight?.add(this);
+    if (inFlight) this.slot = inFlight.add(this);
   }
 
   /** Ends the exchange with `reason` now, whatever state it is in (queued, waiting for headers, reading the body). */
@@ -66,7 +68,7 @@ class Collector implements Handler {
   onResponseEnd(): void {
     if (this.settled) return;
     this.settled = true;
-    this.inFlight?.delete(this);
+    this.inFlight?.delete(this.slot, this);
     this.resolve(this.result);
   }
 
@@ -77,7 +79,7 @@ class Collector implements Handler {
   private fail(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.inFlight?.delete(this);
+    this.inFlight?.delete(this.slot, this);
     this.reject(error);
   }
 }
@@ -139,7 +141,7 @@ export function exchange(
   dispatch: Dispatcher.Dispatch,
   opts: Dispatcher.DispatchOptions,
   maxRedirects: number,
-  inFlight?: Set<ExchangeSlot>,
+  inFlight?: InFlight<ExchangeSlot>,
   into: Exchanged = emptyExchange(),
 ): Promise<Exchanged> {
   return new Promise<Exchanged>((resolve, reject) => {
