@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startSite } from '../fixtures/site/site.js';
+import { buildChildBundle } from './child-bundle.js';
 import { compileCrawlRules } from '../../src/engines/crawl/rules.js';
 import { Crawler } from '../../src/engines/crawl/crawler.js';
-import { LinkChecker } from 'linkinator';
 
 interface ChildResult {
   crawler: string;
@@ -46,6 +46,8 @@ async function childPlanrun(origin: string, concurrency: number): Promise<ChildR
 }
 
 async function childLinkinator(origin: string, concurrency: number): Promise<ChildResult> {
+  // Loaded here, not at the top: the planrun child must not carry linkinator's modules in its RSS.
+  const { LinkChecker } = await import('linkinator');
   const checker = new LinkChecker();
   const seen = new Set<string>();
   checker.on('link', (r) => seen.add(r.url));
@@ -53,18 +55,6 @@ async function childLinkinator(origin: string, concurrency: number): Promise<Chi
   const result = await checker.check({ path: `${origin}/`, recurse: true, concurrency, timeout: 30_000 });
   const wallMs = performance.now() - started;
   return { crawler: 'linkinator', pages: seen.size, wallMs, peakRssMb: peakRssMb(), broken: result.links.filter((l) => l.state === 'BROKEN').length };
-}
-
-/**
- * Children run this file compiled to plain JS (as planrun ships), not through
- * tsx, whose loader alone adds ~50 MB of RSS. The bundle sits under
- * node_modules/.cache so its bare imports resolve to the project's packages.
- */
-async function buildChildBundle(): Promise<string> {
-  const esbuild = await import('esbuild');
-  const outfile = fileURLToPath(new URL('../../node_modules/.cache/planrun-bench/crawl.bench.mjs', import.meta.url));
-  await esbuild.build({ entryPoints: [fileURLToPath(import.meta.url)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
-  return outfile;
 }
 
 let childScript: string | undefined;
@@ -95,7 +85,7 @@ async function main(): Promise<void> {
     console.log(`RESULT ${JSON.stringify(r)}`);
     return;
   }
-  childScript = await buildChildBundle();
+  childScript = await buildChildBundle(fileURLToPath(import.meta.url));
   console.log(`crawl: ${PAGES}-page generated site, concurrency ${CONCURRENCY}, each crawler in its own process (compiled JS, no tsx)`);
   const site = await startSite({ pages: PAGES, specials: false, variants: false, relativeJumps: false, log: false });
   try {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
+import { buildChildBundle } from './child-bundle.js';
 
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 5);
 const WORKERS = Number(process.env.HTTP_BENCH_WORKERS ?? 50);
@@ -177,29 +178,6 @@ async function planrunClient(origin: string, collect = false): Promise<ClientRes
 
 // ---------------------------------------------------------------- parent
 
-/**
- * This file as plain JS, split at its dynamic imports so the raw client loads
- * undici only, not planrun's dependencies. It sits under node_modules/.cache
- * so its bare imports resolve to the project's packages.
- */
-async function buildChildBundle(): Promise<string> {
-  const esbuild = await import('esbuild');
-  const outdir = fileURLToPath(new URL('../../node_modules/.cache/planrun-bench/http/', import.meta.url));
-  await esbuild.build({
-    entryPoints: { 'http.bench': SELF },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return join(outdir, 'http.bench.mjs');
-}
-
 let childScript = SELF;
 
 function child(args: string[]): { proc: ReturnType<typeof spawn>; line: (prefix: string) => Promise<string> } {
@@ -231,7 +209,7 @@ async function runClient(kind: (typeof KINDS)[number], origin: string): Promise<
 }
 
 async function main(): Promise<void> {
-  childScript = await buildChildBundle();
+  childScript = await buildChildBundle(SELF);
   const server = child(['--server']);
   const origin = `http://127.0.0.1:${(await server.line('PORT ')).trim()}`;
   try {

@@ -1,0 +1,28 @@
+// Bench children run their bench file compiled to plain JS (as planrun
+// ships), not through tsx, whose loader alone adds ~50 MB of RSS. The bundle
+// is split at dynamic imports, so a child loads only what it uses (a lazily
+// imported browser engine or peer tool stays out of the planrun child's RSS),
+// and it sits under node_modules/.cache so its bare imports resolve to the
+// project's packages.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Compiles `entry` (a bench file's path) and returns the script to give `node`. */
+export async function buildChildBundle(entry: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const name = entry.replace(/^.*\//, '').replace(/\.ts$/, '');
+  const outdir = fileURLToPath(new URL(`../../node_modules/.cache/planrun-bench/${name}/`, import.meta.url));
+  await esbuild.build({
+    entryPoints: { [name]: entry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return join(outdir, `${name}.mjs`);
+}
