@@ -47,7 +47,11 @@ interface Paint {
   roles: string[];
   barriers: string[];
   bars: number;
+  /** [worker, step name, round] of the bars outlined as having released the hovered wait. */
+  outlined: Array<[number, string, number]>;
 }
+
+type TimelineApi = { locate(w: number, s: string, r: number): { x: number; y: number } | null; lastPaint: Paint };
 
 test('barrier plan report: every worker lane and barrier is drawn; hover explains a wait; no console errors or requests', { timeout: 60_000 }, async () => {
   const report = barrierReport(dir);
@@ -100,6 +104,34 @@ test('barrier plan report: every worker lane and barrier is drawn; hover explain
 
     assert.deepEqual(problems, []);
     assert.deepEqual(requests, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('hovering a wait outlines only the signals of that barrier, in the round that released it', { timeout: 60_000 }, async () => {
+  // The writer also signals a second barrier right after "written": its bars must not be outlined.
+  const report = barrierReport(dir);
+  const saved = report.timeline
+    .filter((r) => r.name === 'signal written')
+    .map((r) => ({ ...r, stepId: 'writer/4', name: 'signal saved', start: r.start + r.durationMs, signal: { barrier: 'saved' } }));
+  report.timeline.push(...saved);
+  report.timeline.sort((a, b) => a.start - b.start);
+  report.run.barriers.push({ name: 'saved', kind: 'event', scope: 'round', signal: ['writer'], wait: [], count: 1 });
+  report.run.steps.push({ role: 'writer', stepId: 'writer/4', name: 'signal saved', kind: 'signal' });
+  const file = join(dir, 'outline.html');
+  writeFileSync(file, renderHtml(report, { reportDir: dir }));
+  const { page, problems } = await open(file);
+  try {
+    const api = () => (globalThis as unknown as { planrunTimeline: TimelineApi }).planrunTimeline;
+    assert.deepEqual((await page.evaluate(api)).lastPaint.outlined, [], 'nothing is outlined before a hover');
+    const at = await page.evaluate(() => (globalThis as unknown as { planrunTimeline: TimelineApi }).planrunTimeline.locate(2, 'wait written', 1));
+    assert.ok(at);
+    await page.mouse.move(at.x, at.y);
+    await page.locator('.tl-tip').waitFor({ state: 'visible', timeout: 5000 });
+    const outlined = await page.evaluate(() => (globalThis as unknown as { planrunTimeline: TimelineApi }).planrunTimeline.lastPaint.outlined);
+    assert.deepEqual(outlined, [[4, 'signal written', 1]]);
+    assert.deepEqual(problems, []);
   } finally {
     await page.close();
   }

@@ -73,6 +73,9 @@ test('readers read round k only after the writer wrote it; the writer writes k+1
   const waits = named(run.results, 'wait written');
   assert.equal(waits.length, 12);
   assert.ok(waits.every((w) => w.wait?.barrier === 'written' && w.wait.waitedMs >= 0));
+  // Each signal result names the barrier it signals (the HTML timeline outlines releases by it).
+  assert.deepEqual([...new Set(named(run.results, 'signal read').map((r) => r.signal?.barrier))], ['read']);
+  assert.deepEqual([...new Set(named(run.results, 'signal written').map((r) => r.signal?.barrier))], ['written']);
   const ends = run.events.filter((e) => e.type === 'worker:end');
   assert.deepEqual(ends.map((e) => e.type === 'worker:end' && e.outcome), ['done', 'done', 'done', 'done', 'done']);
 });

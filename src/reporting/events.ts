@@ -32,6 +32,8 @@ export interface StepResult {
   http?: { method: string; url: string; status?: number; bytes: number };
   /** For wait / barrier steps: the barrier and how long the worker waited. */
   wait?: { barrier: string; waitedMs: number };
+  /** For signal steps: the event barrier signalled. */
+  signal?: { barrier: string };
   /** For browser steps: the page URL at the end of the step. */
   pageUrl?: string;
   attachments?: Attachment[];

@@ -229,6 +229,7 @@ export class Worker {
     };
     // A failed wait still waited: barrier statistics count its time, timeouts and breaks.
     if ((step.kind === 'wait' || step.kind === 'barrier') && !result.wait) result.wait = { barrier: step.barrier, waitedMs: result.durationMs };
+    if (step.kind === 'signal') result.signal = { barrier: step.barrier };
     if (error) {
       const finished = failure instanceof BrokenBarrierError && failure.breakCause.step === FINISHED_STEP;
       // A wait on a worker that ran out of rounds (duration runs) ends this worker quietly.

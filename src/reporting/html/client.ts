@@ -78,8 +78,10 @@ export const CLIENT_JS = String.raw`(function () {
   var HATCH = [hatch(COLORS.wait), hatch(COLORS.failed), hatch(COLORS.skipped)];
   var FILL = [COLORS.ok, COLORS.failed, COLORS.skipped];
   function isWait(step) { return step[3] >= 0 && (step[1] === 'wait' || step[1] === 'barrier'); }
+  // A step that took part in releasing the hovered barrier: its signals, or for a meeting every arrival.
+  function releases(step, rel) { return step[3] === rel.index && (step[1] === 'signal' || (rel.barrier.kind === 'meeting' && step[1] === 'barrier')); }
 
-  // When a wait bar is hovered: the barrier, its release time and the round whose signals released it.
+  // When a wait bar is hovered: the barrier, its release time and the round whose signals (or, for a meeting, arrivals) released it.
   function releaseInfo() {
     if (!hover) return null;
     var a = lanes[hover.lane].bars, k = hover.k, step = D.steps[a[k + 2]];
@@ -88,7 +90,7 @@ export const CLIENT_JS = String.raw`(function () {
     var sigRoles = {};
     b.signal.forEach(function (r) { sigRoles[D.roles.indexOf(r)] = true; });
     if (b.kind === 'meeting') sigRoles[lanes[hover.lane].role] = true;
-    return { barrier: b, at: a[k] + a[k + 1], round: b.scope === 'previous-round' ? a[k + 3] - 1 : a[k + 3], roles: sigRoles };
+    return { barrier: b, index: step[3], at: a[k] + a[k + 1], round: b.scope === 'previous-round' ? a[k + 3] - 1 : a[k + 3], roles: sigRoles };
   }
 
   var api = window.planrunTimeline = {
@@ -126,7 +128,7 @@ export const CLIENT_JS = String.raw`(function () {
     var last = Math.min(rows.length, Math.ceil((top + viewH - AXIS) / ROW) + 1);
     var tMin = tOf(LABEL), tMax = tOf(viewW), scale = plotW() / D.end;
     var rel = releaseInfo();
-    var paint = { lanes: [], roles: [], barriers: {}, bars: 0 };
+    var paint = { lanes: [], roles: [], barriers: {}, bars: 0, outlined: [] };
     for (var r = first; r < last; r++) {
       var y = AXIS + r * ROW - top, row = rows[r];
       if (row.role !== undefined) {
@@ -164,8 +166,9 @@ export const CLIENT_JS = String.raw`(function () {
             if (ctx.measureText(label).width < w - 6) { ctx.fillStyle = '#fff'; ctx.fillText(label, x + 3, y + ROW / 2); }
           }
         }
-        if (rel && step[1] === 'signal' && rel.roles[lane.role] && a[k + 3] === rel.round) {
+        if (rel && releases(step, rel) && rel.roles[lane.role] && a[k + 3] === rel.round) {
           ctx.strokeStyle = '#111'; ctx.lineWidth = 2; ctx.strokeRect(x - 1, y + 1, w + 2, ROW - 2);
+          paint.outlined.push([lane.worker, step[0], a[k + 3]]);
         }
         if (hover && hover.lane === row.lane && hover.k === k) {
           ctx.strokeStyle = '#000'; ctx.lineWidth = 2; ctx.strokeRect(x - 1, y + 1, w + 2, ROW - 2);

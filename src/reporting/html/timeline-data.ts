@@ -64,12 +64,13 @@ export function buildTimelineData(report: RunReport): TimelineData {
   const stepIndex = new Map<string, number>();
   const stepOf = (r: StepResult) => {
     const k = `${r.role}\u0000${r.stepId}`;
+    const barrier = r.wait?.barrier ?? r.signal?.barrier;
     let i = stepIndex.get(k);
     if (i === undefined) {
-      i = steps.push([r.name, r.kind, roleIndex(r.role), r.wait ? barrierIndex(r.wait.barrier) : -1]) - 1;
+      i = steps.push([r.name, r.kind, roleIndex(r.role), barrier !== undefined ? barrierIndex(barrier) : -1]) - 1;
       stepIndex.set(k, i);
-    } else if (r.wait && steps[i]![3] < 0) {
-      steps[i]![3] = barrierIndex(r.wait.barrier);
+    } else if (barrier !== undefined && steps[i]![3] < 0) {
+      steps[i]![3] = barrierIndex(barrier);
     }
     return i;
   };
