@@ -12,6 +12,13 @@ export interface FormatOptions {
 const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
 export function formatPlanError(err: PlanError, options: FormatOptions = {}): string {
+  const errors = err.issues.filter((i) => i.severity === 'error').length;
+  const count = `${errors} error${errors === 1 ? '' : 's'} in ${[...new Set(err.issues.map((i) => i.file))].join(', ')}`;
+  return `${formatIssues(err.issues, options)}\n\n${count}`;
+}
+
+/** Each issue with its code frame, blank-line separated (warnings printed on their own use this too). */
+export function formatIssues(issues: PlanIssue[], options: FormatOptions = {}): string {
   const lines = new Map<string, string[] | undefined>();
   const linesOf = (file: string) => {
     if (!lines.has(file)) {
@@ -27,10 +34,7 @@ export function formatPlanError(err: PlanError, options: FormatOptions = {}): st
     }
     return lines.get(file);
   };
-  const out = err.issues.map((issue) => formatIssue(issue, linesOf(issue.file), options.color ?? false));
-  const errors = err.issues.filter((i) => i.severity === 'error').length;
-  out.push(`${errors} error${errors === 1 ? '' : 's'} in ${[...new Set(err.issues.map((i) => i.file))].join(', ')}`);
-  return out.join('\n\n');
+  return issues.map((issue) => formatIssue(issue, linesOf(issue.file), options.color ?? false)).join('\n\n');
 }
 
 export function formatIssue(issue: PlanIssue, fileLines: string[] | undefined, color: boolean): string {

@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkDeadlocks } from '../graph/deadlock.js';
-import { IssueCollector } from './collector.js';
+import { IssueCollector, sortIssues } from './collector.js';
 import { compilePlan } from './compile.js';
-import { PlanError } from './issues.js';
+import { PlanError, type PlanIssue } from './issues.js';
 import type { CompiledPlan } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { planSchema, validatePlanSchema } from './schema.js';
@@ -20,6 +20,8 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** false: skip the deadlock check (planrun graph runs it itself to draw the plan anyway). */
   checkDeadlocks?: boolean;
+  /** Called once with the warnings of a plan that loaded (e.g. a wait that may hang), in file order. */
+  onWarnings?: (warnings: PlanIssue[]) => void;
 }
 
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<CompiledPlan> {
@@ -56,5 +58,6 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   // Only a plan that compiled cleanly is worth playing forward for deadlocks.
   if (options.checkDeadlocks !== false) for (const issue of checkDeadlocks(plan)) issues.push(issue);
   issues.throwIfErrors();
+  if (issues.issues.length > 0) options.onWarnings?.(sortIssues(issues.issues));
   return plan;
 }

@@ -56,7 +56,7 @@ Exit codes: 0 no deadlock (warnings may be printed), 2 invalid or deadlocking pl
     const vars = parseVarFlags(values.var ?? []);
     if (typeof vars === 'string') return usageError(vars);
 
-    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssue }, { compileGraph }, { checkDeadlocks }, { renderText, renderMermaid }] = await Promise.all([
+    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkDeadlocks }, { renderText, renderMermaid }] = await Promise.all([
       import('../../plan/load.js'),
       import('../../plan/issues.js'),
       import('../../plan/format.js'),
@@ -82,10 +82,7 @@ Exit codes: 0 no deadlock (warnings may be printed), 2 invalid or deadlocking pl
     const issues = checkDeadlocks(plan);
     const failed = issues.some((i) => i.severity === 'error');
     if (failed) process.stderr.write(`${formatPlanError(new PlanError(issues), { color })}\n`);
-    else if (issues.length > 0) {
-      const lines = (await import('node:fs')).readFileSync(plan.file, 'utf8').split(/\r?\n/);
-      process.stderr.write(`${issues.map((i) => formatIssue(i, lines, color)).join('\n\n')}\n`);
-    }
+    else if (issues.length > 0) process.stderr.write(`${formatIssues(issues, { color })}\n`);
     return failed ? 2 : 0;
   },
 };

@@ -63,13 +63,15 @@ export const command: Command = {
       process.stderr.write(`planrun run: ${vars}\n`);
       return 2;
     }
-    const [{ loadPlan }, { PlanError }, { formatPlanError }] = await Promise.all([import('../../plan/load.js'), import('../../plan/issues.js'), import('../../plan/format.js')]);
+    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }] = await Promise.all([import('../../plan/load.js'), import('../../plan/issues.js'), import('../../plan/format.js')]);
+    const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
     let plan;
     try {
-      plan = await loadPlan(positionals[0]!, { vars });
+      // Warnings (a wait that may hang) go to stderr before the run starts; the run goes on.
+      plan = await loadPlan(positionals[0]!, { vars, onWarnings: (w) => process.stderr.write(`${formatIssues(w, { color })}\n\n`) });
     } catch (err) {
       if (!(err instanceof PlanError)) throw err;
-      process.stderr.write(`${formatPlanError(err, { color: process.stderr.isTTY === true && !process.env.NO_COLOR })}\n`);
+      process.stderr.write(`${formatPlanError(err, { color })}\n`);
       return 2;
     }
     const names = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);

@@ -2,6 +2,7 @@
 // compiles to (exit 0) or every problem with its position (exit 2).
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import type { PlanIssue } from '../../plan/issues.js';
 
 export const command: Command = {
   name: 'validate',
@@ -44,21 +45,24 @@ Exit codes: 0 valid, 2 invalid plan or bad usage.`,
       process.stderr.write(`planrun validate: ${vars}\n`);
       return 2;
     }
-    const [{ loadPlan }, { PlanError }, { formatPlanError }, { summarizePlan }] = await Promise.all([
+    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { summarizePlan }] = await Promise.all([
       import('../../plan/load.js'),
       import('../../plan/issues.js'),
       import('../../plan/format.js'),
       import('../../plan/summary.js'),
     ]);
     const file = positionals[0]!;
-    const color = values.color ?? (!values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR);
+    const colorOn = (stream: NodeJS.WriteStream) => values.color ?? (!values['no-color'] && stream.isTTY === true && !process.env.NO_COLOR);
+    const color = colorOn(process.stdout);
     try {
-      const plan = await loadPlan(file, { vars });
+      // Warnings (a wait that may hang) do not fail validation: they are printed above the summary.
+      const onWarnings = (w: PlanIssue[]) => process.stderr.write(`${formatIssues(w, { color: colorOn(process.stderr) })}\n\n`);
+      const plan = await loadPlan(file, { vars, onWarnings });
       process.stdout.write(`${summarizePlan(plan, file, { color })}\n`);
       return 0;
     } catch (err) {
       if (!(err instanceof PlanError)) throw err;
-      process.stderr.write(`${formatPlanError(err, { color: values.color ?? (!values['no-color'] && process.stderr.isTTY === true && !process.env.NO_COLOR) })}\n`);
+      process.stderr.write(`${formatPlanError(err, { color: colorOn(process.stderr) })}\n`);
       return 2;
     }
   },
