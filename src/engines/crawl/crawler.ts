@@ -65,7 +65,7 @@ export class Crawler {
 
   constructor(private readonly rules: CrawlRules, private readonly opts: CrawlOptions = {}) {
     this.frontier = opts.frontier ?? new MemoryFrontier();
-    // Every request in flight listens for the abort: as many listeners as the concurrency.
+    // Retry and rate-limit pauses each listen for the abort: up to one listener per worker.
     setMaxListeners(0, this.abort.signal);
     this.fetcher = new Fetcher(rules, this.abort.signal);
     this.robots = new RobotsCache(this.fetcher, rules.userAgent);

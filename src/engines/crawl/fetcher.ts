@@ -2,7 +2,7 @@
 // retries with backoff on network errors, 429 and 503 (Retry-After honoured,
 // bounded), and a per-origin rate limit. Redirects are NOT followed here: the
 // crawler walks chains itself to detect loops and scope exits.
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CrawlRules } from './rules.js';
 import { InFlight } from '../in-flight.js';
