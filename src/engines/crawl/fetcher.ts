@@ -161,9 +161,12 @@ export class Fetcher {
         { origin, path, method, headers: this.headers, headersTimeout: this.rules.timeoutMs, bodyTimeout: this.rules.timeoutMs },
         response,
       );
+    } catch (e) {
+      response.abort(e as Error); // rejects response.head, awaited just below
+    }
+    try {
       await response.head;
     } catch (e) {
-      response.abort(e as Error);
       throw this.classify(e, false);
     }
     return { status: response.status, headers: response.headers, body: response, startedAt };

@@ -77,6 +77,7 @@ export class StreamedResponse implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.error !== undefined) return;
     if (this.sink) {
       this.deliver(chunk);
       return;
