@@ -264,14 +264,13 @@ export class Crawler {
       });
     try {
       await this.fetcher.consume(hop, (chunk) => extractor.write(chunk));
+      return extractor.end();
     } catch (err) {
       extractor.abandon();
-      this.extractors.push(extractor);
       throw err;
+    } finally {
+      this.extractors.push(extractor);
     }
-    const page = extractor.end();
-    this.extractors.push(extractor);
-    return page;
   }
 
   /** Browser mode: the fetched document, rendered by Chromium at its URL, links read from the DOM. */
