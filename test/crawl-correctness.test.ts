@@ -1,7 +1,10 @@
 // Crawl correctness at the edges: relative links under a <base href> (HTTP and
-// browser mode) and schemes hidden by characters the URL parser strips, against real servers.
+// browser mode), schemes hidden by characters the URL parser strips, and
+// bodies cut short, against real servers (a raw `net` one for the cut bodies).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startServer } from './http-helpers.js';
 import { brokenOf, crawlSite } from './crawl-helpers.js';
 
@@ -55,5 +58,50 @@ test('links are skipped by the scheme the URL parser reads: tabs and newlines in
     assert.deepEqual(site.log.sort(), ['GET /', 'GET /ok']);
   } finally {
     await site.close();
+  }
+});
+
+/**
+ * A raw HTTP/1.1 server, one response per connection, so a body can be cut:
+ * `/len.*` promise 1000 bytes and send 500 then close; `/reset.*` send
+ * chunked data then reset the connection; `/ok.*` are whole.
+ */
+async function cuttingServer(home: string) {
+  const server = net.createServer((socket) => {
+    socket.once('data', (data) => {
+      const path = /^[A-Z]+ (\S+)/.exec(data.toString('latin1'))?.[1] ?? '/';
+      const type = path === '/' || path.endsWith('.html') ? 'text/html' : 'application/octet-stream';
+      if (path === '/') {
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(home)}\r\nconnection: close\r\n\r\n${home}`);
+      } else if (path.startsWith('/len')) {
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n${'x'.repeat(500)}`);
+      } else if (path.startsWith('/reset')) {
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\ntransfer-encoding: chunked\r\n\r\n1f4\r\n${'x'.repeat(500)}\r\n`);
+        setTimeout(() => socket.resetAndDestroy(), 20);
+      } else if (path.startsWith('/ok')) {
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\ncontent-length: 500\r\nconnection: close\r\n\r\n${'x'.repeat(500)}`);
+      } else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+test('a body cut short is broken (network), HTML or not; whole bodies are fine', async () => {
+  const links = ['/len.html', '/len.bin', '/reset.html', '/reset.bin', '/ok.html', '/ok.bin'];
+  const server = await cuttingServer(html(`<body>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}`));
+  try {
+    const report = await crawlSite({ start: [`${server.origin}/`], robots: 'ignore', retries: 0 });
+    assert.equal(report.stoppedBy, 'complete');
+    assert.deepEqual(
+      brokenOf(report).map((b) => [b.url.slice(server.origin.length), b.kind]),
+      [['/len.bin', 'network'], ['/len.html', 'network'], ['/reset.bin', 'network'], ['/reset.html', 'network']],
+    );
+    const ok = report.urls.filter((u) => !u.broken).map((u) => [u.url.slice(server.origin.length), u.status]);
+    assert.deepEqual(ok.sort(), [['/', 200], ['/ok.bin', 200], ['/ok.html', 200]]);
+  } finally {
+    await server.close();
   }
 });

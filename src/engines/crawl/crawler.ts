@@ -28,6 +28,7 @@ export interface CrawlOptions {
 
 const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)/i;
 const HTTP_SCHEMES = new Set(['http:', 'https:']);
+const ignoreChunk = (): void => {};
 /** Largest document handed to the browser in browser mode. */
 const MAX_RENDERED_BYTES = 16 * 1024 * 1024;
 
@@ -224,16 +225,17 @@ export class Crawler {
         target.state = 'crawled';
         this.records.set(url, target);
       }
-      if (parse) {
-        try {
-          out.page = this.renderer ? await this.render(url, hop, contentType!) : await this.parse(hop);
-        } catch (e) {
-          if (this.abort.signal.aborted) return undefined;
-          const err = this.fetcher.classify(e, false);
-          if (err.kind === 'aborted') return undefined;
-          out.broken = { kind: err.kind, message: err.message };
-        }
-      } else await this.fetcher.discard(hop);
+      try {
+        if (parse) out.page = this.renderer ? await this.render(url, hop, contentType!) : await this.parse(hop);
+        // Any other body its status would pass is read to its end too (and dropped): a download cut short is as broken as a page.
+        else if (this.rules.expect.status(hop.status)) await this.fetcher.consume(hop, ignoreChunk);
+        else await this.fetcher.discard(hop);
+      } catch (e) {
+        if (this.abort.signal.aborted) return undefined;
+        const err = this.fetcher.classify(e, false);
+        if (err.kind === 'aborted') return undefined;
+        out.broken = { kind: err.kind, message: err.message };
+      }
       out.durationMs = elapsed();
       return out;
     }
