@@ -2,7 +2,7 @@
 // frontier's exact end, fingerprints, Retry-After.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeUrl, type NormalizeRules } from '../src/engines/crawl/normalize.js';
+import { normalizeUrl, pageBase, type NormalizeRules } from '../src/engines/crawl/normalize.js';
 import { compilePathPattern, compileTemplate, isRegexPattern } from '../src/engines/crawl/patterns.js';
 import { LinkExtractor, parseSrcset } from '../src/engines/crawl/extract.js';
 import { DEFAULT_CHECK, DEFAULT_FOLLOW, parseSelector, similarityToBits } from '../src/engines/crawl/rules.js';
@@ -34,6 +34,16 @@ test('normalisation: query keep / sort / strip and stripParams; trailing slash r
   assert.equal(norm('http://h/docs/', undefined, { trailingSlash: 'strip' }), 'http://h/docs');
   assert.equal(norm('http://h/', undefined, { trailingSlash: 'strip' }), 'http://h/');
   assert.equal(norm('http://[bad'), undefined);
+});
+
+test('page base: <base href> resolved as written, not normalised; the page URL when it is unusable, as in browsers', () => {
+  const page = 'http://h/a/b.html';
+  assert.equal(String(pageBase('/docs/s5/', page)), 'http://h/docs/s5/');
+  assert.equal(String(pageBase('../%7Ex/?q=1', page)), 'http://h/%7Ex/?q=1');
+  assert.equal(pageBase(undefined, page), page);
+  assert.equal(pageBase('http://[bad', page), page);
+  assert.equal(pageBase('data:text/html,x', page), page);
+  assert.equal(pageBase('java\tscript:void(0)', page), page);
 });
 
 test('path patterns: globs with * and **, regexes between slashes, templates', () => {

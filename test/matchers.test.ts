@@ -145,6 +145,18 @@ describe('captureFromResponse', { timeout: 5000 }, () => {
     assert.equal(captureMissing({ name: 't', from: 'header', header: 'x-token' }, r), 'capture "t": http://127.0.0.1:1/x sent no "x-token" header');
     assert.equal(captureMissing({ name: 'r', from: 'regex', regex: /zzz(\d)/, group: 1 }, html), 'capture "r": /zzz(\\d)/ does not match the body of http://127.0.0.1:1/x (body: "<p>hi</p>")');
   });
+  test('a cut body answers no body capture, even one its kept part could (the standalone capture step reads these too)', () => {
+    // `"c":1` is in the kept part, but a prefix proves nothing about the whole body.
+    const cut = response({ bytes: 3 * 1048576, cutAt: 1048576 });
+    const note = 'the body was cut at 1 MiB (of 3 MiB received); raise http.maxBodySize or the request\'s maxBodySize';
+    for (const c of [{ name: 'g', from: 'regex', regex: /"c":(\d)/, group: 1 }, { name: 'j', from: 'json', path: 'a.b.0.c' }, { name: 'b', from: 'body' }] as const) {
+      assert.equal(captureFromResponse(c, cut), undefined);
+      assert.equal(captureMissing(c, cut), `capture "${c.name}": ${note}`);
+    }
+    assert.equal(captureFromResponse({ name: 'h', from: 'header', header: 'x-count' }, cut), '7');
+    assert.equal(captureFromResponse({ name: 's', from: 'status' }, cut), 200);
+    assert.deepEqual(checkHttpExpect({ headers: [{ name: 'x-count', matcher: { equals: 7 } }], json: [], body: { contains: '"c":1' } }, cut), [`body: expected a value containing "\\"c\\":1", but ${note}`]);
+  });
   test('page sources are refused: they belong to the browser engine', () => {
     assert.throws(() => captureFromResponse({ name: 'p', from: 'title' }, response()), /capture "p" reads the page \(title\), not an HTTP response/);
   });

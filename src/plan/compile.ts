@@ -7,6 +7,7 @@ import { compileRegex } from './checks.js';
 import { formatPath, type IssueCollector } from './collector.js';
 import { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
+import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
 import type { CompiledPlan, ServiceSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
@@ -57,6 +58,7 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
       headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
       maxRedirects: raw.http?.maxRedirects ?? 5,
       connections: raw.http?.connections ?? workers,
+      maxBodySize: parseSize(raw.http?.maxBodySize) ?? DEFAULT_MAX_BODY_SIZE,
     },
     workers,
     ...(raw.rounds !== undefined || durationMs === undefined ? { rounds: raw.rounds ?? 1 } : {}),

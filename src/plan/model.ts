@@ -116,6 +116,8 @@ export interface RequestSpec {
   query: Record<string, Template>;
   body: RequestBody;
   maxRedirects?: number;
+  /** Bytes of the response body kept (plan default: http.maxBodySize). */
+  maxBodySize?: number;
   captures: CaptureSpec[];
   expect: HttpExpectSpec;
 }
@@ -216,7 +218,8 @@ export interface CompiledPlan {
   vars: Record<string, unknown>;
   services: ServiceSpec[];
   browser: BrowserSpec;
-  http: { headers: Record<string, Template>; maxRedirects: number; connections: number };
+  /** `maxBodySize`: bytes of each response body kept; the rest is counted, not kept. */
+  http: { headers: Record<string, Template>; maxRedirects: number; connections: number; maxBodySize: number };
   workers: number;
   /** Rounds per worker; undefined when the run is bounded by durationMs. */
   rounds?: number;

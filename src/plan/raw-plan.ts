@@ -3,6 +3,8 @@
 // same required keys: test/schema-types.test.ts fails when the two drift apart.
 
 export type Duration = number | string;
+/** Bytes, or a string like `512KB`, `1MB` (binary units). */
+export type Size = number | string;
 export type OnError = 'continue' | 'skip-round' | 'stop-worker' | 'abort-run';
 export type RoleRef = string | string[];
 export type Scalar = string | number | boolean | null;
@@ -80,6 +82,7 @@ export interface HttpOptions {
   headers?: Headers;
   maxRedirects?: number;
   connections?: number;
+  maxBodySize?: Size;
 }
 
 export interface Role {
@@ -128,6 +131,7 @@ export interface RequestObject {
   form?: Record<string, string | number | boolean>;
   body?: string;
   maxRedirects?: number;
+  maxBodySize?: Size;
   capture?: Record<string, Capture>;
   expect?: HttpExpect;
 }

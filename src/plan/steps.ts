@@ -5,6 +5,7 @@ import { formatPath } from './collector.js';
 import type { CompileContext } from './compile-context.js';
 import { compileCaptures, compileExpect, compileHttpExpect } from './checks.js';
 import { parseDuration } from './duration.js';
+import { parseSize } from './size.js';
 import type { BarrierSpec, BrowserActionSpec, RequestBody, RequestSpec, StepSpec, Template } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoleRef } from './roles.js';
@@ -172,6 +173,7 @@ class StepCompiler {
       query: this.templates([...path, 'query'], raw.query ?? {}),
       body,
       ...(raw.maxRedirects !== undefined ? { maxRedirects: raw.maxRedirects } : {}),
+      ...(raw.maxBodySize !== undefined ? { maxBodySize: parseSize(raw.maxBodySize)! } : {}),
       captures: raw.capture ? compileCaptures(cx, [...path, 'capture'], raw.capture, 'response') : [],
       expect: compileHttpExpect(cx, [...path, 'expect'], raw.expect),
     };

@@ -8,8 +8,12 @@ export interface HttpResponseData {
   url: string;
   status: number;
   headers: Record<string, string>;
+  /** The body as text, at most its first `maxBodySize` bytes (see cutAt). */
   body: string;
+  /** Body bytes received, kept or not. */
   bytes: number;
+  /** Set when `body` holds only the first cutAt bytes (the step's maxBodySize) of `bytes`. */
+  cutAt?: number;
   durationMs: number;
 }
 

@@ -3,6 +3,7 @@
 // expectations and response captures. No I/O, no engine state: every function
 // here takes values and returns values (or sentences describing a mismatch).
 import type { CaptureSpec, HttpExpectSpec, MatcherSpec } from '../plan/model.js';
+import { formatSize } from '../plan/size.js';
 import type { HttpResponseData } from './context.js';
 
 // ---------------------------------------------------------------- values
@@ -223,6 +224,17 @@ export function describeStatus(accepts: (s: number) => boolean): string {
   return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }
 
+/**
+ * Why a check that reads the body cannot trust it: undefined when the body is
+ * whole, else a sentence saying it was cut. A prefix proves nothing about the
+ * rest (a regex or JSON can change meaning past the cut), so every body
+ * check and body capture fails on a cut body rather than guess.
+ */
+export function bodyCut(r: HttpResponseData): string | undefined {
+  if (r.cutAt === undefined) return undefined;
+  return `the body was cut at ${formatSize(r.cutAt)} (of ${formatSize(r.bytes)} received); raise http.maxBodySize or the request's maxBodySize`;
+}
+
 const defaultStatus = (s: number) => s >= 200 && s < 400;
 
 /** Every expectation the response does not meet, as sentences; empty when it meets them all. */
@@ -237,12 +249,15 @@ export function checkHttpExpect(e: HttpExpectSpec, r: HttpResponseData): string[
     const why = matchValue(matcher, r.headers[name]);
     if (why) failures.push(`header ${name}: ${why}`);
   }
+  const cut = bodyCut(r);
   if (e.body) {
-    const why = matchValue(e.body, r.body);
     // The body can be long: say what was wanted and show its start, not all of it.
-    if (why) failures.push(`body: expected ${describeMatcher(e.body)}, got ${excerpt(r.body)}`);
+    if (cut) failures.push(`body: expected ${describeMatcher(e.body)}, but ${cut}`);
+    else if (matchValue(e.body, r.body)) failures.push(`body: expected ${describeMatcher(e.body)}, got ${excerpt(r.body)}`);
   }
-  if (e.json.length > 0) {
+  if (e.json.length > 0 && cut) {
+    failures.push(`json: cannot read ${e.json.map((j) => j.path).join(', ')}: ${cut}`);
+  } else if (e.json.length > 0) {
     const json = responseJson(r);
     if (json === NOT_JSON) {
       failures.push(`json: the response body is not JSON (body: ${excerpt(r.body)})`);
@@ -264,8 +279,12 @@ export function checkHttpExpect(e: HttpExpectSpec, r: HttpResponseData): string[
   return failures;
 }
 
+/** Captures that read the body, which a cut body cannot answer. */
+const FROM_BODY = new Set<CaptureSpec['from']>(['json', 'regex', 'body']);
+
 /** The captured value, or undefined when the response has nothing there (see captureMissing for why). */
 export function captureFromResponse(c: CaptureSpec, r: HttpResponseData): unknown {
+  if (r.cutAt !== undefined && FROM_BODY.has(c.from)) return undefined;
   switch (c.from) {
     case 'json': {
       const json = responseJson(r);
@@ -289,6 +308,8 @@ export function captureFromResponse(c: CaptureSpec, r: HttpResponseData): unknow
 /** Why captureFromResponse found nothing, as a sentence for the step's failure. */
 export function captureMissing(c: CaptureSpec, r: HttpResponseData): string {
   const head = `capture "${c.name}"`;
+  const cut = FROM_BODY.has(c.from) ? bodyCut(r) : undefined;
+  if (cut) return `${head}: ${cut}`;
   switch (c.from) {
     case 'json':
       return responseJson(r) === NOT_JSON

@@ -13,7 +13,7 @@ import { PageRenderer } from './browser-fetch.js';
 import { LinkExtractor, type PageData } from './extract.js';
 import { Fetcher, FetchError, type Hop } from './fetcher.js';
 import { FingerprintIndex } from './fingerprint.js';
-import { normalizeUrl } from './normalize.js';
+import { normalizeUrl, pageBase } from './normalize.js';
 import { UrlRecord } from './records.js';
 import { RobotsCache } from './robots.js';
 import type { CrawlRules } from './rules.js';
@@ -27,7 +27,8 @@ export interface CrawlOptions {
 }
 
 const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)/i;
-const SKIPPED_SCHEMES = /^\s*([a-z][a-z0-9+.-]*):/i;
+const HTTP_SCHEMES = new Set(['http:', 'https:']);
+const ignoreChunk = (): void => {};
 /** Largest document handed to the browser in browser mode. */
 const MAX_RENDERED_BYTES = 16 * 1024 * 1024;
 
@@ -224,16 +225,17 @@ export class Crawler {
         target.state = 'crawled';
         this.records.set(url, target);
       }
-      if (parse) {
-        try {
-          out.page = this.renderer ? await this.render(url, hop, contentType!) : await this.parse(hop);
-        } catch (e) {
-          if (this.abort.signal.aborted) return undefined;
-          const err = this.fetcher.classify(e, false);
-          if (err.kind === 'aborted') return undefined;
-          out.broken = { kind: err.kind, message: err.message };
-        }
-      } else await this.fetcher.discard(hop);
+      try {
+        if (parse) out.page = this.renderer ? await this.render(url, hop, contentType!) : await this.parse(hop);
+        // Any other body its status would pass is read to its end too (and dropped): a download cut short is as broken as a page.
+        else if (this.rules.expect.status(hop.status)) await this.fetcher.consume(hop, ignoreChunk);
+        else await this.fetcher.discard(hop);
+      } catch (e) {
+        if (this.abort.signal.aborted) return undefined;
+        const err = this.fetcher.classify(e, false);
+        if (err.kind === 'aborted') return undefined;
+        out.broken = { kind: err.kind, message: err.message };
+      }
       out.durationMs = elapsed();
       return out;
     }
@@ -316,17 +318,13 @@ export class Crawler {
   /** Classifies each link of a page and queues the new ones. */
   private async addLinks(pageUrl: string, depth: number, page: PageData): Promise<void> {
     const n = this.rules.normalize;
-    const base = page.base !== undefined ? (normalizeUrl(page.base, pageUrl, n)?.parsed ?? pageUrl) : pageUrl;
+    const base = pageBase(page.base, pageUrl);
     const fresh: FrontierEntry[] = [];
     const seenHere = new Set<string>();
     for (const link of page.links) {
-      const scheme = SKIPPED_SCHEMES.exec(link.href)?.[1]?.toLowerCase();
-      if (scheme && scheme !== 'http' && scheme !== 'https') {
-        this.skipped.byScheme++;
-        continue;
-      }
+      // The scheme as the URL parser reads it: `java&#9;script:` is javascript: once the tab is stripped.
       const target = normalizeUrl(link.href, base, n);
-      if (!target) {
+      if (!target || !HTTP_SCHEMES.has(target.parsed.protocol)) {
         this.skipped.byScheme++;
         continue;
       }

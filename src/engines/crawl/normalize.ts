@@ -65,6 +65,24 @@ function normalizePath(path: string, rule: NormalizeRules['trailingSlash']): str
   return path;
 }
 
+/**
+ * The URL a page's relative links resolve against: its `<base href>` resolved
+ * against the page URL exactly as written. Never normalised: with
+ * `trailingSlash: strip`, `/docs/s5/` would become `/docs/s5` and `35` would
+ * resolve to `/docs/35`. As in browsers, a base that does not parse, or is a
+ * data: or javascript: URL, leaves the page URL as the base.
+ */
+export function pageBase(base: string | undefined, pageUrl: string): URL | string {
+  if (base === undefined) return pageUrl;
+  let u: URL;
+  try {
+    u = new URL(base, pageUrl);
+  } catch {
+    return pageUrl;
+  }
+  return u.protocol === 'data:' || u.protocol === 'javascript:' ? pageUrl : u;
+}
+
 /** Resolves `href` against `base` and normalises it; undefined when it is not a valid URL. */
 export function normalizeUrl(href: string, base: string | URL | undefined, rules: NormalizeRules): NormalizedUrl | undefined {
   let u: URL;

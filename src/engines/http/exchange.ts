@@ -1,6 +1,7 @@
 // One request/response over the Agent, as a bare dispatch handler: the body
 // is collected as the chunks undici hands over (no Readable stream, no
-// per-request abort listener), and undici's RedirectHandler only comes in
+// per-request abort listener), up to a bound past which it is only counted,
+// so memory stays bounded whatever the server sends. undici's RedirectHandler only comes in
 // when a response actually redirects, so a plain 200 pays nothing for the
 // redirect support. Redirect rules (303 → GET, cross-origin header removal,
 // loop detection) stay undici's.
@@ -13,9 +14,12 @@ export const REDIRECT_STATUSES = new Set([300, 301, 302, 303, 307, 308]);
 export interface Exchanged {
   status: number;
   headers: IncomingHttpHeaders;
-  /** The body as received, before decoding. */
+  /** The first `maxBody` bytes of the body as received, before decoding. */
   chunks: Buffer[];
+  /** Body bytes received, kept or not. */
   bytes: number;
+  /** Body bytes kept at most; the rest is counted in `bytes` and dropped. */
+  maxBody: number;
   /** The URLs visited when a redirect was followed, the first one requested; else undefined. */
   history?: URL[];
 }
@@ -61,8 +65,10 @@ class Collector implements Handler {
   }
 
   onResponseData(_c: Controller, chunk: Buffer): void {
-    this.result.chunks.push(chunk);
-    this.result.bytes += chunk.length;
+    const r = this.result;
+    const room = r.maxBody - r.bytes;
+    if (room > 0) r.chunks.push(room >= chunk.length ? chunk : chunk.subarray(0, room));
+    r.bytes += chunk.length;
   }
 
   onResponseEnd(): void {
@@ -130,7 +136,8 @@ export interface ExchangeSlot {
   abort(reason: unknown): void;
 }
 
-export const emptyExchange = (): Exchanged => ({ status: 0, headers: {}, chunks: [], bytes: 0 });
+/** An exchange to fill, keeping at most `maxBody` bytes of the body. */
+export const emptyExchange = (maxBody = Infinity): Exchanged => ({ status: 0, headers: {}, chunks: [], bytes: 0, maxBody });
 
 /**
  * Sends `opts` through `dispatch` (an Agent's), following up to `maxRedirects`
@@ -154,10 +161,10 @@ export function exchange(
   });
 }
 
-/** The body as text: one chunk decodes as it is, several are joined first (a UTF-8 character may straddle two). */
+/** The kept body as text: one chunk decodes as it is, several are joined first (a UTF-8 character may straddle two). */
 export function bodyText(r: Exchanged): string {
   const { chunks } = r;
   if (chunks.length === 0) return '';
   if (chunks.length === 1) return chunks[0]!.toString('utf8');
-  return Buffer.concat(chunks, r.bytes).toString('utf8');
+  return Buffer.concat(chunks, Math.min(r.bytes, r.maxBody)).toString('utf8');
 }

@@ -1,7 +1,8 @@
 // The HTTP engine: runs `request` steps over one shared undici Agent.
 // A step renders its request, sends it (redirects per `maxRedirects`, bounded
-// by the step's AbortSignal), reads the whole body, keeps it as the worker's
-// last response, checks expectations, then stores captures.
+// by the step's AbortSignal), reads the whole body (keeping up to
+// `maxBodySize` of it), keeps it as the worker's last response, checks
+// expectations, then stores captures.
 import type { Dispatcher } from 'undici';
 import type { RequestSpec, TemplateScope } from '../../plan/model.js';
 import { StepFailure, type Engine, type HttpResponseData, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
@@ -37,7 +38,7 @@ export function createHttpEngine(run: RunContext): Engine {
     const http: HttpInfo = { method: outgoing.method, url: outgoing.href, bytes: 0 };
     const maxRedirects = spec.maxRedirects ?? plan.http.maxRedirects;
     const startedAt = performance.now();
-    const received = emptyExchange();
+    const received = emptyExchange(spec.maxBodySize ?? plan.http.maxBodySize);
     try {
       const exchanged = await transport.send(
         {

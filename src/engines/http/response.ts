@@ -1,6 +1,6 @@
-// Turns an exchanged response into HttpResponseData: the whole body as text
-// (bytes counted as received, before decoding), headers flattened to strings,
-// the final URL after redirects.
+// Turns an exchanged response into HttpResponseData: the kept body as text
+// (bytes counted as received, before decoding, kept or not), headers
+// flattened to strings, the final URL after redirects.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpResponseData } from '../../runtime/context.js';
 import { bodyText, type Exchanged } from './exchange.js';
@@ -27,6 +27,7 @@ export function toResponseData(r: Exchanged, requested: string, startedAt: numbe
     headers: flattenHeaders(r.headers),
     body: bodyText(r),
     bytes: r.bytes,
+    ...(r.bytes > r.maxBody ? { cutAt: r.maxBody } : {}),
     durationMs: performance.now() - startedAt,
   };
 }

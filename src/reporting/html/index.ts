@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { formatSize } from '../../plan/size.js';
 import type { Attachment } from '../events.js';
 import type { CrawlUrlResult, RunReport } from '../report.js';
 import type { Reporter } from '../reporter.js';
@@ -30,12 +31,6 @@ function ms(v: number | undefined | null): string {
   if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
   if (v >= 10) return `${Math.round(v)} ms`;
   return `${v.toFixed(1)} ms`;
-}
-
-function bytes(n: number): string {
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
 }
 
 /** Reads screenshots once each and embeds them until the byte budget is spent. */
@@ -124,7 +119,7 @@ function steps(r: RunReport): string {
   const rows = r.steps
     .map((s) => {
       const l = s.latency;
-      return `<tr class="${s.failed ? 'bad' : ''}"><td>${esc(s.role)}</td><td>${esc(s.name)} <span class="muted">${esc(s.stepId)}</span></td><td>${esc(s.kind)}</td><td class="n">${s.count}</td><td class="n">${s.ok}</td><td class="n">${s.failed}</td><td class="n">${s.skipped}</td>${[l?.min, l?.p50, l?.p90, l?.p95, l?.p99, l?.max].map((v) => `<td class="n">${ms(v)}</td>`).join('')}<td class="n">${s.bytes ? bytes(s.bytes) : ''}</td></tr>`;
+      return `<tr class="${s.failed ? 'bad' : ''}"><td>${esc(s.role)}</td><td>${esc(s.name)} <span class="muted">${esc(s.stepId)}</span></td><td>${esc(s.kind)}</td><td class="n">${s.count}</td><td class="n">${s.ok}</td><td class="n">${s.failed}</td><td class="n">${s.skipped}</td>${[l?.min, l?.p50, l?.p90, l?.p95, l?.p99, l?.max].map((v) => `<td class="n">${ms(v)}</td>`).join('')}<td class="n">${s.bytes ? formatSize(s.bytes) : ''}</td></tr>`;
     })
     .join('');
   return `<section id="steps"><h2>Steps</h2><table><thead><tr><th>role</th><th>step</th><th>kind</th><th class="n">runs</th><th class="n">ok</th><th class="n">failed</th><th class="n">skipped</th><th class="n">min</th><th class="n">p50</th><th class="n">p90</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th><th class="n">bytes</th></tr></thead><tbody>${rows}</tbody></table>

@@ -1,0 +1,24 @@
+// Sizes as the plan writes them (`512KB`, `1MB`, `1.5MiB`, or a number of
+// bytes) → bytes, and bytes → text for messages and reports. Units are binary
+// whether or not they say so (1 KB = 1 KiB = 1024 bytes), case-insensitive.
+/** `http.maxBodySize` when the plan says nothing: 1 MiB. */
+export const DEFAULT_MAX_BODY_SIZE = 1024 ** 2;
+
+const UNIT_BYTES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b\s*$/i;
+
+/** Bytes (whole), or undefined when the value is not a size. */
+export function parseSize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = SIZE.exec(value);
+  return m ? Math.floor(Number(m[1]) * UNIT_BYTES[m[2]!.toLowerCase()]!) : undefined;
+}
+
+/** `512 B`, `1.5 KiB`, `1 MiB`, `2.3 GiB`: one decimal at most, none when it is 0. */
+export function formatSize(n: number): string {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size) return `${(n / size).toFixed(1).replace(/\.0$/, '')} ${unit}`;
+  }
+  return `${n} B`;
+}
