@@ -56,6 +56,7 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     http: {
       headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
       maxRedirects: raw.http?.maxRedirects ?? 5,
+      redirectHeaders: raw.http?.redirectHeaders ?? [],
       connections: raw.http?.connections ?? workers,
     },
     workers,

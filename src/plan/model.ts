@@ -116,6 +116,8 @@ export interface RequestSpec {
   query: Record<string, Template>;
   body: RequestBody;
   maxRedirects?: number;
+  /** Headers kept on a redirect to another origin; undefined: the plan's `http.redirectHeaders`. */
+  redirectHeaders?: Raw.RedirectHeaders;
   captures: CaptureSpec[];
   expect: HttpExpectSpec;
 }
@@ -216,7 +218,8 @@ export interface CompiledPlan {
   vars: Record<string, unknown>;
   services: ServiceSpec[];
   browser: BrowserSpec;
-  http: { headers: Record<string, Template>; maxRedirects: number; connections: number };
+  /** `redirectHeaders`: [] (the safe headers only) unless the plan says otherwise. */
+  http: { headers: Record<string, Template>; maxRedirects: number; redirectHeaders: Raw.RedirectHeaders; connections: number };
   workers: number;
   /** Rounds per worker; undefined when the run is bounded by durationMs. */
   rounds?: number;

@@ -79,8 +79,12 @@ export interface Viewport {
 export interface HttpOptions {
   headers?: Headers;
   maxRedirects?: number;
+  redirectHeaders?: RedirectHeaders;
   connections?: number;
 }
+
+/** `keep` (every header) or header names kept besides the safe ones, on a redirect to another origin. */
+export type RedirectHeaders = 'keep' | string[];
 
 export interface Role {
   count?: number;
@@ -128,6 +132,7 @@ export interface RequestObject {
   form?: Record<string, string | number | boolean>;
   body?: string;
   maxRedirects?: number;
+  redirectHeaders?: RedirectHeaders;
   capture?: Record<string, Capture>;
   expect?: HttpExpect;
 }

@@ -172,6 +172,7 @@ class StepCompiler {
       query: this.templates([...path, 'query'], raw.query ?? {}),
       body,
       ...(raw.maxRedirects !== undefined ? { maxRedirects: raw.maxRedirects } : {}),
+      ...(raw.redirectHeaders !== undefined ? { redirectHeaders: raw.redirectHeaders } : {}),
       captures: raw.capture ? compileCaptures(cx, [...path, 'capture'], raw.capture, 'response') : [],
       expect: compileHttpExpect(cx, [...path, 'expect'], raw.expect),
     };
