@@ -6,6 +6,7 @@ import { startSite } from './fixtures/site/site.js';
 import { brokenOf, crawlSite } from './crawl-helpers.js';
 import { compileCrawlRules } from '../src/engines/crawl/rules.js';
 import { crawl } from '../src/engines/crawl/crawler.js';
+import { startServer } from './http-helpers.js';
 
 const pathsOf = (urls: Array<{ url: string }>, origin: string) => urls.map((u) => u.url.slice(origin.length)).sort();
 
@@ -57,4 +58,48 @@ test('browser mode sends the crawl cookies from the page too (a logged-in crawl)
 test('browser mode: a missing browser fails the crawl before it starts, with what to do', { timeout: 20_000 }, async () => {
   const rules = compileCrawlRules({ start: ['http://127.0.0.1:9/'], browser: true }, { workers: 1, stepTimeoutMs: 1000, browser: { executablePath: '/nonexistent/chromium', headless: true, args: [] } });
   await assert.rejects(crawl(rules), /The browser named by plan browser\.executablePath \(\/nonexistent\/chromium\) does not exist/);
+});
+
+test('browser mode: the page sends the crawl headers to in-scope origins only, and not through a redirect out of scope', { timeout: 60_000 }, async () => {
+  const seen = (log: Array<{ request: string; headers: Record<string, unknown> }>) =>
+    log.map((r) => ({ request: r.request, ours: ['authorization', 'x-api-key', 'cookie', 'user-agent'].filter((h) => h in r.headers).map((h) => `${h}: ${String(r.headers[h])}`) }));
+  const outsideLog: Array<{ request: string; headers: Record<string, unknown> }> = [];
+  const outside = await startServer((req, res) => {
+    outsideLog.push({ request: `${req.method} ${req.url}`, headers: req.headers });
+    res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'text/plain' }).end('ok');
+  });
+  // Addressed as localhost: a cookie set for 127.0.0.1 goes to every port of that host, as in any browser.
+  const away = `http://localhost:${outside.port}`;
+  const siteLog: Array<{ request: string; headers: Record<string, unknown> }> = [];
+  const site = await startServer((req, res) => {
+    siteLog.push({ request: `${req.method} ${req.url}`, headers: req.headers });
+    if (req.url === '/api/away') res.writeHead(302, { location: `${away}/landed` }).end();
+    else if (req.url === '/api/data') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><title>home</title><img src="${away}/pic.png">
+      <script>fetch('/api/data'); fetch('/api/away');</script></html>`);
+  });
+  try {
+    const headers = { authorization: 'Bearer crawl-token', 'x-api-key': 'k-1', cookie: 'session=s1', 'user-agent': 'planrun-crawl' };
+    // A document the route serves has no address space, so Chromium's Local Network Access checks would block
+    // its requests to another loopback origin (a public site's to a public CDN go through): off for this test.
+    const browser = { headless: true, args: ['--disable-features=LocalNetworkAccessChecks'] };
+    const rules = compileCrawlRules({ start: [`${site.origin}/`], robots: 'ignore', browser: true }, { workers: 2, stepTimeoutMs: 10_000, headers, browser });
+    const report = await crawl(rules);
+    assert.equal(report.broken, 0);
+    const ours = ['authorization: Bearer crawl-token', 'x-api-key: k-1', 'cookie: session=s1', 'user-agent: planrun-crawl'];
+    // The crawler's GET of the page and the page's own fetches, in the browser.
+    assert.deepEqual(seen(siteLog).sort((a, b) => (a.request < b.request ? -1 : 1)), [
+      { request: 'GET /', ours },
+      { request: 'GET /api/away', ours },
+      { request: 'GET /api/data', ours },
+    ]);
+    // The crawler's check of the image, the browser's load of it, and the end of the redirect: the user agent only.
+    assert.deepEqual(seen(outsideLog).sort((a, b) => (a.request < b.request ? -1 : 1)), [
+      { request: 'GET /landed', ours: ['user-agent: planrun-crawl'] },
+      { request: 'GET /pic.png', ours: ['user-agent: planrun-crawl'] },
+      { request: 'HEAD /pic.png', ours: ['user-agent: planrun-crawl'] },
+    ]);
+  } finally {
+    await Promise.all([site.close(), outside.close()]);
+  }
 });

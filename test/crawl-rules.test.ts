@@ -1,5 +1,6 @@
 // Each crawl rule against the generated site: limits, robots, scope patterns,
-// sampling, retries with Retry-After, rate limit, headers from shared values.
+// sampling, retries with Retry-After, rate limit, headers from shared values
+// and where they go (in-scope origins only, redirects included).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSite } from './fixtures/site/site.js';
@@ -10,6 +11,9 @@ import { PlanError } from '../src/plan/issues.js';
 import type { RunContext } from '../src/runtime/context.js';
 import type { CompiledPlan } from '../src/plan/model.js';
 import type { CrawlProgress, RunEvent } from '../src/reporting/events.js';
+import type { RedirectHeaders } from '../src/plan/raw-plan.js';
+import { crawl } from '../src/engines/crawl/crawler.js';
+import { startServer, type TestServer } from './http-helpers.js';
 
 const strip = { normalize: { stripParams: ['utm_source'] } };
 const paths = (log: Array<{ method: string; path: string }>, method = 'GET') => log.filter((r) => r.method === method).map((r) => r.path);
@@ -373,5 +377,77 @@ test('concurrency: never more requests in flight than crawl.concurrency, and tha
     assert.equal(site.log.filter((r) => r.path.startsWith('/slow/')).length, 9);
   } finally {
     await site.close();
+  }
+});
+
+/** A server that answers every request with a small HTML page and records what it received. */
+async function recordingServer(pages: Record<string, string> = {}, redirects: Record<string, string> = {}) {
+  const log: Array<{ request: string; headers: Record<string, unknown> }> = [];
+  const server: TestServer = await startServer((req, res) => {
+    const path = req.url ?? '/';
+    const { host: _host, connection: _connection, ...headers } = req.headers;
+    log.push({ request: `${req.method} ${path}`, headers });
+    const to = redirects[path];
+    if (to) res.writeHead(302, { location: to }).end();
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(pages[path] ?? '<html><title>ok</title></html>');
+  });
+  return { server, log, origin: server.origin };
+}
+
+const byRequest = (log: Array<{ request: string; headers: Record<string, unknown> }>) => [...log].sort((a, b) => (a.request < b.request ? -1 : 1));
+
+test('crawl headers go to the in-scope origins only: out-of-scope checks and redirects out of scope send just the user agent', async () => {
+  const outside = await recordingServer();
+  const second = await recordingServer();
+  const site = await recordingServer(
+    {
+      '/': `<html><title>home</title>
+        <a href="${outside.origin}/ext">outside link</a> <img src="${outside.origin}/pic.png">
+        <img src="/logo.png"> <a href="/moved">moved</a>
+        <a href="/to-second">to the second origin</a> <a href="${second.origin}/direct">second origin</a></html>`,
+    },
+    // A checked image that redirects outside, a move within the origin, and one to the other in-scope origin.
+    { '/logo.png': `${outside.origin}/logo.png`, '/moved': '/landing', '/to-second': `${second.origin}/from-first` },
+  );
+  const credentials = { authorization: 'Bearer crawl-token', 'x-api-key': 'k-1', cookie: 'session=s1' };
+  const run = (redirectHeaders?: RedirectHeaders) =>
+    crawl(
+      compileCrawlRules(
+        { start: [`${site.origin}/`], robots: 'ignore', scope: { origins: [site.origin, second.origin] } },
+        { workers: 2, stepTimeoutMs: 5000, headers: credentials, ...(redirectHeaders ? { redirectHeaders } : {}) },
+      ),
+    );
+  try {
+    const report = await run();
+    assert.equal(report.broken, 0);
+    const ua = { 'user-agent': 'planrun' };
+    assert.deepEqual(byRequest(outside.log), [
+      { request: 'HEAD /ext', headers: ua },
+      { request: 'HEAD /logo.png', headers: ua },
+      { request: 'HEAD /pic.png', headers: ua },
+    ]);
+    const all = { ...ua, ...credentials };
+    assert.deepEqual(byRequest(site.log), [
+      { request: 'GET /', headers: all },
+      { request: 'GET /landing', headers: all },
+      { request: 'GET /moved', headers: all },
+      { request: 'GET /to-second', headers: all },
+      { request: 'HEAD /logo.png', headers: all },
+    ]);
+    // Linked directly, the second origin is in scope; reached by a redirect from another origin, the safe headers only.
+    assert.deepEqual(byRequest(second.log), [
+      { request: 'GET /direct', headers: all },
+      { request: 'GET /from-first', headers: ua },
+    ]);
+
+    // http.redirectHeaders widens what crosses between in-scope origins, never what leaves the scope.
+    for (const [redirectHeaders, crossed] of [[['x-api-key'], { ...ua, 'x-api-key': 'k-1' }], ['keep', all]] as const) {
+      for (const s of [outside, second, site]) s.log.length = 0;
+      await run(redirectHeaders as RedirectHeaders);
+      assert.deepEqual(second.log.find((r) => r.request === 'GET /from-first')?.headers, crossed);
+      assert.deepEqual(outside.log.map((r) => r.headers), [ua, ua, ua]);
+    }
+  } finally {
+    await Promise.all([outside.server.close(), second.server.close(), site.server.close()]);
   }
 });

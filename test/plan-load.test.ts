@@ -116,8 +116,11 @@ test('every part of the format compiles (fixtures/plan/good/everything.yml)', as
   assert.deepEqual(r.expect.body, { contains: 'ok' });
   assert.deepEqual(r.expect.json, [{ path: '$.ok', matcher: { equals: true } }]);
   assert.equal(r.expect.maxDurationMs, 800);
+  assert.equal(r.redirectHeaders, 'keep');
   assert.ok(put?.kind === 'request');
   assert.equal(put.request.method, 'PUT');
+  assert.equal(put.request.redirectHeaders, undefined);
+  assert.deepEqual(plan.http.redirectHeaders, ['x-user']);
   assert.equal(put.request.url.render(scope({ captures: { id: 9 }, worker: { id: 1, role: 'writer', index: 1 } })), '/p/9?by=1');
 
   const wait = plan.scenarios.get('reader')!.find((s) => s.kind === 'wait')!;

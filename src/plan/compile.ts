@@ -57,6 +57,7 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     http: {
       headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
       maxRedirects: raw.http?.maxRedirects ?? 5,
+      redirectHeaders: raw.http?.redirectHeaders ?? [],
       connections: raw.http?.connections ?? workers,
       maxBodySize: parseSize(raw.http?.maxBodySize) ?? DEFAULT_MAX_BODY_SIZE,
     },

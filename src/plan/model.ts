@@ -118,6 +118,8 @@ export interface RequestSpec {
   maxRedirects?: number;
   /** Bytes of the response body kept (plan default: http.maxBodySize). */
   maxBodySize?: number;
+  /** Headers kept on a redirect to another origin; undefined: the plan's `http.redirectHeaders`. */
+  redirectHeaders?: Raw.RedirectHeaders;
   captures: CaptureSpec[];
   expect: HttpExpectSpec;
 }
@@ -218,8 +220,11 @@ export interface CompiledPlan {
   vars: Record<string, unknown>;
   services: ServiceSpec[];
   browser: BrowserSpec;
-  /** `maxBodySize`: bytes of each response body kept; the rest is counted, not kept. */
-  http: { headers: Record<string, Template>; maxRedirects: number; connections: number; maxBodySize: number };
+  /**
+   * `redirectHeaders`: [] (the safe headers only) unless the plan says otherwise;
+   * `maxBodySize`: bytes of each response body kept; the rest is counted, not kept.
+   */
+  http: { headers: Record<string, Template>; maxRedirects: number; redirectHeaders: Raw.RedirectHeaders; connections: number; maxBodySize: number };
   workers: number;
   /** Rounds per worker; undefined when the run is bounded by durationMs. */
   rounds?: number;

@@ -81,9 +81,13 @@ export interface Viewport {
 export interface HttpOptions {
   headers?: Headers;
   maxRedirects?: number;
+  redirectHeaders?: RedirectHeaders;
   connections?: number;
   maxBodySize?: Size;
 }
+
+/** `keep` (every header) or header names kept besides the safe ones, on a redirect to another origin. */
+export type RedirectHeaders = 'keep' | string[];
 
 export interface Role {
   count?: number;
@@ -132,6 +136,7 @@ export interface RequestObject {
   body?: string;
   maxRedirects?: number;
   maxBodySize?: Size;
+  redirectHeaders?: RedirectHeaders;
   capture?: Record<string, Capture>;
   expect?: HttpExpect;
 }

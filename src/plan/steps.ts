@@ -174,6 +174,7 @@ class StepCompiler {
       body,
       ...(raw.maxRedirects !== undefined ? { maxRedirects: raw.maxRedirects } : {}),
       ...(raw.maxBodySize !== undefined ? { maxBodySize: parseSize(raw.maxBodySize)! } : {}),
+      ...(raw.redirectHeaders !== undefined ? { redirectHeaders: raw.redirectHeaders } : {}),
       captures: raw.capture ? compileCaptures(cx, [...path, 'capture'], raw.capture, 'response') : [],
       expect: compileHttpExpect(cx, [...path, 'expect'], raw.expect),
     };

@@ -6,6 +6,9 @@
 // live server; once the page settles, links are read from the DOM and go into
 // the same frontier as HTTP-parsed links. The browser is the one browser
 // steps use (findBrowser, launchArgs), loaded only when browser mode is on.
+// The crawl's headers go with the page's requests to in-scope origins only,
+// as with the fetcher: cookies through the browser's cookie jar, the others
+// added per request by the route (see serve).
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import type { BrowserSpec } from '../../plan/model.js';
 import { parseSrcset, type PageData, type RawLink } from './extract.js';
@@ -24,10 +27,10 @@ export interface RenderOptions {
   collectIds: boolean;
   fingerprint?: 'exact' | 'near';
   collectText: boolean;
-  /** Headers every browser request sends (the crawl's headers: auth, cookies). */
+  /** The crawl's headers (auth, cookies), sent to the in-scope origins only. */
   headers: Record<string, string>;
-  /** Origins the crawl's cookies are set for. */
-  origins: Iterable<string>;
+  /** The in-scope origins: the crawl's cookies are set for them, its other headers sent to them. */
+  origins: ReadonlySet<string>;
   timeoutMs: number;
 }
 
@@ -43,7 +46,7 @@ export interface RenderInput {
 const SETTLE_MS = 2000;
 const MAX_LINK_TEXT = 80;
 
-/** Splits a Cookie header into cookies set on each origin, so the page's own requests send them too. */
+/** Splits a Cookie header into cookies set on each origin, so the page's own requests send them too (to any port of those hosts, as browsers do). */
 function cookiesFor(header: string | undefined, origins: Iterable<string>): Array<{ name: string; value: string; url: string }> {
   if (!header) return [];
   const pairs = header
@@ -76,9 +79,13 @@ export class PageRenderer {
   private readonly documents = new Map<string, RenderInput>();
   private closed = false;
   private readonly selectors: Array<{ sel: LinkSelector; follow: boolean }>;
+  /** The crawl's headers but the cookie (a jar cookie) and the user agent (the context's, for every origin); undefined when none is left. */
+  private readonly scopeHeaders?: Record<string, string>;
 
   constructor(private readonly launch: CrawlBrowserOptions, private readonly opts: RenderOptions) {
     this.selectors = [...opts.follow.map((sel) => ({ sel, follow: true })), ...opts.check.map((sel) => ({ sel, follow: false }))];
+    const { cookie: _cookie, 'user-agent': _userAgent, ...scopeHeaders } = opts.headers;
+    if (Object.keys(scopeHeaders).length > 0) this.scopeHeaders = scopeHeaders;
   }
 
   /** Launches the browser now, so a missing or broken one fails the crawl before it starts. */
@@ -125,9 +132,10 @@ export class PageRenderer {
         args: launchArgs(this.launch.args),
       });
       const browser = await this.browser;
-      const { cookie, ...headers } = this.opts.headers;
-      const context = await browser.newContext({ extraHTTPHeaders: headers });
-      const cookies = cookiesFor(cookie, this.opts.origins);
+      // No extraHTTPHeaders: Chromium would send them to every origin the page loads from.
+      const userAgent = this.opts.headers['user-agent'];
+      const context = await browser.newContext(userAgent !== undefined ? { userAgent } : {});
+      const cookies = cookiesFor(this.opts.headers.cookie, this.opts.origins);
       if (cookies.length) await context.addCookies(cookies);
       await context.route('**/*', (route) => this.serve(route));
       return context;
@@ -135,16 +143,38 @@ export class PageRenderer {
     return this.context;
   }
 
-  /** Serves the fetched document to its navigation; every other request goes to the network. */
+  /**
+   * Serves the fetched document to its navigation; every other request goes
+   * to the network, with the crawl's headers when its origin is in scope.
+   */
   private async serve(route: Route): Promise<void> {
     const req = route.request();
     const doc = req.isNavigationRequest() ? this.documents.get(req.url()) : undefined;
     try {
       if (doc) await route.fulfill({ status: doc.status, contentType: doc.contentType, body: doc.body });
+      else if (this.scopeHeaders && this.opts.origins.has(new URL(req.url()).origin)) await this.sendWithHeaders(route, this.scopeHeaders);
       else await route.continue();
     } catch {
       // The page closed while the request was pending: nothing to serve.
     }
+  }
+
+  /**
+   * Sends an in-scope request with the crawl's headers from here, without
+   * following a redirect: Chromium follows the 3xx itself and its next hop
+   * goes without them (to any origin: the route does not see redirects; the
+   * jar's cookies still go where they belong). route.continue({ headers })
+   * would carry them through redirects to any origin.
+   */
+  private async sendWithHeaders(route: Route, headers: Record<string, string>): Promise<void> {
+    let response;
+    try {
+      response = await route.fetch({ headers: { ...route.request().headers(), ...headers }, maxRedirects: 0, timeout: this.opts.timeoutMs });
+    } catch {
+      await route.abort(); // as the network would fail it
+      return;
+    }
+    await route.fulfill({ response });
   }
 
   private pageData(dom: DomData): PageData {

@@ -183,11 +183,12 @@ export class Crawler {
     const redirects: Outcome['redirects'] = [];
     const chain = new Set([entry.url]);
     let url = entry.url;
+    let headers = this.fetcher.headersFor(url);
     const elapsed = () => performance.now() - started;
     for (;;) {
       let hop: Hop;
       try {
-        hop = await this.fetchOnce(url, entry.checkOnly);
+        hop = await this.fetchOnce(url, entry.checkOnly, headers);
       } catch (e) {
         const err = e as FetchError;
         if (err.kind === 'aborted') return undefined;
@@ -204,6 +205,7 @@ export class Crawler {
         if (redirects.length > this.rules.maxRedirects) return fail('redirect-limit', `more than ${this.rules.maxRedirects} redirects`);
         if (!entry.checkOnly && !this.inScope(next.url)) return fail('out-of-scope-redirect', `redirects out of scope to ${next.url}`);
         chain.add(next.url);
+        headers = this.fetcher.afterRedirect(headers, url, next.url);
         url = next.url;
         continue;
       }
@@ -242,12 +244,12 @@ export class Crawler {
   }
 
   /** Check-only URLs try HEAD first and fall back to GET when the server does not answer HEAD well. */
-  private async fetchOnce(url: string, checkOnly: boolean): Promise<Hop> {
-    if (!checkOnly) return this.fetcher.fetch(url, 'GET');
-    const head = await this.fetcher.fetch(url, 'HEAD');
+  private async fetchOnce(url: string, checkOnly: boolean, headers: Record<string, string>): Promise<Hop> {
+    if (!checkOnly) return this.fetcher.fetch(url, 'GET', headers);
+    const head = await this.fetcher.fetch(url, 'HEAD', headers);
     if (head.status < 400) return head;
     await this.fetcher.discard(head);
-    return this.fetcher.fetch(url, 'GET');
+    return this.fetcher.fetch(url, 'GET', headers);
   }
 
   /** Idle extractors: at most one per worker is ever in use, each reused page after page. */

@@ -1,10 +1,13 @@
 // HTTP for the crawler: one keep-alive undici Agent, a per-request timeout,
 // retries with backoff on network errors, 429 and 503 (Retry-After honoured,
 // bounded), and a per-origin rate limit. Redirects are NOT followed here: the
-// crawler walks chains itself to detect loops and scope exits.
+// crawler walks chains itself to detect loops and scope exits, and asks
+// headersFor / afterRedirect which headers each hop sends: the crawl's
+// headers (auth, cookies) go to its in-scope origins only.
 import { Agent } from 'undici';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CrawlRules } from './rules.js';
+import { redirectHeaders } from '../http/redirect-headers.js';
 import { InFlight } from '../in-flight.js';
 import { StreamedResponse, type ChunkSink } from './streamed-response.js';
 
@@ -51,8 +54,10 @@ export class Fetcher {
   readonly retries = { network: 0, status: 0 };
   requests = 0;
 
-  /** Built once: every request sends the same headers. */
-  private readonly headers: Record<string, string>;
+  /** Built once. To in-scope origins: the user agent and the crawl's headers. */
+  private readonly scopeHeaders: Record<string, string>;
+  /** Anywhere else (out-of-scope checks): the user agent only. */
+  private readonly outsideHeaders: Record<string, string>;
   /** Requests not settled yet: one listener on the run signal aborts them all. */
   private readonly inFlight = new InFlight<StreamedResponse>();
   private readonly abortAll = (): void => {
@@ -61,16 +66,33 @@ export class Fetcher {
 
   constructor(private readonly rules: CrawlRules, private readonly runSignal: AbortSignal) {
     this.agent = new Agent({ connections: rules.concurrency, keepAliveTimeout: 10_000, pipelining: 1, connect: { timeout: rules.timeoutMs } });
-    this.headers = { 'user-agent': rules.userAgent, ...rules.headers };
+    this.scopeHeaders = { 'user-agent': rules.userAgent, ...rules.headers };
+    this.outsideHeaders = { 'user-agent': this.scopeHeaders['user-agent']! };
     runSignal.addEventListener('abort', this.abortAll, { once: true });
   }
 
+  /** The headers a request to `url` sends when it is not a redirect's next hop. */
+  headersFor(url: string): Record<string, string> {
+    return this.rules.origins.has(target(url).origin) ? this.scopeHeaders : this.outsideHeaders;
+  }
+
+  /**
+   * The headers of the hop a redirect leads to, from those of the hop before:
+   * the request steps' rule (only the safe headers and `http.redirectHeaders`
+   * cross to another origin), and never more than the user agent out of scope.
+   */
+  afterRedirect(headers: Record<string, string>, from: string, to: string): Record<string, string> {
+    const next = target(to).origin;
+    if (!this.rules.origins.has(next)) return this.outsideHeaders;
+    return redirectHeaders(headers, next !== target(from).origin, false, this.rules.redirectHeaders);
+  }
+
   /** One request with retries; resolves a response (any status) or throws FetchError. */
-  async fetch(url: string, method: 'GET' | 'HEAD'): Promise<Hop> {
+  async fetch(url: string, method: 'GET' | 'HEAD', headers = this.headersFor(url)): Promise<Hop> {
     for (let attempt = 0; ; attempt++) {
       let hop: Hop;
       try {
-        hop = await this.once(url, method);
+        hop = await this.once(url, method, headers);
       } catch (e) {
         const err = e as FetchError;
         if (err.kind !== 'network' || attempt >= this.rules.retries) throw err;
@@ -149,7 +171,7 @@ export class Fetcher {
    * every request in flight at once; undici's connect, header and body
    * timeouts bound it (see consume for the total).
    */
-  private async once(url: string, method: 'GET' | 'HEAD'): Promise<Hop> {
+  private async once(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<Hop> {
     if (this.runSignal.aborted) throw new FetchError('aborted', 'crawl aborted');
     if (Number.isFinite(this.rules.rateLimit)) await this.throttle(new URL(url).origin);
     this.requests++;
@@ -158,7 +180,7 @@ export class Fetcher {
     const { origin, path } = target(url);
     try {
       this.agent.dispatch(
-        { origin, path, method, headers: this.headers, headersTimeout: this.rules.timeoutMs, bodyTimeout: this.rules.timeoutMs },
+        { origin, path, method, headers, headersTimeout: this.rules.timeoutMs, bodyTimeout: this.rules.timeoutMs },
         response,
       );
     } catch (e) {

@@ -37,7 +37,10 @@ export interface CrawlRules {
   rateLimit: number;
   robots: 'respect' | 'ignore';
   userAgent: string;
+  /** Sent to the in-scope origins only; out-of-scope checks send just the user agent. */
   headers: Record<string, string>;
+  /** Which headers a redirect to another in-scope origin keeps (the plan's `http.redirectHeaders`). */
+  redirectHeaders: Raw.RedirectHeaders;
   follow: LinkSelector[];
   check: LinkSelector[];
   fragments: boolean;
@@ -110,6 +113,8 @@ export interface CompileOptions {
   stepTimeoutMs: number;
   /** Headers already rendered (templates resolved by the caller). */
   headers?: Record<string, string>;
+  /** The plan's `http.redirectHeaders`; default: the safe headers only. */
+  redirectHeaders?: Raw.RedirectHeaders;
   loc?: SourceLoc;
   /** The plan's `browser:` options, used when `crawl.browser` is true. */
   browser?: BrowserSpec;
@@ -189,6 +194,7 @@ export function compileCrawlRules(raw: Raw.Crawl, opts: CompileOptions): CrawlRu
     robots: raw.robots ?? 'respect',
     userAgent: 'planrun',
     headers: opts.headers ?? {},
+    redirectHeaders: opts.redirectHeaders ?? [],
     follow: selectors(raw.follow, DEFAULT_FOLLOW, 'follow'),
     check: selectors(raw.check, DEFAULT_CHECK, 'check'),
     fragments: raw.fragments ?? false,
@@ -224,6 +230,7 @@ export function rulesFromPlan(plan: CompiledPlan, headers: Record<string, string
     workers: plan.workers,
     stepTimeoutMs: plan.stepTimeoutMs,
     headers,
+    redirectHeaders: plan.http.redirectHeaders,
     loc: plan.crawl.loc,
     browser: plan.browser,
   });

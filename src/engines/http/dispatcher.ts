@@ -4,7 +4,7 @@
 // step's `maxRedirects` never changes how connections are pooled.
 import { Agent, type Dispatcher } from 'undici';
 import { InFlight } from '../in-flight.js';
-import { exchange, type Exchanged, type ExchangeSlot } from './exchange.js';
+import { exchange, type Exchanged, type ExchangeOptions, type ExchangeSlot, type RedirectPolicy } from './exchange.js';
 
 export interface TransportOptions {
   /** Sockets per origin (plan `http.connections`, default: workers). */
@@ -36,12 +36,12 @@ export class HttpTransport {
   }
 
   /**
-   * Sends one request, following at most `maxRedirects` redirects (0: none, the 3xx is the response);
+   * Sends one request, following at most `redirects.max` redirects (0: none, the 3xx is the response);
    * `signal` aborts it. The response fills `into`, also when the exchange fails halfway.
    */
-  send(opts: Dispatcher.DispatchOptions, maxRedirects: number, signal: AbortSignal, into?: Exchanged): Promise<Exchanged> {
+  send(opts: ExchangeOptions, redirects: RedirectPolicy, signal: AbortSignal, into?: Exchanged): Promise<Exchanged> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    return exchange(this.dispatch, opts, maxRedirects, this.slotsOf(signal), into);
+    return exchange(this.dispatch, opts, redirects, this.slotsOf(signal), into);
   }
 
   private slotsOf(signal: AbortSignal): InFlight<ExchangeSlot> {

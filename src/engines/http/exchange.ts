@@ -1,13 +1,15 @@
 // One request/response over the Agent, as a bare dispatch handler: the body
 // is collected as the chunks undici hands over (no Readable stream, no
 // per-request abort listener), up to a bound past which it is only counted,
-// so memory stays bounded whatever the server sends. undici's RedirectHandler only comes in
-// when a response actually redirects, so a plain 200 pays nothing for the
-// redirect support. Redirect rules (303 → GET, cross-origin header removal,
-// loop detection) stay undici's.
-import { RedirectHandler, type Dispatcher } from 'undici';
+// so memory stays bounded whatever the server sends. Redirects are followed here rather than by
+// undici's RedirectHandler, whose cross-origin rule forwards custom headers
+// (x-api-key, …) and whose loop error names no URL; a plain 200 pays only a
+// status check for it.
+import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RedirectHeaders } from '../../plan/raw-plan.js';
 import type { InFlight } from '../in-flight.js';
+import { redirectHeaders } from './redirect-headers.js';
 
 export const REDIRECT_STATUSES = new Set([300, 301, 302, 303, 307, 308]);
 
@@ -34,7 +36,7 @@ class Collector implements Handler {
   private settled = false;
   private readonly slot: number = -1;
   constructor(
-    private readonly result: Exchanged,
+    readonly result: Exchanged,
     private readonly resolve: (r: Exchanged) => void,
     private readonly reject: (e: unknown) => void,
     private readonly inFlight: InFlight<ExchangeSlot> | undefined,
@@ -90,44 +92,113 @@ class Collector implements Handler {
   }
 }
 
+/** A redirect chain that comes back to a URL it already visited. */
+export class RedirectLoop extends Error {
+  constructor(readonly urls: URL[]) {
+    // The first URL in full, the next ones as paths while they stay on its origin.
+    const first = urls[0]!;
+    super(`redirect loop: ${urls.map((u, i) => (i > 0 && u.origin === first.origin ? u.pathname + u.search : u.href)).join(' → ')}`);
+  }
+}
+
+/** A request to dispatch; its headers as one object, so a redirect can filter them by name. */
+export type ExchangeOptions = Dispatcher.DispatchOptions & { headers: Record<string, string> };
+
+/** How redirects are followed: at most `max` of them, carrying headers across origins per `headers`. */
+export interface RedirectPolicy {
+  max: number;
+  headers: RedirectHeaders;
+}
+
 /**
- * The first hop goes straight to the Agent. Only when its response redirects
- * (and redirects are allowed) does it hand this response to a RedirectHandler,
- * which then follows the rest of the chain as undici's redirect interceptor would.
+ * Follows redirects itself, so that which headers go on to another origin is
+ * the plan's rule (redirect-headers.ts), not undici's, and a loop is named by
+ * its URLs. A 3xx that is followed is never shown to the collector: its body
+ * is read and dropped (the socket stays reusable), then the next hop goes out
+ * through this same handler. A plain response costs only the status check.
  */
-class FirstHop implements Handler {
-  private next: Handler;
+class Hops implements Handler {
+  private opts: ExchangeOptions;
+  /** Every URL visited, the first one requested; undefined until a redirect is followed. */
+  private history: URL[] | undefined;
+  /** The next hop while the current 3xx is being drained. */
+  private next: ExchangeOptions | undefined;
 
   constructor(
     private readonly collector: Collector,
     private readonly dispatch: Dispatcher.Dispatch,
-    private readonly opts: Dispatcher.DispatchOptions,
-    private readonly maxRedirects: number,
+    opts: ExchangeOptions,
+    private readonly policy: RedirectPolicy,
   ) {
-    this.next = collector;
+    this.opts = opts;
   }
 
   onRequestStart(controller: Controller, context: unknown): void {
-    this.next.onRequestStart!(controller, context);
+    this.collector.onRequestStart(controller, this.history ? { history: this.history } : context);
   }
 
-  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
-    if (this.maxRedirects > 0 && REDIRECT_STATUSES.has(statusCode) && headers.location !== undefined) {
-      this.next = new RedirectHandler(this.dispatch, this.maxRedirects, this.opts, this.collector);
+  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+    const location = headers.location;
+    const followed = this.history ? this.history.length - 1 : 0;
+    if (followed >= this.policy.max || !REDIRECT_STATUSES.has(statusCode) || location === undefined) {
+      this.collector.onResponseStart(controller, statusCode, headers);
+      return;
     }
-    this.next.onResponseStart!(controller, statusCode, headers, statusMessage);
+    this.history ??= [new URL(this.opts.path, this.opts.origin as string)];
+    const from = this.history[this.history.length - 1]!;
+    let to: URL;
+    try {
+      to = new URL(location, from);
+    } catch {
+      this.collector.abort(new Error(`redirect to an invalid URL: ${location}`));
+      return;
+    }
+    to.hash = '';
+    if (to.protocol !== 'http:' && to.protocol !== 'https:') {
+      this.collector.abort(new Error(`redirect to ${to.href}, not an http(s) URL`));
+      return;
+    }
+    if (this.history.some((u) => u.href === to.href)) {
+      this.collector.abort(new RedirectLoop([...this.history, to]));
+      return;
+    }
+    this.history.push(to);
+    this.next = this.nextHop(statusCode, from, to);
+  }
+
+  /** What the next hop sends: 303 (and 301/302 after a POST) turn into a GET without the body, as browsers do. */
+  private nextHop(statusCode: number, from: URL, to: URL): ExchangeOptions {
+    const { method, body } = this.opts;
+    const toGet = (statusCode === 303 && method !== 'HEAD') || ((statusCode === 301 || statusCode === 302) && method === 'POST');
+    const bodyKept = !toGet && body != null;
+    return {
+      ...this.opts,
+      origin: to.origin,
+      path: to.pathname + to.search,
+      method: toGet ? 'GET' : method,
+      body: toGet ? null : body,
+      headers: redirectHeaders(this.opts.headers, to.origin !== from.origin, bodyKept, this.policy.headers),
+    };
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    this.next.onResponseData!(controller, chunk);
+    if (!this.next) this.collector.onResponseData(controller, chunk);
   }
 
-  onResponseEnd(controller: Controller, trailers: IncomingHttpHeaders): void {
-    this.next.onResponseEnd!(controller, trailers);
+  onResponseEnd(controller: Controller): void {
+    const next = this.next;
+    if (!next) return this.collector.onResponseEnd();
+    this.next = undefined;
+    this.opts = next;
+    try {
+      this.dispatch(next, this);
+    } catch (err) {
+      this.collector.onResponseError(controller, err as Error);
+    }
   }
 
   onResponseError(controller: Controller, error: Error): void {
-    this.next.onResponseError!(controller, error);
+    this.collector.onResponseError(controller, error);
   }
 }
 
@@ -140,21 +211,21 @@ export interface ExchangeSlot {
 export const emptyExchange = (maxBody = Infinity): Exchanged => ({ status: 0, headers: {}, chunks: [], bytes: 0, maxBody });
 
 /**
- * Sends `opts` through `dispatch` (an Agent's), following up to `maxRedirects`
- * redirects, and fills `into` as the response comes (a failed exchange leaves
+ * Sends `opts` through `dispatch` (an Agent's), following redirects per
+ * `redirects`, and fills `into` as the response comes (a failed exchange leaves
  * there what had arrived). The exchange sits in `inFlight` until it settles, so the caller can abort it.
  */
 export function exchange(
   dispatch: Dispatcher.Dispatch,
-  opts: Dispatcher.DispatchOptions,
-  maxRedirects: number,
+  opts: ExchangeOptions,
+  redirects: RedirectPolicy,
   inFlight?: InFlight<ExchangeSlot>,
   into: Exchanged = emptyExchange(),
 ): Promise<Exchanged> {
   return new Promise<Exchanged>((resolve, reject) => {
     const collector = new Collector(into, resolve, reject, inFlight);
     try {
-      dispatch(opts, new FirstHop(collector, dispatch, opts, maxRedirects));
+      dispatch(opts, new Hops(collector, dispatch, opts, redirects));
     } catch (err) {
       collector.onResponseError(undefined as never, err as Error);
     }

@@ -3,6 +3,7 @@
 // aborted (the run stopped), http (everything else: resets, bad responses).
 import { StepFailure, type StepContext } from '../../runtime/context.js';
 import type { StepResult } from '../../reporting/events.js';
+import { RedirectLoop } from './exchange.js';
 
 type HttpInfo = NonNullable<StepResult['http']>;
 
@@ -31,6 +32,8 @@ export function toStepFailure(err: unknown, ctx: StepContext, http: HttpInfo, st
     const waited = Math.round(performance.now() - startedAt);
     return new StepFailure(`timed out after ${ctx.timeoutMs}ms waiting for ${target} (step timeout; waited ${waited}ms)`, 'timeout', { http });
   }
+  // The loop's URLs say it all; undici's wording is not involved any more.
+  if (err instanceof RedirectLoop) return new StepFailure(err.message, 'http', { http });
   const url = new URL(http.url);
   if (code && CONNECT_CODES.has(code)) {
     return new StepFailure(`cannot connect to ${url.host} (${code}) for ${target}: is the server running and the target right?`, 'connect', { http });

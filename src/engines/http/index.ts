@@ -52,7 +52,7 @@ export function createHttpEngine(run: RunContext): Engine {
           headersTimeout: ctx.timeoutMs,
           bodyTimeout: ctx.timeoutMs,
         },
-        maxRedirects,
+        { max: maxRedirects, headers: spec.redirectHeaders ?? plan.http.redirectHeaders },
         ctx.signal,
         received,
       );
