@@ -10,6 +10,8 @@ import { PlanError } from '../src/plan/issues.js';
 import type { RunContext } from '../src/runtime/context.js';
 import type { CompiledPlan } from '../src/plan/model.js';
 import type { CrawlProgress, RunEvent } from '../src/reporting/events.js';
+import { Redactor } from '../src/reporting/redact.js';
+import { compileTemplate } from '../src/plan/template.js';
 
 const strip = { normalize: { stripParams: ['utm_source'] } };
 const paths = (log: Array<{ method: string; path: string }>, method = 'GET') => log.filter((r) => r.method === method).map((r) => r.path);
@@ -292,6 +294,7 @@ function runContext(plan: Partial<CompiledPlan>, shared: Record<string, unknown>
     signal,
     reportDir: '/tmp',
     emit: (e) => events.push(e),
+    redactor: new Redactor({ secrets: [], headers: [], query: [] }),
     engines: {} as RunContext['engines'],
   };
 }
@@ -300,7 +303,7 @@ test('runCrawl: headers render shared values (a login cookie) and progress is em
   const site = await startSite({ pages: 2, specials: false, homeLinks: ['/account'] });
   try {
     const events: RunEvent[] = [];
-    const crawlBlock = { start: ['/'], headers: { cookie: 'session={{ shared.session }}' }, loc: { file: '/plans/x.yml', line: 3, col: 3 } };
+    const crawlBlock = { start: ['/'], headers: { cookie: 'session={{ shared.session }}' }, headerTemplates: { cookie: compileTemplate('session={{ shared.session }}') }, loc: { file: '/plans/x.yml', line: 3, col: 3 } };
     const report = await runCrawl(runContext({ target: new URL(site.origin), crawl: crawlBlock }, { session: 'ok' }, events));
     assert.equal(report.urls.find((u) => u.url === `${site.origin}/account`)?.status, 200);
     assert.equal(report.broken, 0);

@@ -38,6 +38,7 @@ export interface Plan {
   crawl?: Crawl;
   thresholds?: Record<string, string[]>;
   reports?: Reports;
+  redact?: Redact;
 }
 
 export interface ThinkRange {
@@ -48,6 +49,12 @@ export interface ThinkRange {
 export interface EnvVar {
   env: string;
   default?: unknown;
+  secret?: boolean;
+}
+
+export interface Redact {
+  headers?: string[];
+  query?: string[];
 }
 
 export interface Service {

@@ -2,6 +2,7 @@
 import type { CompiledPlan, StepSpec, TemplateScope } from '../plan/model.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { RunEvent, StepResult } from '../reporting/events.js';
+import type { Redactor } from '../reporting/redact.js';
 
 /** The last HTTP response of a worker, kept for standalone capture / expect steps. */
 export interface HttpResponseData {
@@ -37,7 +38,9 @@ export interface RunContext {
   /** Aborted on Ctrl-C / abort-run: every wait and request stops. */
   signal: AbortSignal;
   reportDir: string;
+  /** Redacts every event emitted; engines teach it the secret header and query values they send. */
   emit(event: RunEvent): void;
+  redactor: Redactor;
   engines: Engines;
 }
 
