@@ -63,5 +63,5 @@ test('redact() copies only what changed and keeps everything else as is', () => 
   assert.deepEqual(out, { ...event, result: { ...result, error: { message: `body was "${REDACTED}"`, code: 'expectation' }, http: { method: 'GET', url: `http://h/?token=${REDACTED}`, bytes: 3 } } });
   // The original event is untouched: only outputs are redacted.
   assert.equal(result.error.message, 'body was "hunter22"');
-  assert.deepEqual(r.redact({ urls: ['a', 'hunter22'], n: 5, map: { hunter22: 1 } }), { urls: ['a', REDACTED], n: 5, map: { [REDACTED]: 1 } });
+  assert.deepEqual(r.redact({ urls: ['a', 'hunter22'], n: 5, nested: { deep: [{ at: 'x hunter22' }] } }), { urls: ['a', REDACTED], n: 5, nested: { deep: [{ at: `x ${REDACTED}` }] } });
 });
