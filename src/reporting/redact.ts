@@ -37,6 +37,8 @@ export class Redactor {
   private readonly prefixHashes = new Set<number>();
   /** Any of the query name fragments, to skip texts that cannot hold a secret-named parameter. */
   private readonly queryNameTest: RegExp;
+  /** Values add() has seen: a header sent on every request is encoded once, not once per request. */
+  private readonly seen = new Set<string>();
   private readonly headerNames: readonly string[];
   private readonly queryNames: readonly string[];
 
@@ -129,7 +131,8 @@ export class Redactor {
   }
 
   private add(value: string): void {
-    if (value === REDACTED) return;
+    if (value.length < MIN_SECRET_LENGTH || value === REDACTED || this.seen.has(value)) return;
+    this.seen.add(value);
     // How the same value shows up once it went through a URL, a form or a JSON string.
     for (const v of new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1)])) {
       if (v.length < MIN_SECRET_LENGTH) continue;
@@ -138,8 +141,7 @@ export class Redactor {
       if (!list) {
         this.byPrefix.set(prefix, [v]);
         this.prefixHashes.add(prefixHash(v, 0));
-      }
-      else if (!list.includes(v)) {
+      } else if (!list.includes(v)) {
         list.push(v);
         // Longest first, so a secret that contains another is replaced whole.
         list.sort((a, b) => b.length - a.length);
