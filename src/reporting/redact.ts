@@ -23,6 +23,9 @@ export const MIN_SECRET_LENGTH = 4;
 
 // `?name=value` / `&name=value` inside any text (a URL alone, or a URL inside a message).
 const QUERY_PAIR = /([?&;])([^=&#\s"'<>?]+)=([^&#\s"'<>]*)/g;
+// `name=value` pairs of a cookie header, and the leading pair of each set-cookie (several are joined with `, `).
+const COOKIE_PAIR = /(?:^|;)\s*[^=;\s]+=([^;]*)/g;
+const SET_COOKIE_PAIR = /(?:^|,)\s*[^=;,\s]+=([^;,\s]*)/g;
 // An auth scheme in front of a credential: `Bearer abc`, `Basic dXNlcjpwdw==`.
 const SCHEME = /^([A-Za-z][\w-]*) +(\S+)$/;
 
@@ -68,13 +71,10 @@ export class Redactor {
       // The credential alone may be echoed without its scheme.
       const scheme = SCHEME.exec(value);
       if (scheme) this.add(scheme[2]!);
-      // Cookies: each value on its own (`a=1; session=…`, or a set-cookie's first pair).
-      if (name === 'cookie' || name === 'set-cookie') {
-        for (const part of value.split(/[;\n]/)) {
-          const eq = part.indexOf('=');
-          if (eq > 0) this.add(part.slice(eq + 1).trim());
-        }
-      }
+      // Cookie values on their own: every pair of a cookie header, the first pair of each
+      // set-cookie (the others are attributes like Max-Age=3600, not secrets).
+      const pairs = name === 'cookie' ? COOKIE_PAIR : name === 'set-cookie' ? SET_COOKIE_PAIR : undefined;
+      if (pairs) for (const m of value.matchAll(pairs)) this.add(m[1]!);
     }
   }
 
