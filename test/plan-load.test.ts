@@ -231,6 +231,8 @@ test('templates see only the environment variables they name, read at load time'
     'crawl: { start: [/], headers: { x-user: "{{ env.USER_X }}" } }',
   ].join('\n');
   const env = { HOME_X: '/h', PATH_X: '/p', USER_X: 'u', OTHER_X: 'leak' };
+  // A --var value is a template too (workers render vars), so it is checked like one.
+  assert.throws(() => parsePlan(text, 'mem.yml', { env, vars: { home: '{{ json(env) }}' } }), (e: unknown) => e instanceof PlanError && /vars\.home: bad template: `env` cannot be read as a whole/.test(e.issues[0]!.message));
   const plan = parsePlan(text, 'mem.yml', { env });
   // Unset names are absent (they render as ''); the others never reach a template scope.
   assert.deepEqual(plan.env, { HOME_X: '/h', PATH_X: '/p', USER_X: 'u' });

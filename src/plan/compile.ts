@@ -109,7 +109,6 @@ function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Reco
         });
       }
     } else vars[name] = value;
-    if (typeof vars[name] === 'string' || Array.isArray(vars[name])) cx.value(path, vars[name]);
   }
   for (const [name, text] of Object.entries(overrides)) {
     const declared = vars[name];
@@ -117,6 +116,8 @@ function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Reco
     else if (typeof declared === 'boolean' && (text === 'true' || text === 'false')) vars[name] = text === 'true';
     else vars[name] = text;
   }
+  // Workers render vars as templates, --var values included: check the values they will render.
+  for (const [name, value] of Object.entries(vars)) if (typeof value === 'string' || Array.isArray(value)) cx.value(['vars', name], value);
   return vars;
 }
 
