@@ -38,8 +38,9 @@ export interface RunContext {
   /** Aborted on Ctrl-C / abort-run: every wait and request stops. */
   signal: AbortSignal;
   reportDir: string;
-  /** Redacts every event emitted; engines teach it the secret header and query values they send. */
+  /** Reporters receive the event redacted. */
   emit(event: RunEvent): void;
+  /** Engines teach it the secret header and query values they send and receive. */
   redactor: Redactor;
   engines: Engines;
 }
