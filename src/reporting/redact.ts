@@ -117,7 +117,7 @@ export class Redactor {
       return copy ?? value;
     }
     if (value !== null && typeof value === 'object' && isPlain(value)) {
-      // Look first without allocating (the common case: nothing to hide), copy only if needed.
+      // Copied on the first change only: an object with nothing to hide is returned as is.
       let copy: Record<string, unknown> | undefined;
       for (const k in value) {
         const v = (value as Record<string, unknown>)[k];
