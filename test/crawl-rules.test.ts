@@ -14,6 +14,8 @@ import type { CrawlProgress, RunEvent } from '../src/reporting/events.js';
 import type { RedirectHeaders } from '../src/plan/raw-plan.js';
 import { crawl } from '../src/engines/crawl/crawler.js';
 import { startServer, type TestServer } from './http-helpers.js';
+import { Redactor } from '../src/reporting/redact.js';
+import { compileTemplate } from '../src/plan/template.js';
 
 const strip = { normalize: { stripParams: ['utm_source'] } };
 const paths = (log: Array<{ method: string; path: string }>, method = 'GET') => log.filter((r) => r.method === method).map((r) => r.path);
@@ -296,6 +298,7 @@ function runContext(plan: Partial<CompiledPlan>, shared: Record<string, unknown>
     signal,
     reportDir: '/tmp',
     emit: (e) => events.push(e),
+    redactor: new Redactor({ secrets: [], headers: [], query: [] }),
     engines: {} as RunContext['engines'],
   };
 }
@@ -304,7 +307,7 @@ test('runCrawl: headers render shared values (a login cookie) and progress is em
   const site = await startSite({ pages: 2, specials: false, homeLinks: ['/account'] });
   try {
     const events: RunEvent[] = [];
-    const crawlBlock = { start: ['/'], headers: { cookie: 'session={{ shared.session }}' }, loc: { file: '/plans/x.yml', line: 3, col: 3 } };
+    const crawlBlock = { start: ['/'], headers: { cookie: 'session={{ shared.session }}' }, headerTemplates: { cookie: compileTemplate('session={{ shared.session }}') }, loc: { file: '/plans/x.yml', line: 3, col: 3 } };
     const report = await runCrawl(runContext({ target: new URL(site.origin), crawl: crawlBlock }, { session: 'ok' }, events));
     assert.equal(report.urls.find((u) => u.url === `${site.origin}/account`)?.status, 200);
     assert.equal(report.broken, 0);

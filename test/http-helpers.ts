@@ -7,6 +7,7 @@ import { parsePlan } from '../src/plan/load.js';
 import type { CompiledPlan, StepSpec, TemplateScope } from '../src/plan/model.js';
 import type { Coordinator } from '../src/coordination/coordinator.js';
 import type { RunEvent } from '../src/reporting/events.js';
+import { Redactor } from '../src/reporting/redact.js';
 import type { Engine, RunContext, StepContext, WorkerState } from '../src/runtime/context.js';
 
 export interface TestServer {
@@ -73,6 +74,7 @@ export function makeRun(yamlText: string): TestRun {
     signal: controller.signal,
     reportDir: '/tmp/planrun-http-test',
     emit: (e) => events.push(e),
+    redactor: new Redactor(plan.redact),
     // The engine under test is created from this context; nothing routes through here.
     engines: { http: undefined as unknown as Engine, browser: async () => Promise.reject(new Error('no browser in HTTP tests')) },
   };

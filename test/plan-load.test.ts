@@ -223,3 +223,36 @@ test('every example plan in plans/ loads without errors', async () => {
     assert.match(readFileSync(join('plans', f), 'utf8').split('\n')[0]!, /^# yaml-language-server: \$schema=\.\.\/schemas\/plan\.schema\.json$/, `${f} starts with the schema line`);
   }
 });
+
+test('templates see only the environment variables they name, read at load time', () => {
+  const text = [
+    'name: env',
+    'target: http://127.0.0.1:1',
+    'vars: { home: "{{ env.HOME_X }}" }',
+    'scenario:',
+    "  - request: \"GET /{{ env['PATH_X'] }}/{{ env.UNSET_X }}\"",
+    'crawl: { start: [/], headers: { x-user: "{{ env.USER_X }}" } }',
+  ].join('\n');
+  const env = { HOME_X: '/h', PATH_X: '/p', USER_X: 'u', OTHER_X: 'leak' };
+  // A --var value is a template too (workers render vars), so it is checked like one.
+  assert.throws(() => parsePlan(text, 'mem.yml', { env, vars: { home: '{{ json(env) }}' } }), (e: unknown) => e instanceof PlanError && /vars\.home: bad template: `env` cannot be read as a whole/.test(e.issues[0]!.message));
+  const plan = parsePlan(text, 'mem.yml', { env });
+  // Unset names are absent (they render as ''); the others never reach a template scope.
+  assert.deepEqual(plan.env, { HOME_X: '/h', PATH_X: '/p', USER_X: 'u' });
+  assert.equal(plan.crawl!.headerTemplates['x-user']!.renderString(scope({ env: plan.env })), 'u');
+});
+
+test('the values of secret vars, --var overrides included, are what the redactor starts from', () => {
+  const text = [
+    'name: secrets',
+    'vars:',
+    '  token: { env: TOKEN_X, secret: true }',
+    '  pin: { env: PIN_X, default: 12345, secret: true }',
+    '  user: { env: USER_X }',
+    'redact: { headers: [X-Session], query: [sig] }',
+  ].join('\n');
+  const plan = parsePlan(text, 'mem.yml', { env: { TOKEN_X: 'from-env', USER_X: 'ada' } });
+  assert.deepEqual(plan.redact, { secrets: ['from-env', '12345'], headers: ['X-Session'], query: ['sig'] });
+  const overridden = parsePlan(text, 'mem.yml', { env: { USER_X: 'ada' }, vars: { token: 'from-flag', user: 'bob' } });
+  assert.deepEqual(overridden.redact.secrets, ['from-flag', '12345']);
+});

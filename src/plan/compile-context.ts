@@ -48,7 +48,7 @@ export class CompileContext {
       return t;
     } catch (err) {
       if (!(err instanceof TemplateSyntaxError)) throw err;
-      this.issues.error(path, `${formatPath(path)}: bad template: ${err.message}`, { offset: base + err.column - 1 });
+      this.issues.error(path, `${formatPath(path)}: bad template: ${err.message}`, { offset: base + err.column - 1, ...(err.hint ? { hint: err.hint } : {}) });
       return BROKEN;
     }
   }

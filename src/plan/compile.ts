@@ -29,12 +29,19 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
 
   const target = raw.target !== undefined ? parseTarget(raw.target, issues) : undefined;
   const vars = resolveVars(raw, options.vars ?? {}, env, cx);
+  const crawlHeaders = Object.fromEntries(Object.entries(raw.crawl?.headers ?? {}).map(([k, v]) => [k, cx.template(['crawl', 'headers', k], String(v))]));
   const { workers, roles, workerRoles } = resolveRoles(raw, issues);
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
   const { barriers, broken } = compileBarriers(raw, roles, waitTimeoutMs, issues);
   const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) });
   checkBarrierUse(barriers, broken, facts, issues);
   checkReferences(cx, facts, vars);
+  // Templates see only the environment variables they name: nothing can enumerate or send the rest.
+  const namedEnv: Record<string, string> = {};
+  for (const { ref } of cx.refs) {
+    const value = ref.root === 'env' && ref.key !== undefined ? env[ref.key] : undefined;
+    if (value !== undefined) namedEnv[ref.key!] = value;
+  }
   const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined }, issues);
 
   const think = raw.think === undefined ? undefined : typeof raw.think === 'object' ? { minMs: ms(raw.think.min, 0), maxMs: ms(raw.think.max, 0) } : { minMs: ms(raw.think, 0), maxMs: ms(raw.think, 0) };
@@ -47,6 +54,8 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     ...(raw.description !== undefined ? { description: raw.description } : {}),
     ...(target ? { target } : {}),
     vars,
+    env: namedEnv,
+    redact: { secrets: secretValues(raw, vars), headers: raw.redact?.headers ?? [], query: raw.redact?.query ?? [] },
     services: (raw.services ?? []).map((s, i) => compileService(s, i, options.file, issues)),
     browser: {
       ...(raw.browser?.executablePath !== undefined ? { executablePath: raw.browser.executablePath } : {}),
@@ -73,7 +82,7 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     workerRoles,
     barriers,
     scenarios,
-    ...(raw.crawl ? { crawl: { ...raw.crawl, loc: issues.loc(['crawl'], 'key') } } : {}),
+    ...(raw.crawl ? { crawl: { ...raw.crawl, loc: issues.loc(['crawl'], 'key'), headerTemplates: crawlHeaders } } : {}),
     thresholds,
     reports: { ...(raw.reports?.out !== undefined ? { out: raw.reports.out } : {}), ...(raw.reports?.reporters ? { reporters: raw.reports.reporters } : {}) },
   };
@@ -103,7 +112,6 @@ function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Reco
         });
       }
     } else vars[name] = value;
-    if (typeof vars[name] === 'string' || Array.isArray(vars[name])) cx.value(path, vars[name]);
   }
   for (const [name, text] of Object.entries(overrides)) {
     const declared = vars[name];
@@ -111,7 +119,23 @@ function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Reco
     else if (typeof declared === 'boolean' && (text === 'true' || text === 'false')) vars[name] = text === 'true';
     else vars[name] = text;
   }
+  // Workers render vars as templates, --var values included: check the values they will render.
+  for (const [name, value] of Object.entries(vars)) if (typeof value === 'string' || Array.isArray(value)) cx.value(['vars', name], value);
   return vars;
+}
+
+/** The values of `secret: true` vars (a --var override included), as the text outputs could show. */
+function secretValues(raw: Raw.Plan, vars: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (typeof v === 'number' || typeof v === 'boolean') out.push(String(v));
+    else if (Array.isArray(v)) v.forEach(collect);
+  };
+  for (const [name, value] of Object.entries(raw.vars ?? {})) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && value.secret === true) collect(vars[name]);
+  }
+  return out;
 }
 
 function compileService(s: Raw.Service, i: number, file: string, issues: IssueCollector): ServiceSpec {

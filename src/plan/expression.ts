@@ -34,10 +34,14 @@ const ARITY: Record<string, [number, number]> = {
 
 /** A problem in an expression; `index` is the 0-based offset inside the expression text. */
 export class ExpressionError extends Error {
-  constructor(message: string, readonly index: number) {
+  constructor(message: string, readonly index: number, readonly hint?: string) {
     super(message);
   }
 }
+
+// A plan reads only the environment variables it names, so no expression can
+// enumerate the environment (`json(env)`) and send it to the target.
+const ENV_HINT = 'name the variable: env.NAME, e.g. {{ env.HOME }}';
 
 /** A reference like `vars.name` or `captures.token`, with the offset of the root inside the expression. */
 export interface ExpressionRef {
@@ -85,6 +89,7 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
       return;
     case 'Identifier': {
       const name = (node as jsep.Identifier).name;
+      if (name === 'env') throw new ExpressionError('`env` cannot be read as a whole: a plan reads only the environment variables it names', identifierIndex(source, name), ENV_HINT);
       if (!(ROOTS as readonly string[]).includes(name)) {
         const hint = name in FUNCTIONS ? ` (${name} is a function: ${name}(…))` : `; use one of ${ROOTS.join(', ')}`;
         throw new ExpressionError(`unknown name \`${name}\`${hint}`, identifierIndex(source, name));
@@ -94,9 +99,15 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
     }
     case 'MemberExpression': {
       const m = node as jsep.MemberExpression;
+      const key = propertyKey(m);
+      if (m.object.type === 'Identifier' && (m.object as jsep.Identifier).name === 'env') {
+        const index = identifierIndex(source, 'env');
+        if (key === undefined) throw new ExpressionError('`env[…]` needs a literal name: a plan reads only the environment variables it names', index, ENV_HINT);
+        refs.push({ root: 'env', key, index });
+        return;
+      }
       check(m.object, source, refs);
       if (m.computed) check(m.property, source, refs);
-      const key = propertyKey(m);
       if (key !== undefined && FORBIDDEN_KEYS.has(key)) throw new ExpressionError(`\`${key}\` cannot be read`, locate(source, key));
       // Remember the first key under a root (vars.X, captures.X) for reference checks.
       if (m.object.type === 'Identifier' && key !== undefined) {

@@ -208,6 +208,16 @@ export interface ThresholdSpec {
   loc: SourceLoc;
 }
 
+/** What outputs must not show; the redactor adds the default header and query names. */
+export interface RedactSpec {
+  /** Values secret before the run starts: secret vars, after env lookups and --var overrides. */
+  secrets: string[];
+  /** Header names whose values are secret, besides the defaults. */
+  headers: string[];
+  /** Query parameter name fragments (case-insensitive) whose values are secret, besides the defaults. */
+  query: string[];
+}
+
 export type ReporterName = NonNullable<Raw.Reports['reporters']>[number];
 
 export interface CompiledPlan {
@@ -218,6 +228,9 @@ export interface CompiledPlan {
   target?: URL;
   /** Plan vars after env lookups and --var overrides; strings may still hold templates. */
   vars: Record<string, unknown>;
+  /** The environment variables the plan's templates name (`env.NAME`), read at load time: templates see nothing else. */
+  env: Record<string, string>;
+  redact: RedactSpec;
   services: ServiceSpec[];
   browser: BrowserSpec;
   /**
@@ -241,7 +254,7 @@ export interface CompiledPlan {
   /** Steps each role runs per round, already filtered by `role:` conditions. */
   scenarios: Map<string, StepSpec[]>;
   /** The crawl rules, schema-checked; engines/crawl compiles them further. */
-  crawl?: Raw.Crawl & { loc: SourceLoc };
+  crawl?: Raw.Crawl & { loc: SourceLoc; headerTemplates: Record<string, Template> };
   thresholds: ThresholdSpec[];
   reports: { out?: string; reporters?: ReporterName[] };
 }

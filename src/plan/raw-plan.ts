@@ -40,6 +40,7 @@ export interface Plan {
   crawl?: Crawl;
   thresholds?: Record<string, string[]>;
   reports?: Reports;
+  redact?: Redact;
 }
 
 export interface ThinkRange {
@@ -50,6 +51,12 @@ export interface ThinkRange {
 export interface EnvVar {
   env: string;
   default?: unknown;
+  secret?: boolean;
+}
+
+export interface Redact {
+  headers?: string[];
+  query?: string[];
 }
 
 export interface Service {

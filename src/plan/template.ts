@@ -5,7 +5,7 @@ import type { Template, TemplateScope, ValueTemplate } from './model.js';
 
 /** A template that failed to parse; `column` is 1-based inside the template source. */
 export class TemplateSyntaxError extends Error {
-  constructor(message: string, readonly column: number) {
+  constructor(message: string, readonly column: number, readonly hint?: string) {
     super(message);
   }
 }
@@ -45,7 +45,7 @@ export function compileTemplate(source: string): CompiledTemplate {
     try {
       expr = compileExpression(text);
     } catch (err) {
-      if (err instanceof ExpressionError) throw new TemplateSyntaxError(err.message, start + err.index + 1);
+      if (err instanceof ExpressionError) throw new TemplateSyntaxError(err.message, start + err.index + 1, err.hint);
       throw err;
     }
     for (const r of expr.refs) refs.push({ ...r, offset: start + r.index });
@@ -61,7 +61,7 @@ export function compileExpressionTemplate(source: string): CompiledTemplate {
   try {
     expr = compileExpression(source);
   } catch (err) {
-    if (err instanceof ExpressionError) throw new TemplateSyntaxError(err.message, err.index + 1);
+    if (err instanceof ExpressionError) throw new TemplateSyntaxError(err.message, err.index + 1, err.hint);
     throw err;
   }
   return makeTemplate(source, [expr], expr.refs.map((r) => ({ ...r, offset: r.index })));

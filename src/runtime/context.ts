@@ -2,6 +2,7 @@
 import type { CompiledPlan, StepSpec, TemplateScope } from '../plan/model.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { RunEvent, StepResult } from '../reporting/events.js';
+import type { Redactor } from '../reporting/redact.js';
 
 /** The last HTTP response of a worker, kept for standalone capture / expect steps. */
 export interface HttpResponseData {
@@ -41,7 +42,10 @@ export interface RunContext {
   /** Aborted on Ctrl-C / abort-run: every wait and request stops. */
   signal: AbortSignal;
   reportDir: string;
+  /** Reporters receive the event redacted. */
   emit(event: RunEvent): void;
+  /** Engines teach it the secret header and query values they send and receive. */
+  redactor: Redactor;
   engines: Engines;
 }
 

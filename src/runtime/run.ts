@@ -9,6 +9,7 @@ import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
 import type { CompiledPlan } from '../plan/model.js';
 import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.js';
+import { Redactor } from '../reporting/redact.js';
 import type { CrawlReport } from '../reporting/report.js';
 import type { Engine, RunContext } from './context.js';
 import { Worker, type WorkerPlan } from './worker.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   services?: boolean;
   headed?: boolean;
   coordinator?: Coordinator;
+  /** Redacts every event and the result; pass one to redact the caller's own messages with what it learned. */
+  redactor?: Redactor;
 }
 
 export interface RunResult {
@@ -103,9 +106,11 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
   options.signal?.addEventListener('abort', onUserAbort, { once: true });
 
   let failedSteps = 0;
+  // The one place every event leaves the run: reporters (and the report built from the events) only see redacted text.
+  const redactor = options.redactor ?? new Redactor(plan.redact);
   const emit = (event: RunEvent) => {
     if (event.type === 'step:end' && event.result.outcome === 'failed') failedSteps++;
-    options.emit(event);
+    options.emit(redactor.redact(event));
   };
   const browser = once(async () => (await import('../engines/browser/index.js')).createBrowserEngine(run, { headed: options.headed ?? false }));
   let http: Engine | undefined;
@@ -116,6 +121,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     signal: stop.signal,
     reportDir: options.reportDir,
     emit,
+    redactor,
     engines: {
       get http() {
         return (http ??= createHttpEngine(run));
@@ -189,7 +195,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
   const outcome: RunOutcome = options.signal?.aborted ? 'aborted' : failure ? 'failed' : 'passed';
   const reason = outcome === 'aborted' ? 'interrupted: the run was stopped before it finished' : failure;
   emit({ type: 'run:end', time: Date.now(), outcome, ...(reason ? { reason } : {}) });
-  return { outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}) };
+  return redactor.redact({ outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}) });
 }
 
 async function releaseWorker(http: Engine | undefined, browser: Promise<Engine> | undefined, worker: number): Promise<void> {

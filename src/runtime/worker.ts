@@ -300,7 +300,7 @@ export class Worker {
       vars: state.vars,
       captures: state.captures,
       shared,
-      env: process.env,
+      env: run.plan.env,
     });
   }
 }

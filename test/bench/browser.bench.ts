@@ -15,6 +15,7 @@ import { findBrowser } from '../../src/engines/browser/find-browser.js';
 import { createBrowserEngine, launchArgs } from '../../src/engines/browser/index.js';
 import { parsePlan } from '../../src/plan/load.js';
 import type { RunEvent } from '../../src/reporting/events.js';
+import { Redactor } from '../../src/reporting/redact.js';
 import type { RunContext } from '../../src/runtime/context.js';
 import { runPlan } from '../../src/runtime/run.js';
 import { InMemoryCoordinator } from '../../src/coordination/memory.js';
@@ -84,6 +85,7 @@ async function benchStart(): Promise<void> {
     signal: new AbortController().signal,
     reportDir: tmpdir(),
     emit: () => undefined,
+    redactor: new Redactor(plan.redact),
     engines: { http: undefined as never, browser: async () => undefined as never },
   };
   const raw: number[] = [];

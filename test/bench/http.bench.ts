@@ -89,6 +89,7 @@ async function rawClient(origin: string): Promise<ClientResult> {
 async function engineClient(origin: string): Promise<ClientResult> {
   const { parsePlan } = await import('../../src/plan/load.js');
   const { createHttpEngine } = await import('../../src/engines/http/index.js');
+  const { Redactor } = await import('../../src/reporting/redact.js');
   const plan = parsePlan(`name: http bench\ntarget: ${origin}\nworkers: ${WORKERS}\nscenario:\n  - request: GET /\n`, '/tmp/bench.yml');
   const step = plan.scenarios.get('worker')![0]!;
   const stop = new AbortController();
@@ -100,6 +101,7 @@ async function engineClient(origin: string): Promise<ClientResult> {
     signal: stop.signal,
     reportDir: tmpdir(),
     emit: () => {},
+    redactor: new Redactor(plan.redact),
     engines: undefined as never,
   };
   const engine = createHttpEngine(run);

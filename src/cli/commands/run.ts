@@ -90,12 +90,15 @@ interface ExecuteOptions {
 }
 
 async function execute(plan: import('../../plan/model.js').CompiledPlan, o: ExecuteOptions): Promise<number> {
-  const [{ runPlan, newRunId }, { MetricsCollector }, { createReporters }, { ReporterMux }] = await Promise.all([
+  const [{ runPlan, newRunId }, { MetricsCollector }, { createReporters }, { ReporterMux }, { Redactor }] = await Promise.all([
     import('../../runtime/run.js'),
     import('../../reporting/collector.js'),
     import('../../reporting/outputs.js'),
     import('../../reporting/reporter.js'),
+    import('../../reporting/redact.js'),
   ]);
+  // Shared with the run, so messages printed here also hide what it learned (a token sent in a header).
+  const redactor = new Redactor(plan.redact);
   let reporters;
   try {
     reporters = await createReporters(o.reporterNames, { reportDir: o.reportDir, stream: process.stdout, env: process.env });
@@ -128,10 +131,11 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
       runId: o.runId ?? newRunId(),
       services: o.services,
       headed: o.headed,
+      redactor,
     });
   } catch (err) {
     // A bug of ours must not lose what ran: report it as the run's failure.
-    const reason = `planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    const reason = redactor.redactText(`planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     mux.onEvent({ type: 'run:end', time: Date.now(), outcome: 'failed', reason });
     result = { outcome: 'failed', reason };
   } finally {
@@ -140,6 +144,6 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
   }
   const report = collector.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(result.crawl ? { crawl: result.crawl } : {}) });
   await mux.onEnd(report);
-  for (const { reporter, error } of mux.errors) process.stderr.write(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  for (const { reporter, error } of mux.errors) process.stderr.write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
   return report.exitCode;
 }

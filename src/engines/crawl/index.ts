@@ -4,8 +4,6 @@
 import type { RunContext } from '../../runtime/context.js';
 import type { CrawlReport } from '../../reporting/report.js';
 import type { TemplateScope } from '../../plan/model.js';
-import { compileTemplate } from '../../plan/template.js';
-import { PlanError } from '../../plan/issues.js';
 import { crawl } from './crawler.js';
 import { rulesFromPlan } from './rules.js';
 
@@ -20,7 +18,7 @@ function crawlScope(run: RunContext): TemplateScope {
     vars: run.plan.vars,
     captures: {},
     shared: run.coordinator.sharedSnapshot(),
-    env: process.env,
+    env: run.plan.env,
   };
 }
 
@@ -29,14 +27,9 @@ export function renderCrawlHeaders(run: RunContext): Record<string, string> {
   const scope = crawlScope(run);
   const headers: Record<string, string> = {};
   for (const [name, t] of Object.entries(run.plan.http.headers)) headers[name.toLowerCase()] = t.renderString(scope);
-  const loc = run.plan.crawl?.loc ?? { file: run.plan.file, line: 1, col: 1 };
-  for (const [name, value] of Object.entries(run.plan.crawl?.headers ?? {})) {
-    try {
-      headers[name.toLowerCase()] = compileTemplate(String(value)).renderString(scope);
-    } catch (e) {
-      throw new PlanError([{ ...loc, message: `crawl.headers.${name}: ${(e as Error).message}`, severity: 'error' }]);
-    }
-  }
+  for (const [name, t] of Object.entries(run.plan.crawl?.headerTemplates ?? {})) headers[name.toLowerCase()] = t.renderString(scope);
+  // A login cookie shared by the scenario must not show up if a crawled page echoes it.
+  run.redactor.learnHeaders(headers);
   return headers;
 }
 

@@ -35,6 +35,9 @@ export function createHttpEngine(run: RunContext): Engine {
       if (err instanceof StepFailure) throw err;
       throw new StepFailure(`cannot build the ${spec.method} request from ${JSON.stringify(spec.url.source)}: ${(err as Error).message}`, 'http');
     }
+    // What goes out in a secret header or query parameter must not come back in a body, a capture or a message.
+    run.redactor.learnHeaders(outgoing.headers);
+    run.redactor.learnUrl(outgoing.url);
     const http: HttpInfo = { method: outgoing.method, url: outgoing.href, bytes: 0 };
     const maxRedirects = spec.maxRedirects ?? plan.http.maxRedirects;
     const startedAt = performance.now();
@@ -57,6 +60,7 @@ export function createHttpEngine(run: RunContext): Engine {
         received,
       );
       const response = toResponseData(exchanged, outgoing.href, startedAt);
+      run.redactor.learnHeaders(response.headers);
       http.status = response.status;
       http.bytes = response.bytes;
       return { response, http };

@@ -1,0 +1,206 @@
+// Keeps secrets out of everything planrun writes: one Redactor per run, applied
+// where events and the final report reach the reporters (runtime/run.ts) and
+// where the CLI prints errors. It never touches what is sent to the server.
+//
+// It knows secret *values* (secret vars, and what it learns at run time from
+// secret-named headers and query parameters) and secret *query names*, so a
+// URL like `/api?token=…` is redacted even before its value was ever learned.
+
+import type { RedactSpec } from '../plan/model.js';
+
+export const REDACTED = '[redacted]';
+
+/** Headers whose values are secret unless the plan says otherwise (it can only add). */
+export const DEFAULT_SECRET_HEADERS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key'] as const;
+/** Query parameters whose name contains one of these (case-insensitive) have secret values. */
+export const DEFAULT_SECRET_QUERY = ['token', 'key', 'password', 'secret'] as const;
+/**
+ * Shorter values are not searched for in free text: `1` or `abc` would blank out
+ * unrelated words and numbers. A short value is still redacted when it appears
+ * as a secret-named query parameter.
+ */
+export const MIN_SECRET_LENGTH = 4;
+
+// `?name=value` / `&name=value` inside any text (a URL alone, or a URL inside a message).
+const QUERY_PAIR = /([?&;])([^=&#\s"'<>?]+)=([^&#\s"'<>]*)/g;
+// `name=value` pairs of a cookie header, and the leading pair of each set-cookie (several are joined with `, `).
+const COOKIE_PAIR = /(?:^|;)\s*[^=;\s]+=([^;]*)/g;
+const SET_COOKIE_PAIR = /(?:^|,)\s*[^=;,\s]+=([^;,\s]*)/g;
+// An auth scheme in front of a credential: `Bearer abc`, `Basic dXNlcjpwdw==`.
+const SCHEME = /^([A-Za-z][\w-]*) +(\S+)$/;
+
+export class Redactor {
+  /**
+   * Known secrets (and their encodings) by their first MIN_SECRET_LENGTH
+   * characters, longest first: one map lookup per text position finds them
+   * all, and learning a value costs no rebuild however many a run learns.
+   */
+  private readonly byPrefix = new Map<string, string[]>();
+  /** prefixHash() of every key of byPrefix: scanning a text allocates nothing until a hash matches. */
+  private readonly prefixHashes = new Set<number>();
+  /** Any of the query name fragments, to skip texts that cannot hold a secret-named parameter. */
+  private readonly queryNameTest: RegExp;
+  /** Values add() has seen: a header sent on every request is encoded once, not once per request. */
+  private readonly seen = new Set<string>();
+  private readonly headerNames: readonly string[];
+  private readonly queryNames: readonly string[];
+
+  constructor(spec: RedactSpec) {
+    this.headerNames = [...new Set([...DEFAULT_SECRET_HEADERS, ...spec.headers].map((h) => h.toLowerCase()))];
+    this.queryNames = [...new Set([...DEFAULT_SECRET_QUERY, ...spec.query].map((q) => q.toLowerCase()))];
+    this.queryNameTest = new RegExp(this.queryNames.map(escapeRegExp).join('|'), 'i');
+    for (const s of spec.secrets) this.add(s);
+  }
+
+  /** A query parameter name whose value is secret. */
+  isSecretQuery(name: string): boolean {
+    const n = name.toLowerCase();
+    return this.queryNames.some((q) => n.includes(q));
+  }
+
+  /**
+   * Learns the values of secret-named headers (lower-case names, as the HTTP
+   * engine sends and receives them). A few lookups per request: cheap enough
+   * for the hot path.
+   */
+  learnHeaders(headers: Readonly<Record<string, string | undefined>>): void {
+    for (const name of this.headerNames) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      this.add(value);
+      // The credential alone may be echoed without its scheme.
+      const scheme = SCHEME.exec(value);
+      if (scheme) this.add(scheme[2]!);
+      // Cookie values on their own: every pair of a cookie header, the first pair of each
+      // set-cookie (the others are attributes like Max-Age=3600, not secrets).
+      const pairs = name === 'cookie' ? COOKIE_PAIR : name === 'set-cookie' ? SET_COOKIE_PAIR : undefined;
+      if (pairs) for (const m of value.matchAll(pairs)) this.add(m[1]!);
+    }
+  }
+
+  /** Learns the values of secret-named query parameters of a URL that is about to be requested. */
+  learnUrl(url: URL): void {
+    if (url.search === '') return;
+    for (const [name, value] of url.searchParams) if (this.isSecretQuery(name)) this.add(value);
+  }
+
+  /** The text with every known secret and every secret-named query value replaced by [redacted]. */
+  redactText(text: string): string {
+    let out = this.replaceKnown(text);
+    if (out.includes('=') && this.queryNameTest.test(out)) {
+      out = out.replace(QUERY_PAIR, (whole, sep: string, name: string, value: string) =>
+        value !== '' && value !== REDACTED && this.isSecretQuery(safeDecode(name)) ? `${sep}${name}=${REDACTED}` : whole,
+      );
+    }
+    return out;
+  }
+
+  /**
+   * The value with every string inside redacted (object keys are field names or
+   * status codes and stay as they are). Returns the same object when nothing
+   * changed: an event without secrets costs one walk (about a microsecond) and
+   * no copy.
+   */
+  redact<T>(value: T): T {
+    return this.walk(value) as T;
+  }
+
+  private walk(value: unknown): unknown {
+    if (typeof value === 'string') return this.redactText(value);
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        const r = this.walk(item);
+        if (r !== item) (copy ??= value.slice())[i] = r;
+      }
+      return copy ?? value;
+    }
+    if (value !== null && typeof value === 'object' && isPlain(value)) {
+      // Copied on the first change only: an object with nothing to hide is returned as is.
+      let copy: Record<string, unknown> | undefined;
+      for (const k in value) {
+        const v = (value as Record<string, unknown>)[k];
+        if (typeof v !== 'string' && (typeof v !== 'object' || v === null)) continue;
+        const r = this.walk(v);
+        if (r !== v) (copy ??= { ...value })[k] = r;
+      }
+      return copy ?? value;
+    }
+    return value;
+  }
+
+  private add(value: string): void {
+    if (value.length < MIN_SECRET_LENGTH || value === REDACTED || this.seen.has(value)) return;
+    this.seen.add(value);
+    // How the same value shows up once it went through a URL, a form or a JSON string.
+    for (const v of new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1)])) {
+      if (v.length < MIN_SECRET_LENGTH) continue;
+      const prefix = v.slice(0, MIN_SECRET_LENGTH);
+      const list = this.byPrefix.get(prefix);
+      if (!list) {
+        this.byPrefix.set(prefix, [v]);
+        this.prefixHashes.add(prefixHash(v, 0));
+      } else if (!list.includes(v)) {
+        list.push(v);
+        // Longest first, so a secret that contains another is replaced whole.
+        list.sort((a, b) => b.length - a.length);
+      }
+    }
+  }
+
+  private replaceKnown(text: string): string {
+    if (this.byPrefix.size === 0) return text;
+    let out = '';
+    let copied = 0;
+    for (let i = 0; i <= text.length - MIN_SECRET_LENGTH; ) {
+      const candidates = this.prefixHashes.has(prefixHash(text, i)) ? this.byPrefix.get(text.slice(i, i + MIN_SECRET_LENGTH)) : undefined;
+      const length = candidates ? matchLength(text, i, candidates) : 0;
+      if (length === 0) {
+        i++;
+        continue;
+      }
+      out += text.slice(copied, i) + REDACTED;
+      i += length;
+      copied = i;
+    }
+    return copied === 0 ? text : out + text.slice(copied);
+  }
+}
+
+/** A number for the MIN_SECRET_LENGTH characters at `at` (collisions only cost a map lookup). */
+function prefixHash(text: string, at: number): number {
+  let h = 0;
+  for (let i = at; i < at + MIN_SECRET_LENGTH; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * How many characters of `text` at `at` are a secret: a whole one, or the start
+ * of one cut short by an excerpt (`tok-12…`), which would otherwise leak its head.
+ */
+function matchLength(text: string, at: number, candidates: readonly string[]): number {
+  const whole = candidates.find((s) => text.startsWith(s, at));
+  if (whole !== undefined) return whole.length;
+  const cut = text.indexOf('…', at);
+  if (cut < 0) return 0;
+  const head = text.slice(at, cut);
+  return candidates.some((s) => s.startsWith(head)) ? head.length : 0;
+}
+
+function isPlain(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
