@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import type { RunReport } from '../src/reporting/report.js';
 import { startSite as startPages, type Site as Pages } from './browser-helpers.js';
 import { normalizeTruth, sortRefs } from './crawl-helpers.js';
+import { readReport } from './report-helpers.js';
 import { startSite as startCrawlSite, type Site as CrawlSite } from './fixtures/site/site.js';
 import { startPad, type Pad } from './run-helpers.js';
 
@@ -116,7 +116,7 @@ test('a real run with barriers, a failed browser step and a crawl: report.html i
   const run = await cli(['run', planFile, '--out', out, '--reporter', 'plain,json,html,junit,markdown'], 90_000);
   assert.equal(run.status, 1, `exit 1 expected (a browser step failed, the crawl found broken links):\n${run.stderr}${run.stdout}`);
 
-  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+  const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'failed');
   assert.equal(report.reason, '1 step failed; the crawl found 9 broken links', 'the reason names every failure of the run');
   const ghost = report.timeline.filter((t) => t.name === 'click the ghost');

@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { htmlReporter, renderHtml } from '../src/reporting/html/index.js';
 import type { RunReport } from '../src/reporting/report.js';
 import { barrierReport } from './fixtures/report/sample.js';
+import { readReport } from './report-helpers.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const OUT = resolve('test-output');
@@ -191,7 +192,7 @@ test('a real run of the pad HTTP plan (planrun run → planrun report): every wo
     assert.equal(run.status, 0, run.stderr + run.stdout);
     const rep = cli('report', join(out, 'report.json'), '--reporter', 'html');
     assert.equal(rep.status, 0, rep.stderr);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+    const report = await readReport(join(out, 'report.json'));
     const { page, problems, requests } = await open(join(out, 'report.html'));
     try {
       const paint = await page.evaluate(() => (globalThis as unknown as { planrunTimeline: { lastPaint: Paint } }).planrunTimeline.lastPaint);

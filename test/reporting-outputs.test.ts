@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -15,6 +15,7 @@ import { plainReporter } from '../src/reporting/plain.js';
 import type { RunReport } from '../src/reporting/report.js';
 import { formatSummary } from '../src/reporting/summary.js';
 import { RUN_INFO, T0, runEvents } from './reporting-events.js';
+import { readReport } from './report-helpers.js';
 
 const T = { timeout: 15_000 };
 // eslint-disable-next-line no-control-regex
@@ -55,7 +56,7 @@ describe('JSON report', () => {
     const target = join(dir, 'nested', 'run-1');
     const file = await writeJsonReport(report, target);
     assert.equal(file, join(target, 'report.json'));
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as RunReport;
+    const parsed = await readReport(file);
     assert.deepEqual(parsed, JSON.parse(JSON.stringify(report)));
     assert.equal(parsed.version, 1);
     assert.deepEqual(await readdir(target), ['report.json']);
@@ -67,7 +68,7 @@ describe('JSON report', () => {
     await writeFile(join(target, 'keep.txt'), 'x');
     const partial = buildReport(runEvents({ stopInRound: 2 }));
     await writeJsonReport(partial, target);
-    const parsed = JSON.parse(await readFile(join(target, 'report.json'), 'utf8')) as RunReport;
+    const parsed = await readReport(join(target, 'report.json'));
     assert.equal(parsed.timeline.length, partial.timeline.length);
     assert.deepEqual((await readdir(target)).sort(), ['keep.txt', 'report.json']);
   });
@@ -83,7 +84,7 @@ describe('JSON report', () => {
     const r = jsonReporter({ reportDir: target });
     await r.onEnd!(buildReport());
     assert.deepEqual(r.written, [join(target, 'report.json')]);
-    assert.equal((JSON.parse(await readFile(r.written[0]!, 'utf8')) as RunReport).outcome, 'failed');
+    assert.equal((await readReport(r.written[0]!)).outcome, 'failed');
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import type { RunReport } from '../src/reporting/report.js';
+import { readReport as readReportFile } from './report-helpers.js';
 import { startPad, type Pad } from './run-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -43,7 +43,7 @@ async function planFile(name: string, yaml: string): Promise<string> {
   return file;
 }
 
-const readReport = async (out: string) => JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as RunReport;
+const readReport = (out: string) => readReportFile(join(out, 'report.json'));
 
 test('a passing run exits 0 and writes report.json', { timeout: 30_000 }, async () => {
   const file = await planFile('ok', `name: ok\ntarget: ${pad.url}\nworkers: 2\nrounds: 2\nscenario:\n  - request: GET /health\n`);
