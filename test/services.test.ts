@@ -92,6 +92,12 @@ test('a service that exits early fails with its exit code and the tail of its lo
     );
     const failed = events.find((e) => e.type === 'service' && e.status === 'failed');
     assert.ok(failed && failed.type === 'service' && /exited with code 3/.test(failed.message ?? ''));
+    // Reported failed once: its stop afterwards only says how it ended.
+    assert.deepEqual(events.map((e) => (e.type === 'service' ? [e.status, e.status === 'starting' || e.status === 'failed' ? '…' : e.message] : [])), [
+      ['starting', '…'],
+      ['failed', '…'],
+      ['stopped', 'exited with code 3'],
+    ]);
   }),
 );
 

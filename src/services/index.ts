@@ -190,8 +190,10 @@ function stoppedEvent(svc: ServiceProcess, how: StopOutcome, failedBefore: boole
   if (how.by === 'planrun') {
     return { ...base, status: 'stopped', message: how.killed ? `stopped by planrun (SIGKILL: still running ${KILL_AFTER_MS / 1000} s after SIGTERM)` : 'stopped by planrun' };
   }
-  // Its failure to start was reported already; or it ended cleanly by itself (a launcher that exits 0).
-  if (failedBefore || svc.exitInfo?.code === 0) return { ...base, status: 'stopped', message: `${svc.describeExit()} on its own` };
+  // Its failure to start was reported already.
+  if (failedBefore) return { ...base, status: 'stopped', message: svc.describeExit() };
+  // Ended cleanly by itself: a launcher that leaves the server in the background.
+  if (svc.exitInfo?.code === 0) return { ...base, status: 'stopped', message: 'exited with code 0 on its own' };
   return {
     ...base,
     status: 'failed',
