@@ -3,7 +3,7 @@
 // are written.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,6 +160,7 @@ test('Ctrl-C while the reports are written lets them finish whole, then exits 13
   assert.match(await readFile(join(out, 'report.html'), 'utf8'), /<\/html>\n?$/);
   assert.match(await readFile(join(out, 'summary.md'), 'utf8'), /^## planrun: big — ✅ passed\n/);
   assert.match(r.stdout, /Reports\n(.*\n){4}/, 'the summary still lists the files');
+  await rm(out, { recursive: true });
 });
 
 test('a second Ctrl-C while the reports are written exits at once, leaving no truncated or temporary file', { timeout: 120_000 }, async () => {
@@ -173,4 +174,5 @@ test('a second Ctrl-C while the reports are written exits at once, leaving no tr
   if (files.includes('report.json')) assert.equal((await readReport(out)).steps[0]?.count, 100_000);
   if (files.includes('junit.xml')) assert.equal(spawnSync('xmllint', ['--noout', join(out, 'junit.xml')]).status, 0);
   if (files.includes('report.html')) assert.match(await readFile(join(out, 'report.html'), 'utf8'), /<\/html>\n?$/);
+  await rm(out, { recursive: true });
 });
