@@ -24,7 +24,7 @@ ${o.extra ?? ''}
 `;
 
 test('actions, page expectations and captures all pass on the local site', { timeout: 60_000 }, async () => {
-  const { result, steps } = await runPlanText(
+  const { result, steps, reportDir } = await runPlanText(
     header() +
       `scenario:
   - name: open home
@@ -83,6 +83,8 @@ test('actions, page expectations and captures all pass on the local site', { tim
     expect: { text: "first line typed by 0", in: "iframe[name=ace_outer] >> iframe >> #innerdocbody" }
   - name: shot
     browser: { screenshot: "frames-{{ worker.id }}.png" }
+  - name: shot jpeg
+    browser: { screenshot: "frames-{{ worker.id }}.jpg" }
   - name: client-side navigation
     browser: { goto: /spa }
   - name: nav
@@ -96,6 +98,11 @@ test('actions, page expectations and captures all pass on the local site', { tim
   assert.equal(result.outcome, 'passed');
   const shot = steps.find((s) => s.name === 'shot')!;
   assert.deepEqual(shot.attachments?.map((a) => a.path), ['screenshots/frames-0.png']);
+  assert.deepEqual(steps.find((s) => s.name === 'shot jpeg')!.attachments, [{ name: 'frames-0.jpg', path: 'screenshots/frames-0.jpg', contentType: 'image/jpeg' }]);
+  // Written whole through a temporary file that is gone; each in the format its name says.
+  assert.deepEqual(readdirSync(join(reportDir, 'screenshots')).sort(), ['frames-0.jpg', 'frames-0.png']);
+  assert.equal(readFileSync(join(reportDir, 'screenshots', 'frames-0.png')).subarray(1, 4).toString(), 'PNG');
+  assert.deepEqual([...readFileSync(join(reportDir, 'screenshots', 'frames-0.jpg')).subarray(0, 3)], [0xff, 0xd8, 0xff]);
   const goto = steps.find((s) => s.name === 'open home')!;
   assert.equal(goto.pageUrl, `${site.origin}/`);
 });

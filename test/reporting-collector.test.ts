@@ -153,6 +153,18 @@ describe('MetricsCollector thresholds and exit codes', () => {
     assert.match(r.reason!, /^Threshold failed: step\.see round: `p50 < 50ms` \(actual 60(\.\d+)?ms\)$/);
   });
 
+  it('fails a passed run whose service died during it, naming the service (exit 1); a service stopped by planrun is no failure', T, () => {
+    const events = runEvents().filter((e) => !(e.type === 'step:end' && e.result.outcome === 'failed'));
+    const service = (name: string, status: 'ready' | 'failed' | 'stopped', message: string): RunEvent => ({ type: 'service', time: T0, name, status, message });
+    const end = events.pop()!;
+    events.push(service('db', 'ready', 'ready in 5 ms'), service('api', 'ready', 'ready in 9 ms'), service('api', 'failed', 'Service "api" exited with code 3 during the run'), service('db', 'stopped', 'stopped by planrun'), end);
+    const r = collect(events).buildReport({ outcome: 'passed' });
+    assert.deepEqual([r.outcome, r.exitCode, r.reason], ['failed', 1, 'service api failed during the run']);
+    assert.deepEqual(r.services.map((s) => [s.name, s.status]), [['db', 'stopped'], ['api', 'failed']]);
+    const stoppedOnly = collect(events.filter((e) => !(e.type === 'service' && e.status === 'failed'))).buildReport({ outcome: 'passed' });
+    assert.deepEqual([stoppedOnly.outcome, stoppedOnly.exitCode], ['passed', 0]);
+  });
+
   it('measures errors as the failed fraction of executed steps', T, () => {
     const r = collect(runEvents(), { thresholds: [threshold('step.see round', 'errors < 5%'), threshold('http', 'errors < 10%')] }).buildReport({ outcome: 'passed' });
     assert.ok(Math.abs(r.thresholds[0]!.actual! - 1 / 12) < 1e-12);

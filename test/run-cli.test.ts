@@ -1,8 +1,9 @@
 // `planrun run` as a user runs it: exit codes, the JSON report on every
-// outcome, and Ctrl-C writing the partial report.
+// outcome, Ctrl-C writing the partial report, and signals while the reports
+// are written.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,9 @@ interface Ran {
   stderr: string;
 }
 
-function planrun(args: string[], o: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Ran> {
+type Watch = (text: string, child: ReturnType<typeof spawn>) => void;
+
+function planrun(args: string[], o: { onStdout?: Watch; onStderr?: Watch } = {}): Promise<Ran> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
   let stdout = '';
   let stderr = '';
@@ -33,7 +36,10 @@ function planrun(args: string[], o: { onStdout?: (text: string, child: ReturnTyp
     stdout += d.toString();
     o.onStdout?.(stdout, child);
   });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    o.onStderr?.(stderr, child);
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -111,4 +117,62 @@ test('Ctrl-C stops the run, writes the partial report and exits 130', { timeout:
   const tick = report.steps.find((s) => s.name === 'tick')!;
   assert.ok(tick.ok >= 6 && tick.ok < 3000, `ticks that ran are reported: ${tick.ok}`);
   assert.deepEqual(new Set(report.workers.map((w) => w.outcome)), new Set(['aborted']));
+});
+
+/** 100,000 step results without a network: the reports take seconds to write (25 MB of report.json). */
+const BIG_PLAN = `name: big\nworkers: 10\nrounds: 100\nscenario:\n  - loop: { times: 100, as: i, steps: [ { set: { a: 1 } } ] }\n`;
+const ALL_FILES = ['junit.xml', 'report.html', 'report.json', 'summary.md'];
+
+/** Runs the big plan with every file reporter; SIGINT once the report phase begins, and again once planrun said it got the first if `twice`. */
+async function interruptReports(name: string, twice: boolean): Promise<{ r: Ran; out: string; sent: number }> {
+  const file = await planFile(name, BIG_PLAN);
+  const out = join(dir, `${name}-out`);
+  let sent = 0;
+  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json,junit,html,markdown'], {
+    onStdout: (text, child) => {
+      if (sent === 0 && text.includes('▶ reports')) {
+        sent++;
+        child.kill('SIGINT');
+      }
+    },
+    onStderr: (text, child) => {
+      if (twice && sent === 1 && text.includes('finishing the reports')) {
+        sent++;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  return { r, out, sent };
+}
+
+test('Ctrl-C while the reports are written lets them finish whole, then exits 130', { timeout: 120_000 }, async () => {
+  const { r, out, sent } = await interruptReports('reports-sigint', false);
+  assert.equal(sent, 1, 'the report phase began');
+  assert.equal(r.code, 130, r.stderr);
+  assert.equal(r.stderr.match(/planrun: SIGINT received: finishing the reports, then exiting with 130 \(press Ctrl-C again to quit at once\)\n/g)?.length, 1, r.stderr);
+  // Every report is there and complete; no temporary file is left.
+  assert.deepEqual((await readdir(out)).sort(), ALL_FILES);
+  const report = await readReport(out);
+  assert.equal(report.outcome, 'passed', 'the run itself was over');
+  assert.equal(report.steps[0]?.count, 100_000);
+  const lint = spawnSync('xmllint', ['--noout', join(out, 'junit.xml')], { encoding: 'utf8' });
+  assert.equal(lint.status, 0, lint.stderr);
+  assert.match(await readFile(join(out, 'report.html'), 'utf8'), /<\/html>\n?$/);
+  assert.match(await readFile(join(out, 'summary.md'), 'utf8'), /^## planrun: big — ✅ passed\n/);
+  assert.match(r.stdout, /Reports\n(.*\n){4}/, 'the summary still lists the files');
+  await rm(out, { recursive: true });
+});
+
+test('a second Ctrl-C while the reports are written exits at once, leaving no truncated or temporary file', { timeout: 120_000 }, async () => {
+  const { r, out, sent } = await interruptReports('reports-twice', true);
+  assert.equal(sent, 2, 'the report phase began and planrun took the first signal');
+  assert.equal(r.code, 130, r.stderr);
+  assert.doesNotMatch(r.stdout, /PASSED/, 'left before the summary');
+  // Whatever was written is whole; whatever was being written is gone, temporary file included.
+  const files = (await readdir(out)).sort();
+  assert.ok(files.every((f) => ALL_FILES.includes(f)), `only report files: ${files.join(', ')}`);
+  if (files.includes('report.json')) assert.equal((await readReport(out)).steps[0]?.count, 100_000);
+  if (files.includes('junit.xml')) assert.equal(spawnSync('xmllint', ['--noout', join(out, 'junit.xml')]).status, 0);
+  if (files.includes('report.html')) assert.match(await readFile(join(out, 'report.html'), 'utf8'), /<\/html>\n?$/);
+  await rm(out, { recursive: true });
 });

@@ -51,6 +51,9 @@ test('ready when its URL answers; output in services/<name>.log; stop ends it', 
     await assert.rejects(fetch(`http://127.0.0.1:${port}/`));
     const statuses = events.flatMap((e) => (e.type === 'service' ? [`${e.name}:${e.status}`] : []));
     assert.deepEqual(statuses, ['web:starting', 'web:ready', 'web:stopped']);
+    // Its end by planrun's SIGTERM is no failure: the message says who stopped it.
+    const last = events.at(-1);
+    assert.equal(last?.type === 'service' ? last.message : undefined, 'stopped by planrun');
     const log = await readFile(join(dir, 'services', 'web.log'), 'utf8');
     assert.match(log, /booting/);
     assert.match(log, /listening/);
@@ -89,6 +92,12 @@ test('a service that exits early fails with its exit code and the tail of its lo
     );
     const failed = events.find((e) => e.type === 'service' && e.status === 'failed');
     assert.ok(failed && failed.type === 'service' && /exited with code 3/.test(failed.message ?? ''));
+    // Reported failed once: its stop afterwards only says how it ended.
+    assert.deepEqual(events.map((e) => (e.type === 'service' ? [e.status, e.status === 'starting' || e.status === 'failed' ? '…' : e.message] : [])), [
+      ['starting', '…'],
+      ['failed', '…'],
+      ['stopped', 'exited with code 3'],
+    ]);
   }),
 );
 
@@ -121,7 +130,8 @@ test('stop() kills the whole process group, SIGKILL for processes that ignore SI
     const command =
       `sh -c 'trap "" TERM; echo $$ >> ${pidFile}; while true; do sleep 0.1; done' & ` +
       `sleep 300 & echo $! >> ${pidFile}; echo $$ >> ${pidFile}; echo up; wait`;
-    const services = await startServices([spec({ name: 'stubborn', command, readyLog: /^up$/ })], { reportDir: dir, emit: () => undefined });
+    const events: RunEvent[] = [];
+    const services = await startServices([spec({ name: 'stubborn', command, readyLog: /^up$/ })], { reportDir: dir, emit: (e) => events.push(e) });
     let pids: number[] = [];
     let took = 0;
     try {
@@ -140,6 +150,8 @@ test('stop() kills the whole process group, SIGKILL for processes that ignore SI
     assert.ok(took >= 4000, `waited for SIGTERM before SIGKILL (${took} ms)`);
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
     assert.deepEqual(groupMembers(pgid), []);
+    const last = events.at(-1);
+    assert.deepEqual(last?.type === 'service' ? [last.status, last.message] : [], ['stopped', 'stopped by planrun (SIGKILL: still running 5 s after SIGTERM)']);
   }),
 );
 
@@ -156,6 +168,45 @@ test('an aborted signal stops the services that were started', { timeout: 30_000
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
     assert.equal(alive(pid), false);
     assert.deepEqual(groupMembers(pid), []);
+  }),
+);
+
+test('a service that dies during the run, on its own or killed by someone else, is a failure with its exit and the tail of its log', { timeout: 30_000 }, () =>
+  withDir(async (dir, events) => {
+    const pidFile = join(dir, 'pid');
+    const services = await startServices(
+      [
+        spec({ name: 'crashes', command: 'echo up; sleep 0.3; echo "panic: out of memory" >&2; exit 3', readyLog: /^up$/ }),
+        spec({ name: 'victim', command: `echo $$ > ${pidFile}; echo up; exec sleep 300`, readyLog: /^up$/ }),
+      ],
+      { reportDir: dir, emit: (e) => events.push(e) },
+    );
+    process.kill(-Number((await readFile(pidFile, 'utf8')).trim()), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 800));
+    await services.stop();
+    const ends = events.flatMap((e) => (e.type === 'service' && (e.status === 'failed' || e.status === 'stopped') ? [e] : []));
+    assert.deepEqual(
+      ends.map((e) => [e.name, e.status, e.logFile]),
+      [
+        ['victim', 'failed', join('services', 'victim.log')],
+        ['crashes', 'failed', join('services', 'crashes.log')],
+      ],
+    );
+    assert.equal(ends[0]!.message, `Service "victim" was killed by SIGKILL during the run, before planrun stopped it. Last lines of its output (${join(dir, 'services', 'victim.log')}):\n  | up`);
+    assert.equal(ends[1]!.message, `Service "crashes" exited with code 3 during the run, before planrun stopped it. Last lines of its output (${join(dir, 'services', 'crashes.log')}):\n  | up\n  | panic: out of memory`);
+  }),
+);
+
+test('a service that ends cleanly on its own (exit 0, e.g. a launcher) is stopped, not failed', { timeout: 30_000 }, () =>
+  withDir(async (dir, events) => {
+    const services = await startServices([spec({ name: 'launcher', command: 'echo started in the background; sleep 0.2', readyLog: /started/ })], {
+      reportDir: dir,
+      emit: (e) => events.push(e),
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    await services.stop();
+    const last = events.at(-1);
+    assert.deepEqual(last?.type === 'service' ? [last.status, last.message] : [], ['stopped', 'exited with code 0 on its own']);
   }),
 );
 

@@ -239,7 +239,12 @@ export class MetricsCollector implements Reporter {
     if (outcome === 'passed') {
       const failedSteps = steps.reduce((n, s) => n + s.failed, 0);
       const thresholdReason = describeFailedThresholds(thresholds);
-      if (failedSteps > 0) {
+      // A service that died during the run (the run itself went on): the likely cause of anything else, so named first.
+      const failedServices = [...this.services.values()].filter((s) => s.status === 'failed').map((s) => s.name);
+      if (failedServices.length > 0) {
+        outcome = 'failed';
+        reason = `service${failedServices.length === 1 ? '' : 's'} ${failedServices.join(', ')} failed during the run`;
+      } else if (failedSteps > 0) {
         outcome = 'failed';
         reason = `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed`;
       } else if (thresholdReason) {

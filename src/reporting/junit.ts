@@ -2,8 +2,8 @@
 // (test-reporter actions), GitLab and Jenkins all read: a <testsuite> per role
 // with a <testcase> per step (its executions across workers and rounds folded
 // into one case), plus `thresholds`, `services` and `crawl` suites when present.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
 import type { Attachment, StepResult } from './events.js';
 import type { CrawlUrlResult, RunReport, StepAggregate } from './report.js';
 import type { Reporter } from './reporter.js';
@@ -231,8 +231,7 @@ export function junitReporter(o: { reportDir: string }): Reporter {
   return {
     name: 'junit',
     async onEnd(report) {
-      await mkdir(o.reportDir, { recursive: true });
-      await writeFile(join(o.reportDir, 'junit.xml'), renderJunit(report, { reportDir: o.reportDir }));
+      await writeFileAtomic(join(o.reportDir, 'junit.xml'), renderJunit(report, { reportDir: o.reportDir }));
     },
   };
 }

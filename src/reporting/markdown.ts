@@ -1,8 +1,9 @@
 // A Markdown summary of the JSON report: verdict, thresholds, steps with
 // percentiles, top errors, broken links. Written to summary.md and appended to
 // $GITHUB_STEP_SUMMARY so a GitHub Actions run page shows it.
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
 import type { RunReport } from './report.js';
 import type { Reporter } from './reporter.js';
 
@@ -99,8 +100,9 @@ export function markdownReporter(o: { reportDir: string; env?: NodeJS.ProcessEnv
     name: 'markdown',
     async onEnd(report) {
       const text = renderMarkdown(report);
-      await mkdir(o.reportDir, { recursive: true });
-      await writeFile(join(o.reportDir, 'summary.md'), text);
+      await writeFileAtomic(join(o.reportDir, 'summary.md'), text);
+      // Appended, not replaced: the file is GitHub's, shared by every command of
+      // the job step. The text is rendered whole first, then appended in one call.
       const summary = (o.env ?? process.env).GITHUB_STEP_SUMMARY;
       if (summary) await appendFile(summary, `${text}\n`);
     },

@@ -153,14 +153,22 @@ class ServiceProcess {
     return `exited with code ${x.code}`;
   }
 
-  /** SIGTERM to the whole group; SIGKILL if anything of it is left after 5 s. */
-  async stop(): Promise<void> {
-    if (this.pgid <= 0) return;
+  /**
+   * SIGTERM to the whole group; SIGKILL if anything of it is left after 5 s.
+   * Returns how it ended: stopped by planrun (its main process still ran when
+   * asked to stop, so its exit code or signal is planrun's doing), or on its own.
+   */
+  async stop(): Promise<StopOutcome> {
+    if (this.pgid <= 0) return { by: 'itself' };
+    // A dead main process not yet reaped is a zombie, which groupMembers leaves out.
+    const running = !this.exitInfo && groupMembers(this.pgid).includes(this.pgid);
+    let killed = false;
     if (groupAlive(this.pgid)) {
       killGroup(this.pgid, 'SIGTERM');
       const until = Date.now() + KILL_AFTER_MS;
       while (groupAlive(this.pgid) && Date.now() < until) await sleep(50);
       if (groupAlive(this.pgid)) {
+        killed = true;
         killGroup(this.pgid, 'SIGKILL');
         while (groupAlive(this.pgid)) await sleep(20);
       }
@@ -170,7 +178,27 @@ class ServiceProcess {
     }
     liveGroups.delete(this.pgid);
     await new Promise<void>((r) => this.log.end(r));
+    return running ? { by: 'planrun', killed } : { by: 'itself' };
   }
+}
+
+type StopOutcome = { by: 'planrun'; killed: boolean } | { by: 'itself' };
+
+/** The `service` event for a service just stopped. */
+function stoppedEvent(svc: ServiceProcess, how: StopOutcome, failedBefore: boolean): RunEvent {
+  const base = { type: 'service', time: Date.now(), name: svc.spec.name, logFile: svc.logRel } as const;
+  if (how.by === 'planrun') {
+    return { ...base, status: 'stopped', message: how.killed ? `stopped by planrun (SIGKILL: still running ${KILL_AFTER_MS / 1000} s after SIGTERM)` : 'stopped by planrun' };
+  }
+  // Its failure to start was reported already.
+  if (failedBefore) return { ...base, status: 'stopped', message: svc.describeExit() };
+  // Ended cleanly by itself: a launcher that leaves the server in the background.
+  if (svc.exitInfo?.code === 0) return { ...base, status: 'stopped', message: 'exited with code 0 on its own' };
+  return {
+    ...base,
+    status: 'failed',
+    message: `Service "${svc.spec.name}" ${svc.describeExit()} during the run, before planrun stopped it. Last lines of its output (${svc.logPath}):\n${svc.tail.text()}`,
+  };
 }
 
 /** Resolves when the service is ready; rejects with a sentence if it is not. */
@@ -241,14 +269,13 @@ function waitReady(svc: ServiceProcess, signal: AbortSignal): Promise<void> {
 export async function startServices(specs: ServiceSpec[], o: StartServicesOptions): Promise<RunningServices> {
   const signal = o.signal ?? new AbortController().signal;
   const started: ServiceProcess[] = [];
+  /** Services whose failure to start was reported. */
+  const failed = new Set<ServiceProcess>();
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       signal.removeEventListener('abort', onAbort);
-      for (const svc of [...started].reverse()) {
-        await svc.stop();
-        o.emit({ type: 'service', time: Date.now(), name: svc.spec.name, status: 'stopped', message: svc.describeExit(), logFile: svc.logRel });
-      }
+      for (const svc of [...started].reverse()) o.emit(stoppedEvent(svc, await svc.stop(), failed.has(svc)));
     })());
   const onAbort = () => void stop();
 
@@ -273,6 +300,7 @@ export async function startServices(specs: ServiceSpec[], o: StartServicesOption
       await waitReady(svc, signal);
     } catch (e) {
       const message = (e as Error).message;
+      failed.add(svc);
       o.emit({ type: 'service', time: Date.now(), name: spec.name, status: 'failed', message, logFile: logRel });
       await stop();
       throw e;

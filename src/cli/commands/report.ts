@@ -1,9 +1,10 @@
 // `planrun report <report.json>`: re-render HTML, JUnit and Markdown from a
 // saved JSON report (the single source), e.g. after a CI job or with a newer
 // planrun's renderers.
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
+import { writeFileAtomic } from '../../reporting/atomic-file.js';
 import { REPORT_VERSION, type RunReport } from '../../reporting/report.js';
 
 const FORMATS = ['html', 'junit', 'markdown'] as const;
@@ -122,10 +123,9 @@ export const command: Command = {
     }
     const sourceDir = dirname(resolve(args.file));
     const outDir = resolve(args.out ?? sourceDir);
-    await mkdir(outDir, { recursive: true });
     for (const format of args.formats) {
       const target = join(outDir, FILE[format]);
-      await writeFile(target, await render(format, report, sourceDir));
+      await writeFileAtomic(target, await render(format, report, sourceDir));
       process.stdout.write(`${format.padEnd(8)} ${relative(process.cwd(), target) || target}\n`);
     }
     return 0;

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { INTERRUPTED_EXIT_CODE, Interrupts } from '../interrupts.js';
 import { parseVarFlags } from './validate.js';
 
 const usage = `Usage: planrun run <plan.yml> [options]
@@ -23,7 +24,10 @@ Options:
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
-2 invalid plan or usage, 130 interrupted (the partial report is written).`;
+2 invalid plan or usage, 130 interrupted (the partial report is written).
+Ctrl-C or SIGTERM stops the run and writes its reports; one while the reports
+are written lets them finish, then exits 130. A second one quits at once.
+Report files are replaced whole, never left half-written.`;
 
 export const command: Command = {
   name: 'run',
@@ -110,24 +114,13 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
   const collector = new MetricsCollector({ thresholds: plan.thresholds });
   const mux = new ReporterMux([collector, ...reporters]);
 
-  // First Ctrl-C stops the run gracefully (the report is still written); a second one leaves at once.
-  const stop = new AbortController();
-  let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write(`\nplanrun: ${sig} received: stopping the run and writing the report (press Ctrl-C again to quit at once)\n`);
-    stop.abort(new Error(sig));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
+  const interrupts = new Interrupts();
   let result: Awaited<ReturnType<typeof runPlan>>;
   try {
     result = await runPlan(plan, {
       emit: (e) => mux.onEvent(e),
       reportDir: o.reportDir,
-      signal: stop.signal,
+      signal: interrupts.signal,
       runId: o.runId ?? newRunId(),
       services: o.services,
       headed: o.headed,
@@ -138,12 +131,18 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
     const reason = redactor.redactText(`planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     mux.onEvent({ type: 'run:end', time: Date.now(), outcome: 'failed', reason });
     result = { outcome: 'failed', reason };
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
-  const report = collector.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(result.crawl ? { crawl: result.crawl } : {}) });
-  await mux.onEnd(report);
-  for (const { reporter, error } of mux.errors) process.stderr.write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
-  return report.exitCode;
+  // The run is over, whatever happened: from here a first signal lets the reports finish.
+  interrupts.reporting();
+  try {
+    const report = collector.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(result.crawl ? { crawl: result.crawl } : {}) });
+    // Shown like the other phases (plain prints `▶ reports`): writing a big run's reports takes seconds.
+    mux.onEvent({ type: 'phase:begin', time: Date.now(), phase: 'reports' });
+    await mux.onEnd(report);
+    for (const { reporter, error } of mux.errors) process.stderr.write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
+    // A signal while the reports were written let them finish; it still says the run was interrupted.
+    return interrupts.interrupted ? INTERRUPTED_EXIT_CODE : report.exitCode;
+  } finally {
+    interrupts.dispose();
+  }
 }

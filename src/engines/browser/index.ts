@@ -1,10 +1,10 @@
 // The browser engine: one Chromium per run, one context + page per worker (created
 // on its first browser step). Runs `browser` actions, page expectations and page
 // captures; a failed step leaves a screenshot and the page URL in the report folder.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, errors, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { BrowserActionSpec, TemplateScope } from '../../plan/model.js';
+import { writeFileAtomic } from '../../reporting/atomic-file.js';
 import type { Attachment } from '../../reporting/events.js';
 import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
 import { findBrowser } from './find-browser.js';
@@ -179,9 +179,9 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
       extra.pageUrl = wp.page.url();
       const rel = join('screenshots', `${ctx.worker.id}-r${ctx.round}-${safeName(ctx.step.id)}.png`);
       try {
-        await mkdir(join(run.reportDir, 'screenshots'), { recursive: true });
         await Promise.race([
-          wp.page.screenshot({ path: join(run.reportDir, rel), timeout: Math.max(200, hardDeadline - Date.now() - 50) }),
+          // Playwright would write the file itself, non-atomically: take the bytes and write them whole.
+          wp.page.screenshot({ timeout: Math.max(200, hardDeadline - Date.now() - 50) }).then((png) => writeFileAtomic(join(run.reportDir, rel), png)),
           crash.promise,
         ]);
         extra.attachments = [{ name: 'screenshot', path: rel, contentType: 'image/png' }];
@@ -325,9 +325,9 @@ async function runAction(
       let file = safeName(r(action.file));
       if (!/\.(png|jpe?g)$/i.test(file)) file += '.png';
       const rel = join('screenshots', file);
-      await mkdir(join(reportDir, 'screenshots'), { recursive: true });
-      await page.screenshot({ path: join(reportDir, rel), timeout: left() });
-      return { name: file, path: rel, contentType: /\.png$/i.test(file) ? 'image/png' : 'image/jpeg' };
+      const type = /\.png$/i.test(file) ? 'png' : 'jpeg';
+      await writeFileAtomic(join(reportDir, rel), await page.screenshot({ type, timeout: left() }));
+      return { name: file, path: rel, contentType: `image/${type}` };
     }
   }
 }

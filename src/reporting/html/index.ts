@@ -3,9 +3,9 @@
 // coordination timeline and the crawl. Everything is inline (CSS, JS, SVG,
 // images as data: URIs) and a CSP forbids any fetch, so it opens offline.
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { formatSize } from '../../plan/size.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { Attachment } from '../events.js';
 import type { CrawlUrlResult, RunReport } from '../report.js';
 import type { Reporter } from '../reporter.js';
@@ -213,8 +213,7 @@ export function htmlReporter(o: { reportDir: string }): Reporter {
   return {
     name: 'html',
     async onEnd(report) {
-      await mkdir(o.reportDir, { recursive: true });
-      await writeFile(join(o.reportDir, 'report.html'), renderHtml(report, { reportDir: o.reportDir }));
+      await writeFileAtomic(join(o.reportDir, 'report.html'), renderHtml(report, { reportDir: o.reportDir }));
     },
   };
 }
