@@ -21,6 +21,8 @@ export interface Plan {
   description?: string;
   target?: string;
   vars?: Record<string, VarValue>;
+  data?: Record<string, DataSet>;
+  seed?: number;
   services?: Service[];
   browser?: BrowserOptions;
   http?: HttpOptions;
@@ -38,6 +40,17 @@ export interface Plan {
   crawl?: Crawl;
   thresholds?: Record<string, string[]>;
   reports?: Reports;
+}
+
+export interface DataSet {
+  file: string;
+  format?: 'csv' | 'json';
+  pick?: 'sequence' | 'random';
+  every?: 'round' | 'worker';
+  atEnd?: 'wrap' | 'stop-worker' | 'fail';
+  header?: boolean;
+  columns?: string[];
+  delimiter?: string;
 }
 
 export interface ThinkRange {
