@@ -2,7 +2,7 @@
 // loads (so validate reports a missing file or a bad line), held once for the
 // whole run in a compact table; workers only hold the row they drew.
 import { readFileSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { IssueCollector } from './collector.js';
 import type { DataSetSpec, DataTable } from './model.js';
@@ -114,7 +114,8 @@ function jsonTable(spec: Raw.DataSet, bytes: Buffer, report: Report): DataTable 
     return undefined;
   }
   if (!Array.isArray(rows)) {
-    report(`${spec.file} must hold a JSON array (of objects or of values), not ${rows === null ? 'null' : typeof rows}`);
+    const what = rows === null ? 'null' : typeof rows === 'object' ? 'an object' : `a ${typeof rows}`;
+    report(`${spec.file} must hold a JSON array (of objects or of values), not ${what}`);
     return undefined;
   }
   return new JsonTable(rows);
@@ -127,7 +128,6 @@ function csvTable(spec: Raw.DataSet, bytes: Buffer, report: Report): DataTable |
     return undefined;
   }
   let table: CsvTable | undefined = spec.columns && !header ? new CsvTable(spec.columns) : undefined;
-  const name = basename(spec.file);
   try {
     // on_record stores each record and returns null, so csv-parse keeps no array of its own.
     parseCsv(bytes, {
@@ -147,7 +147,7 @@ function csvTable(spec: Raw.DataSet, bytes: Buffer, report: Report): DataTable |
   } catch (err) {
     const e = err as Error & { lines?: number };
     // csv-parse says "at line N" inside its messages: the line leads ours instead.
-    report(`${name} line ${e.lines ?? '?'}: ${e.message.replace(/ (?:at|on) line \d+/, '')}`);
+    report(`${spec.file} line ${e.lines ?? '?'}: ${e.message.replace(/ (?:at|on) line \d+/, '')}`);
     return undefined;
   }
   table?.flush();
