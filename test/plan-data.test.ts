@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { PlanError } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
 import type { CompiledPlan } from '../src/plan/model.js';
+import { summarizePlan } from '../src/plan/summary.js';
 import type { RunEvent } from '../src/reporting/events.js';
 import { runPlan, type RunOptions } from '../src/runtime/run.js';
 import { readBody, startServer, type TestServer } from './http-helpers.js';
@@ -74,6 +75,19 @@ test('JSON: an array of objects (columns are their keys) or of plain values', ()
   assert.deepEqual(rowsOf(plan, 'items'), [{ sku: 'a', qty: 1 }, { sku: 'b', tags: ['x'] }]);
   assert.deepEqual(rowsOf(plan, 'tokens'), ['t1', 't2']);
   assert.equal(plan.data[1]!.table.columns, undefined);
+});
+
+test('planrun validate lists the data sets with their rows, columns and pick, and the seed', () => {
+  file('tokens.json', JSON.stringify(['t1', 't2']));
+  const plan = load('name: t\nseed: 5\ndata:\n  users: { file: users.csv, atEnd: fail }\n  tokens: { file: tokens.json, pick: random, every: worker }\n');
+  const text = summarizePlan(plan, 'plan.yml').split('\n');
+  assert.equal(text[1], '  1 worker, 1 round, seed 5');
+  const at = text.indexOf('data');
+  assert.deepEqual(text.slice(at, at + 3), [
+    'data',
+    '  users   users.csv: 7 rows (username, password, email); sequence, every round, atEnd fail',
+    '  tokens  tokens.json: 2 rows; random, every worker',
+  ]);
 });
 
 test('data errors are located at the plan line that names the file, with the file line', () => {
