@@ -106,6 +106,7 @@ test('data errors are located at the plan line that names the file, with the fil
         '  renamed: { file: users.csv, columns: [a, b] }',
         '  json: { file: bad.json }',
         '  tokens: { file: tokens.json }',
+        '  options: { file: tokens.json, delimiter: ";" }',
         'scenario:',
         '  - set: { x: "{{ data.tokens.value }}", y: "{{ data.nothing }}" }',
       ].join('\n'),
@@ -122,8 +123,9 @@ test('data errors are located at the plan line that names the file, with the fil
           return (e as Error).message;
         }
       })()}`,
-      '10:19 scenario[0].set.x: the rows of tokens.json are plain values, not objects: use `data.tokens` itself, not `.value`',
-      '10:49 scenario[0].set.y: unknown data set `data.nothing` | hint: data sets: gone, empty, twice, renamed, json, tokens',
+      '9:44 data.options: `delimiter` applies to CSV files; tokens.json is read as JSON',
+      '11:19 scenario[0].set.x: the rows of tokens.json are plain values, not objects: use `data.tokens` itself, not `.value`',
+      '11:49 scenario[0].set.y: unknown data set `data.nothing` | hint: data sets: gone, empty, twice, renamed, json, tokens, options',
     ],
   );
 });

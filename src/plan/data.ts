@@ -102,7 +102,13 @@ function loadTable(spec: Raw.DataSet, file: string, report: Report): DataTable |
     return undefined;
   }
   const json = spec.format === 'json' || (spec.format === undefined && extname(file).toLowerCase() === '.json');
-  return json ? jsonTable(spec, bytes, report) : csvTable(spec, bytes, report);
+  if (!json) return csvTable(spec, bytes, report);
+  const csvOnly = (['header', 'columns', 'delimiter'] as const).find((k) => spec[k] !== undefined);
+  if (csvOnly) {
+    report(`\`${csvOnly}\` applies to CSV files; ${spec.file} is read as JSON`, csvOnly);
+    return undefined;
+  }
+  return jsonTable(spec, bytes, report);
 }
 
 function jsonTable(spec: Raw.DataSet, bytes: Buffer, report: Report): DataTable | undefined {
