@@ -124,10 +124,18 @@ test('data errors are located at the plan line that names the file, with the fil
         }
       })()}`,
       '9:44 data.options: `delimiter` applies to CSV files; tokens.json is read as JSON',
-      '11:19 scenario[0].set.x: the rows of tokens.json are plain values, not objects: use `data.tokens` itself, not `.value`',
+      '11:31 scenario[0].set.x: the rows of tokens.json are plain values, not objects: use `data.tokens` itself, not `.value`',
       '11:49 scenario[0].set.y: unknown data set `data.nothing` | hint: data sets: gone, empty, twice, renamed, json, tokens, options',
     ],
   );
+});
+
+test('columns are checked through [\'literal\'] keys too, with the caret under the column; computed keys are left to run time', () => {
+  const plan = (expr: string) => `name: t\nvars: { k: users }\ndata:\n  users: { file: users.csv }\nscenario:\n  - set: { a: "${expr}" }\n`;
+  assert.deepEqual(issuesOf(plan('{{ data[vars.k].x }} {{ data.users[vars.k] }} {{ data.users.users }}')), [
+    '6:76 scenario[0].set.a: unknown column `users` in users.csv (columns: username, password, email)',
+  ]);
+  assert.deepEqual(issuesOf(plan("{{ data['users'].emial }}")), ['6:32 scenario[0].set.a: unknown column `emial` in users.csv (columns: username, password, email) | hint: did you mean `email`?']);
 });
 
 // A server that records what each worker sent in each round.

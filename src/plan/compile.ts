@@ -193,11 +193,13 @@ function checkDataRef(cx: CompileContext, { ref, path, base }: PositionedRef, de
   const set = data.find((d) => d.name === ref.key);
   const columns = set?.table.columns;
   if (!set || ref.subkey === undefined) return;
+  // The caret goes under the column: as far after the root as it is in the expression.
+  const offset = base + ref.offset + (ref.subkeyIndex ?? ref.index) - ref.index;
   if (!columns) {
-    cx.issues.error(path, `${where}the rows of ${set.file} are plain values, not objects: use \`data.${set.name}\` itself, not \`.${ref.subkey}\``, { offset: base + ref.offset });
+    cx.issues.error(path, `${where}the rows of ${set.file} are plain values, not objects: use \`data.${set.name}\` itself, not \`.${ref.subkey}\``, { offset });
   } else if (!columns.includes(ref.subkey)) {
     cx.issues.error(path, `${where}unknown column \`${ref.subkey}\` in ${set.file} (columns: ${columns.join(', ')})`, {
-      offset: base + ref.offset,
+      offset,
       ...(didYouMean(ref.subkey, columns) ? { hint: didYouMean(ref.subkey, columns)! } : {}),
     });
   }

@@ -65,8 +65,9 @@ export interface ExpressionRef {
   root: Root;
   /** The first property after the root, when it is a plain name or string literal. */
   key?: string;
-  /** The property after `key`, likewise (`data.users.email` → email). */
+  /** The property after `key`, likewise (`data.users.email` → email), and its offset in the expression. */
   subkey?: string;
+  subkeyIndex?: number;
   index: number;
 }
 
@@ -128,10 +129,10 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
       }
       // And the one after it (data.users.email), for column checks.
       const inner = m.object.type === 'MemberExpression' ? (m.object as jsep.MemberExpression) : undefined;
-      if (inner?.object.type === 'Identifier' && key !== undefined) {
-        const innerKey = propertyKey(inner);
+      const innerKey = inner ? propertyKey(inner) : undefined;
+      if (inner?.object.type === 'Identifier' && innerKey !== undefined && key !== undefined) {
         const ref = [...refs].reverse().find((r) => r.root === (inner.object as jsep.Identifier).name && r.key === innerKey && r.subkey === undefined);
-        if (ref) ref.subkey = key;
+        if (ref) Object.assign(ref, { subkey: key, subkeyIndex: locate(source, key, locate(source, innerKey, ref.index) + innerKey.length) });
       }
       return;
     }
