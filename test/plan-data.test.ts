@@ -135,7 +135,7 @@ test('columns are checked through [\'literal\'] keys too, with the caret under t
   assert.deepEqual(issuesOf(plan('{{ data[vars.k].x }} {{ data.users[vars.k] }} {{ data.users.users }}')), [
     '6:76 scenario[0].set.a: unknown column `users` in users.csv (columns: username, password, email)',
   ]);
-  assert.deepEqual(issuesOf(plan("{{ data['users'].emial }}")), ['6:32 scenario[0].set.a: unknown column `emial` in users.csv (columns: username, password, email) | hint: did you mean `email`?']);
+  assert.deepEqual(issuesOf(plan("{{ data['users'].emial }}")), ['6:33 scenario[0].set.a: unknown column `emial` in users.csv (columns: username, password, email) | hint: did you mean `email`?']);
 });
 
 // A server that records what each worker sent in each round.
