@@ -176,3 +176,28 @@ test('a second Ctrl-C while the reports are written exits at once, leaving no tr
   if (files.includes('report.html')) assert.match(await readFile(join(out, 'report.html'), 'utf8'), /<\/html>\n?$/);
   await rm(out, { recursive: true });
 });
+
+test('--seed N replays the generated values and overrides the plan seed; a bad --seed exits 2', { timeout: 90_000 }, async () => {
+  const file = await planFile(
+    'seeded',
+    `name: seeded\ntarget: ${pad.url}\nseed: 1\nworkers: 2\nrounds: 2\nscenario:\n  - request:\n      method: POST\n      url: /pads/{{ run.id }}-w{{ worker.id }}/lines\n      json: { text: "{{ uuid() }} {{ randomInt(0, 1000000000) }} {{ randomString(16) }}" }\n`,
+  );
+  const lines = async (runId: string) => {
+    const texts = await Promise.all([0, 1].map(async (w) => ((await (await fetch(`${pad.url}/pads/${runId}-w${w}`)).json()) as { lines: Array<{ text: string }> }).lines.map((l) => l.text)));
+    return texts.flat();
+  };
+  for (const runId of ['seed-a', 'seed-b']) {
+    const r = await planrun(['run', file, '--seed', '7', '--run-id', runId, '--out', join(dir, `${runId}-out`), '--reporter', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const a = await lines('seed-a');
+  assert.equal(a.length, 4);
+  assert.deepEqual(await lines('seed-b'), a);
+  const planSeed = await planrun(['run', file, '--run-id', 'seed-plan', '--out', join(dir, 'seed-plan-out'), '--reporter', 'json']);
+  assert.equal(planSeed.code, 0, planSeed.stderr);
+  assert.notDeepEqual(await lines('seed-plan'), a, 'seed: 1 from the plan is not seed 7');
+
+  const bad = await planrun(['run', file, '--seed=-3']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'planrun run: --seed takes a whole number from 0 to 9007199254740991, not `-3`\n');
+});

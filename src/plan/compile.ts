@@ -5,10 +5,11 @@ import { dirname, resolve } from 'node:path';
 import { compileBarriers } from './barriers.js';
 import { compileRegex } from './checks.js';
 import { formatPath, type IssueCollector } from './collector.js';
-import { CompileContext } from './compile-context.js';
+import { CompileContext, type PositionedRef } from './compile-context.js';
+import { loadDataSets } from './data.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
-import type { CompiledPlan, ServiceSpec } from './model.js';
+import type { CompiledPlan, DataSetSpec, ServiceSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
 import { compileScenario, type StepFacts } from './steps.js';
@@ -30,12 +31,13 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   const target = raw.target !== undefined ? parseTarget(raw.target, issues) : undefined;
   const vars = resolveVars(raw, options.vars ?? {}, env, cx);
   const crawlHeaders = Object.fromEntries(Object.entries(raw.crawl?.headers ?? {}).map(([k, v]) => [k, cx.template(['crawl', 'headers', k], String(v))]));
+  const data = loadDataSets(raw.data, options.file, issues);
   const { workers, roles, workerRoles } = resolveRoles(raw, issues);
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
   const { barriers, broken } = compileBarriers(raw, roles, waitTimeoutMs, issues);
   const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) });
   checkBarrierUse(barriers, broken, facts, issues);
-  checkReferences(cx, facts, vars);
+  checkReferences(cx, facts, vars, raw.data ?? {}, data);
   // Templates see only the environment variables they name: nothing can enumerate or send the rest.
   const namedEnv: Record<string, string> = {};
   for (const { ref } of cx.refs) {
@@ -85,6 +87,8 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     ...(raw.crawl ? { crawl: { ...raw.crawl, loc: issues.loc(['crawl'], 'key'), headerTemplates: crawlHeaders } } : {}),
     thresholds,
     reports: { ...(raw.reports?.out !== undefined ? { out: raw.reports.out } : {}), ...(raw.reports?.reporters ? { reporters: raw.reports.reporters } : {}) },
+    ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
+    data,
   };
 }
 
@@ -180,8 +184,11 @@ function checkBarrierUse(barriers: CompiledPlan['barriers'], broken: Set<string>
   }
 }
 
-/** `vars.X` must be declared, set or a loop variable; `captures.X` must be captured somewhere. */
-function checkReferences(cx: CompileContext, facts: StepFacts, vars: Record<string, unknown>): void {
+/**
+ * `vars.X` must be declared, set or a loop variable; `captures.X` must be captured somewhere;
+ * `data.X.Y` needs a data set X whose file has a column Y (not checked when X failed to load).
+ */
+function checkReferences(cx: CompileContext, facts: StepFacts, vars: Record<string, unknown>, declaredData: Record<string, unknown>, data: DataSetSpec[]): void {
   const knownVars = new Set([...Object.keys(vars), ...facts.setVars]);
   for (const { ref, path, base } of cx.refs) {
     if (ref.key === undefined) continue;
@@ -195,6 +202,32 @@ function checkReferences(cx: CompileContext, facts: StepFacts, vars: Record<stri
         offset: base + ref.offset,
         hint: didYouMean(ref.key, facts.captureNames) ?? 'capture it with `capture:` on a request or a capture step',
       });
+    } else if (ref.root === 'data') {
+      checkDataRef(cx, { ref, path, base }, Object.keys(declaredData), data);
     }
+  }
+}
+
+function checkDataRef(cx: CompileContext, { ref, path, base }: PositionedRef, declared: string[], data: DataSetSpec[]): void {
+  const where = `${formatPath(path)}: `;
+  if (!declared.includes(ref.key!)) {
+    cx.issues.error(path, `${where}unknown data set \`data.${ref.key}\``, {
+      offset: base + ref.offset,
+      hint: didYouMean(ref.key!, declared) ?? (declared.length ? `data sets: ${declared.join(', ')}` : 'declare it under `data:`'),
+    });
+    return;
+  }
+  const set = data.find((d) => d.name === ref.key);
+  const columns = set?.table.columns;
+  if (!set || ref.subkey === undefined) return;
+  // The caret goes under the column: as far after the root as it is in the expression.
+  const offset = base + ref.offset + (ref.subkeyIndex ?? ref.index) - ref.index;
+  if (!columns) {
+    cx.issues.error(path, `${where}the rows of ${set.file} are plain values, not objects: use \`data.${set.name}\` itself, not \`.${ref.subkey}\``, { offset });
+  } else if (!columns.includes(ref.subkey)) {
+    cx.issues.error(path, `${where}unknown column \`${ref.subkey}\` in ${set.file} (columns: ${columns.join(', ')})`, {
+      offset,
+      ...(didYouMean(ref.subkey, columns) ? { hint: didYouMean(ref.subkey, columns)! } : {}),
+    });
   }
 }

@@ -2,9 +2,11 @@
 // walking the tree. No eval, no Function, no prototype access: an expression can
 // only read the template scope and call the whitelisted functions below.
 import jsep from 'jsep';
+import { checkLiteralArguments, generate } from './generated.js';
 import type { TemplateScope } from './model.js';
+import { systemRandom } from './random.js';
 
-export const ROOTS = ['worker', 'round', 'run', 'vars', 'captures', 'shared', 'env'] as const;
+export const ROOTS = ['worker', 'round', 'run', 'vars', 'captures', 'shared', 'env', 'data'] as const;
 export type Root = (typeof ROOTS)[number];
 
 const BINARY_OPS = new Set(['+', '-', '*', '/', '%', '==', '!=', '===', '!==', '<', '>', '<=', '>=', '&&', '||', '??']);
@@ -12,7 +14,8 @@ const UNARY_OPS = new Set(['-', '+', '!']);
 // Property names that would reach past plain data into JavaScript internals.
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 
-export const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
+/** A function is called with the scope as `this`: generators draw from its random source. */
+export const FUNCTIONS: Record<string, (this: TemplateScope, ...args: unknown[]) => unknown> = {
   upper: (v) => toText(v).toUpperCase(),
   lower: (v) => toText(v).toLowerCase(),
   trim: (v) => toText(v).trim(),
@@ -25,11 +28,29 @@ export const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
     return Number.isFinite(n) ? Math.trunc(n) : 0;
   },
   str: (v) => toText(v),
+  uuid() {
+    return generate.uuid(this.random ?? systemRandom);
+  },
+  randomInt(min, max) {
+    return generate.randomInt(this.random ?? systemRandom, min, max);
+  },
+  randomChoice(list) {
+    return generate.randomChoice(this.random ?? systemRandom, list);
+  },
+  randomString(length, alphabet) {
+    return generate.randomString(this.random ?? systemRandom, length, alphabet);
+  },
+  now: (format) => generate.now(format),
+  dateOffset: (offset, format) => generate.dateOffset(offset, format),
+  base64encode: (v) => generate.base64encode(toText(v)),
+  base64decode: (v) => generate.base64decode(toText(v)),
+  sha256: (v) => generate.sha256(toText(v)),
 };
 
 /** How many arguments each function takes (min, max). */
 const ARITY: Record<string, [number, number]> = {
   upper: [1, 1], lower: [1, 1], trim: [1, 1], default: [2, 2], json: [1, 1], urlencode: [1, 1], length: [1, 1], int: [1, 1], str: [1, 1],
+  uuid: [0, 0], randomInt: [2, 2], randomChoice: [1, 1], randomString: [1, 2], now: [0, 1], dateOffset: [1, 2], base64encode: [1, 1], base64decode: [1, 1], sha256: [1, 1],
 };
 
 /** A problem in an expression; `index` is the 0-based offset inside the expression text. */
@@ -48,6 +69,9 @@ export interface ExpressionRef {
   root: Root;
   /** The first property after the root, when it is a plain name or string literal. */
   key?: string;
+  /** The property after `key`, likewise (`data.users.email` → email), and its offset in the expression. */
+  subkey?: string;
+  subkeyIndex?: number;
   index: number;
 }
 
@@ -114,6 +138,13 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
         const ref = [...refs].reverse().find((r) => r.root === (m.object as jsep.Identifier).name && r.key === undefined);
         if (ref) ref.key = key;
       }
+      // And the one after it (data.users.email), for column checks.
+      const inner = m.object.type === 'MemberExpression' ? (m.object as jsep.MemberExpression) : undefined;
+      const innerKey = inner ? propertyKey(inner) : undefined;
+      if (inner?.object.type === 'Identifier' && innerKey !== undefined && key !== undefined) {
+        const ref = [...refs].reverse().find((r) => r.root === (inner.object as jsep.Identifier).name && r.key === innerKey && r.subkey === undefined);
+        if (ref) Object.assign(ref, { subkey: key, subkeyIndex: locate(source, key, locate(source, innerKey, ref.index) + innerKey.length) });
+      }
       return;
     }
     case 'CallExpression': {
@@ -130,6 +161,8 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
       if (c.arguments.length < min || c.arguments.length > max) {
         throw new ExpressionError(`${name}() takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}`, locate(source, name));
       }
+      const misuse = checkLiteralArguments(name, c.arguments);
+      if (misuse) throw new ExpressionError(misuse, locate(source, name));
       for (const a of c.arguments) check(a, source, refs);
       return;
     }
@@ -201,7 +234,7 @@ function evaluate(node: Node, scope: TemplateScope): unknown {
     case 'CallExpression': {
       const c = node as jsep.CallExpression;
       const fn = FUNCTIONS[(c.callee as jsep.Identifier).name]!;
-      return fn(...c.arguments.map((a) => evaluate(a, scope)));
+      return fn.apply(scope, c.arguments.map((a) => evaluate(a, scope)));
     }
     case 'BinaryExpression': {
       const b = node as jsep.BinaryExpression;

@@ -1,6 +1,7 @@
 // The typed model a plan compiles into. Everything after src/plan/ reads this,
 // never the raw YAML: durations are milliseconds, roles are resolved to worker
 // ids, templates are parsed, steps are a discriminated union.
+import type { RandomSource } from './random.js';
 import type * as Raw from './raw-plan.js';
 
 /** Where something came from in the plan file (1-based line and column). */
@@ -19,6 +20,10 @@ export interface TemplateScope {
   captures: Record<string, unknown>;
   shared: Record<string, unknown>;
   env: Record<string, string | undefined>;
+  /** The worker's current row of each data set (`{{ data.users.email }}`). */
+  data?: Record<string, unknown>;
+  /** Where uuid(), randomInt()… draw from; not reachable from expressions. Default: unseeded. */
+  random?: RandomSource;
 }
 
 /** A parsed `{{ … }}` template. A string that is one whole expression renders to its raw value. */
@@ -257,4 +262,30 @@ export interface CompiledPlan {
   crawl?: Raw.Crawl & { loc: SourceLoc; headerTemplates: Record<string, Template> };
   thresholds: ThresholdSpec[];
   reports: { out?: string; reporters?: ReporterName[] };
+  /** Seed of the generated values (`seed:`); --seed overrides it at run time. */
+  seed?: number;
+  /** Data sets in plan order, loaded. */
+  data: DataSetSpec[];
+}
+
+/** Rows of a data file, held once per run whatever the number of workers. */
+export interface DataTable {
+  readonly size: number;
+  /** Column names; undefined when the rows are not all objects (a JSON list of values). */
+  readonly columns?: readonly string[];
+  /** Row `i` (0-based), as a fresh object each call for CSV. */
+  row(i: number): unknown;
+}
+
+export interface DataSetSpec {
+  name: string;
+  /** The file as the plan names it. */
+  file: string;
+  table: DataTable;
+  pick: 'sequence' | 'random';
+  /** When a worker draws its next row: at the start of each round, or once for its life. */
+  every: 'round' | 'worker';
+  /** What a sequence does once every row is used. */
+  atEnd: 'wrap' | 'stop-worker' | 'fail';
+  loc: SourceLoc;
 }

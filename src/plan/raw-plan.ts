@@ -23,6 +23,8 @@ export interface Plan {
   description?: string;
   target?: string;
   vars?: Record<string, VarValue>;
+  data?: Record<string, DataSet>;
+  seed?: number;
   services?: Service[];
   browser?: BrowserOptions;
   http?: HttpOptions;
@@ -41,6 +43,17 @@ export interface Plan {
   thresholds?: Record<string, string[]>;
   reports?: Reports;
   redact?: Redact;
+}
+
+export interface DataSet {
+  file: string;
+  format?: 'csv' | 'json';
+  pick?: 'sequence' | 'random';
+  every?: 'round' | 'worker';
+  atEnd?: 'wrap' | 'stop-worker' | 'fail';
+  header?: boolean;
+  columns?: string[];
+  delimiter?: string;
 }
 
 export interface ThinkRange {

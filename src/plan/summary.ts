@@ -1,5 +1,5 @@
 // The text `planrun validate` prints for a valid plan: roles with their worker
-// ids, barriers with signalers and waiters, and the steps of each role.
+// ids, barriers with signalers and waiters, data sets, and the steps of each role.
 import type { CompiledPlan, StepSpec } from './model.js';
 
 /** `0-3, 7` for [0, 1, 2, 3, 7]. */
@@ -23,6 +23,7 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
   if (plan.rounds !== undefined) shape.push(`${plan.rounds} round${plan.rounds === 1 ? '' : 's'}`);
   if (plan.durationMs !== undefined) shape.push(`for ${plan.durationMs} ms`);
   if (plan.target) shape.push(`target ${plan.target.href}`);
+  if (plan.seed !== undefined) shape.push(`seed ${plan.seed}`);
   out.push(`  ${shape.join(', ')}`);
   out.push('', bold('roles'));
   const width = Math.max(...plan.roles.map((r) => r.name.length), 4);
@@ -38,6 +39,15 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
       } else {
         out.push(`  ${b.name.padEnd(bw)}  meeting: parties ${b.partyRoles.join(', ')} [${idRanges(b.parties)}]`);
       }
+    }
+  }
+  if (plan.data.length > 0) {
+    out.push('', bold('data'));
+    const dw = Math.max(...plan.data.map((d) => d.name.length));
+    for (const d of plan.data) {
+      const { size, columns } = d.table;
+      const how = d.pick === 'random' ? `random, every ${d.every}` : `sequence, every ${d.every}, atEnd ${d.atEnd}`;
+      out.push(`  ${d.name.padEnd(dw)}  ${d.file}: ${size} row${size === 1 ? '' : 's'}${columns ? ` (${columns.join(', ')})` : ''}; ${how}`);
     }
   }
   out.push('', bold('steps'));

@@ -12,6 +12,7 @@ import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.j
 import { Redactor } from '../reporting/redact.js';
 import type { CrawlReport } from '../reporting/report.js';
 import type { Engine, RunContext } from './context.js';
+import { RunDraws } from './draws.js';
 import { Worker, type WorkerPlan } from './worker.js';
 
 export interface RunOptions {
@@ -26,6 +27,8 @@ export interface RunOptions {
   coordinator?: Coordinator;
   /** Redacts every event and the result; pass one to redact the caller's own messages with what it learned. */
   redactor?: Redactor;
+  /** Seed of the generated values (--seed); default the plan's `seed:`. */
+  seed?: number;
 }
 
 export interface RunResult {
@@ -168,7 +171,8 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
           stopReason ??= reason;
           stop.abort(new Error(reason));
         };
-        const workers = lanes.map((lane) => new Worker(run, lane, abortRun));
+        const draws = new RunDraws(plan, options.seed ?? plan.seed);
+        const workers = lanes.map((lane) => new Worker(run, lane, abortRun, draws));
         const ended = await Promise.allSettled(workers.map((w) => w.start()));
         await Promise.allSettled(workers.map((w) => releaseWorker(http, browser.created(), w.state.id)));
         const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -3,10 +3,12 @@
 // longer give, so nobody waits for it in vain.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../coordination/coordinator.js';
-import type { CompiledPlan, OnError, StepSpec, TemplateScope, ValueTemplate } from '../plan/model.js';
+import type { CompiledPlan, DataSetSpec, OnError, StepSpec, TemplateScope, ValueTemplate } from '../plan/model.js';
+import type { RandomSource } from '../plan/random.js';
 import { compileValue } from '../plan/template.js';
 import type { StepError, StepResult, WorkerOutcome } from '../reporting/events.js';
 import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from './context.js';
+import type { RunDraws } from './draws.js';
 import { executeStep } from './steps.js';
 
 /** An engine gets this long after its step's signal fired to fail with its own, more precise error. */
@@ -53,13 +55,22 @@ export class Worker {
   readonly state: WorkerState;
   private roundsDone = 0;
   private readonly signalled: Set<string>;
+  /** The current row of each data set; `{{ data.NAME }}`. */
+  private readonly rows: Record<string, unknown> = {};
+  private random: RandomSource;
+  /** A data set drawn once per worker that had no row left for it. */
+  private readonly noRowAtStart: DataSetSpec | undefined;
 
   constructor(
     private readonly run: RunContext,
     private readonly lane: WorkerPlan,
     private readonly onAbortRun: (reason: string) => void,
+    private readonly draws: RunDraws,
   ) {
     this.state = { id: lane.id, role: lane.role, index: lane.index, vars: {}, captures: {} };
+    // Workers are built in id order, so `every: worker` sequences give worker N row N+1.
+    this.random = draws.random(lane.id, 0);
+    this.noRowAtStart = draws.draw('worker', lane.id, 0, this.rows);
     // Plan vars may be templates themselves (`pad: "p-{{ run.id }}"`): rendered once per worker, in round 1's scope.
     this.state.vars = planVars(run.plan).render(this.scope(1)) as Record<string, unknown>;
     this.signalled = coordinationNames(lane.steps);
@@ -74,6 +85,12 @@ export class Worker {
     try {
       if (lane.startDelayMs > 0) await sleep(lane.startDelayMs, undefined, { signal: run.signal });
       for (let round = 1; this.wantsRound(round); round++) {
+        this.random = this.draws.random(lane.id, round);
+        const noRow = (round === 1 ? this.noRowAtStart : undefined) ?? this.draws.draw('round', lane.id, round, this.rows);
+        if (noRow) {
+          outcome = this.outOfRows(noRow);
+          break;
+        }
         run.emit({ type: 'round:begin', time: Date.now(), worker: lane.id, role: lane.role, round });
         this.failedThisRound = false;
         const flow = await this.runSteps(lane.steps, round, 'next');
@@ -94,6 +111,14 @@ export class Worker {
       run.emit({ type: 'worker:end', time: Date.now(), worker: lane.id, role: lane.role, outcome, rounds: this.roundsDone });
     }
     return outcome;
+  }
+
+  /** A sequence ran out before this worker's next round: it stops there, or the run fails (atEnd). */
+  private outOfRows(set: DataSetSpec): WorkerOutcome {
+    const why = `worker ${this.lane.id} (${this.lane.role}) found no row left: data.${set.name}: every row of ${set.file} is used (${set.table.size} row${set.table.size === 1 ? '' : 's'}, atEnd: ${set.atEnd})`;
+    if (set.atEnd === 'fail') this.onAbortRun(why);
+    else this.run.emit({ type: 'log', time: Date.now(), level: 'info', message: why });
+    return 'stopped';
   }
 
   private failedThisRound = false;
@@ -292,7 +317,7 @@ export class Worker {
     const { state, run } = this;
     const shared = run.coordinator.sharedSnapshot();
     const c = this.cachedScope;
-    if (c && c.round === round && c.shared === shared && c.vars === state.vars && c.captures === state.captures) return c;
+    if (c && c.round === round && c.shared === shared && c.vars === state.vars && c.captures === state.captures && c.random === this.random) return c;
     return (this.cachedScope = {
       worker: { id: state.id, role: state.role, index: state.index },
       round,
@@ -301,6 +326,8 @@ export class Worker {
       captures: state.captures,
       shared,
       env: run.plan.env,
+      data: this.rows,
+      random: this.random,
     });
   }
 }

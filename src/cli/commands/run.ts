@@ -21,6 +21,8 @@ Options:
   --no-services         Do not start the plan's services: they already run
   --headed              Show the browser windows
   --run-id ID           Use this run id ({{ run.id }}) instead of a fresh one
+  --seed N              Seed the generated values (uuid(), randomInt()…, random
+                        data picks) to replay a run; overrides the plan's seed:
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
@@ -34,7 +36,7 @@ export const command: Command = {
   summary: 'Run a plan and write its reports',
   usage,
   async run(argv) {
-    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; help?: boolean };
+    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; help?: boolean };
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
@@ -47,6 +49,7 @@ export const command: Command = {
           'no-services': { type: 'boolean' },
           headed: { type: 'boolean' },
           'run-id': { type: 'string' },
+          seed: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -67,6 +70,11 @@ export const command: Command = {
       process.stderr.write(`planrun run: ${vars}\n`);
       return 2;
     }
+    const seed = values.seed === undefined ? undefined : parseSeed(values.seed);
+    if (seed === null) {
+      process.stderr.write(`planrun run: --seed takes a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not \`${values.seed}\`\n`);
+      return 2;
+    }
     const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }] = await Promise.all([import('../../plan/load.js'), import('../../plan/issues.js'), import('../../plan/format.js')]);
     const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
     let plan;
@@ -81,7 +89,7 @@ export const command: Command = {
     const names = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
     const reporterNames = names.length > 0 ? names : (plan.reports.reporters ?? ['live', 'json']);
     const reportDir = resolve(values.out ?? plan.reports.out ?? 'planrun-report');
-    return execute(plan, { reporterNames, reportDir, services: !values['no-services'], headed: values.headed ?? false, ...(values['run-id'] ? { runId: values['run-id'] } : {}) });
+    return execute(plan, { reporterNames, reportDir, services: !values['no-services'], headed: values.headed ?? false, ...(values['run-id'] ? { runId: values['run-id'] } : {}), ...(seed !== undefined ? { seed } : {}) });
   },
 };
 
@@ -91,6 +99,13 @@ interface ExecuteOptions {
   services: boolean;
   headed: boolean;
   runId?: string;
+  seed?: number;
+}
+
+/** --seed's value, or null when it is not a seed (the plan's `seed:` has the same range). */
+function parseSeed(text: string): number | null {
+  const n = Number(text);
+  return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : null;
 }
 
 async function execute(plan: import('../../plan/model.js').CompiledPlan, o: ExecuteOptions): Promise<number> {
@@ -125,6 +140,7 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
       services: o.services,
       headed: o.headed,
       redactor,
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
     });
   } catch (err) {
     // A bug of ours must not lose what ran: report it as the run's failure.
