@@ -23,7 +23,8 @@ export class IssueCollector {
     this.push({ file: this.source.file, line: pos.line, col: pos.col, message, severity: options.severity ?? 'error', ...(options.hint ? { hint: options.hint } : {}) });
   }
 
-  push(issue: PlanIssue): void {
+  push(raw: PlanIssue): void {
+    const issue = { ...raw, message: shortenQuotes(raw.message), ...(raw.hint !== undefined ? { hint: shortenQuotes(raw.hint) } : {}) };
     const dup = this.issues.some((i) => i.line === issue.line && i.col === issue.col && i.message === issue.message);
     if (!dup) this.issues.push(issue);
   }
@@ -41,6 +42,15 @@ export class IssueCollector {
   throwIfErrors(): void {
     if (this.hasErrors) throw new PlanError(sortIssues(this.issues));
   }
+}
+
+/** Longest `quoted` plan text kept whole in a message; longer ones keep their start and end. */
+export const MAX_QUOTE = 80;
+
+// Messages quote the plan's own text (keys, values, expressions): a 10 MB value
+// must not become a 10 MB message.
+function shortenQuotes(text: string): string {
+  return text.replace(/`([^`]*)`/g, (whole, inner: string) => (inner.length <= MAX_QUOTE ? whole : `\`${inner.slice(0, MAX_QUOTE - 20)}…${inner.slice(-19)}\` (${inner.length} characters)`));
 }
 
 export function sortIssues(issues: PlanIssue[]): PlanIssue[] {

@@ -1,0 +1,45 @@
+// Plans built to break the loader (huge values, deep nesting, long lines): each
+// must end as a located PlanError with an exact, short message, never another
+// exception. Inputs are generated here because they are too large for fixtures.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatPlanError } from '../src/plan/format.js';
+import { PlanError, type PlanIssue } from '../src/plan/issues.js';
+import { parsePlan } from '../src/plan/load.js';
+
+function issuesOf(text: string): PlanIssue[] {
+  try {
+    parsePlan(text, 'mem.yml', { env: {} });
+  } catch (err) {
+    if (err instanceof PlanError) return err.issues;
+    throw err;
+  }
+  return assert.fail('the plan loaded without errors');
+}
+
+const located = (issues: PlanIssue[]) => issues.map((i) => `${i.line}:${i.col} ${i.message}${i.hint ? ` | hint: ${i.hint}` : ''}`);
+
+test('a code frame shows a window of a long line around the column, with … where it was cut', () => {
+  const text = `name: x\nscenario:\n  - set: { a: "${'x'.repeat(10_000)}{{ nope }}${'y'.repeat(10_000)}" }\n`;
+  const err = (() => {
+    try {
+      parsePlan(text, 'mem.yml');
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.ok(err instanceof PlanError);
+  const frame = formatPlanError(err, { sources: { 'mem.yml': text } }).split('\n');
+  assert.equal(frame[0], 'mem.yml:3:10019: error: scenario[0].set.a: bad template: unknown name `nope`; use one of worker, round, run, vars, captures, shared, env');
+  assert.equal(frame[1], '  2 | scenario:');
+  assert.equal(frame[2], `> 3 | …${'x'.repeat(37)}{{ nope }}${'y'.repeat(113)}…`);
+  assert.equal(frame[3], `    | ${' '.repeat(41)}^`);
+  assert.ok(frame.every((l) => l.length < 200));
+});
+
+test('a long value quoted in a message keeps its start and end and says how long it was', () => {
+  const name = `k${'a'.repeat(500)}z`;
+  assert.deepEqual(located(issuesOf(`name: x\nscenario:\n  - set: { a: "{{ vars.${name} }}" }\n`)), [
+    `3:19 scenario[0].set.a: unknown variable \`vars.k${'a'.repeat(54)}…${'a'.repeat(18)}z\` (507 characters) | hint: declare it under \`vars:\` or set it with a \`set:\` step`,
+  ]);
+});
