@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { formatPlanError } from '../src/plan/format.js';
 import { PlanError, type PlanIssue } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
+import { MAX_WORKERS } from '../src/plan/roles.js';
+import { planSchema } from '../src/plan/schema.js';
 
 function issuesOf(text: string): PlanIssue[] {
   try {
@@ -42,4 +44,11 @@ test('a long value quoted in a message keeps its start and end and says how long
   assert.deepEqual(located(issuesOf(`name: x\nscenario:\n  - set: { a: "{{ vars.${name} }}" }\n`)), [
     `3:19 scenario[0].set.a: unknown variable \`vars.k${'a'.repeat(54)}…${'a'.repeat(18)}z\` (507 characters) | hint: declare it under \`vars:\` or set it with a \`set:\` step`,
   ]);
+});
+
+test('the schema caps workers, role counts and worker ids at MAX_WORKERS', () => {
+  const schema = planSchema() as { properties: { workers: { maximum: number } }; definitions: { Role: { properties: { count: { maximum: number }; workers: { items: { maximum: number } } } } } };
+  assert.equal(schema.properties.workers.maximum, MAX_WORKERS);
+  assert.equal(schema.definitions.Role.properties.count.maximum, MAX_WORKERS);
+  assert.equal(schema.definitions.Role.properties.workers.items.maximum, MAX_WORKERS - 1);
 });
