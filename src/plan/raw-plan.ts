@@ -3,6 +3,8 @@
 // same required keys: test/schema-types.test.ts fails when the two drift apart.
 
 export type Duration = number | string;
+/** A Duration that must be longer than 0 (checked by durations.ts). */
+export type Timeout = Duration;
 export type OnError = 'continue' | 'skip-round' | 'stop-worker' | 'abort-run';
 export type RoleRef = string | string[];
 export type Scalar = string | number | boolean | null;
@@ -26,11 +28,11 @@ export interface Plan {
   http?: HttpOptions;
   workers?: number;
   rounds?: number;
-  duration?: Duration;
+  duration?: Timeout;
   rampUp?: Duration;
   think?: Think;
-  timeout?: Duration;
-  waitTimeout?: Duration;
+  timeout?: Timeout;
+  waitTimeout?: Timeout;
   onError?: OnError;
   roles?: Record<string, Role>;
   barriers?: Record<string, Barrier>;
@@ -56,7 +58,7 @@ export interface Service {
   cwd?: string;
   env?: Record<string, string | number | boolean>;
   ready?: ServiceReady;
-  timeout?: Duration;
+  timeout?: Timeout;
 }
 
 export interface ServiceReady {
@@ -94,14 +96,14 @@ export interface Barrier {
   parties?: RoleRef;
   scope?: 'round' | 'previous-round' | 'run';
   count?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
 }
 
 export interface Step {
   name?: string;
   role?: RoleRef;
   if?: string;
-  timeout?: Duration;
+  timeout?: Timeout;
   onError?: OnError;
   request?: string | RequestObject;
   browser?: BrowserAction;
@@ -164,7 +166,7 @@ export interface HttpExpect {
   headers?: HeaderMatchers;
   body?: Matcher;
   json?: JsonMatchers;
-  duration?: Duration;
+  duration?: Timeout;
 }
 
 export interface ElementCount {
@@ -180,7 +182,7 @@ export interface Expect extends HttpExpect {
   count?: ElementCount;
   url?: Matcher;
   title?: Matcher;
-  within?: Duration;
+  within?: Timeout;
   value?: unknown;
   is?: Matcher;
 }
@@ -242,7 +244,7 @@ export interface CrawlSample {
 export interface CrawlExpect {
   status?: Status;
   contentType?: string;
-  duration?: Duration;
+  duration?: Timeout;
   text?: string[];
   notText?: string[];
   title?: boolean;
@@ -254,7 +256,7 @@ export interface Crawl {
   maxDepth?: number;
   maxPages?: number;
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
   retries?: number;
   rateLimit?: number;
   robots?: 'respect' | 'ignore';
