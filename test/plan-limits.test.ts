@@ -52,3 +52,25 @@ test('the schema caps workers, role counts and worker ids at MAX_WORKERS', () =>
   assert.equal(schema.definitions.Role.properties.count.maximum, MAX_WORKERS);
   assert.equal(schema.definitions.Role.properties.workers.items.maximum, MAX_WORKERS - 1);
 });
+
+const blockNest = (levels: number) => {
+  let text = 'name: x\nvars:\n';
+  for (let i = 0; i < levels; i++) text += `${'  '.repeat(i + 1)}k${i}:\n`;
+  return `${text}${'  '.repeat(levels + 1)}v: 1\n`;
+};
+
+test('maps nested deeper than 100 levels: located at the first map too deep', () => {
+  // The root map is level 1, vars level 2: k98's value is level 101.
+  assert.deepEqual(located(issuesOf(blockNest(150))), ['102:201 the plan nests maps and lists too deeply: at most 100 levels']);
+  // 100 levels are fine (vars then fails the schema, not the nesting check).
+  assert.ok(!issuesOf(blockNest(98)).some((i) => /nests/.test(i.message)));
+});
+
+test('nesting 5000 deep (block or flow) is the same error, where the YAML parser gave up', () => {
+  for (const text of [blockNest(5000), `name: x\nvars: { a: ${'['.repeat(5000)}${']'.repeat(5000)} }\n`]) {
+    const issues = issuesOf(text);
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0]!.message, 'the plan nests maps and lists too deeply: at most 100 levels');
+    assert.ok(issues[0]!.line > 1);
+  }
+});
