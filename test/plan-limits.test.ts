@@ -74,3 +74,20 @@ test('nesting 5000 deep (block or flow) is the same error, where the YAML parser
     assert.ok(issues[0]!.line > 1);
   }
 });
+
+test('10,000 events validate in near-linear time (it was quadratic: about 40 s)', () => {
+  const lines = ['name: many barriers', 'roles:', '  a: { count: 1 }', '  b: { count: 1 }', 'barriers:'];
+  for (let i = 0; i < 10_000; i++) lines.push(`  e${i}: { signal: a, wait: b }`);
+  lines.push('scenario:', '  a:', ...Array.from({ length: 10_000 }, (_, i) => `    - signal: e${i}`), '  b:', ...Array.from({ length: 10_000 }, (_, i) => `    - wait: e${i}`));
+  const started = performance.now();
+  const plan = parsePlan(`${lines.join('\n')}\n`, 'mem.yml');
+  const ms = performance.now() - started;
+  assert.equal(plan.barriers.size, 10_000);
+  assert.ok(ms < 10_000, `took ${ms.toFixed(0)} ms`);
+});
+
+test('a key twice in a map with thousands of keys is found, at the second one', () => {
+  const keys = Array.from({ length: 5000 }, (_, i) => `  v${i}: ${i}`);
+  keys.push('  v17: again');
+  assert.deepEqual(located(issuesOf(`name: x\nvars:\n${keys.join('\n')}\n`)), ['5003:3 duplicate key `v17`: a key appears once in a map | hint: remove or rename one of them']);
+});

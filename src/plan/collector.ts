@@ -15,6 +15,8 @@ export interface IssueOptions {
 
 export class IssueCollector {
   readonly issues: PlanIssue[] = [];
+  /** line:col:message of every issue, so a repeated report is dropped without scanning them all. */
+  private readonly seen = new Set<string>();
 
   constructor(readonly source: PlanSource) {}
 
@@ -25,8 +27,10 @@ export class IssueCollector {
 
   push(raw: PlanIssue): void {
     const issue = { ...raw, message: shortenQuotes(raw.message), ...(raw.hint !== undefined ? { hint: shortenQuotes(raw.hint) } : {}) };
-    const dup = this.issues.some((i) => i.line === issue.line && i.col === issue.col && i.message === issue.message);
-    if (!dup) this.issues.push(issue);
+    const key = `${issue.line}:${issue.col}:${issue.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.issues.push(issue);
   }
 
   loc(path: YamlPath, at: 'key' | 'value' = 'value'): SourceLoc {

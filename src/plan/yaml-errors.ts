@@ -1,7 +1,7 @@
 // YAML syntax problems (tabs, indentation, duplicate keys, unclosed quotes) as
 // plan issues, pointing where the fix goes: the opening quote or brace that is
 // never closed, the first character of a badly indented key.
-import { isAlias, isCollection, isPair, visit, type Node, type YAMLError } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, visit, type Node, type YAMLError } from 'yaml';
 import type { IssueCollector } from './collector.js';
 import type { PlanSource } from './source.js';
 
@@ -31,10 +31,6 @@ function describe(text: string, e: YAMLError): { offset: number; message: string
   switch (e.code) {
     case 'TAB_AS_INDENT':
       return { offset: at, message: 'tabs are not allowed for indentation in YAML', hint: 'indent with spaces' };
-    case 'DUPLICATE_KEY': {
-      const key = /^[^:\n]*/.exec(text.slice(at))?.[0]?.trim().replace(/^["']|["']$/g, '');
-      return { offset: at, message: `duplicate key${key ? ` \`${key}\`` : ''}: a key appears once in a map`, hint: 'remove or rename one of them' };
-    }
     case 'MISSING_CHAR': {
       const quote = /closing (["'])/.exec(yamlMessage)?.[1];
       if (quote) return { offset: lastIndexBefore(text, quote, at), message: `the ${quote} quote opened here is never closed`, hint: `add the closing ${quote}` };
@@ -73,7 +69,7 @@ function lowerFirst(s: string): string {
   return s ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
 
-/** The document as plain data; aliases without an anchor, aliases inside their own anchor, alias bombs and too deep nesting become issues. */
+/** The document as plain data; duplicate keys, aliases without an anchor, aliases inside their own anchor, alias bombs and too deep nesting become issues. */
 export function toData(source: PlanSource, issues: IssueCollector): unknown {
   if (!checkStructure(source, issues)) return undefined;
   try {
@@ -100,8 +96,9 @@ export function toData(source: PlanSource, issues: IssueCollector): unknown {
 
 /**
  * Walks the document without recursion (it may be thousands deep): false, with
- * issues, when a collection nests deeper than MAX_NESTING or an alias stands
- * inside the node its anchor names (`&a [*a]` is a list containing itself).
+ * issues, when a map has a key twice, a collection nests deeper than MAX_NESTING
+ * or an alias stands inside the node its anchor names (`&a [*a]` is a list
+ * containing itself).
  */
 function checkStructure(source: PlanSource, issues: IssueCollector): boolean {
   const at = (node: Node) => source.positionOf(node.range?.[0] ?? 0);
@@ -119,6 +116,7 @@ function checkStructure(source: PlanSource, issues: IssueCollector): boolean {
         ok = false;
         continue;
       }
+      if (isMap(node)) ok = checkUniqueKeys(source, node.items, issues) && ok;
       for (let i = node.items.length - 1; i >= 0; i--) stack.push([node.items[i], depth + 1]);
     } else if (isAlias(node)) {
       const target = node.resolve(source.doc);
@@ -127,6 +125,23 @@ function checkStructure(source: PlanSource, issues: IssueCollector): boolean {
         ok = false;
       }
     }
+  }
+  return ok;
+}
+
+function checkUniqueKeys(source: PlanSource, pairs: unknown[], issues: IssueCollector): boolean {
+  const keys = new Set<string>();
+  let ok = true;
+  for (const pair of pairs) {
+    if (!isPair(pair) || !isScalar(pair.key)) continue;
+    const key = String(pair.key.value);
+    if (!keys.has(key)) {
+      keys.add(key);
+      continue;
+    }
+    const pos = source.positionOf(pair.key.range?.[0] ?? 0);
+    issues.push({ file: source.file, ...pos, severity: 'error', message: `duplicate key \`${key}\`: a key appears once in a map`, hint: 'remove or rename one of them' });
+    ok = false;
   }
   return ok;
 }
