@@ -54,7 +54,11 @@ export const MAX_QUOTE = 80;
 // Messages quote the plan's own text (keys, values, expressions): a 10 MB value
 // must not become a 10 MB message.
 function shortenQuotes(text: string): string {
-  return text.replace(/`([^`]*)`/g, (whole, inner: string) => (inner.length <= MAX_QUOTE ? whole : `\`${inner.slice(0, MAX_QUOTE - 20)}…${inner.slice(-19)}\` (${inner.length} characters)`));
+  return text.replace(/`([^`]*)`/g, (whole, inner: string) => (inner.length <= MAX_QUOTE ? whole : `\`${shorten(inner)}\` (${inner.length} characters)`));
+}
+
+function shorten(text: string): string {
+  return text.length <= MAX_QUOTE ? text : `${text.slice(0, MAX_QUOTE - 20)}…${text.slice(-19)}`;
 }
 
 export function sortIssues(issues: PlanIssue[]): PlanIssue[] {
@@ -67,7 +71,7 @@ export function formatPath(path: YamlPath): string {
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
     else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    else out += `[${JSON.stringify(shorten(seg))}]`;
   }
   return out || 'the plan';
 }
