@@ -109,3 +109,9 @@ test('a long key in a path is shortened too', () => {
     `5:13 scenario[0].set["k ${'b'.repeat(58)}…${'b'.repeat(19)}"]: bad template: unknown name \`nope\`; use one of worker, round, run, vars, captures, shared, env`,
   ]);
 });
+
+test('workers without a role are named up to ten, then counted', () => {
+  assert.deepEqual(located(issuesOf('name: x\nworkers: 100000\nroles:\n  a: { count: 1 }\nscenario:\n  a: []\n')), [
+    '2:10 the roles take 1 of 100000 workers; workers 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, … (99999 in all) have no role | hint: make the counts add up to `workers`, or give one role `rest: true`',
+  ]);
+});

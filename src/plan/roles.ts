@@ -9,6 +9,8 @@ export const DEFAULT_ROLE = 'worker';
 /** Workers one process runs; schemas/plan.schema.json caps `workers`, `count` and ids to match. */
 export const MAX_WORKERS = 100_000;
 export const PER_PROCESS_HINT = 'this is the limit of one planrun process: split the load across several processes or agents';
+/** Worker ids named in a message before the rest are only counted. */
+const MAX_LISTED = 10;
 
 export interface ResolvedRoles {
   workers: number;
@@ -87,7 +89,9 @@ export function resolveRoles(plan: Raw.Plan, issues: IssueCollector): ResolvedRo
     }
   } else if (owner.size < total && !issues.hasErrors) {
     const free = range(total).filter((id) => !owner.has(id));
-    issues.error(declared !== undefined ? ['workers'] : ['roles'], `the roles take ${owner.size} of ${total} workers; worker${free.length === 1 ? '' : 's'} ${free.join(', ')} ha${free.length === 1 ? 's' : 've'} no role`, {
+    // Up to 100,000 ids: name the first few, not all of them.
+    const listed = free.length > MAX_LISTED ? `${free.slice(0, MAX_LISTED).join(', ')}, … (${free.length} in all)` : free.join(', ');
+    issues.error(declared !== undefined ? ['workers'] : ['roles'], `the roles take ${owner.size} of ${total} workers; worker${free.length === 1 ? '' : 's'} ${listed} ha${free.length === 1 ? 's' : 've'} no role`, {
       hint: 'make the counts add up to `workers`, or give one role `rest: true`',
     });
   }
