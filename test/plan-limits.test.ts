@@ -115,3 +115,18 @@ test('workers without a role are named up to ten, then counted', () => {
     '2:10 the roles take 1 of 100000 workers; workers 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, … (99999 in all) have no role | hint: make the counts add up to `workers`, or give one role `rest: true`',
   ]);
 });
+
+test('a plan with thousands of errors prints the first 50 with their frames and counts the rest', () => {
+  const text = `name: x\nscenario:\n${Array.from({ length: 2000 }, (_, i) => `  - wait: nope${i}`).join('\n')}\n`;
+  let err: unknown;
+  try {
+    parsePlan(text, 'mem.yml');
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof PlanError);
+  assert.equal(err.issues.length, 2000);
+  const out = formatPlanError(err, { sources: { 'mem.yml': text } });
+  assert.equal(out.match(/^mem\.yml:\d+:\d+: error: /gm)?.length, 50);
+  assert.ok(out.endsWith('\n\n… and 1950 more\n\n2000 errors in mem.yml'), out.slice(-200));
+});

@@ -14,8 +14,13 @@ const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m
 export function formatPlanError(err: PlanError, options: FormatOptions = {}): string {
   const errors = err.issues.filter((i) => i.severity === 'error').length;
   const count = `${errors} error${errors === 1 ? '' : 's'} in ${[...new Set(err.issues.map((i) => i.file))].join(', ')}`;
-  return `${formatIssues(err.issues, options)}\n\n${count}`;
+  const shown = err.issues.slice(0, MAX_PRINTED);
+  const more = err.issues.length - shown.length;
+  return `${formatIssues(shown, options)}${more > 0 ? `\n\n… and ${more} more` : ''}\n\n${count}`;
 }
+
+/** Issues printed with their code frame; the rest are counted (a generated plan can have thousands). */
+export const MAX_PRINTED = 50;
 
 /** Each issue with its code frame, blank-line separated (warnings printed on their own use this too). */
 export function formatIssues(issues: PlanIssue[], options: FormatOptions = {}): string {
