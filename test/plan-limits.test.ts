@@ -8,6 +8,7 @@ import { PlanError, type PlanIssue } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
 import { MAX_WORKERS } from '../src/plan/roles.js';
 import { planSchema } from '../src/plan/schema.js';
+import { summarizePlan } from '../src/plan/summary.js';
 
 function issuesOf(text: string): PlanIssue[] {
   try {
@@ -129,4 +130,13 @@ test('a plan with thousands of errors prints the first 50 with their frames and 
   const out = formatPlanError(err, { sources: { 'mem.yml': text } });
   assert.equal(out.match(/^mem\.yml:\d+:\d+: error: /gm)?.length, 50);
   assert.ok(out.endsWith('\n\n… and 1950 more\n\n2000 errors in mem.yml'), out.slice(-200));
+});
+
+test('the summary of a plan with 200,000 steps in one role is printed (Math.max(...steps) overflowed the stack)', () => {
+  const plan = parsePlan('name: x\nscenario:\n  - sleep: 1ms\n', 'mem.yml');
+  const step = plan.scenarios.get('worker')![0]!;
+  plan.scenarios.set('worker', Array.from({ length: 200_000 }, (_, i) => ({ ...step, id: `worker/${i}` })));
+  const lines = summarizePlan(plan, 'mem.yml').split('\n');
+  assert.equal(lines.at(-1), '    worker/199999  sleep   sleep 1ms');
+  assert.equal(lines.at(-200_000), '    worker/0       sleep   sleep 1ms');
 });
