@@ -33,6 +33,40 @@ interface Track {
   points: StepPoint[];
 }
 
+/** A role's points of one kind (signal, wait, barrier) per barrier name, in track order. */
+type ByBarrier = Map<string, Map<Track, StepPoint[]>>;
+
+/**
+ * Sync points indexed by barrier, built once: per-barrier questions (who
+ * signals it, is it waited for) then cost that barrier's points, not a scan of
+ * every step of every role (which made 10,000 barriers quadratic).
+ */
+interface SyncIndex {
+  signal: ByBarrier;
+  wait: ByBarrier;
+  barrier: ByBarrier;
+}
+
+function indexSync(tracks: Track[]): SyncIndex {
+  const index: SyncIndex = { signal: new Map(), wait: new Map(), barrier: new Map() };
+  for (const t of tracks) {
+    for (const p of t.points) {
+      if (!isSync(p.step)) continue;
+      const byBarrier = index[p.step.kind];
+      let byTrack = byBarrier.get(p.step.barrier);
+      if (!byTrack) byBarrier.set(p.step.barrier, (byTrack = new Map()));
+      let points = byTrack.get(t);
+      if (!points) byTrack.set(t, (points = []));
+      points.push(p);
+    }
+  }
+  return index;
+}
+
+function pointsOf(byBarrier: ByBarrier, name: string): Iterable<[Track, StepPoint[]]> {
+  return byBarrier.get(name) ?? [];
+}
+
 interface Pos {
   round: number;
   seq: number;
@@ -65,12 +99,13 @@ const MAX_ROUNDS = 200;
 export function checkDeadlocks(plan: CompiledPlan): PlanIssue[] {
   const tracks: Track[] = plan.roles.map((r, order) => ({ role: r.name, order, workers: r.workers, points: flattenSteps(plan.scenarios.get(r.name) ?? []) }));
   const issues: PlanIssue[] = [];
-  const countErrors = checkCounts(plan, tracks, issues);
-  const rounds = roundsToPlay(plan, tracks);
+  const sync = indexSync(tracks);
+  const countErrors = checkCounts(plan, sync, issues);
+  const rounds = roundsToPlay(plan, sync);
   const seen = new Set<string>();
   const hasMaybe = tracks.some((t) => t.points.some((p) => someRound(rounds, (r) => pointInRound(p, r).runs === 'maybe')));
   for (const mode of hasMaybe ? (['sure', 'worst'] as const) : (['sure'] as const)) {
-    const play = new Play(plan, tracks, rounds, mode);
+    const play = new Play(plan, tracks, sync, rounds, mode);
     play.run();
     for (const t of tracks) {
       const stuck = play.blockedAt(t);
@@ -97,24 +132,23 @@ function someRound(rounds: number, f: (r: number) => boolean): boolean {
 }
 
 /** Two rounds, or fewer if the plan has fewer; more when a scope-run count needs several rounds of signals. */
-function roundsToPlay(plan: CompiledPlan, tracks: Track[]): number {
+function roundsToPlay(plan: CompiledPlan, sync: SyncIndex): number {
   const limit = plan.rounds ?? MAX_ROUNDS;
   let rounds = Math.min(limit, 2);
   for (const b of plan.barriers.values()) {
     if (b.kind !== 'event' || b.scope !== 'run') continue;
-    const perRound = maxSignals(b, tracks, 2);
+    const perRound = maxSignals(b, sync, 2);
     if (perRound > 0 && Number.isFinite(perRound)) rounds = Math.max(rounds, Math.min(limit, MAX_ROUNDS, Math.ceil(b.count / perRound) + 1));
   }
   return Math.max(1, rounds);
 }
 
 /** Signals `b` can get in `round` at most: every signal step that may run, times its loops, times the role's workers. */
-function maxSignals(b: EventBarrier, tracks: Track[], round: number): number {
+function maxSignals(b: EventBarrier, sync: SyncIndex, round: number): number {
   let n = 0;
-  for (const t of tracks) {
+  for (const [t, points] of pointsOf(sync.signal, b.name)) {
     if (!b.signalRoles.includes(t.role) || t.workers.length === 0) continue;
-    for (const p of t.points) {
-      if (p.step.kind !== 'signal' || p.step.barrier !== b.name) continue;
+    for (const p of points) {
       const info = pointInRound(p, round);
       if (info.runs !== 'never') n += t.workers.length * info.times;
     }
@@ -123,28 +157,27 @@ function maxSignals(b: EventBarrier, tracks: Track[], round: number): number {
 }
 
 /** A count no round (or run) can reach. Returns the names of the barriers reported. */
-function checkCounts(plan: CompiledPlan, tracks: Track[], issues: PlanIssue[]): Set<string> {
+function checkCounts(plan: CompiledPlan, sync: SyncIndex, issues: PlanIssue[]): Set<string> {
   const reported = new Set<string>();
   for (const b of plan.barriers.values()) {
     if (b.kind !== 'event') continue;
-    const waited = tracks.some((t) => t.points.some((p) => p.step.kind === 'wait' && p.step.barrier === b.name));
-    if (!waited) continue;
-    const perRound = Math.max(maxSignals(b, tracks, 1), maxSignals(b, tracks, 2));
+    if (!sync.wait.has(b.name)) continue;
+    const perRound = Math.max(maxSignals(b, sync, 1), maxSignals(b, sync, 2));
     if (perRound === 0 || !Number.isFinite(perRound)) continue; // nobody signals: reported at the wait
     let reachable = perRound;
     let where = 'in a round';
     if (b.scope === 'run') {
       if (plan.rounds === undefined) continue;
       reachable = 0;
-      for (let r = 1; r <= Math.min(plan.rounds, MAX_ROUNDS); r++) reachable += maxSignals(b, tracks, r);
-      if (plan.rounds > MAX_ROUNDS) reachable += (plan.rounds - MAX_ROUNDS) * maxSignals(b, tracks, MAX_ROUNDS);
+      for (let r = 1; r <= Math.min(plan.rounds, MAX_ROUNDS); r++) reachable += maxSignals(b, sync, r);
+      if (plan.rounds > MAX_ROUNDS) reachable += (plan.rounds - MAX_ROUNDS) * maxSignals(b, sync, MAX_ROUNDS);
       where = `in the whole run (${plan.rounds} round${plan.rounds === 1 ? '' : 's'})`;
     }
     if (b.count <= reachable) continue;
     reported.add(b.name);
-    const who = tracks
-      .filter((t) => b.signalRoles.includes(t.role) && t.workers.length > 0)
-      .map((t) => `${t.role}[${idRanges(t.workers)}]`)
+    const who = plan.roles
+      .filter((t) => b.signalRoles.includes(t.name) && t.workers.length > 0)
+      .map((t) => `${t.name}[${idRanges(t.workers)}]`)
       .join(' + ');
     issues.push({
       file: b.loc.file,
@@ -168,6 +201,7 @@ class Play {
   constructor(
     readonly plan: CompiledPlan,
     readonly tracks: Track[],
+    readonly sync: SyncIndex,
     readonly rounds: number,
     readonly mode: Mode,
   ) {
@@ -287,11 +321,12 @@ function holder(play: Play, node: Blocked): Link | Terminal {
     const arrived = play.arrived(b.name, node.round);
     for (const t of play.partyTracks(b)) {
       if (arrived.has(t.role)) continue;
-      const points = t.points.filter((p) => p.step.kind === 'barrier' && p.step.barrier === b.name && play.at(t, p, node.round).runs !== 'never');
+      const arrivals = play.sync.barrier.get(b.name)?.get(t) ?? [];
+      const points = arrivals.filter((p) => play.at(t, p, node.round).runs !== 'never');
       const sure = points.filter((p) => play.mode === 'sure' || play.at(t, p, node.round).runs === 'always');
       if (sure.length === 0) {
         if (points[0]) return { kind: 'conditional-arrival', role: t.role, point: points[0] };
-        return { kind: 'never-arrives', role: t.role, exists: t.points.some((p) => p.step.kind === 'barrier' && p.step.barrier === b.name) };
+        return { kind: 'never-arrives', role: t.role, exists: arrivals.length > 0 };
       }
       const to = play.blockedAt(t);
       if (to) return { role: t.role, to };
@@ -303,11 +338,10 @@ function holder(play: Play, node: Blocked): Link | Terminal {
   const pending: Array<{ t: Track; p: StepPoint }> = [];
   let conditional: { t: Track; p: StepPoint } | undefined;
   let any = false;
-  for (const t of play.tracks) {
+  for (const [t, points] of pointsOf(play.sync.signal, b.name)) {
     if (!b.signalRoles.includes(t.role) || t.workers.length === 0) continue;
     for (const r of rounds) {
-      for (const p of t.points) {
-        if (p.step.kind !== 'signal' || p.step.barrier !== b.name) continue;
+      for (const p of points) {
         const runs = play.at(t, p, r).runs;
         if (runs === 'never') continue;
         any = true;
@@ -323,7 +357,7 @@ function holder(play: Play, node: Blocked): Link | Terminal {
     if (to) return { role: c.t.role, to };
   }
   if (conditional) return { kind: 'conditional', role: conditional.t.role, point: conditional.p };
-  if (!any) return { kind: 'nobody', exists: play.tracks.some((t) => b.signalRoles.includes(t.role) && t.points.some((p) => p.step.kind === 'signal' && p.step.barrier === b.name)) };
+  if (!any) return { kind: 'nobody', exists: [...pointsOf(play.sync.signal, b.name)].some(([t]) => b.signalRoles.includes(t.role)) };
   return { kind: 'short', got: play.signalCount(b.name, source), needed: b.count };
 }
 

@@ -15,6 +15,8 @@ export interface IssueOptions {
 
 export class IssueCollector {
   readonly issues: PlanIssue[] = [];
+  /** line:col:message of every issue, so a repeated report is dropped without scanning them all. */
+  private readonly seen = new Set<string>();
 
   constructor(readonly source: PlanSource) {}
 
@@ -23,9 +25,12 @@ export class IssueCollector {
     this.push({ file: this.source.file, line: pos.line, col: pos.col, message, severity: options.severity ?? 'error', ...(options.hint ? { hint: options.hint } : {}) });
   }
 
-  push(issue: PlanIssue): void {
-    const dup = this.issues.some((i) => i.line === issue.line && i.col === issue.col && i.message === issue.message);
-    if (!dup) this.issues.push(issue);
+  push(raw: PlanIssue): void {
+    const issue = { ...raw, message: shortenQuotes(raw.message), ...(raw.hint !== undefined ? { hint: shortenQuotes(raw.hint) } : {}) };
+    const key = `${issue.line}:${issue.col}:${issue.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.issues.push(issue);
   }
 
   loc(path: YamlPath, at: 'key' | 'value' = 'value'): SourceLoc {
@@ -43,6 +48,19 @@ export class IssueCollector {
   }
 }
 
+/** Longest `quoted` plan text kept whole in a message; longer ones keep their start and end. */
+export const MAX_QUOTE = 80;
+
+// Messages quote the plan's own text (keys, values, expressions): a 10 MB value
+// must not become a 10 MB message.
+function shortenQuotes(text: string): string {
+  return text.replace(/`([^`]*)`/g, (whole, inner: string) => (inner.length <= MAX_QUOTE ? whole : `\`${shorten(inner)}\` (${inner.length} characters)`));
+}
+
+function shorten(text: string): string {
+  return text.length <= MAX_QUOTE ? text : `${text.slice(0, MAX_QUOTE - 20)}…${text.slice(-19)}`;
+}
+
 export function sortIssues(issues: PlanIssue[]): PlanIssue[] {
   return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
 }
@@ -53,7 +71,7 @@ export function formatPath(path: YamlPath): string {
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
     else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    else out += `[${JSON.stringify(shorten(seg))}]`;
   }
   return out || 'the plan';
 }

@@ -11,6 +11,10 @@ export type Root = (typeof ROOTS)[number];
 
 const BINARY_OPS = new Set(['+', '-', '*', '/', '%', '==', '!=', '===', '!==', '<', '>', '<=', '>=', '&&', '||', '??']);
 const UNARY_OPS = new Set(['-', '+', '!']);
+// Bounds that keep parsing and checking (both recursive) far from the call stack's
+// limit: no real template needs a longer expression or deeper nesting.
+export const MAX_EXPRESSION_LENGTH = 1000;
+export const MAX_EXPRESSION_DEPTH = 100;
 // Property names that would reach past plain data into JavaScript internals.
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 
@@ -85,6 +89,9 @@ type Node = jsep.Expression;
 
 /** Parses and checks an expression; throws ExpressionError with the offset of the problem. */
 export function compileExpression(source: string): CompiledExpression {
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionError(`expression too long: ${source.length} characters, at most ${MAX_EXPRESSION_LENGTH}`, 0);
+  }
   let ast: Node;
   try {
     ast = jsep(source);
@@ -96,7 +103,7 @@ export function compileExpression(source: string): CompiledExpression {
     throw new ExpressionError('empty expression', 0);
   }
   const refs: ExpressionRef[] = [];
-  check(ast, source, refs);
+  check(ast, source, refs, 1);
   return { source, refs, evaluate: (scope) => evaluate(ast, scope) };
 }
 
@@ -107,7 +114,9 @@ function locate(source: string, token: string, from = 0): number {
   return i < 0 ? 0 : i;
 }
 
-function check(node: Node, source: string, refs: ExpressionRef[]): void {
+function check(node: Node, source: string, refs: ExpressionRef[], depth: number): void {
+  if (depth > MAX_EXPRESSION_DEPTH) throw new ExpressionError(`expression too deeply nested: more than ${MAX_EXPRESSION_DEPTH} levels of operators, calls or brackets`, 0);
+  const sub = (n: Node) => check(n, source, refs, depth + 1);
   switch (node.type) {
     case 'Literal':
       return;
@@ -115,7 +124,7 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
       const name = (node as jsep.Identifier).name;
       if (name === 'env') throw new ExpressionError('`env` cannot be read as a whole: a plan reads only the environment variables it names', identifierIndex(source, name), ENV_HINT);
       if (!(ROOTS as readonly string[]).includes(name)) {
-        const hint = name in FUNCTIONS ? ` (${name} is a function: ${name}(…))` : `; use one of ${ROOTS.join(', ')}`;
+        const hint = isFunction(name) ? ` (${name} is a function: ${name}(…))` : `; use one of ${ROOTS.join(', ')}`;
         throw new ExpressionError(`unknown name \`${name}\`${hint}`, identifierIndex(source, name));
       }
       refs.push({ root: name as Root, index: identifierIndex(source, name) });
@@ -130,8 +139,8 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
         refs.push({ root: 'env', key, index });
         return;
       }
-      check(m.object, source, refs);
-      if (m.computed) check(m.property, source, refs);
+      sub(m.object);
+      if (m.computed) sub(m.property);
       if (key !== undefined && FORBIDDEN_KEYS.has(key)) throw new ExpressionError(`\`${key}\` cannot be read`, locate(source, key));
       // Remember the first key under a root (vars.X, captures.X) for reference checks.
       if (m.object.type === 'Identifier' && key !== undefined) {
@@ -149,7 +158,7 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
     }
     case 'CallExpression': {
       const c = node as jsep.CallExpression;
-      if (c.callee.type !== 'Identifier' || !((c.callee as jsep.Identifier).name in FUNCTIONS)) {
+      if (c.callee.type !== 'Identifier' || !isFunction((c.callee as jsep.Identifier).name)) {
         const name = c.callee.type === 'Identifier' ? (c.callee as jsep.Identifier).name : '';
         throw new ExpressionError(
           `unknown function${name ? ` \`${name}\`` : ''}; functions are ${Object.keys(FUNCTIONS).join(', ')}`,
@@ -157,37 +166,37 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
         );
       }
       const name = (c.callee as jsep.Identifier).name;
-      const [min, max] = ARITY[name] ?? [0, 0];
+      const [min, max] = ARITY[name]!;
       if (c.arguments.length < min || c.arguments.length > max) {
         throw new ExpressionError(`${name}() takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}`, locate(source, name));
       }
       const misuse = checkLiteralArguments(name, c.arguments);
       if (misuse) throw new ExpressionError(misuse, locate(source, name));
-      for (const a of c.arguments) check(a, source, refs);
+      for (const a of c.arguments) sub(a);
       return;
     }
     case 'BinaryExpression': {
       const b = node as jsep.BinaryExpression;
       if (!BINARY_OPS.has(b.operator)) throw new ExpressionError(`operator \`${b.operator}\` is not allowed`, locate(source, b.operator));
-      check(b.left, source, refs);
-      check(b.right, source, refs);
+      sub(b.left);
+      sub(b.right);
       return;
     }
     case 'UnaryExpression': {
       const u = node as jsep.UnaryExpression;
       if (!UNARY_OPS.has(u.operator)) throw new ExpressionError(`operator \`${u.operator}\` is not allowed`, locate(source, u.operator));
-      check(u.argument, source, refs);
+      sub(u.argument);
       return;
     }
     case 'ConditionalExpression': {
       const t = node as jsep.ConditionalExpression;
-      check(t.test, source, refs);
-      check(t.consequent, source, refs);
-      check(t.alternate, source, refs);
+      sub(t.test);
+      sub(t.consequent);
+      sub(t.alternate);
       return;
     }
     case 'ArrayExpression':
-      for (const el of (node as jsep.ArrayExpression).elements) if (el) check(el, source, refs);
+      for (const el of (node as jsep.ArrayExpression).elements) if (el) sub(el);
       return;
     case 'Compound':
       throw new ExpressionError('one expression only: missing an operator between two values?', compoundIndex(source));
@@ -198,6 +207,11 @@ function check(node: Node, source: string, refs: ExpressionRef[]): void {
     default:
       throw new ExpressionError(`${node.type} is not supported`, 0);
   }
+}
+
+// Own keys only: `in` would also find toString, constructor, __proto__… on the prototype.
+function isFunction(name: string): boolean {
+  return Object.hasOwn(FUNCTIONS, name);
 }
 
 function identifierIndex(source: string, name: string): number {

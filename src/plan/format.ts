@@ -14,8 +14,13 @@ const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m
 export function formatPlanError(err: PlanError, options: FormatOptions = {}): string {
   const errors = err.issues.filter((i) => i.severity === 'error').length;
   const count = `${errors} error${errors === 1 ? '' : 's'} in ${[...new Set(err.issues.map((i) => i.file))].join(', ')}`;
-  return `${formatIssues(err.issues, options)}\n\n${count}`;
+  const shown = err.issues.slice(0, MAX_PRINTED);
+  const more = err.issues.length - shown.length;
+  return `${formatIssues(shown, options)}${more > 0 ? `\n\n… and ${more} more` : ''}\n\n${count}`;
 }
+
+/** Issues printed with their code frame; the rest are counted (a generated plan can have thousands). */
+export const MAX_PRINTED = 50;
 
 /** Each issue with its code frame, blank-line separated (warnings printed on their own use this too). */
 export function formatIssues(issues: PlanIssue[], options: FormatOptions = {}): string {
@@ -44,16 +49,29 @@ export function formatIssue(issue: PlanIssue, fileLines: string[] | undefined, c
   const cyan = paint(color, '36');
   const sev = issue.severity === 'error' ? red('error') : yellow('warning');
   const parts = [`${issue.file}:${issue.line}:${issue.col}: ${sev}: ${issue.message}`];
-  const line = fileLines?.[issue.line - 1];
-  if (line !== undefined) {
+  const fullLine = fileLines?.[issue.line - 1];
+  if (fullLine !== undefined) {
     const gutter = String(issue.line).length;
-    const prev = fileLines?.[issue.line - 2];
-    if (prev !== undefined && prev.trim() !== '') parts.push(dim(`  ${String(issue.line - 1).padStart(gutter)} | ${prev}`));
+    const { line, col } = clip(fullLine, issue.col);
+    const prevLine = fileLines?.[issue.line - 2];
+    if (prevLine !== undefined && prevLine.trim() !== '') parts.push(dim(`  ${String(issue.line - 1).padStart(gutter)} | ${clip(prevLine, issue.col).line}`));
     parts.push(`${red('>')} ${String(issue.line).padStart(gutter)} | ${line}`);
     // Keep tabs so the caret lines up with the text above it.
-    const pad = line.slice(0, Math.max(0, issue.col - 1)).replace(/[^\t]/g, ' ');
+    const pad = line.slice(0, Math.max(0, col - 1)).replace(/[^\t]/g, ' ');
     parts.push(`  ${' '.repeat(gutter)} | ${pad}${red('^')}`);
   }
   if (issue.hint) parts.push(`  ${cyan('hint:')} ${issue.hint}`);
   return parts.join('\n');
+}
+
+/** Widest source line shown in a frame: a minified or generated line can be megabytes long. */
+export const FRAME_WIDTH = 160;
+
+/** `line` cut to FRAME_WIDTH characters around the 1-based column `col`, with `…` where text was left out, and the column moved into the cut. */
+export function clip(line: string, col: number): { line: string; col: number } {
+  if (line.length <= FRAME_WIDTH) return { line, col };
+  const from = Math.max(0, Math.min(col - 1 - FRAME_WIDTH / 4, line.length - FRAME_WIDTH));
+  const head = from > 0 ? '…' : '';
+  const tail = from + FRAME_WIDTH < line.length ? '…' : '';
+  return { line: `${head}${line.slice(from, from + FRAME_WIDTH)}${tail}`, col: col - from + head.length };
 }

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { checkDeadlocks } from '../graph/deadlock.js';
 import { IssueCollector, sortIssues } from './collector.js';
 import { compilePlan } from './compile.js';
+import { checkDurations } from './durations.js';
 import { PlanError, type PlanIssue } from './issues.js';
 import type { CompiledPlan } from './model.js';
 import type * as Raw from './raw-plan.js';
@@ -52,6 +53,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   const errors = validatePlanSchema(data);
   if (errors.length > 0) reportSchemaErrors(errors, data, planSchema(), issues);
   issues.throwIfErrors();
+  checkDurations(data, planSchema(), issues);
 
   const plan = compilePlan(data as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
   issues.throwIfErrors();

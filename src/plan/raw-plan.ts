@@ -5,6 +5,8 @@
 export type Duration = number | string;
 /** Bytes, or a string like `512KB`, `1MB` (binary units). */
 export type Size = number | string;
+/** A Duration that must be longer than 0 (checked by durations.ts). */
+export type Timeout = Duration;
 export type OnError = 'continue' | 'skip-round' | 'stop-worker' | 'abort-run';
 export type RoleRef = string | string[];
 export type Scalar = string | number | boolean | null;
@@ -30,11 +32,11 @@ export interface Plan {
   http?: HttpOptions;
   workers?: number;
   rounds?: number;
-  duration?: Duration;
+  duration?: Timeout;
   rampUp?: Duration;
   think?: Think;
-  timeout?: Duration;
-  waitTimeout?: Duration;
+  timeout?: Timeout;
+  waitTimeout?: Timeout;
   onError?: OnError;
   roles?: Record<string, Role>;
   barriers?: Record<string, Barrier>;
@@ -78,7 +80,7 @@ export interface Service {
   cwd?: string;
   env?: Record<string, string | number | boolean>;
   ready?: ServiceReady;
-  timeout?: Duration;
+  timeout?: Timeout;
 }
 
 export interface ServiceReady {
@@ -121,14 +123,14 @@ export interface Barrier {
   parties?: RoleRef;
   scope?: 'round' | 'previous-round' | 'run';
   count?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
 }
 
 export interface Step {
   name?: string;
   role?: RoleRef;
   if?: string;
-  timeout?: Duration;
+  timeout?: Timeout;
   onError?: OnError;
   request?: string | RequestObject;
   browser?: BrowserAction;
@@ -193,7 +195,7 @@ export interface HttpExpect {
   headers?: HeaderMatchers;
   body?: Matcher;
   json?: JsonMatchers;
-  duration?: Duration;
+  duration?: Timeout;
 }
 
 export interface ElementCount {
@@ -209,7 +211,7 @@ export interface Expect extends HttpExpect {
   count?: ElementCount;
   url?: Matcher;
   title?: Matcher;
-  within?: Duration;
+  within?: Timeout;
   value?: unknown;
   is?: Matcher;
 }
@@ -271,7 +273,7 @@ export interface CrawlSample {
 export interface CrawlExpect {
   status?: Status;
   contentType?: string;
-  duration?: Duration;
+  duration?: Timeout;
   text?: string[];
   notText?: string[];
   title?: boolean;
@@ -283,7 +285,7 @@ export interface Crawl {
   maxDepth?: number;
   maxPages?: number;
   concurrency?: number;
-  timeout?: Duration;
+  timeout?: Timeout;
   retries?: number;
   rateLimit?: number;
   robots?: 'respect' | 'ignore';

@@ -6,6 +6,11 @@ import type * as Raw from './raw-plan.js';
 import { didYouMean } from './suggest.js';
 
 export const DEFAULT_ROLE = 'worker';
+/** Workers one process runs; schemas/plan.schema.json caps `workers`, `count` and ids to match. */
+export const MAX_WORKERS = 100_000;
+export const PER_PROCESS_HINT = 'this is the limit of one planrun process: split the load across several processes or agents';
+/** Worker ids named in a message before the rest are only counted. */
+const MAX_LISTED = 10;
 
 export interface ResolvedRoles {
   workers: number;
@@ -25,8 +30,14 @@ export function resolveRoles(plan: Raw.Plan, issues: IssueCollector): ResolvedRo
 
   // Without `workers`, the plan has as many workers as its roles ask for.
   const asked = entries.reduce((sum, [, r]) => sum + (r.count ?? 0) + (r.workers?.length ?? 0), 0);
-  const highestId = Math.max(-1, ...entries.flatMap(([, r]) => r.workers ?? []));
+  let highestId = -1;
+  for (const [, r] of entries) for (const id of r.workers ?? []) highestId = Math.max(highestId, id);
   const total = declared ?? Math.max(1, asked, highestId + 1);
+  // Each count is within the limit, their sum may not be: check before giving out ids.
+  if (total > MAX_WORKERS) {
+    issues.error(['roles'], `roles: the roles take ${total} workers, more than the ${MAX_WORKERS} one planrun process runs`, { at: 'key', hint: PER_PROCESS_HINT });
+    return { workers: total, roles: entries.map(([name]) => ({ name, workers: [] })), workerRoles: [] };
+  }
 
   for (const [name, role] of entries) {
     role.workers?.forEach((id, i) => {
@@ -78,7 +89,9 @@ export function resolveRoles(plan: Raw.Plan, issues: IssueCollector): ResolvedRo
     }
   } else if (owner.size < total && !issues.hasErrors) {
     const free = range(total).filter((id) => !owner.has(id));
-    issues.error(declared !== undefined ? ['workers'] : ['roles'], `the roles take ${owner.size} of ${total} workers; worker${free.length === 1 ? '' : 's'} ${free.join(', ')} ha${free.length === 1 ? 's' : 've'} no role`, {
+    // Up to 100,000 ids: name the first few, not all of them.
+    const listed = free.length > MAX_LISTED ? `${free.slice(0, MAX_LISTED).join(', ')}, … (${free.length} in all)` : free.join(', ');
+    issues.error(declared !== undefined ? ['workers'] : ['roles'], `the roles take ${owner.size} of ${total} workers; worker${free.length === 1 ? '' : 's'} ${listed} ha${free.length === 1 ? 's' : 've'} no role`, {
       hint: 'make the counts add up to `workers`, or give one role `rest: true`',
     });
   }

@@ -5,6 +5,7 @@
 import type { ErrorObject } from 'ajv';
 import { formatPath, type IssueCollector } from './collector.js';
 import type { YamlPath } from './source.js';
+import { PER_PROCESS_HINT } from './roles.js';
 import { ACTIONS, BROWSER_ACTIONS } from './steps.js';
 import { didYouMean } from './suggest.js';
 
@@ -19,7 +20,7 @@ const UNION_MESSAGES: Record<string, string> = {
   '#/definitions/Matcher': 'must be a value, or a matcher like { contains: … }, { matches: … }, { gte: … }',
   '#/definitions/Status': 'must be a status code 100–599, a class like `2xx`, or a list of codes',
   '#/properties/scenario': 'must be a list of steps, or a map role → list of steps',
-  '#/definitions/Loop/properties/times': 'must be a whole number ≥ 0 or a template',
+  '#/definitions/Loop/properties/times': 'must be a whole number from 0 to 1000000000, or a template',
   '#/definitions/Loop/properties/over': 'must be a list or a template giving a list',
   '#/definitions/BrowserAction/properties/waitFor': 'must be a selector, or { selector, state } / { text } / { url }',
 };
@@ -32,6 +33,17 @@ const TYPE_MESSAGES: Record<string, string> = {
   '#/definitions/Expect': 'must be a map of checks such as { status: 200 }, { text: … } or { value: …, is: … }',
   '#/definitions/BrowserAction': 'must be a map with one action such as { goto: /path } or { click: SELECTOR }',
   '#/properties/thresholds/additionalProperties': 'must be a list of conditions such as ["p95 < 500ms", "errors < 1%"]',
+};
+
+// What to do instead when a value is over one of planrun's limits (the schema's `maximum`s).
+const LIMIT_HINTS: Record<string, string> = {
+  '#/properties/workers': PER_PROCESS_HINT,
+  '#/definitions/Role/properties/count': PER_PROCESS_HINT,
+  '#/definitions/Role/properties/workers/items': PER_PROCESS_HINT,
+  '#/definitions/HttpOptions/properties/connections': PER_PROCESS_HINT,
+  '#/definitions/Crawl/properties/concurrency': PER_PROCESS_HINT,
+  '#/properties/rounds': 'for a longer run, use `duration:` instead of `rounds:`',
+  '#/definitions/Crawl/properties/maxPages': 'split the crawl across several runs with `scope.include`',
 };
 
 // Keywords that judge a value's content; pointless once its type is wrong.
@@ -209,7 +221,12 @@ export function reportSchemaErrors(errors: ErrorObject[], data: unknown, root: S
       case 'exclusiveMinimum':
       case 'exclusiveMaximum':
         issues.error(path, `${where} ${value === null && e.keyword === 'type' ? 'is empty: it ' : ''}${TYPE_MESSAGES[pointer] ?? `must be ${describeValue(parent)}`}`, {
-          hint: typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value) && String(parent.type).includes('boolean') ? `write true or false: \`${value}\` is text in YAML 1.2` : undefined,
+          hint:
+            typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value) && String(parent.type).includes('boolean')
+              ? `write true or false: \`${value}\` is text in YAML 1.2`
+              : e.keyword === 'maximum'
+                ? LIMIT_HINTS[pointer]
+                : undefined,
         });
         break;
       case 'enum': {
@@ -287,7 +304,7 @@ function describeValue(s: Schema): string {
   const xmin = s.exclusiveMinimum as number | undefined;
   if (min !== undefined && max !== undefined) text += ` between ${min} and ${max}`;
   else if (min !== undefined) text += ` ≥ ${min}`;
-  else if (max !== undefined) text += ` ≤ ${max}`;
+  else if (max !== undefined) text += xmin !== undefined ? ` > ${xmin} and ≤ ${max}` : ` ≤ ${max}`;
   else if (xmin !== undefined) text += ` > ${xmin}`;
   return text;
 }

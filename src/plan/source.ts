@@ -21,7 +21,9 @@ export class PlanSource {
     readonly text: string,
   ) {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
-    this.doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    // Duplicate keys are found by yaml-errors.ts with a set per map: yaml's own
+    // uniqueKeys compares every key with every earlier one (quadratic in big maps).
+    this.doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   }
 
   positionOf(offset: number): Position {
@@ -71,13 +73,30 @@ export class PlanSource {
     return start + (raw.startsWith('"') || raw.startsWith("'") ? 1 : 0) + Math.min(offset, raw.length);
   }
 
+  // Pairs of each map by key text, built on first use: every issue and every
+  // step's location looks a key up, and a map can have thousands of keys.
+  private readonly keyIndex = new WeakMap<object, Map<string, Pair<unknown, unknown>>>();
+
+  private keysOf(map: { items: unknown[] }): Map<string, Pair<unknown, unknown>> {
+    let keys = this.keyIndex.get(map);
+    if (!keys) {
+      keys = new Map();
+      for (const p of map.items) {
+        const text = isPair(p) ? keyText(p.key) : undefined;
+        if (text !== undefined && !keys.has(text)) keys.set(text, p as Pair<unknown, unknown>);
+      }
+      this.keyIndex.set(map, keys);
+    }
+    return keys;
+  }
+
   find(path: YamlPath): { node?: Node; pair?: Pair<unknown, unknown>; complete: boolean } {
     let node: unknown = this.doc.contents;
     let pair: Pair<unknown, unknown> | undefined;
     for (const seg of path) {
       if (isAlias(node)) node = node.resolve(this.doc);
       if (isMap(node)) {
-        const found = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+        const found = this.keysOf(node).get(String(seg));
         if (!found) return { node: node as Node, pair, complete: false };
         pair = found;
         node = found.value ?? undefined;

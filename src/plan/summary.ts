@@ -26,11 +26,11 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
   if (plan.seed !== undefined) shape.push(`seed ${plan.seed}`);
   out.push(`  ${shape.join(', ')}`);
   out.push('', bold('roles'));
-  const width = Math.max(...plan.roles.map((r) => r.name.length), 4);
+  const width = Math.max(longest(plan.roles.map((r) => r.name)), 4);
   for (const r of plan.roles) out.push(`  ${r.name.padEnd(width)}  worker${r.workers.length === 1 ? '' : 's'} ${idRanges(r.workers)}`);
   if (plan.barriers.size > 0) {
     out.push('', bold('barriers'));
-    const bw = Math.max(...[...plan.barriers.keys()].map((n) => n.length));
+    const bw = longest(plan.barriers.keys());
     for (const b of plan.barriers.values()) {
       if (b.kind === 'event') {
         out.push(
@@ -68,9 +68,16 @@ function countSteps(steps: StepSpec[]): number {
 }
 
 function pushSteps(out: string[], steps: StepSpec[], indent: number): void {
-  const w = Math.max(0, ...steps.map((s) => s.id.length));
+  const w = longest(steps.map((s) => s.id));
   for (const s of steps) {
     out.push(`${' '.repeat(indent)}${s.id.padEnd(w)}  ${s.kind.padEnd(7)} ${s.name}`);
     if (s.kind === 'group' || s.kind === 'loop') pushSteps(out, s.steps, indent + 2);
   }
+}
+
+/** Length of the longest text; a loop, since Math.max(...list) overflows the stack past about 100,000 items. */
+function longest(texts: Iterable<string>): number {
+  let n = 0;
+  for (const t of texts) n = Math.max(n, t.length);
+  return n;
 }

@@ -1,13 +1,17 @@
 // YAML syntax problems (tabs, indentation, duplicate keys, unclosed quotes) as
 // plan issues, pointing where the fix goes: the opening quote or brace that is
 // never closed, the first character of a badly indented key.
-import { isAlias, visit, type YAMLError } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, visit, type Node, type YAMLError } from 'yaml';
 import type { IssueCollector } from './collector.js';
 import type { PlanSource } from './source.js';
 
 // After the first syntax error yaml often reports every following token too;
 // one error per line, and a handful at most, is what helps.
 const MAX_YAML_ERRORS = 5;
+/** Maps and lists inside each other: a real plan needs a dozen levels; every later stage recurses. */
+export const MAX_NESTING = 100;
+/** Alias expansions while building the data: more is an alias bomb (a few lines that expand to gigabytes). */
+const MAX_ALIAS_COUNT = 1000;
 
 export function reportYamlErrors(source: PlanSource, issues: IssueCollector): void {
   const lines = new Set<number>();
@@ -27,10 +31,6 @@ function describe(text: string, e: YAMLError): { offset: number; message: string
   switch (e.code) {
     case 'TAB_AS_INDENT':
       return { offset: at, message: 'tabs are not allowed for indentation in YAML', hint: 'indent with spaces' };
-    case 'DUPLICATE_KEY': {
-      const key = /^[^:\n]*/.exec(text.slice(at))?.[0]?.trim().replace(/^["']|["']$/g, '');
-      return { offset: at, message: `duplicate key${key ? ` \`${key}\`` : ''}: a key appears once in a map`, hint: 'remove or rename one of them' };
-    }
     case 'MISSING_CHAR': {
       const quote = /closing (["'])/.exec(yamlMessage)?.[1];
       if (quote) return { offset: lastIndexBefore(text, quote, at), message: `the ${quote} quote opened here is never closed`, hint: `add the closing ${quote}` };
@@ -45,6 +45,10 @@ function describe(text: string, e: YAMLError): { offset: number; message: string
       }
       return { offset: firstNonSpace(text, at), message: `bad indentation: ${lowerFirst(yamlMessage)}`, hint: 'line the keys of one map up in the same column, with spaces' };
     }
+    case 'RESOURCE_EXHAUSTION':
+      // yaml composes recursively and reports the stack running out where it happened.
+      if (/call stack/i.test(yamlMessage)) return { offset: at, message: `the plan nests maps and lists too deeply: at most ${MAX_NESTING} levels` };
+      return { offset: firstNonSpace(text, at), message: `YAML: ${lowerFirst(yamlMessage)}` };
     default:
       return { offset: firstNonSpace(text, at), message: `YAML: ${lowerFirst(yamlMessage)}` };
   }
@@ -65,10 +69,11 @@ function lowerFirst(s: string): string {
   return s ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
 
-/** The document as plain data; aliases without an anchor (or alias bombs) become issues. */
+/** The document as plain data; duplicate keys, aliases without an anchor, aliases inside their own anchor, alias bombs and too deep nesting become issues. */
 export function toData(source: PlanSource, issues: IssueCollector): unknown {
+  if (!checkStructure(source, issues)) return undefined;
   try {
-    return source.doc.toJS({ maxAliasCount: 1000 });
+    return source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     let reported = false;
     visit(source.doc, {
@@ -80,7 +85,74 @@ export function toData(source: PlanSource, issues: IssueCollector): unknown {
         }
       },
     });
-    if (!reported) issues.push({ file: source.file, line: 1, col: 1, severity: 'error', message: `YAML: ${(err as Error).message}` });
+    if (!reported) {
+      const bomb = /alias count/i.test((err as Error).message);
+      const pos = bomb ? firstAlias(source) : { line: 1, col: 1 };
+      issues.push({ file: source.file, ...pos, severity: 'error', message: bomb ? `the aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors` : `YAML: ${(err as Error).message}`, ...(bomb ? { hint: 'write the data out, or use fewer aliases of aliases' } : {}) });
+    }
     return undefined;
   }
+}
+
+/**
+ * Walks the document without recursion (it may be thousands deep): false, with
+ * issues, when a map has a key twice, a collection nests deeper than MAX_NESTING
+ * or an alias stands inside the node its anchor names (`&a [*a]` is a list
+ * containing itself).
+ */
+function checkStructure(source: PlanSource, issues: IssueCollector): boolean {
+  const at = (node: Node) => source.positionOf(node.range?.[0] ?? 0);
+  const stack: Array<[unknown, number]> = [[source.doc.contents, 1]];
+  let ok = true;
+  let deepReported = false;
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (isPair(node)) {
+      stack.push([node.value, depth], [node.key, depth]);
+    } else if (isCollection(node)) {
+      if (depth > MAX_NESTING) {
+        if (!deepReported) issues.push({ file: source.file, ...at(node), severity: 'error', message: `the plan nests maps and lists too deeply: at most ${MAX_NESTING} levels` });
+        deepReported = true;
+        ok = false;
+        continue;
+      }
+      if (isMap(node)) ok = checkUniqueKeys(source, node.items, issues) && ok;
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push([node.items[i], depth + 1]);
+    } else if (isAlias(node)) {
+      const target = node.resolve(source.doc);
+      if (target?.range && node.range && target.range[0] <= node.range[0] && node.range[1] <= target.range[1]) {
+        issues.push({ file: source.file, ...at(node), severity: 'error', message: `the alias \`*${node.source}\` is inside the value its anchor \`&${node.source}\` names, so that value would contain itself` });
+        ok = false;
+      }
+    }
+  }
+  return ok;
+}
+
+function checkUniqueKeys(source: PlanSource, pairs: unknown[], issues: IssueCollector): boolean {
+  const keys = new Set<string>();
+  let ok = true;
+  for (const pair of pairs) {
+    if (!isPair(pair) || !isScalar(pair.key)) continue;
+    const key = String(pair.key.value);
+    if (!keys.has(key)) {
+      keys.add(key);
+      continue;
+    }
+    const pos = source.positionOf(pair.key.range?.[0] ?? 0);
+    issues.push({ file: source.file, ...pos, severity: 'error', message: `duplicate key \`${key}\`: a key appears once in a map`, hint: 'remove or rename one of them' });
+    ok = false;
+  }
+  return ok;
+}
+
+function firstAlias(source: PlanSource): { line: number; col: number } {
+  let pos = { line: 1, col: 1 };
+  visit(source.doc, {
+    Alias(_, node) {
+      if (node.range) pos = source.positionOf(node.range[0]);
+      return visit.BREAK;
+    },
+  });
+  return pos;
 }

@@ -1,8 +1,43 @@
-// Cold `planrun validate plans/etherpad.yml` (built CLI, new process each time)
-// against `node -e 0` measured in the same run. Target: well under 300 ms.
-// Needs `npm run build` first.
+// 1. Validation grows linearly: a plan with 1,000 and one with 10,000 events
+//    (each signalled by one role, waited for by another), loaded in this process;
+//    the 10k/1k time ratio should stay near 10 (it was about 80: quadratic).
+// 2. Cold `planrun validate plans/etherpad.yml` (built CLI, new process each time)
+//    against `node -e 0` measured in the same run. Target: well under 300 ms.
+//    Needs `npm run build` first.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { parsePlan } from '../../src/plan/load.js';
+
+function barrierPlan(n: number): string {
+  const lines = ['name: many barriers', 'roles:', '  a: { count: 1 }', '  b: { count: 1 }', 'barriers:'];
+  for (let i = 0; i < n; i++) lines.push(`  e${i}: { signal: a, wait: b }`);
+  lines.push('scenario:', '  a:');
+  for (let i = 0; i < n; i++) lines.push(`    - signal: e${i}`);
+  lines.push('  b:');
+  for (let i = 0; i < n; i++) lines.push(`    - wait: e${i}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function loadMs(text: string): number {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    parsePlan(text, 'barriers.yml');
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+parsePlan(barrierPlan(100), 'warm-up.yml');
+const small = loadMs(barrierPlan(1000));
+const large = loadMs(barrierPlan(10_000));
+console.log(`validate 1000 barriers    best of 3 ${small.toFixed(0)} ms`);
+console.log(`validate 10000 barriers   best of 3 ${large.toFixed(0)} ms`);
+console.log(`ratio 10k/1k ${(large / small).toFixed(1)} (linear: 10)`);
+if (large / small > 20) {
+  console.log('FAIL: validation grows faster than linearly with the number of barriers');
+  process.exitCode = 1;
+}
 
 const RUNS = 15;
 const CLI = 'dist/cli/main.js';
