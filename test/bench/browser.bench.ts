@@ -84,7 +84,7 @@ async function benchStart(): Promise<void> {
     signal: new AbortController().signal,
     reportDir: tmpdir(),
     emit: () => undefined,
-    engines: { http: undefined as never, browser: async () => undefined as never },
+    engines: { http: undefined as never, ws: undefined as never, browser: async () => undefined as never },
   };
   const raw: number[] = [];
   const ours: number[] = [];
