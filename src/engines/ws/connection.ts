@@ -213,13 +213,14 @@ export class WsConnection {
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const late = new Promise<'late'>((resolve) => {
+      if (signal?.aborted) return resolve('late');
       timer = setTimeout(() => resolve('late'), graceMs);
       onAbort = () => resolve('late');
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     const done = await Promise.race([this.whenClosed, late]);
     clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort!);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     if (done === 'late') this.handshake.socket?.destroy();
     return { closed: this.closed, unread };
   }

@@ -130,22 +130,25 @@ export function createWsEngine(run: RunContext): Engine {
     const url = wsUrl(spec.url.renderString(scope), run.plan.target);
     const headers = Object.fromEntries(Object.entries(spec.headers).map(([name, t]) => [name.toLowerCase(), t.renderString(scope)]));
     const protocols = spec.protocols.map((t) => t.renderString(scope));
+    // The worker's previous connection ends here: its unread messages and drops are this step's.
     const previous = connections.get(ctx.worker.id);
     let skipped = 0;
+    let dropped = 0;
     if (previous) {
       connections.delete(ctx.worker.id);
       skipped = (await previous.close(CLOSE_GRACE_MS, ctx.signal)).unread;
+      dropped = previous.dropped;
     }
     let opened;
     try {
       opened = await WsConnection.open(url, { agent, headers, protocols, signal: ctx.signal });
     } catch (err) {
       // The constructor throws for what it cannot send (a bad header or subprotocol).
-      throw new StepFailure(`cannot open ${url}: ${(err as Error).message}`, 'ws', { ws: info({ url }, { skipped }) });
+      throw new StepFailure(`cannot open ${url}: ${(err as Error).message}`, 'ws', { ws: info({ url }, { skipped, dropped }) });
     }
-    if ('failed' in opened) throw connectFailure(ctx, url, opened.failed, protocols, opened.aborted, { ws: info({ url }, { skipped }) });
+    if ('failed' in opened) throw connectFailure(ctx, url, opened.failed, protocols, opened.aborted, { ws: info({ url }, { skipped, dropped }) });
     connections.set(ctx.worker.id, opened.connection);
-    return { ws: info(opened.connection, { skipped }) };
+    return { ws: info(opened.connection, { skipped, dropped }) };
   }
 
   function send(ctx: StepContext, spec: Action<'send'>): StepDetails {
