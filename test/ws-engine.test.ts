@@ -2,6 +2,9 @@
 // (test/fixtures/ws/server.mjs): captures feeding later steps, expect skipping
 // what does not match, the bounded buffer, and each failure mode (refused,
 // non-101 answer, closed by the server mid-wait, timeout, run aborted) with its message.
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePlan } from '../src/plan/load.js';
@@ -216,6 +219,42 @@ scenario:
   for (const r of waits) assert.ok(r.durationMs < 900, `${r.durationMs}ms`);
   assert.match(waits[0]!.error!.message, /^stopped: the run was aborted while waiting on ws:\/\/127\.0\.0\.1:\d+\/echo for a message with text "never"$/);
   assert.equal(await openConnections(), 0);
+});
+
+test('a server that never answers the close: the close step times out and the socket is dropped', { timeout: 15_000 }, async () => {
+  // Accepts the upgrade by hand, then ignores every frame, the close frame included.
+  let dropped = false;
+  const srv = createServer();
+  srv.on('upgrade', (req, socket: Socket) => {
+    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.on('data', () => undefined);
+    // http.Server sockets are half-open: the client dropping its socket shows as 'end'.
+    socket.on('end', () => {
+      dropped = true;
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(srv.address() as AddressInfo).port}/mute`;
+  try {
+    const { results } = await runYaml(`
+name: ws mute
+scenario:
+  - ws: { connect: "${url}" }
+  - name: close
+    timeout: 300ms
+    ws: { close: true }
+`);
+    const [close] = named(results, 'close');
+    assert.equal(close!.error?.code, 'timeout');
+    assert.equal(close!.error?.message, `timed out after 300ms waiting for ${url} to answer the close (code 1000); the socket was dropped`);
+    assert.ok(close!.durationMs >= 290 && close!.durationMs < 900, `${close!.durationMs}ms`);
+    for (let i = 0; i < 50 && !dropped; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(dropped, true);
+  } finally {
+    await new Promise((r) => srv.close(r));
+  }
 });
 
 test('plan checks: ws keys beside the wrong action, captures a message cannot give, and non-ws URLs', () => {

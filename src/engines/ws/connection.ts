@@ -143,10 +143,6 @@ export class WsConnection {
     });
   }
 
-  get protocol(): string {
-    return this.ws.protocol;
-  }
-
   /** Sends a text frame; returns its size in bytes. */
   send(text: string): number {
     this.ws.send(text);
@@ -200,10 +196,10 @@ export class WsConnection {
 
   /**
    * Closes with 1000 and waits for the server's close frame until `signal`
-   * aborts or `graceMs` passes; then drops the socket. Returns how it closed and
-   * how many buffered messages were never read.
+   * aborts or `graceMs` passes; then drops the socket. Returns how it closed,
+   * whether the server answered in time, and how many buffered messages were never read.
    */
-  async close(graceMs: number, signal?: AbortSignal): Promise<{ closed: Closed; unread: number }> {
+  async close(graceMs: number, signal?: AbortSignal): Promise<{ closed: Closed; answered: boolean; unread: number }> {
     const unread = this.pending;
     this.buffer.length = this.head = 0;
     if (!this.closed) {
@@ -222,7 +218,7 @@ export class WsConnection {
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);
     if (done === 'late') this.handshake.socket?.destroy();
-    return { closed: this.closed, unread };
+    return { closed: this.closed, answered: done !== 'late', unread };
   }
 
   private receive(data: string | ArrayBuffer): void {

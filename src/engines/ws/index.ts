@@ -191,8 +191,11 @@ export function createWsEngine(run: RunContext): Engine {
   async function close(ctx: StepContext): Promise<StepDetails> {
     const conn = connectionOf(ctx);
     connections.delete(ctx.worker.id);
-    const { closed, unread } = await conn.close(ctx.timeoutMs, ctx.signal);
-    return { ws: info(conn, { skipped: unread, closeCode: closed.code }) };
+    const { closed, answered, unread } = await conn.close(ctx.timeoutMs, ctx.signal);
+    const details = { ws: info(conn, { skipped: unread, closeCode: closed.code }) };
+    if (answered) return details;
+    if (ctx.run.signal.aborted) throw new StepFailure(`stopped: the run was aborted while closing ${conn.url}`, 'aborted', details);
+    throw new StepFailure(`timed out after ${ctx.timeoutMs}ms waiting for ${conn.url} to answer the close (code 1000); the socket was dropped`, 'timeout', details);
   }
 
   return {
