@@ -216,6 +216,7 @@ export function checkJsonPaths(checks: ReadonlyArray<{ path: string; matcher: Ma
   }
   return failures;
 }
+
 const parsedBodies = new WeakMap<HttpResponseData, unknown>();
 
 /** The response body parsed as JSON once per response (captures and checks share it); NOT_JSON when it is not JSON. */
