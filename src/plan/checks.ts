@@ -36,12 +36,12 @@ const hasTemplate = (v: unknown): v is string => typeof v === 'string' && v.incl
 export function compileMatcherTemplate(cx: CompileContext, path: YamlPath, m: Raw.Matcher, plainString: 'equals' | 'contains' = 'equals'): MatcherTemplate {
   if (hasTemplate(m)) {
     const t = cx.template(path, m);
-    return plainString === 'contains' ? { render: (scope) => ({ contains: t.renderString(scope) }) } : { render: (scope) => ({ equals: t.render(scope) }) };
+    return plainString === 'contains' ? { isStatic: false, render: (scope) => ({ contains: t.renderString(scope) }) } : { isStatic: false, render: (scope) => ({ equals: t.render(scope) }) };
   }
   const templated = m !== null && typeof m === 'object' ? TEMPLATED_KEYS.filter((k) => hasTemplate(m[k])) : [];
   if (templated.length === 0) {
     const spec = compileMatcher(cx, path, m, plainString);
-    return { render: () => spec };
+    return { isStatic: true, render: () => spec };
   }
   const object = m as Raw.MatcherObject;
   const rest: Raw.MatcherObject = { ...object };
@@ -49,6 +49,7 @@ export function compileMatcherTemplate(cx: CompileContext, path: YamlPath, m: Ra
   const base = compileMatcher(cx, path, rest, plainString);
   const templates = templated.map((k) => [k, cx.template([...path, k], object[k] as string)] as const);
   return {
+    isStatic: false,
     render(scope) {
       const spec: MatcherSpec = { ...base };
       for (const [k, t] of templates) {

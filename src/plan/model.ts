@@ -84,6 +84,8 @@ export interface MatcherSpec {
 
 /** A matcher whose strings may hold templates (`text: "round {{ round }}"`), rendered when the step runs. */
 export interface MatcherTemplate {
+  /** True when no string holds a template: render() gives the same spec for any scope. */
+  readonly isStatic: boolean;
   render(scope: TemplateScope): MatcherSpec;
 }
 

@@ -99,6 +99,7 @@ export class WsConnection {
   private readonly lastSeen: Message[] = [];
   private seenCount = 0;
   private waiter: Waiter | undefined;
+  private watched: AbortSignal | undefined;
   private readonly whenClosed: Promise<Closed>;
 
   private constructor(
@@ -173,9 +174,9 @@ export class WsConnection {
     }
     if (this.closed) return Promise.resolve('closed');
     if (signal.aborted) return Promise.resolve('signal');
+    this.watch(signal);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => waiter.settle('signal');
       const waiter: Waiter = {
         test,
         skipped: 0,
@@ -183,15 +184,24 @@ export class WsConnection {
           if (this.waiter !== waiter) return;
           this.waiter = undefined;
           clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
           stats.skipped += waiter.skipped;
           resolve(result);
         },
       };
       this.waiter = waiter;
-      signal.addEventListener('abort', onAbort, { once: true });
       if (withinMs !== undefined) timer = setTimeout(() => waiter.settle('timeout'), withinMs);
     });
+  }
+
+  /**
+   * Ends the waiting expect when `signal` aborts. A worker reuses its step
+   * signal until one aborts, so one listener per signal serves every expect
+   * of a message loop (an add/remove per expect costs more than the rest of it).
+   */
+  private watch(signal: AbortSignal): void {
+    if (this.watched === signal) return;
+    this.watched = signal;
+    signal.addEventListener('abort', () => this.waiter?.settle('signal'), { once: true });
   }
 
   /**

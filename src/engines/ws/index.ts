@@ -35,24 +35,33 @@ function lastMessages(conn: WsConnection): string {
   return recent.length === 0 ? 'no message arrived' : `last messages: ${recent.map((m) => excerpt(m.text, 60)).join(', ')}`;
 }
 
-/** The rendered checks of one expect, and the phrase that names what it awaits. */
+/** The rendered checks of one expect. */
 interface Awaited {
   text: MatcherSpec[];
   json: Array<{ path: string; matcher: MatcherSpec }>;
-  phrase: string;
 }
 
-function renderExpect(e: WsExpectSpec, scope: TemplateScope): Awaited {
-  let text: MatcherSpec[];
-  let json: Awaited['json'];
+/** Expectations without templates render once, not at every step of a message loop. */
+const staticExpects = new WeakMap<WsExpectSpec, Awaited>();
+
+function renderExpect(e: WsExpectSpec, scope: () => TemplateScope): Awaited {
+  const cached = staticExpects.get(e);
+  if (cached) return cached;
+  let awaited: Awaited;
   try {
-    text = e.text.map((m) => m.render(scope));
-    json = e.json.map(({ path, matcher }) => ({ path, matcher: matcher.render(scope) }));
+    const s = scope();
+    awaited = { text: e.text.map((m) => m.render(s)), json: e.json.map(({ path, matcher }) => ({ path, matcher: matcher.render(s) })) };
   } catch (err) {
     throw new StepFailure(`cannot build the expectation: ${(err as Error).message}`, 'plan');
   }
-  const parts = [...text.map((m) => `text ${describeMatcher(m)}`), ...json.map(({ path, matcher }) => `json ${path} ${describeMatcher(matcher)}`)];
-  return { text, json, phrase: parts.length ? `a message with ${parts.join(' and ')}` : 'a message' };
+  if (e.text.every((m) => m.isStatic) && e.json.every((j) => j.matcher.isStatic)) staticExpects.set(e, awaited);
+  return awaited;
+}
+
+/** What an expect awaits, as a phrase for failure messages: `a message with text "x" and json $.a 1`. */
+function describeAwaited(a: Awaited): string {
+  const parts = [...a.text.map((m) => `text ${describeMatcher(m)}`), ...a.json.map(({ path, matcher }) => `json ${path} ${describeMatcher(matcher)}`)];
+  return parts.length ? `a message with ${parts.join(' and ')}` : 'a message';
 }
 
 function matches(a: Awaited, m: Message): boolean {
@@ -162,21 +171,22 @@ export function createWsEngine(run: RunContext): Engine {
 
   async function expect(ctx: StepContext, spec: Action<'expect'>): Promise<StepDetails> {
     const conn = connectionOf(ctx);
-    const awaited = renderExpect(spec.expect, ctx.scope());
+    const awaited = renderExpect(spec.expect, ctx.scope);
     // `within` never outlasts the step: past the step timeout the step's signal ends the wait.
     const within = spec.withinMs !== undefined && spec.withinMs < ctx.timeoutMs ? spec.withinMs : undefined;
     const stats = { skipped: 0 };
     const got = await conn.next((m) => matches(awaited, m), ctx.signal, within, stats);
     const counts = (extra: Partial<WsStepInfo> = {}) => ({ ws: info(conn, { received: stats.skipped + (typeof got === 'string' ? 0 : 1), skipped: stats.skipped, ...extra }) });
     if (typeof got === 'string') {
+      const phrase = describeAwaited(awaited);
       const skipped = stats.skipped ? `skipped ${stats.skipped} other message${stats.skipped === 1 ? '' : 's'}; ` : '';
       const seen = `${skipped}${lastMessages(conn)}`;
       if (got === 'closed') {
-        throw new StepFailure(`${conn.url} ${closedBy(conn.closed!)} before ${awaited.phrase} arrived (${seen})`, 'closed', counts({ closeCode: conn.closed!.code }));
+        throw new StepFailure(`${conn.url} ${closedBy(conn.closed!)} before ${phrase} arrived (${seen})`, 'closed', counts({ closeCode: conn.closed!.code }));
       }
-      if (ctx.run.signal.aborted) throw new StepFailure(`stopped: the run was aborted while waiting on ${conn.url} for ${awaited.phrase}`, 'aborted', counts());
+      if (ctx.run.signal.aborted) throw new StepFailure(`stopped: the run was aborted while waiting on ${conn.url} for ${phrase}`, 'aborted', counts());
       const waited = got === 'timeout' ? within! : ctx.timeoutMs;
-      throw new StepFailure(`timed out after ${waited}ms waiting on ${conn.url} for ${awaited.phrase} (${seen})`, 'timeout', counts());
+      throw new StepFailure(`timed out after ${waited}ms waiting on ${conn.url} for ${phrase} (${seen})`, 'timeout', counts());
     }
     const missing: string[] = [];
     for (const c of spec.captures) {
