@@ -16,8 +16,14 @@ export class Message {
   private parsed: unknown;
   constructor(
     readonly text: string,
-    readonly bytes: number,
+    /** Payload size of a binary frame; text frames count theirs on demand (most are never reported). */
+    private size = -1,
   ) {}
+
+  get bytes(): number {
+    if (this.size < 0) this.size = Buffer.byteLength(this.text);
+    return this.size;
+  }
 
   /** The text parsed as JSON once (checks and captures share it); NOT_JSON when it is not JSON. */
   json(): unknown {
@@ -232,7 +238,7 @@ export class WsConnection {
   }
 
   private receive(data: string | ArrayBuffer): void {
-    const m = typeof data === 'string' ? new Message(data, Buffer.byteLength(data)) : new Message(Buffer.from(data).toString('utf8'), data.byteLength);
+    const m = typeof data === 'string' ? new Message(data) : new Message(Buffer.from(data).toString('utf8'), data.byteLength);
     this.lastSeen[this.seenCount++ % LAST_SEEN] = m;
     const w = this.waiter;
     if (w) {
