@@ -76,7 +76,7 @@ export function makeRun(yamlText: string): TestRun {
     emit: (e) => events.push(e),
     redactor: new Redactor(plan.redact),
     // The engine under test is created from this context; nothing routes through here.
-    engines: { http: undefined as unknown as Engine, browser: async () => Promise.reject(new Error('no browser in HTTP tests')) },
+    engines: { http: undefined as unknown as Engine, ws: undefined as unknown as Engine, browser: async () => Promise.reject(new Error('no browser in HTTP tests')) },
   };
   return { run, plan, abort: () => controller.abort(new Error('run aborted')), events };
 }

@@ -1,4 +1,4 @@
-// Shared by the runtime tests: the pad fixture server on a free port, and a
+// Shared by the runtime tests: the pad and WebSocket fixture servers on free ports, and a
 // way to run an inline plan while keeping every event it emitted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -17,8 +17,20 @@ export interface Pad {
   stop(): Promise<void>;
 }
 
-export async function startPad(): Promise<Pad> {
-  const child: ChildProcess = spawn(process.execPath, [PAD_SERVER, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+export const WS_SERVER = fileURLToPath(new URL('./fixtures/ws/server.mjs', import.meta.url));
+
+export function startPad(): Promise<Pad> {
+  return startFixture(PAD_SERVER);
+}
+
+/** The WebSocket fixture server (broadcast, echo, hello; see its header). */
+export function startWsServer(): Promise<Pad> {
+  return startFixture(WS_SERVER);
+}
+
+/** Starts a fixture server script on port 0 and reads its port from the `listening on` line. */
+async function startFixture(script: string): Promise<Pad> {
+  const child: ChildProcess = spawn(process.execPath, [script, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -26,7 +38,7 @@ export async function startPad(): Promise<Pad> {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    child.once('exit', (code) => reject(new Error(`pad server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,9 +1,9 @@
 // Compiles the check-like parts of steps: matchers, HTTP expectations, page
-// expectations and captures.
+// expectations, WebSocket message expectations and captures.
 import { formatPath } from './collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
-import type { CaptureSpec, ExpectSpec, HttpExpectSpec, MatcherSpec, PageExpectSpec } from './model.js';
+import type { CaptureSpec, ExpectSpec, HttpExpectSpec, MatcherSpec, MatcherTemplate, PageExpectSpec, WsExpectSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';
 
@@ -23,6 +23,52 @@ export function compileMatcher(cx: CompileContext, path: YamlPath, m: Raw.Matche
   }
   const { matches, ...rest } = m;
   return { ...rest, ...(matches !== undefined ? { matches: compileRegex(cx, [...path, 'matches'], matches) } : {}) };
+}
+
+const TEMPLATED_KEYS = ['equals', 'contains', 'notContains', 'matches'] as const;
+const hasTemplate = (v: unknown): v is string => typeof v === 'string' && v.includes('{{');
+
+/**
+ * compileMatcher for matchers whose strings may be templates (equals, contains,
+ * notContains, matches): the static part is compiled once, the templated keys
+ * render when the step runs. A matcher without templates renders one constant spec.
+ */
+export function compileMatcherTemplate(cx: CompileContext, path: YamlPath, m: Raw.Matcher, plainString: 'equals' | 'contains' = 'equals'): MatcherTemplate {
+  if (hasTemplate(m)) {
+    const t = cx.template(path, m);
+    return plainString === 'contains' ? { isStatic: false, render: (scope) => ({ contains: t.renderString(scope) }) } : { isStatic: false, render: (scope) => ({ equals: t.render(scope) }) };
+  }
+  const templated = m !== null && typeof m === 'object' ? TEMPLATED_KEYS.filter((k) => hasTemplate(m[k])) : [];
+  if (templated.length === 0) {
+    const spec = compileMatcher(cx, path, m, plainString);
+    return { isStatic: true, render: () => spec };
+  }
+  const object = m as Raw.MatcherObject;
+  const rest: Raw.MatcherObject = { ...object };
+  for (const k of templated) delete rest[k];
+  const base = compileMatcher(cx, path, rest, plainString);
+  const templates = templated.map((k) => [k, cx.template([...path, k], object[k] as string)] as const);
+  return {
+    isStatic: false,
+    render(scope) {
+      const spec: MatcherSpec = { ...base };
+      for (const [k, t] of templates) {
+        if (k === 'equals') spec.equals = t.render(scope);
+        else if (k === 'matches') spec.matches = new RegExp(t.renderString(scope));
+        else spec[k] = t.renderString(scope);
+      }
+      return spec;
+    },
+  };
+}
+
+/** `text` and `matches` check the message text, `json` paths the message parsed as JSON. */
+export function compileWsExpect(cx: CompileContext, path: YamlPath, e: Raw.WsExpect): WsExpectSpec {
+  const text: MatcherTemplate[] = [];
+  if (e.text !== undefined) text.push(compileMatcherTemplate(cx, [...path, 'text'], e.text));
+  if (e.matches !== undefined) text.push(compileMatcherTemplate(cx, path, { matches: e.matches }));
+  const json = Object.entries(e.json ?? {}).map(([p, m]) => ({ path: p, matcher: compileMatcherTemplate(cx, [...path, 'json', p], m) }));
+  return { text, json };
 }
 
 export function statusPredicate(status: Raw.Status): (s: number) => boolean {
@@ -84,11 +130,15 @@ export function compileExpect(cx: CompileContext, path: YamlPath, e: Raw.Expect)
 }
 
 const RESPONSE_SOURCES = ['json', 'header', 'regex', 'status', 'body'] as const;
+const MESSAGE_SOURCES = ['json', 'regex', 'body'] as const;
 const PAGE_SOURCES = ['text', 'attribute', 'url', 'title'] as const;
 const SOURCES = [...RESPONSE_SOURCES, ...PAGE_SOURCES];
 
-/** `from: 'response'` inside a request step, where page sources make no sense. */
-export function compileCaptures(cx: CompileContext, path: YamlPath, captures: Record<string, Raw.Capture>, only?: 'response'): CaptureSpec[] {
+/**
+ * `only: 'response'` inside a request step, where page sources make no sense;
+ * `only: 'message'` inside a ws expect, where neither page nor header/status sources do.
+ */
+export function compileCaptures(cx: CompileContext, path: YamlPath, captures: Record<string, Raw.Capture>, only?: 'response' | 'message'): CaptureSpec[] {
   const out: CaptureSpec[] = [];
   for (const [name, c] of Object.entries(captures)) {
     const p = [...path, name];
@@ -102,6 +152,13 @@ export function compileCaptures(cx: CompileContext, path: YamlPath, captures: Re
       cx.issues.error([...p, source], `${formatPath(p)}: a request captures from its response (${RESPONSE_SOURCES.join(', ')}); \`${source}\` reads the page`, {
         at: 'key',
         hint: 'use a separate `capture:` step after a browser step',
+      });
+      continue;
+    }
+    if (only === 'message' && !(MESSAGE_SOURCES as readonly string[]).includes(source)) {
+      cx.issues.error([...p, source], `${formatPath(p)}: a ws expect captures from the message it matched (${MESSAGE_SOURCES.join(', ')}); \`${source}\` is not part of a message`, {
+        at: 'key',
+        hint: '`body: true` captures the whole message',
       });
       continue;
     }

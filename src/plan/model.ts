@@ -87,6 +87,13 @@ export interface MatcherSpec {
   exists?: boolean;
 }
 
+/** A matcher whose strings may hold templates (`text: "round {{ round }}"`), rendered when the step runs. */
+export interface MatcherTemplate {
+  /** True when no string holds a template: render() gives the same spec for any scope. */
+  readonly isStatic: boolean;
+  render(scope: TemplateScope): MatcherSpec;
+}
+
 export type CaptureSpec =
   | { name: string; from: 'json'; path: string }
   | { name: string; from: 'header'; header: string }
@@ -140,6 +147,21 @@ export type BrowserActionSpec =
   | { action: 'reload' }
   | { action: 'screenshot'; file: Template };
 
+/** What a message awaited by a `ws: { expect }` step must satisfy; empty lists take any message. */
+export interface WsExpectSpec {
+  /** Checks on the message text (`text`, `matches`). */
+  text: MatcherTemplate[];
+  json: Array<{ path: string; matcher: MatcherTemplate }>;
+}
+
+export type WsMessageSpec = { type: 'text'; text: Template } | { type: 'json'; value: ValueTemplate };
+
+export type WsActionSpec =
+  | { action: 'connect'; url: Template; headers: Record<string, Template>; protocols: Template[] }
+  | { action: 'send'; message: WsMessageSpec }
+  | { action: 'expect'; expect: WsExpectSpec; withinMs?: number; captures: CaptureSpec[] }
+  | { action: 'close' };
+
 export type PageExpectSpec =
   | { check: 'text'; text: Template; in?: Template }
   | { check: 'visible'; selector: Template }
@@ -167,6 +189,7 @@ export type StepSpec = StepBase &
   (
     | { kind: 'request'; request: RequestSpec }
     | { kind: 'browser'; browser: BrowserActionSpec }
+    | { kind: 'ws'; ws: WsActionSpec }
     | { kind: 'signal'; barrier: string }
     | { kind: 'wait'; barrier: string }
     | { kind: 'barrier'; barrier: string }

@@ -134,6 +134,7 @@ export interface Step {
   onError?: OnError;
   request?: string | RequestObject;
   browser?: BrowserAction;
+  ws?: WsAction;
   signal?: string;
   wait?: string;
   barrier?: string;
@@ -237,6 +238,27 @@ export interface BrowserAction {
   waitFor?: string | WaitForObject;
   reload?: true;
   screenshot?: string;
+}
+
+export interface WsAction {
+  connect?: string;
+  headers?: Headers;
+  protocols?: string[];
+  send?: string | WsSendJson;
+  expect?: WsExpect;
+  within?: Duration;
+  capture?: Record<string, Capture>;
+  close?: true;
+}
+
+export interface WsSendJson {
+  json: unknown;
+}
+
+export interface WsExpect {
+  text?: Matcher;
+  matches?: string;
+  json?: JsonMatchers;
 }
 
 export interface Loop {

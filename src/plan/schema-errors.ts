@@ -6,7 +6,7 @@ import type { ErrorObject } from 'ajv';
 import { formatPath, type IssueCollector } from './collector.js';
 import type { YamlPath } from './source.js';
 import { PER_PROCESS_HINT } from './roles.js';
-import { ACTIONS, BROWSER_ACTIONS } from './steps.js';
+import { ACTIONS, BROWSER_ACTIONS, WS_ACTIONS } from './steps.js';
 import { didYouMean } from './suggest.js';
 
 type Schema = Record<string, unknown>;
@@ -32,6 +32,7 @@ const TYPE_MESSAGES: Record<string, string> = {
   '#/definitions/Barrier': 'must be an event { signal: ROLES, wait: ROLES } or a meeting barrier { parties: ROLES }',
   '#/definitions/Expect': 'must be a map of checks such as { status: 200 }, { text: … } or { value: …, is: … }',
   '#/definitions/BrowserAction': 'must be a map with one action such as { goto: /path } or { click: SELECTOR }',
+  '#/definitions/WsAction': 'must be a map with one action such as { connect: /socket }, { send: TEXT } or { expect: { text: TEXT } }',
   '#/properties/thresholds/additionalProperties': 'must be a list of conditions such as ["p95 < 500ms", "errors < 1%"]',
 };
 
@@ -201,10 +202,13 @@ export function reportSchemaErrors(errors: ErrorObject[], data: unknown, root: S
       }
       case 'oneOf': {
         if (jsonType(value) !== 'object' || unknownKeysAt.has(e.instancePath)) break;
-        const isBrowser = pointer === '#/definitions/BrowserAction';
-        const actions: readonly string[] = isBrowser ? BROWSER_ACTIONS : ACTIONS;
+        const [actions, what]: readonly [readonly string[], string] =
+          pointer === '#/definitions/BrowserAction'
+            ? [BROWSER_ACTIONS, 'a browser step needs exactly one action']
+            : pointer === '#/definitions/WsAction'
+              ? [WS_ACTIONS, 'a ws step needs exactly one action']
+              : [ACTIONS, 'a step needs exactly one action'];
         const found = Object.keys(value as object).filter((k) => actions.includes(k));
-        const what = isBrowser ? 'a browser step needs exactly one action' : 'a step needs exactly one action';
         if (found.length > 1) {
           issues.error([...path, found[1]!], `${where}: ${what}: ${actions.join(', ')}; found ${found.map((f) => `\`${f}\``).join(' and ')}`, {
             at: 'key',

@@ -3,20 +3,23 @@
 // for steps inside a group or loop, stable whatever `role:` filters out.
 import { formatPath } from './collector.js';
 import type { CompileContext } from './compile-context.js';
-import { compileCaptures, compileExpect, compileHttpExpect } from './checks.js';
+import { compileCaptures, compileExpect, compileHttpExpect, compileWsExpect } from './checks.js';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
-import type { BarrierSpec, BrowserActionSpec, RequestBody, RequestSpec, StepSpec, Template } from './model.js';
+import type { BarrierSpec, BrowserActionSpec, RequestBody, RequestSpec, StepSpec, Template, WsActionSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoleRef } from './roles.js';
 import type { YamlPath } from './source.js';
 import { didYouMean } from './suggest.js';
 
-export const ACTIONS = ['request', 'browser', 'signal', 'wait', 'barrier', 'sleep', 'set', 'share', 'capture', 'expect', 'group', 'loop'] as const;
+export const ACTIONS = ['request', 'browser', 'ws', 'signal', 'wait', 'barrier', 'sleep', 'set', 'share', 'capture', 'expect', 'group', 'loop'] as const;
 export const BROWSER_ACTIONS = ['goto', 'click', 'fill', 'type', 'press', 'select', 'waitFor', 'reload', 'screenshot'] as const;
 // Keys that only make sense beside one browser action.
 const COMPANIONS: Record<string, string> = { value: 'fill', into: 'type', on: 'press', option: 'select' };
 const REQUIRED_COMPANION: Record<string, string> = { fill: 'value', type: 'into', select: 'option' };
+export const WS_ACTIONS = ['connect', 'send', 'expect', 'close'] as const;
+// Keys that only make sense beside one ws action.
+const WS_COMPANIONS: Record<string, string> = { headers: 'connect', protocols: 'connect', within: 'expect', capture: 'expect' };
 
 export interface StepFacts {
   /** Names assigned by `set:` steps and loop variables (vars.X). */
@@ -117,6 +120,8 @@ class StepCompiler {
         return { ...base, kind: 'request', request: this.request(p, raw.request!) };
       case 'browser':
         return { ...base, kind: 'browser', browser: this.browser(p, raw.browser!) };
+      case 'ws':
+        return { ...base, kind: 'ws', ws: this.ws(p, raw.ws!) };
       case 'signal':
       case 'wait':
       case 'barrier':
@@ -230,6 +235,43 @@ class StepCompiler {
     }
   }
 
+  private ws(path: YamlPath, raw: Raw.WsAction): WsActionSpec {
+    const cx = this.cx;
+    const action = WS_ACTIONS.find((a) => raw[a] !== undefined)!;
+    for (const [key, owner] of Object.entries(WS_COMPANIONS)) {
+      if ((raw as Record<string, unknown>)[key] !== undefined && owner !== action) {
+        cx.issues.error([...path, key], `${formatPath([...path, key])}: \`${key}\` goes with \`${owner}\`, not \`${action}\``, { at: 'key' });
+      }
+    }
+    switch (action) {
+      case 'connect':
+        this.checkUrl([...path, 'connect'], raw.connect!, 0, 'ws');
+        return {
+          action,
+          url: cx.template([...path, 'connect'], raw.connect!),
+          headers: this.templates([...path, 'headers'], raw.headers ?? {}),
+          protocols: (raw.protocols ?? []).map((p, i) => cx.template([...path, 'protocols', i], p)),
+        };
+      case 'send': {
+        const send = raw.send!;
+        const sp = [...path, 'send'];
+        return { action, message: typeof send === 'string' ? { type: 'text', text: cx.template(sp, send) } : { type: 'json', value: cx.value([...sp, 'json'], send.json) } };
+      }
+      case 'expect': {
+        if (raw.capture) for (const k of Object.keys(raw.capture)) this.facts.captureNames.add(k);
+        const withinMs = raw.within === undefined ? undefined : parseDuration(raw.within);
+        return {
+          action,
+          expect: compileWsExpect(cx, [...path, 'expect'], raw.expect!),
+          ...(withinMs !== undefined ? { withinMs } : {}),
+          captures: raw.capture ? compileCaptures(cx, [...path, 'capture'], raw.capture, 'message') : [],
+        };
+      }
+      case 'close':
+        return { action };
+    }
+  }
+
   private loop(path: YamlPath, raw: Raw.Loop, id: string): { times?: Template; over?: ReturnType<CompileContext['value']>; as: string; steps: StepSpec[] } {
     const cx = this.cx;
     if ((raw.times === undefined) === (raw.over === undefined)) {
@@ -276,17 +318,21 @@ class StepCompiler {
     }
   }
 
-  /** Absolute URLs must parse; relative ones need a target. Templated prefixes are checked at run time. */
-  private checkUrl(path: YamlPath, url: string, offset: number): void {
+  /**
+   * Absolute URLs must parse; relative ones need a target. Templated prefixes are checked at run time.
+   * `ws` URLs may also be ws:// or wss://, but not about: or data:.
+   */
+  private checkUrl(path: YamlPath, url: string, offset: number, kind: 'http' | 'ws' = 'http'): void {
     if (url.startsWith('{{')) return;
     const staticPart = url.split('{{')[0]!;
     const issues = this.cx.issues;
     if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
-      if (!/^https?:\/\//i.test(url) && !/^(about|data):/i.test(url)) {
-        issues.error(path, `${formatPath(path)}: \`${url}\` is not an http(s) URL`, { offset });
+      const allowed = kind === 'ws' ? /^(https?|wss?):\/\//i.test(url) : /^https?:\/\//i.test(url) || /^(about|data):/i.test(url);
+      if (!allowed) {
+        issues.error(path, `${formatPath(path)}: \`${url}\` is not ${kind === 'ws' ? 'a ws(s) or http(s)' : 'an http(s)'} URL`, { offset });
       } else if (!url.includes('{{') && !URL.canParse(url)) {
         issues.error(path, `${formatPath(path)}: \`${url}\` is not a valid URL`, { offset });
-      } else if (url.includes('{{') && /^https?:\/\/[^/{]*\s/.test(staticPart)) {
+      } else if (url.includes('{{') && /^(https?|wss?):\/\/[^/{]*\s/.test(staticPart)) {
         issues.error(path, `${formatPath(path)}: \`${url}\` is not a valid URL`, { offset });
       }
     } else if (!this.input.target) {
@@ -318,6 +364,14 @@ export function defaultName(raw: Raw.Step, action: (typeof ACTIONS)[number]): st
       if (typeof arg === 'string') return `browser ${a} ${short(arg)}`;
       if (a === 'waitFor' && typeof arg === 'object') return `browser waitFor ${short(Object.values(arg).join(' '))}`;
       return `browser ${a}`;
+    }
+    case 'ws': {
+      const w = raw.ws!;
+      const a = WS_ACTIONS.find((k) => w[k] !== undefined) ?? 'action';
+      if (a === 'connect') return `ws connect ${short(w.connect!)}`;
+      if (a === 'send') return `ws send ${short(typeof w.send === 'string' ? w.send : JSON.stringify(w.send!.json), 30)}`;
+      if (a === 'expect') return short(`ws expect ${Object.entries(w.expect!).map(([k, v]) => (typeof v === 'object' && v !== null ? k : `${k} ${v}`)).join(', ') || 'a message'}`);
+      return `ws ${a}`;
     }
     case 'signal':
     case 'wait':

@@ -174,6 +174,14 @@ export class MetricsCollector implements Reporter {
     b.agg[r.outcome]++;
     if (r.outcome !== 'skipped') b.latency.record(r.durationMs);
     if (r.http) b.agg.bytes += r.http.bytes;
+    if (r.ws) {
+      b.agg.bytes += r.ws.bytes;
+      const w = (b.agg.ws ??= { sent: 0, received: 0, skipped: 0, dropped: 0 });
+      w.sent += r.ws.sent;
+      w.received += r.ws.received;
+      w.skipped += r.ws.skipped;
+      w.dropped += r.ws.dropped;
+    }
 
     if (r.wait) {
       const w = this.barrierBucket(r.wait.barrier);

@@ -18,6 +18,21 @@ export interface Attachment {
   contentType: string;
 }
 
+/** Message counts of one ws step; `bytes` counts message payloads sent and received. */
+export interface WsStepInfo {
+  url: string;
+  sent: number;
+  /** Messages this step took off the connection: the one an expect matched and those it skipped. */
+  received: number;
+  /** Received messages that did not match (expect), or were left unread when the connection closed. */
+  skipped: number;
+  /** Messages dropped because the buffer was full, since the previous step on this connection. */
+  dropped: number;
+  bytes: number;
+  /** How the connection closed, when it did during this step (or before it). */
+  closeCode?: number;
+}
+
 export interface StepResult {
   worker: number;
   role: string;
@@ -34,6 +49,8 @@ export interface StepResult {
   wait?: { barrier: string; waitedMs: number };
   /** For signal steps: the event barrier signalled. */
   signal?: { barrier: string };
+  /** For ws steps: the connection's URL and what this step sent and took off it. */
+  ws?: WsStepInfo;
   /** For browser steps: the page URL at the end of the step. */
   pageUrl?: string;
   attachments?: Attachment[];

@@ -30,6 +30,15 @@ export interface StepAggregate {
   /** Latency of executed (ok + failed) runs, in ms. Absent when none ran. */
   latency?: Percentiles;
   bytes: number;
+  /** For ws steps: messages sent, received, skipped and dropped over every run of the step. */
+  ws?: WsCounts;
+}
+
+export interface WsCounts {
+  sent: number;
+  received: number;
+  skipped: number;
+  dropped: number;
 }
 
 export interface BarrierAggregate {

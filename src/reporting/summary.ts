@@ -63,6 +63,14 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
     out.push(...table(['role', 'step', 'count', 'ok', 'failed', 'skipped', 'p50', 'p95', 'max'], rows, [false, false, true, true, true, true, true, true, true], paint));
   }
 
+  const ws = steps.filter((s) => s.kind === 'ws');
+  if (ws.length > 0) {
+    const total = (k: 'sent' | 'received' | 'skipped' | 'dropped') => ws.reduce((n, s) => n + (s.ws?.[k] ?? 0), 0);
+    const dropped = total('dropped');
+    out.push('', paint('bold', 'WebSocket'));
+    out.push(`  ${total('sent')} sent, ${total('received')} received (${total('skipped')} skipped)${dropped > 0 ? `, ${paint('red', `${dropped} dropped (buffer full)`)}` : ''}`);
+  }
+
   const barriers = report.barriers.filter((b) => b.waits > 0);
   if (barriers.length > 0) {
     out.push('', paint('bold', 'Barrier waits'));

@@ -60,20 +60,22 @@ export interface StepContext {
   scope(): TemplateScope;
 }
 
-/** What an engine adds to the step's result (HTTP status, page URL, screenshots…). */
-export type StepDetails = Partial<Pick<StepResult, 'http' | 'pageUrl' | 'attachments' | 'wait'>>;
+/** What an engine adds to the step's result (HTTP status, page URL, screenshots, WebSocket counters…). */
+export type StepDetails = Partial<Pick<StepResult, 'http' | 'pageUrl' | 'attachments' | 'wait' | 'ws'>>;
 
 export interface Engine {
   readonly name: string;
   /** Runs the step or throws StepFailure. */
   execute(ctx: StepContext): Promise<StepDetails | void>;
-  /** Called when a worker ends (close its page, context…). */
+  /** Called when a worker ends (close its page, context, connection…). */
   releaseWorker?(worker: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface Engines {
   http: Engine;
+  /** Created on the first ws step. */
+  ws: Engine;
   /** Created lazily on the first browser step. */
   browser(): Promise<Engine>;
 }

@@ -1,6 +1,6 @@
-// Pure checks shared by the HTTP engine and the runtime's standalone
+// Pure checks shared by the HTTP and WebSocket engines and the runtime's standalone
 // `capture:` / `expect:` steps: matchers, a small JSON path, response
-// expectations and response captures. No I/O, no engine state: every function
+// expectations and captures from responses and messages. No I/O, no engine state: every function
 // here takes values and returns values (or sentences describing a mismatch).
 import type { CaptureSpec, HttpExpectSpec, MatcherSpec } from '../plan/model.js';
 import { formatSize } from '../plan/size.js';
@@ -192,18 +192,38 @@ export function jsonPath(value: unknown, path: string): unknown {
 
 // ---------------------------------------------------------------- responses
 
-const NOT_JSON = Symbol('not json');
+/** What parseJson gives for text that is not JSON. */
+export const NOT_JSON = Symbol('not json');
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** Every JSON path check the parsed value fails, as `json PATH: why` sentences. */
+export function checkJsonPaths(checks: ReadonlyArray<{ path: string; matcher: MatcherSpec }>, json: unknown): string[] {
+  const failures: string[] = [];
+  for (const { path, matcher } of checks) {
+    let why: string | undefined;
+    try {
+      why = matchValue(matcher, jsonPath(json, path));
+    } catch (err) {
+      why = (err as Error).message; // a malformed path: say so instead of throwing out of a check
+    }
+    if (why) failures.push(`json ${path}: ${why}`);
+  }
+  return failures;
+}
+
 const parsedBodies = new WeakMap<HttpResponseData, unknown>();
 
 /** The response body parsed as JSON once per response (captures and checks share it); NOT_JSON when it is not JSON. */
 function responseJson(r: HttpResponseData): unknown {
   if (parsedBodies.has(r)) return parsedBodies.get(r);
-  let value: unknown;
-  try {
-    value = JSON.parse(r.body);
-  } catch {
-    value = NOT_JSON;
-  }
+  const value = parseJson(r.body);
   parsedBodies.set(r, value);
   return value;
 }
@@ -259,19 +279,8 @@ export function checkHttpExpect(e: HttpExpectSpec, r: HttpResponseData): string[
     failures.push(`json: cannot read ${e.json.map((j) => j.path).join(', ')}: ${cut}`);
   } else if (e.json.length > 0) {
     const json = responseJson(r);
-    if (json === NOT_JSON) {
-      failures.push(`json: the response body is not JSON (body: ${excerpt(r.body)})`);
-    } else {
-      for (const { path, matcher } of e.json) {
-        let why: string | undefined;
-        try {
-          why = matchValue(matcher, jsonPath(json, path));
-        } catch (err) {
-          why = (err as Error).message; // a malformed path: say so instead of throwing out of a check
-        }
-        if (why) failures.push(`json ${path}: ${why}`);
-      }
-    }
+    if (json === NOT_JSON) failures.push(`json: the response body is not JSON (body: ${excerpt(r.body)})`);
+    else failures.push(...checkJsonPaths(e.json, json));
   }
   if (e.maxDurationMs !== undefined && r.durationMs > e.maxDurationMs) {
     failures.push(`expected a response within ${e.maxDurationMs}ms, took ${Math.round(r.durationMs)}ms`);
@@ -286,22 +295,37 @@ const FROM_BODY = new Set<CaptureSpec['from']>(['json', 'regex', 'body']);
 export function captureFromResponse(c: CaptureSpec, r: HttpResponseData): unknown {
   if (r.cutAt !== undefined && FROM_BODY.has(c.from)) return undefined;
   switch (c.from) {
-    case 'json': {
-      const json = responseJson(r);
-      return json === NOT_JSON ? undefined : jsonPath(json, c.path);
-    }
     case 'header':
       return r.headers[c.header];
-    case 'regex': {
-      const m = c.regex.exec(r.body);
-      return m ? m[c.group] : undefined;
-    }
     case 'status':
       return r.status;
+    case 'json':
+    case 'regex':
     case 'body':
-      return r.body;
+      return captureFromText(c, r.body, () => responseJson(r));
     default:
       throw new Error(`capture "${c.name}" reads the page (${c.from}), not an HTTP response: only the browser engine can capture it`);
+  }
+}
+
+/**
+ * A capture that reads text (a response body, a WebSocket message): json, regex or body.
+ * `json` gives the text parsed (NOT_JSON when it is not JSON), so callers can parse once.
+ */
+export function captureFromText(c: CaptureSpec, text: string, json: () => unknown): unknown {
+  switch (c.from) {
+    case 'json': {
+      const value = json();
+      return value === NOT_JSON ? undefined : jsonPath(value, c.path);
+    }
+    case 'regex': {
+      const m = c.regex.exec(text);
+      return m ? m[c.group] : undefined;
+    }
+    case 'body':
+      return text;
+    default:
+      throw new Error(`capture "${c.name}" reads ${c.from}, which text does not have: only json, regex and body read text`);
   }
 }
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { createHttpEngine } from '../engines/http/index.js';
+import { createWsEngine } from '../engines/ws/index.js';
 import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
 import type { CompiledPlan } from '../plan/model.js';
@@ -117,6 +118,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
   };
   const browser = once(async () => (await import('../engines/browser/index.js')).createBrowserEngine(run, { headed: options.headed ?? false }));
   let http: Engine | undefined;
+  let ws: Engine | undefined;
   const run: RunContext = {
     runId,
     plan,
@@ -128,6 +130,9 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     engines: {
       get http() {
         return (http ??= createHttpEngine(run));
+      },
+      get ws() {
+        return (ws ??= createWsEngine(run));
       },
       browser: browser.get,
     },
@@ -174,7 +179,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
         const draws = new RunDraws(plan, options.seed ?? plan.seed);
         const workers = lanes.map((lane) => new Worker(run, lane, abortRun, draws));
         const ended = await Promise.allSettled(workers.map((w) => w.start()));
-        await Promise.allSettled(workers.map((w) => releaseWorker(http, browser.created(), w.state.id)));
+        await Promise.allSettled(workers.map((w) => releaseWorker([http, ws], browser.created(), w.state.id)));
         const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (crashed) throw crashed.reason;
         if (stopReason) return stopReason;
@@ -193,7 +198,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     }
   } finally {
     options.signal?.removeEventListener('abort', onUserAbort);
-    await closeAll(run, http, browser.created(), services, coordinator);
+    await closeAll(run, http, ws, browser.created(), services, coordinator);
   }
 
   const outcome: RunOutcome = options.signal?.aborted ? 'aborted' : failure ? 'failed' : 'passed';
@@ -202,16 +207,17 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
   return redactor.redact({ outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}) });
 }
 
-async function releaseWorker(http: Engine | undefined, browser: Promise<Engine> | undefined, worker: number): Promise<void> {
-  await http?.releaseWorker?.(worker);
+async function releaseWorker(engines: Array<Engine | undefined>, browser: Promise<Engine> | undefined, worker: number): Promise<void> {
+  for (const engine of engines) await engine?.releaseWorker?.(worker);
   if (browser) await (await browser).releaseWorker?.(worker);
 }
 
-async function closeAll(run: RunContext, http: Engine | undefined, browser: Promise<Engine> | undefined, services: { stop(): Promise<void> } | undefined, coordinator: Coordinator): Promise<void> {
+async function closeAll(run: RunContext, http: Engine | undefined, ws: Engine | undefined, browser: Promise<Engine> | undefined, services: { stop(): Promise<void> } | undefined, coordinator: Coordinator): Promise<void> {
   const warn = (what: string) => (error: unknown) =>
     run.emit({ type: 'log', time: Date.now(), level: 'warn', message: `${what}: ${error instanceof Error ? error.message : String(error)}` });
   await Promise.all([
     http?.close().catch(warn('closing the HTTP engine')),
+    ws?.close().catch(warn('closing the WebSocket connections')),
     browser?.then((b) => b.close()).catch(warn('closing the browser')),
   ]);
   await services?.stop().catch(warn('stopping the services'));

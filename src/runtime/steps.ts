@@ -22,6 +22,8 @@ export async function executeStep(ctx: StepContext): Promise<StepDetails | void>
   switch (step.kind) {
     case 'request':
       return run.engines.http.execute(ctx);
+    case 'ws':
+      return run.engines.ws.execute(ctx);
     case 'signal':
       await run.coordinator.signal(step.barrier, round, worker.id);
       return;

@@ -270,7 +270,7 @@ export class Worker {
       return this.policy(step, round, error);
     }
     run.emit({ type: 'step:end', time: Date.now(), result });
-    if ((step.kind === 'request' || step.kind === 'browser') && run.plan.think) await this.think();
+    if ((step.kind === 'request' || step.kind === 'browser' || step.kind === 'ws') && run.plan.think) await this.think();
     return 'next';
   }
 

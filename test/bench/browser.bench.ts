@@ -86,7 +86,7 @@ async function benchStart(): Promise<void> {
     reportDir: tmpdir(),
     emit: () => undefined,
     redactor: new Redactor(plan.redact),
-    engines: { http: undefined as never, browser: async () => undefined as never },
+    engines: { http: undefined as never, ws: undefined as never, browser: async () => undefined as never },
   };
   const raw: number[] = [];
   const ours: number[] = [];

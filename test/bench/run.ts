@@ -1,4 +1,5 @@
-// `npm run bench`: runs every test/bench/*.bench.ts one after another, each in
+// `npm run bench [-- NAME…]`: runs every test/bench/*.bench.ts (or those whose
+// name starts with a NAME given) one after another, each in
 // its own process so one benchmark's memory never colours another's RSS figures.
 import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +9,8 @@ const dir = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv.slice(2);
 const benches = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  // By name prefix, so `ws` does not also pick browser.bench.ts.
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort();
 let failed = 0;
 for (const file of benches) {

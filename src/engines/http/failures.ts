@@ -7,11 +7,12 @@ import { RedirectLoop } from './exchange.js';
 
 type HttpInfo = NonNullable<StepResult['http']>;
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+/** Error codes that mean nothing answered at the address (shared with the WebSocket engine). */
+export const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** The error code, looking inside AggregateError (a host with IPv4 and IPv6 addresses fails with one per address). */
-function codeOf(err: unknown): string | undefined {
+export function codeOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; errors?: unknown[] };
   if (typeof e?.code === 'string') return e.code;
   if (Array.isArray(e?.errors)) for (const inner of e.errors) {
