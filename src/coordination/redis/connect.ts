@@ -11,6 +11,8 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   /** Reconnect attempts after a lost connection before commands fail. Default 10 (about 5 s). */
   reconnectAttempts?: number;
+  /** PEM certificate(s) to trust for `rediss://` besides the system CAs (a private CA or a self-signed server). */
+  ca?: string;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -40,10 +42,11 @@ function scrub(message: string, url: string): string {
   return message;
 }
 
-function clientOptions(url: string, connectTimeout: number, reconnectStrategy: (retries: number, cause: Error) => number | Error) {
+function clientOptions(url: string, ca: string | undefined, connectTimeout: number, reconnectStrategy: (retries: number, cause: Error) => number | Error) {
   const u = new URL(url);
   if (u.protocol === 'unix:') return { socket: { path: decodeURIComponent(u.pathname), tls: false as const, connectTimeout, reconnectStrategy } };
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`unsupported Redis URL ${redactRedisUrl(url)}: use redis://, rediss:// or unix://`);
+  if (u.protocol === 'rediss:') return { url, socket: { tls: true as const, ...(ca ? { ca } : {}), connectTimeout, reconnectStrategy } };
+  if (u.protocol !== 'redis:') throw new Error(`unsupported Redis URL ${redactRedisUrl(url)}: use redis://, rediss:// or unix://`);
   return { url, socket: { connectTimeout, reconnectStrategy } };
 }
 
@@ -59,7 +62,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   let connected = false;
   let lastError: Error | undefined;
   const client: RedisConnection = createClient(
-    clientOptions(url, timeoutMs, (retries, cause) => {
+    clientOptions(url, options.ca, timeoutMs, (retries, cause) => {
       lastError = cause;
       // Never retry the first connect: the caller gets the reason at once.
       if (!connected) return cause;
@@ -81,7 +84,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     return client;
   } catch (e) {
     client.destroy();
-    const reason = lastError && lastError !== e ? `${(e as Error).message} (${lastError.message})` : (e as Error).message;
+    const reason = lastError && lastError.message !== (e as Error).message ? `${(e as Error).message} (${lastError.message})` : (e as Error).message;
     throw new Error(`cannot connect to Redis at ${where}: ${scrub(reason, url)}`);
   } finally {
     clearTimeout(timer);

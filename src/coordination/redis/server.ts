@@ -2,7 +2,7 @@
 // free 127.0.0.1 port or a unix socket, stopped with the run. Found on PATH or
 // at $PLANRUN_REDIS_SERVER.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -43,7 +43,7 @@ export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string {
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
-    return true;
+    return statSync(path).isFile();
   } catch {
     return false;
   }
