@@ -10,6 +10,7 @@ import { MemoryFrontier } from '../src/coordination/memory-frontier.js';
 import { connectRedis, type RedisConnection } from '../src/coordination/redis/connect.js';
 import { RedisFrontier, type RedisFrontierOptions } from '../src/coordination/redis/frontier.js';
 import { startRedisServer, type RedisServer } from '../src/coordination/redis/server.js';
+import { crawlGraph, entry, page } from './frontier-helpers.js';
 
 let server: RedisServer;
 const connections: RedisConnection[] = [];
@@ -31,34 +32,7 @@ async function agent(runId: string, options: Partial<RedisFrontierOptions> = {})
   return f;
 }
 
-const entry = (url: string, depth = 0): FrontierEntry => ({ url, depth, checkOnly: false });
 const N = 1_500;
-/** Every page links to the next one (so all are reachable from 0) and to two pseudo-random others. */
-const links = (i: number) => [i + 1, (i * 7 + 3) % N, (i * 13 + 5) % N].filter((j) => j < N);
-const page = (i: number) => `https://site.test/p/${i}`;
-
-/** `concurrency` workers per frontier crawl the graph; every fetch and every worker's end is recorded. */
-async function crawl(agents: Frontier[], concurrency: number) {
-  const fetched: string[] = [];
-  const endedAfter: number[] = [];
-  await agents[0]!.addAll([entry(page(0))]);
-  const worker = async (f: Frontier) => {
-    for (;;) {
-      const e = await f.take();
-      if (!e) {
-        endedAfter.push(fetched.length);
-        return;
-      }
-      fetched.push(e.url);
-      if (Math.random() < 0.2) await new Promise((r) => setTimeout(r, 1));
-      const i = Number(e.url.slice(e.url.lastIndexOf('/') + 1));
-      await f.addAll(links(i).map((j) => entry(page(j), e.depth + 1)));
-      await f.complete(e);
-    }
-  };
-  await Promise.all(agents.flatMap((f) => Array.from({ length: concurrency }, () => worker(f))));
-  return { fetched, endedAfter };
-}
 
 for (const [name, open] of [
   ['memory (one frontier, two crawlers)', async () => { const f = new MemoryFrontier(); return [f, f]; }],
@@ -66,7 +40,8 @@ for (const [name, open] of [
 ] as Array<[string, () => Promise<Frontier[]>]>) {
   test(`${name}: every URL of the graph is fetched exactly once and every worker ends exactly at termination`, { timeout: 30_000 }, async () => {
     const agents = await open();
-    const { fetched, endedAfter } = await crawl(agents, 4);
+    // Now and then a worker pauses, as a fetch would, so the agents interleave.
+    const { fetched, endedAfter } = await crawlGraph(agents, N, 4, () => (Math.random() < 0.2 ? new Promise((r) => setTimeout(r, 1)) : Promise.resolve()));
     assert.equal(fetched.length, N);
     assert.equal(new Set(fetched).size, N);
     assert.deepEqual(endedAfter, Array(8).fill(N), 'no worker ends before the last URL was taken');
