@@ -184,6 +184,18 @@ describe('redis only', () => {
     assert.ok(ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`);
   });
 
+  test('dropped connections are re-established: a wait parked across the drop is still released', { timeout: 10_000 }, async () => {
+    const runId = randomUUID();
+    const [a, b] = [await redisAgent(runId), await redisAgent(runId)];
+    const parked = wait(a, 1, { count: 2 });
+    await b.signal('read', 1, 0);
+    const admin = await connectRedis(server.url);
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    admin.destroy();
+    await b.signal('read', 1, 1);
+    await parked;
+  });
+
   test('a parked wait fails soon, naming Redis, when Redis goes away', { timeout: 10_000 }, async () => {
     const own = await startRedisServer();
     const client = await connectRedis(own.url, { reconnectAttempts: 2 });

@@ -127,3 +127,29 @@ test('stop() ends only this agent\'s takes; the frontier\'s keys are namespaced 
     assert.ok(ttl > 50_000 && ttl <= 60_000, `${key}: ttl ${ttl}`);
   }
 });
+
+test('a lost subscription is re-established and wakes the parked takers; a Redis that is gone for good fails them', { timeout: 15_000 }, async () => {
+  const own = await startRedisServer();
+  const client = await connectRedis(own.url, { reconnectAttempts: 2 });
+  const [a, b] = [await RedisFrontier.open({ client, runId: 'r' }), await RedisFrontier.open({ client: await connectRedis(own.url), runId: 'r' })];
+  try {
+    await a.addAll([entry(page(0))]);
+    const held = await a.take();
+    const parked = b.take();
+    const admin = await connectRedis(own.url);
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    admin.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    await a.addAll([entry(page(1))]);
+    assert.deepEqual(await parked, entry(page(1)));
+    const waiting = assert.rejects(a.take(), /^Error: Redis frontier failed: /);
+    const started = Date.now();
+    await own.stop();
+    await waiting;
+    assert.ok(Date.now() - started < 5_000);
+    void held;
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    client.destroy();
+  }
+});

@@ -5,6 +5,7 @@
 // scopes, breaks with their root cause and timeouts are those of one process by
 // construction; they are woken by the blocking XREAD that delivers the entry,
 // never by polling. sharedSnapshot() reads the mirror and stays synchronous.
+import { SocketClosedUnexpectedlyError } from 'redis';
 import type { BreakCause, Coordinator, WaitOptions } from '../coordinator.js';
 import { InMemoryCoordinator } from '../memory.js';
 import type { RedisConnection } from './connect.js';
@@ -88,10 +89,15 @@ export class RedisCoordinator implements Coordinator {
   }
 
   private async follow(): Promise<void> {
-    try {
-      while (!this.closed) await this.read(0);
-    } catch (e) {
-      if (!this.closed) this.fail(e as Error);
+    while (!this.closed) {
+      try {
+        await this.read(0);
+      } catch (e) {
+        // A lost socket rejects the blocked read at once: read again from the last applied entry, which waits
+        // for the client's reconnection; only a client that gave up reconnecting (or a refused read) fails the run.
+        if (this.closed) return;
+        if (!(e instanceof SocketClosedUnexpectedlyError) || !this.reader.isOpen) return this.fail(e as Error);
+      }
     }
   }
 

@@ -167,6 +167,8 @@ export class RedisFrontier implements Frontier {
   private leaseTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private closed = false;
+  private failure: Error | undefined;
   private readonly completions = new Batcher<string>((entries) => this.script(COMPLETE, [this.agent, ...entries]).then(() => {}));
 
   private constructor(private readonly client: RedisConnection, private readonly subscriber: RedisConnection, o: RedisFrontierOptions) {
@@ -181,11 +183,12 @@ export class RedisFrontier implements Frontier {
   /** Joins the run's frontier (a new one, or the stored one of an earlier run: resume). */
   static async open(options: RedisFrontierOptions): Promise<RedisFrontier> {
     const subscriber = options.client.duplicate();
-    subscriber.on('error', () => {}); // a lost subscription is made up for on reconnect (below)
     await subscriber.connect();
     const f = new RedisFrontier(options.client, subscriber, options);
     // Messages sent while the subscription was down are lost: a reconnect counts as a wake-up.
     subscriber.on('ready', () => f.wake());
+    // Each failed attempt reports here; once the client gave up (closed), parked takers would wait forever.
+    subscriber.on('error', (e: Error) => setImmediate(() => !subscriber.isOpen && !f.closed && f.fail(e)));
     await subscriber.subscribe(f.channel, () => f.wake());
     await f.script(RENEW, [f.agent, f.leaseMs]);
     f.renewTimer = setInterval(() => void f.script(RENEW, [f.agent, f.leaseMs, ...f.held]).catch(() => {}), Math.max(100, Math.min(f.leaseMs, f.ttlMs) / 3));
@@ -213,6 +216,7 @@ export class RedisFrontier implements Frontier {
   }
 
   take(): Promise<FrontierEntry | undefined> {
+    if (this.failure) return Promise.reject(this.failure);
     if (this.stopped) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       this.wanting.push({ resolve, reject });
@@ -222,7 +226,7 @@ export class RedisFrontier implements Frontier {
 
   /** One TAKE for every taker waiting now; parks them when the queue is empty but work is still in flight. */
   private pump(): void {
-    if (this.taking || this.parked || this.stopped || this.wanting.length === 0) return;
+    if (this.taking || this.parked || this.stopped || this.failure || this.wanting.length === 0) return;
     this.taking = true;
     const seen = this.wakeups;
     this.script(TAKE, [this.agent, this.leaseMs, this.wanting.length]).then(
@@ -251,6 +255,14 @@ export class RedisFrontier implements Frontier {
         for (const w of this.wanting.splice(0)) w.reject(e);
       },
     );
+  }
+
+  /** The subscription is gone for good: takers that would wait for its messages fail now instead of hanging. */
+  private fail(e: Error): void {
+    this.failure ??= new Error(`Redis frontier failed: ${e.message}`);
+    this.parked = false;
+    clearTimeout(this.leaseTimer);
+    for (const w of this.wanting.splice(0)) w.reject(this.failure);
   }
 
   private wake(): void {
@@ -285,6 +297,7 @@ export class RedisFrontier implements Frontier {
 
   /** Stops this agent and its lease renewal. Its unfinished leases expire and go to other agents; the keys stay until their expiry. */
   async close(): Promise<void> {
+    this.closed = true;
     this.stop();
     clearInterval(this.renewTimer);
     this.subscriber.destroy();
