@@ -105,6 +105,17 @@ test('re-opening a run id resumes its frontier: seen URLs stay seen, reclaimed l
   assert.deepEqual(resumed.stats(), { queued: 0, inFlight: 0, done: 4, seen: 5 });
 });
 
+test('entries leased by a take() that stop() answered go back to the queue at once', { timeout: 5_000 }, async () => {
+  const runId = randomUUID();
+  const a = await agent(runId, { leaseMs: 60_000 });
+  const b = await agent(runId, { leaseMs: 60_000 });
+  await a.addAll([entry(page(0))]);
+  const taking = a.take();
+  a.stop();
+  assert.equal(await taking, undefined);
+  assert.deepEqual(await b.take(), entry(page(0)));
+});
+
 test('stop() ends only this agent\'s takes; the frontier\'s keys are namespaced by run id and expire', { timeout: 10_000 }, async () => {
   const runId = randomUUID();
   const a = await agent(runId, { ttlMs: 60_000 });

@@ -62,7 +62,12 @@ export class RedisCoordinator implements Coordinator {
     reader.on('error', () => {}); // reported through the failed XREAD
     await reader.connect();
     const c = new RedisCoordinator(options.client, reader, options.runId, options.ttlMs ?? DEFAULT_TTL_MS);
-    while ((await c.read(undefined)) === READ_BATCH);
+    try {
+      while ((await c.read(undefined)) === READ_BATCH);
+    } catch (e) {
+      reader.destroy();
+      throw e;
+    }
     void c.follow();
     // Keeps the log alive while the run waits without writing (a long crawl, a long barrier timeout).
     c.refresh = setInterval(() => void c.client.pExpire(c.log, c.ttlMs).catch((e: Error) => c.fail(e)), Math.max(1_000, c.ttlMs / 3));

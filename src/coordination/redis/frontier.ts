@@ -102,6 +102,14 @@ local until_ms = now_ms() + tonumber(ARGV[4])
 for i = 5, #ARGV do redis.call('ZADD', KEYS[3], 'XX', 'GT', until_ms, ARGV[3] .. '|' .. ARGV[i]) end
 return stats()`);
 
+/** ARGV: ttl, channel, agent, then entries. Gives entries leased to this agent back to the head of the queue. */
+const RELEASE = new LuaScript(`${PRELUDE}
+for i = #ARGV, 4, -1 do
+  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then redis.call('LPUSH', KEYS[2], ARGV[i]) end
+end
+redis.call('PUBLISH', ARGV[2], 'work')
+return stats()`);
+
 /** ARGV: ttl, channel. Every lease back to the queue head: for a resumed run whose agents are all gone. */
 const RECLAIM = new LuaScript(`${PRELUDE}
 local members = redis.call('ZRANGE', KEYS[3], 0, -1)
@@ -189,8 +197,13 @@ export class RedisFrontier implements Frontier {
     subscriber.on('ready', () => f.wake());
     // Each failed attempt reports here; once the client gave up (closed), parked takers would wait forever.
     subscriber.on('error', (e: Error) => setImmediate(() => !subscriber.isOpen && !f.closed && f.fail(e)));
-    await subscriber.subscribe(f.channel, () => f.wake());
-    await f.script(RENEW, [f.agent, f.leaseMs]);
+    try {
+      await subscriber.subscribe(f.channel, () => f.wake());
+      await f.script(RENEW, [f.agent, f.leaseMs]);
+    } catch (e) {
+      subscriber.destroy();
+      throw e;
+    }
     f.renewTimer = setInterval(() => void f.script(RENEW, [f.agent, f.leaseMs, ...f.held]).catch(() => {}), Math.max(100, Math.min(f.leaseMs, f.ttlMs) / 3));
     f.renewTimer.unref();
     return f;
@@ -232,7 +245,11 @@ export class RedisFrontier implements Frontier {
     this.script(TAKE, [this.agent, this.leaseMs, this.wanting.length]).then(
       ([nextExpiry, ...taken]) => {
         this.taking = false;
-        if (this.stopped) return;
+        if (this.stopped || this.failure) {
+          // Leased for takers that are gone (stop() answered them): back to the others at once, not after the lease.
+          if (taken.length > 0) void this.script(RELEASE, [this.agent, ...(taken as string[])]).catch(() => {});
+          return;
+        }
         for (const raw of taken as string[]) {
           this.held.add(raw);
           this.wanting.shift()!.resolve(decode(raw));
