@@ -177,7 +177,7 @@ export class RedisFrontier implements Frontier {
   private stopped = false;
   private closed = false;
   private failure: Error | undefined;
-  private readonly completions = new Batcher<string>((entries) => this.script(COMPLETE, [this.agent, ...entries]).then(() => {}));
+  private readonly completions = new Batcher<string>(async (entries) => void (await this.script(COMPLETE, [this.agent, ...entries])));
 
   private constructor(private readonly client: RedisConnection, private readonly subscriber: RedisConnection, o: RedisFrontierOptions) {
     this.keys = ['seen', 'queue', 'leases', 'done'].map((k) => runKey(o.runId, `frontier:${k}`));
@@ -209,22 +209,24 @@ export class RedisFrontier implements Frontier {
     return f;
   }
 
-  private async script(script: LuaScript, args: Array<string | number>): Promise<unknown[]> {
+  /** Runs a script; its reply starts with the stats it saw (kept for stats()), the rest is returned with them. */
+  private async script(script: LuaScript, args: Array<string | number>): Promise<[FrontierStats, unknown[]]> {
     const reply = (await script.run(this.client, this.keys, [this.ttlMs, this.channel, ...args])) as unknown[];
     const [queued, inFlight, done, seen] = reply as number[];
-    this.last = { queued: queued!, inFlight: inFlight!, done: done!, seen: seen! };
-    return reply.slice(4);
+    const stats = { queued: queued!, inFlight: inFlight!, done: done!, seen: seen! };
+    this.last = stats;
+    return [stats, reply.slice(4)];
   }
 
   async addAll(entries: FrontierEntry[]): Promise<boolean[]> {
     if (this.stopped || entries.length === 0) return entries.map(() => false);
-    const flags = await this.script(ADD, ['1', ...entries.flatMap((e) => [e.url, encode(e)])]);
+    const [, flags] = await this.script(ADD, ['1', ...entries.flatMap((e) => [e.url, encode(e)])]);
     return flags.map((f) => f === 1);
   }
 
   async markSeen(urls: string[]): Promise<boolean[]> {
     if (urls.length === 0) return [];
-    const flags = await this.script(ADD, ['0', ...urls.flatMap((u) => [u, ''])]);
+    const [, flags] = await this.script(ADD, ['0', ...urls.flatMap((u) => [u, ''])]);
     return flags.map((f) => f === 1);
   }
 
@@ -241,9 +243,9 @@ export class RedisFrontier implements Frontier {
   private pump(): void {
     if (this.taking || this.parked || this.stopped || this.failure || this.wanting.length === 0) return;
     this.taking = true;
-    const seen = this.wakeups;
+    const wakeupsBefore = this.wakeups;
     this.script(TAKE, [this.agent, this.leaseMs, this.wanting.length]).then(
-      ([nextExpiry, ...taken]) => {
+      ([stats, [nextExpiry, ...taken]]) => {
         this.taking = false;
         if (this.stopped || this.failure) {
           // Leased for takers that are gone (stop() answered them): back to the others at once, not after the lease.
@@ -255,11 +257,11 @@ export class RedisFrontier implements Frontier {
           this.wanting.shift()!.resolve(decode(raw));
         }
         if (this.wanting.length === 0) return;
-        if (this.last.queued === 0 && this.last.inFlight === 0) {
+        if (stats.queued === 0 && stats.inFlight === 0) {
           for (const w of this.wanting.splice(0)) w.resolve(undefined);
           return;
         }
-        if (this.wakeups === seen && this.last.queued === 0) {
+        if (this.wakeups === wakeupsBefore && stats.queued === 0) {
           this.parked = true;
           // Only an expired lease can free work without a message: wake when the earliest one expires.
           if ((nextExpiry as number) >= 0) this.leaseTimer = setTimeout(() => this.wake(), (nextExpiry as number) + 5);
