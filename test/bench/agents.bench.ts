@@ -66,6 +66,15 @@ async function main(): Promise<void> {
     const [a, b] = [await RedisCoordinator.open({ client: await client(), runId }), await RedisCoordinator.open({ client: await client(), runId })];
     const overRedis = await releaseLatencies(a, b);
     await Promise.all([a.close(), b.close(), memory.close()]);
+    // The floor: one bare round trip, measured the same way (a loaded machine shows in both).
+    const ping = await client();
+    const pings: number[] = [];
+    for (let i = 0; i < RELEASES; i++) {
+      const sent = performance.now();
+      await ping.ping();
+      pings.push(performance.now() - sent);
+    }
+    console.log(fmtLatency('Redis PING round trip', pings.sort((x, y) => x - y)));
     console.log(fmtLatency('release, in-process', inProcess));
     console.log(fmtLatency('release, Redis (2 agents)', overRedis));
     if (percentile(overRedis, 99) > 5) console.log('!!! release p99 target (≤ 5 ms) missed');
