@@ -97,11 +97,25 @@ export class InMemoryCoordinator implements Coordinator {
   }
 
   arrive(barrier: string, round: number, worker: number, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    this.recordArrival(barrier, round, worker);
+    return this.meet(barrier, round, parties, timeoutMs, signal);
+  }
+
+  /**
+   * arrive() in two halves, for a mirror that replays a shared log (the Redis coordinator):
+   * every agent records every arrival, only the arriving agent then waits for the meeting.
+   */
+  recordArrival(barrier: string, round: number, worker: number): void {
     const s = this.state(barrier);
     this.record(s, round, worker);
     this.recheck(s);
+  }
+
+  /** Waits until `parties` workers arrived at `barrier` in `round` (the caller's arrival already recorded). */
+  meet(barrier: string, round: number, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const s = this.state(barrier);
     return this.park(s, barrier, round, timeoutMs, signal, () => {
-      const r = s.rounds.get(round)!;
+      const r = s.rounds.get(round) ?? { count: 0, workers: new Set<number>() };
       if (r.workers.size >= parties) return { done: true };
       const missing = s.abandons.missing(round, r.workers);
       if (missing.length > 0) return { broken: missing[0]! };
@@ -165,8 +179,9 @@ export class InMemoryCoordinator implements Coordinator {
     return (this.snapshot ??= Object.freeze(Object.fromEntries(this.shared)));
   }
 
-  async close(): Promise<void> {
+  /** Rejects every parked waiter: "<reason> while waiting for …" (the run ended, or a mirror lost its source). */
+  async close(reason = 'the run ended'): Promise<void> {
     this.closed = true;
-    for (const [name, s] of this.names) for (const w of [...s.waiters]) w.cancel(new Error(`the run ended while waiting for "${name}"`));
+    for (const [name, s] of this.names) for (const w of [...s.waiters]) w.cancel(new Error(`${reason} while waiting for "${name}"`));
   }
 }

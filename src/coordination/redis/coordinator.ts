@@ -1,0 +1,183 @@
+// The Coordinator for several agents: every signal, arrival, give-up and shared
+// value is appended to one Redis stream per run (atomically with its expiry
+// refresh, in a Lua script), and each agent replays that stream, in its total
+// order, into a local InMemoryCoordinator. Waits park on that mirror, so counts,
+// scopes, breaks with their root cause and timeouts are those of one process by
+// construction; they are woken by the blocking XREAD that delivers the entry,
+// never by polling. sharedSnapshot() reads the mirror and stays synchronous.
+import { SocketClosedUnexpectedlyError } from 'redis';
+import type { BreakCause, Coordinator, WaitOptions } from '../coordinator.js';
+import { InMemoryCoordinator } from '../memory.js';
+import type { RedisConnection } from './connect.js';
+import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
+
+export interface RedisCoordinatorOptions {
+  /** An open connection (see connectRedis); the coordinator duplicates it for its blocking reads and never closes it. */
+  client: RedisConnection;
+  runId: string;
+  /** Keys expire this long after the last write or refresh. Default 24 h. */
+  ttlMs?: number;
+}
+
+/** One log entry: signal, arrival, give-up (abandon) or shared value. */
+type Entry =
+  | ['s' | 'a', name: string, round: number, worker: number]
+  | ['x', name: string, round: number, worker: number, cause: BreakCause, allLater: boolean]
+  | ['v', key: string, value: unknown];
+
+const APPEND = new LuaScript(`
+local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return id`);
+
+/** Entries read per XREAD: a backlog (late join, resume) is replayed in a few round trips. */
+const READ_BATCH = 1_000;
+
+/** Stream ids are "<ms>-<seq>": compared numerically, part by part. */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am - bm || as - bs;
+}
+
+export class RedisCoordinator implements Coordinator {
+  private readonly mirror = new InMemoryCoordinator();
+  private readonly log: string;
+  private readonly ttlMs: number;
+  private lastApplied = '0-0';
+  /** Own appends not yet replayed: resolved when the reader applies them (read-your-writes). */
+  private readonly pending = new Map<string, () => void>();
+  private failure: Error | undefined;
+  private closed = false;
+  private refresh: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly client: RedisConnection, private readonly reader: RedisConnection, runId: string, ttlMs: number) {
+    this.log = runKey(runId, 'log');
+    this.ttlMs = ttlMs;
+  }
+
+  /** Joins (or, with the id of an earlier run, resumes) the run: replays its log so far before answering. */
+  static async open(options: RedisCoordinatorOptions): Promise<RedisCoordinator> {
+    const reader = options.client.duplicate();
+    reader.on('error', () => {}); // reported through the failed XREAD
+    await reader.connect();
+    const c = new RedisCoordinator(options.client, reader, options.runId, options.ttlMs ?? DEFAULT_TTL_MS);
+    try {
+      while ((await c.read(undefined)) === READ_BATCH);
+    } catch (e) {
+      reader.destroy();
+      throw e;
+    }
+    void c.follow();
+    // Keeps the log alive while the run waits without writing (a long crawl, a long barrier timeout).
+    c.refresh = setInterval(() => void c.client.pExpire(c.log, c.ttlMs).catch((e: Error) => c.fail(e)), Math.max(1_000, c.ttlMs / 3));
+    c.refresh.unref();
+    return c;
+  }
+
+  /** Applies the next entries after the last applied one; BLOCK (ms) waits for them. Returns how many came. */
+  private async read(block: number | undefined): Promise<number> {
+    const reply = (await this.reader.xRead({ key: this.log, id: this.lastApplied }, { COUNT: READ_BATCH, ...(block !== undefined ? { BLOCK: block } : {}) })) as Array<{
+      messages: Array<{ id: string; message: Record<string, string> }>;
+    }> | null;
+    const messages = reply?.[0]?.messages ?? [];
+    for (const { id, message } of messages) {
+      this.apply(JSON.parse(message.e!) as Entry);
+      this.lastApplied = id;
+      const done = this.pending.get(id);
+      if (done) {
+        this.pending.delete(id);
+        done();
+      }
+    }
+    return messages.length;
+  }
+
+  private async follow(): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.read(0);
+      } catch (e) {
+        // A lost socket rejects the blocked read at once: read again from the last applied entry, which waits
+        // for the client's reconnection; only a client that gave up reconnecting (or a refused read) fails the run.
+        if (this.closed) return;
+        if (!(e instanceof SocketClosedUnexpectedlyError) || !this.reader.isOpen) return this.fail(e as Error);
+      }
+    }
+  }
+
+  private apply(e: Entry): void {
+    switch (e[0]) {
+      case 's':
+        void this.mirror.signal(e[1], e[2], e[3]);
+        break;
+      case 'a':
+        this.mirror.recordArrival(e[1], e[2], e[3]);
+        break;
+      case 'x':
+        this.mirror.abandon(e[1], e[2], e[3], e[4], e[5]);
+        break;
+      case 'v':
+        void this.mirror.setShared(e[1], e[2]);
+        break;
+    }
+  }
+
+  /** Appends an entry and resolves once this agent's mirror applied it, so the caller's next step sees its own write. */
+  private async append(entry: Entry): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('the coordinator is closed');
+    const id = String(await APPEND.run(this.client, [this.log], [this.ttlMs, JSON.stringify(entry)]));
+    if (compareIds(id, this.lastApplied) <= 0) return;
+    await new Promise<void>((resolve) => this.pending.set(id, resolve));
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('the coordinator closed before its own write came back');
+  }
+
+  /** Redis is gone: every parked and future wait fails with the reason instead of hanging until its timeout. */
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = new Error(`Redis coordinator failed: ${e.message}`);
+    void this.mirror.close(this.failure.message);
+    for (const done of this.pending.values()) done();
+    this.pending.clear();
+  }
+
+  async signal(event: string, round: number, worker: number): Promise<void> {
+    await this.append(['s', event, round, worker]);
+  }
+
+  waitFor(event: string, round: number, options: WaitOptions): Promise<void> {
+    return this.mirror.waitFor(event, round, options);
+  }
+
+  async arrive(barrier: string, round: number, worker: number, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    await this.append(['a', barrier, round, worker]);
+    return this.mirror.meet(barrier, round, parties, timeoutMs, signal);
+  }
+
+  abandon(name: string, round: number, worker: number, cause: BreakCause, allLater = false): void {
+    // The interface is synchronous: a failed append fails the coordinator, so waiters hear of it.
+    this.append(['x', name, round, worker, cause, allLater]).catch((e: Error) => this.fail(e));
+  }
+
+  /** Values travel as JSON: what JSON cannot hold (undefined, functions, class instances) arrives as JSON.parse makes it. */
+  async setShared(key: string, value: unknown): Promise<void> {
+    await this.append(['v', key, value]);
+  }
+
+  sharedSnapshot(): Record<string, unknown> {
+    return this.mirror.sharedSnapshot();
+  }
+
+  /** Rejects parked waits and closes the reading connection; the run's keys stay (until they expire) for other agents and resume. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.refresh);
+    await this.mirror.close();
+    for (const done of this.pending.values()) done();
+    this.pending.clear();
+    this.reader.destroy();
+  }
+}

@@ -1,0 +1,324 @@
+// The crawl frontier shared by several agents through Redis. Every operation is
+// one Lua script, so "every URL fetched once" and the end of the crawl are
+// decided atomically on the server:
+//   seen    SET   of normalised URLs ever queued or marked seen
+//   queue   LIST  of entries to fetch ("depth|checkOnly|url"), FIFO
+//   leases  ZSET  of entries in flight, member "agent|entry", score = lease expiry (server clock, ms)
+//   done    counter of entries completed
+// A taken entry is leased to its agent, which renews its leases while it lives;
+// leases that expire (a killed agent) go back to the head of the queue for
+// others. Parked takers are woken by pub/sub ("work" when entries were queued,
+// "done" when nothing is queued or in flight) or, when only a lease can still
+// free work, by a timer set for that lease's expiry; never by polling.
+// Round trips are batched: addAll/markSeen are one script per call, and the
+// concurrent take()s (or complete()s) of one agent share one script call: the
+// takers waiting when a call starts get one entry each, so no entry is leased
+// without a taker waiting for it.
+import { randomUUID } from 'node:crypto';
+import type { Frontier, FrontierEntry, FrontierStats } from '../frontier.js';
+import type { RedisConnection } from './connect.js';
+import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
+
+export interface RedisFrontierOptions {
+  /** An open connection (see connectRedis); the frontier duplicates it for its subscription and never closes it. */
+  client: RedisConnection;
+  runId: string;
+  /** This agent's name in its leases. Default: a random UUID. */
+  agentId?: string;
+  /** A taken entry goes back to the queue when its agent has not renewed the lease for this long. Default 30 s. */
+  leaseMs?: number;
+  /** Keys expire this long after the last operation or refresh. Default 24 h. */
+  ttlMs?: number;
+}
+
+const DEFAULT_LEASE_MS = 30_000;
+
+// Shared by every script: KEYS = seen, queue, leases, done; ARGV[1] = ttl ms.
+const PRELUDE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function stats()
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+  return { redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[3]), tonumber(redis.call('GET', KEYS[4]) or '0'), redis.call('SCARD', KEYS[1]) }
+end
+local function over()
+  return redis.call('LLEN', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0
+end
+`;
+
+/** ARGV: ttl, channel, queue? (1/0), then url/entry pairs. Returns the stats, then 1/0 per URL (new or not). */
+const ADD = new LuaScript(`${PRELUDE}
+local queue = ARGV[3] == '1'
+local flags, pushed = {}, 0
+for i = 4, #ARGV, 2 do
+  local new = redis.call('SADD', KEYS[1], ARGV[i])
+  if new == 1 and queue then
+    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    pushed = pushed + 1
+  end
+  flags[#flags + 1] = new
+end
+if pushed > 0 then redis.call('PUBLISH', ARGV[2], 'work') end
+local out = stats()
+for i = 1, #flags do out[#out + 1] = flags[i] end
+return out`);
+
+/**
+ * ARGV: ttl, channel, agent, leaseMs, count. Re-queues expired leases, then leases up to `count` entries.
+ * Returns the stats, the ms until the earliest remaining lease expires (-1: none), then the entries.
+ */
+const TAKE = new LuaScript(`${PRELUDE}
+local now = now_ms()
+local expired = redis.call('ZRANGE', KEYS[3], '-inf', now, 'BYSCORE')
+for i = #expired, 1, -1 do
+  local member = expired[i]
+  redis.call('LPUSH', KEYS[2], string.sub(member, string.find(member, '|', 1, true) + 1))
+end
+if #expired > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  redis.call('PUBLISH', ARGV[2], 'work')
+end
+local taken = redis.call('LPOP', KEYS[2], tonumber(ARGV[5])) or {}
+for i = 1, #taken do redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3] .. '|' .. taken[i]) end
+local out = stats()
+local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+out[#out + 1] = first[2] and (tonumber(first[2]) - now) or -1
+for i = 1, #taken do out[#out + 1] = taken[i] end
+return out`);
+
+/** ARGV: ttl, channel, agent, then entries. Releases this agent's leases; counts only entries still leased to it. */
+const COMPLETE = new LuaScript(`${PRELUDE}
+for i = 4, #ARGV do
+  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then redis.call('INCR', KEYS[4]) end
+end
+if over() then redis.call('PUBLISH', ARGV[2], 'done') end
+return stats()`);
+
+/** ARGV: ttl, channel, agent, leaseMs, then entries. Extends this agent's live leases (never revives an expired one) and the keys' expiry. */
+const RENEW = new LuaScript(`${PRELUDE}
+local until_ms = now_ms() + tonumber(ARGV[4])
+for i = 5, #ARGV do redis.call('ZADD', KEYS[3], 'XX', 'GT', until_ms, ARGV[3] .. '|' .. ARGV[i]) end
+return stats()`);
+
+/** ARGV: ttl, channel, agent, then entries. Gives entries leased to this agent back to the head of the queue. */
+const RELEASE = new LuaScript(`${PRELUDE}
+for i = #ARGV, 4, -1 do
+  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then redis.call('LPUSH', KEYS[2], ARGV[i]) end
+end
+redis.call('PUBLISH', ARGV[2], 'work')
+return stats()`);
+
+/** ARGV: ttl, channel. Every lease back to the queue head: for a resumed run whose agents are all gone. */
+const RECLAIM = new LuaScript(`${PRELUDE}
+local members = redis.call('ZRANGE', KEYS[3], 0, -1)
+for i = #members, 1, -1 do
+  local member = members[i]
+  redis.call('LPUSH', KEYS[2], string.sub(member, string.find(member, '|', 1, true) + 1))
+end
+redis.call('DEL', KEYS[3])
+if #members > 0 then redis.call('PUBLISH', ARGV[2], 'work') end
+return stats()`);
+
+const encode = (e: FrontierEntry) => `${e.depth}|${e.checkOnly ? 1 : 0}|${e.url}`;
+function decode(s: string): FrontierEntry {
+  const a = s.indexOf('|');
+  const b = s.indexOf('|', a + 1);
+  return { depth: Number(s.slice(0, a)), checkOnly: s.slice(a + 1, b) === '1', url: s.slice(b + 1) };
+}
+
+/** Runs `send` for every item pushed: the first at once, the ones pushed meanwhile together in the next call. */
+class Batcher<T> {
+  private queued: Array<{ item: T; resolve(): void; reject(e: unknown): void }> = [];
+  private running = false;
+  constructor(private readonly send: (items: T[]) => Promise<void>) {}
+
+  push(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ item, resolve, reject });
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0);
+      try {
+        await this.send(batch.map((b) => b.item));
+        for (const b of batch) b.resolve();
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    this.running = false;
+  }
+}
+
+export class RedisFrontier implements Frontier {
+  private readonly keys: string[];
+  private readonly channel: string;
+  private readonly agent: string;
+  private readonly leaseMs: number;
+  private readonly ttlMs: number;
+  private last: FrontierStats = { queued: 0, inFlight: 0, done: 0, seen: 0 };
+  /** Entries this agent holds (encoded): their leases are renewed while it lives. */
+  private readonly held = new Set<string>();
+  /** Local take() callers waiting for an answer, oldest first. */
+  private wanting: Array<{ resolve(e: FrontierEntry | undefined): void; reject(e: unknown): void }> = [];
+  private taking = false;
+  /** Bumped by every notification: a TAKE that saw the queue empty retries at once if one came meanwhile. */
+  private wakeups = 0;
+  private parked = false;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private closed = false;
+  private failure: Error | undefined;
+  private readonly completions = new Batcher<string>(async (entries) => void (await this.script(COMPLETE, [this.agent, ...entries])));
+
+  private constructor(private readonly client: RedisConnection, private readonly subscriber: RedisConnection, o: RedisFrontierOptions) {
+    this.keys = ['seen', 'queue', 'leases', 'done'].map((k) => runKey(o.runId, `frontier:${k}`));
+    this.channel = runKey(o.runId, 'frontier:wake');
+    this.agent = o.agentId ?? randomUUID();
+    if (this.agent.includes('|')) throw new Error(`invalid agent id ${JSON.stringify(this.agent)}: it must not contain "|"`);
+    this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.ttlMs = o.ttlMs ?? DEFAULT_TTL_MS;
+  }
+
+  /** Joins the run's frontier (a new one, or the stored one of an earlier run: resume). */
+  static async open(options: RedisFrontierOptions): Promise<RedisFrontier> {
+    const subscriber = options.client.duplicate();
+    await subscriber.connect();
+    const f = new RedisFrontier(options.client, subscriber, options);
+    // Messages sent while the subscription was down are lost: a reconnect counts as a wake-up.
+    subscriber.on('ready', () => f.wake());
+    // Each failed attempt reports here; once the client gave up (closed), parked takers would wait forever.
+    subscriber.on('error', (e: Error) => setImmediate(() => !subscriber.isOpen && !f.closed && f.fail(e)));
+    try {
+      await subscriber.subscribe(f.channel, () => f.wake());
+      await f.script(RENEW, [f.agent, f.leaseMs]);
+    } catch (e) {
+      subscriber.destroy();
+      throw e;
+    }
+    f.renewTimer = setInterval(() => void f.script(RENEW, [f.agent, f.leaseMs, ...f.held]).catch(() => {}), Math.max(100, Math.min(f.leaseMs, f.ttlMs) / 3));
+    f.renewTimer.unref();
+    return f;
+  }
+
+  /** Runs a script; its reply starts with the stats it saw (kept for stats()), the rest is returned with them. */
+  private async script(script: LuaScript, args: Array<string | number>): Promise<[FrontierStats, unknown[]]> {
+    const reply = (await script.run(this.client, this.keys, [this.ttlMs, this.channel, ...args])) as unknown[];
+    const [queued, inFlight, done, seen] = reply as number[];
+    const stats = { queued: queued!, inFlight: inFlight!, done: done!, seen: seen! };
+    this.last = stats;
+    return [stats, reply.slice(4)];
+  }
+
+  async addAll(entries: FrontierEntry[]): Promise<boolean[]> {
+    if (this.stopped || entries.length === 0) return entries.map(() => false);
+    const [, flags] = await this.script(ADD, ['1', ...entries.flatMap((e) => [e.url, encode(e)])]);
+    return flags.map((f) => f === 1);
+  }
+
+  async markSeen(urls: string[]): Promise<boolean[]> {
+    if (urls.length === 0) return [];
+    const [, flags] = await this.script(ADD, ['0', ...urls.flatMap((u) => [u, ''])]);
+    return flags.map((f) => f === 1);
+  }
+
+  take(): Promise<FrontierEntry | undefined> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.stopped) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.wanting.push({ resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** One TAKE for every taker waiting now; parks them when the queue is empty but work is still in flight. */
+  private pump(): void {
+    if (this.taking || this.parked || this.stopped || this.failure || this.wanting.length === 0) return;
+    this.taking = true;
+    const wakeupsBefore = this.wakeups;
+    this.script(TAKE, [this.agent, this.leaseMs, this.wanting.length]).then(
+      ([stats, [nextExpiry, ...taken]]) => {
+        this.taking = false;
+        if (this.stopped || this.failure) {
+          // Leased for takers that are gone (stop() answered them): back to the others at once, not after the lease.
+          if (taken.length > 0) void this.script(RELEASE, [this.agent, ...(taken as string[])]).catch(() => {});
+          return;
+        }
+        for (const raw of taken as string[]) {
+          this.held.add(raw);
+          this.wanting.shift()!.resolve(decode(raw));
+        }
+        if (this.wanting.length === 0) return;
+        if (stats.queued === 0 && stats.inFlight === 0) {
+          for (const w of this.wanting.splice(0)) w.resolve(undefined);
+          return;
+        }
+        if (this.wakeups === wakeupsBefore && stats.queued === 0) {
+          this.parked = true;
+          // Only an expired lease can free work without a message: wake when the earliest one expires.
+          if ((nextExpiry as number) >= 0) this.leaseTimer = setTimeout(() => this.wake(), (nextExpiry as number) + 5);
+          return;
+        }
+        this.pump();
+      },
+      (e: unknown) => {
+        this.taking = false;
+        for (const w of this.wanting.splice(0)) w.reject(e);
+      },
+    );
+  }
+
+  /** The subscription is gone for good: takers that would wait for its messages fail now instead of hanging. */
+  private fail(e: Error): void {
+    this.failure ??= new Error(`Redis frontier failed: ${e.message}`);
+    this.parked = false;
+    clearTimeout(this.leaseTimer);
+    for (const w of this.wanting.splice(0)) w.reject(this.failure);
+  }
+
+  private wake(): void {
+    this.wakeups++;
+    clearTimeout(this.leaseTimer);
+    this.parked = false;
+    this.pump();
+  }
+
+  async complete(entry: FrontierEntry): Promise<void> {
+    const raw = encode(entry);
+    await this.completions.push(raw);
+    this.held.delete(raw);
+  }
+
+  /** Ends the crawl for this agent (pending and future take()s resolve undefined); the stored frontier stays for the others. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.leaseTimer);
+    for (const w of this.wanting.splice(0)) w.resolve(undefined);
+  }
+
+  /** Counts across all agents, as of this agent's last operation. */
+  stats(): FrontierStats {
+    return { ...this.last };
+  }
+
+  /** Puts every in-flight entry back in the queue: for `--resume`, when no agent of the earlier run is left. */
+  async reclaimLeases(): Promise<void> {
+    await this.script(RECLAIM, []);
+  }
+
+  /** Stops this agent and its lease renewal. Its unfinished leases expire and go to other agents; the keys stay until their expiry. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stop();
+    clearInterval(this.renewTimer);
+    this.subscriber.destroy();
+  }
+}

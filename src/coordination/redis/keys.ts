@@ -1,0 +1,33 @@
+// Every key of a run is `planrun:{RUN_ID}:…`: one prefix to inspect or delete a
+// run, and (through the braces, a Redis Cluster hash tag) one slot, so Lua
+// scripts may touch several keys of a run at once.
+import { createHash } from 'node:crypto';
+import type { RedisConnection } from './connect.js';
+
+/** How long a run's keys outlive its last write (and its last refresh while it runs): long enough for `--resume`. */
+export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
+
+const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function runKey(runId: string, suffix: string): string {
+  if (!RUN_ID.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}: use 1 to 128 letters, digits, ".", "_" or "-"`);
+  return `planrun:{${runId}}:${suffix}`;
+}
+
+/** A Lua script run by its SHA1 (EVALSHA), sent in full only when the server does not know it yet. */
+export class LuaScript {
+  private readonly sha: string;
+  constructor(private readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(client: RedisConnection, keys: string[], args: Array<string | number>): Promise<unknown> {
+    const options = { keys, arguments: args.map(String) };
+    try {
+      return await client.evalSha(this.sha, options);
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+      return client.eval(this.source, options);
+    }
+  }
+}
