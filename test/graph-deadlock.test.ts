@@ -3,22 +3,26 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { checkGraph } from '../src/graph/check.js';
 import { checkDeadlocks } from '../src/graph/deadlock.js';
+import { compileGraph } from '../src/graph/graph.js';
 import { PlanError, type PlanIssue } from '../src/plan/issues.js';
 import { loadPlan, parsePlan } from '../src/plan/load.js';
 
 /** The issues of the deadlock check alone (the loader's own checks must pass). */
 function deadlocks(text: string): Array<Pick<PlanIssue, 'line' | 'col' | 'severity' | 'message'>> {
-  const plan = parsePlan(text, 't.yml', { checkDeadlocks: false });
-  return checkDeadlocks(plan).map(({ line, col, severity, message }) => ({ line, col, severity, message }));
+  return checkDeadlocks(compileGraph(parsePlan(text, 't.yml'))).map(({ line, col, severity, message }) => ({ line, col, severity, message }));
 }
+
+/** A plan loaded and checked the way the CLI does it: its warnings, or a PlanError. */
+const checked = (text: string, file: string) => checkGraph(compileGraph(parsePlan(text, file)));
 
 // A frozen copy of the first flagship plan, so plans/etherpad.yml can evolve without moving these positions.
 const seed = readFileSync('test/fixtures/plan/good/etherpad-seed.yml', 'utf8');
 
 test('the seed plan (writer waits "read" of the previous round, readers wait "written") has no deadlock', { timeout: 10_000 }, async () => {
   const plan = await loadPlan('test/fixtures/plan/good/etherpad-seed.yml');
-  assert.deepEqual(checkDeadlocks(plan), []);
+  assert.deepEqual(checkDeadlocks(compileGraph(plan)), []);
 });
 
 test('the seed with `read` scoped to the round is a cycle across roles, named step by step', { timeout: 10_000 }, () => {
@@ -32,8 +36,9 @@ test('the seed with `read` scoped to the round is a cycle across roles, named st
         'deadlock in round 1: writer waits for "read" (line 18), which reader signals only after waiting for "written" (line 27), which writer signals only after waiting for "read" (line 18)',
     },
   ]);
-  // loadPlan refuses it with a PlanError, like every other plan error.
-  assert.throws(() => parsePlan(text, 'test/fixtures/plan/good/etherpad-seed.yml'), (err: unknown) => err instanceof PlanError && err.issues.length === 1 && err.issues[0]!.line === 18);
+  // The loader does not play the plan forward; the check on its graph refuses it with a PlanError, like every other plan error.
+  assert.equal(parsePlan(text, 't.yml').name, 'Etherpad — one writer, four readers');
+  assert.throws(() => checked(text, 'test/fixtures/plan/good/etherpad-seed.yml'), (err: unknown) => err instanceof PlanError && err.issues.length === 1 && err.issues[0]!.line === 18);
 });
 
 test('a previous-round wait in round 1 passes at once, also with one round and a role that signals itself', { timeout: 10_000 }, () => {
@@ -109,7 +114,7 @@ ${loop ? '    - loop:\n        times: 2\n        steps:\n          - signal: don
   // A loop with a static count signals once per iteration: 4 workers × 2.
   assert.deepEqual(deadlocks(text(8, true)), []);
   assert.equal(deadlocks(text(9, true))[0]?.message, 'barriers.done: count 9 is larger than the 8 signals "done" can get in a round from its signalers r[1-4], so every wait for it would time out');
-  assert.throws(() => parsePlan(text(5), 't.yml'), PlanError);
+  assert.throws(() => checked(text(5), 't.yml'), PlanError);
 });
 
 test('scope run counts the signals of every round', { timeout: 10_000 }, () => {
@@ -219,8 +224,11 @@ test('conditions known only at run time: a wait whose only signals are condition
       message: 'hang in round 1: r waits for "x" (line 13), which w signals only under a condition (line 10); when it is skipped, the wait runs into its timeout',
     },
   ]);
-  // Warnings do not stop the loader.
-  assert.equal(parsePlan(text, 'maybe-hang.yml').name, 'maybe hang');
+  // Warnings are returned, not thrown.
+  assert.deepEqual(
+    checked(text, 'maybe-hang.yml').map((i) => `${i.line}:${i.col} ${i.severity}`),
+    ['13:7 warning'],
+  );
   // A cycle closed only when a conditional wait runs is a possible deadlock (warning).
   const seedIf = seed.replace('scope: previous-round', 'scope: round').replace('    - wait: read\n', '    - wait: read\n      if: vars.strict\n').replace('roles:', 'vars: { strict: false }\nroles:');
   assert.deepEqual(deadlocks(seedIf), [

@@ -1,8 +1,8 @@
 // Property test (fast-check): mutations of every plan we have, with adversarial
 // values spliced in (huge numbers, deep nesting, aliases, prototype names, long
-// strings, odd template expressions). The loader either returns a plan or throws
-// a PlanError whose positions are inside the file, with short messages: never
-// another exception, never a hang. A smaller sample goes through the real CLI.
+// strings, odd template expressions). The loader, then the deadlock check on
+// the plan's graph, either return a plan or throw a PlanError whose positions
+// are inside the file, with short messages: never another exception, never a hang. A smaller sample goes through the real CLI.
 // The seed is fixed and printed; PLANRUN_FUZZ_SEED=<n> replays another one.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { checkGraph } from '../src/graph/check.js';
+import { compileGraph } from '../src/graph/graph.js';
 import { PlanError } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
 
@@ -141,7 +143,7 @@ const fuzzCase: fc.Arbitrary<Case> = fc.oneof(
 function checkOutcome(c: Case): 'loaded' | 'planError' {
   const where = `${c.file}: ${c.applied.join(', ')}`;
   try {
-    parsePlan(c.text, 'fuzz.yml', { env: {} });
+    checkGraph(compileGraph(parsePlan(c.text, 'fuzz.yml', { env: {} })));
     return 'loaded';
   } catch (err) {
     if (!(err instanceof PlanError)) assert.fail(`${where}: threw ${err instanceof Error ? err.stack : String(err)}`);

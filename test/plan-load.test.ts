@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { checkGraph } from '../src/graph/check.js';
+import { compileGraph } from '../src/graph/graph.js';
 import { PlanError } from '../src/plan/issues.js';
 import { loadPlan, parsePlan } from '../src/plan/load.js';
 import type { CompiledPlan, StepSpec, TemplateScope } from '../src/plan/model.js';
@@ -220,6 +222,7 @@ test('every example plan in plans/ loads without errors', async () => {
   for (const f of files) {
     const plan = await loadPlan(join('plans', f));
     assert.ok(plan.name.length > 0, f);
+    assert.deepEqual(checkGraph(compileGraph(plan)), [], `${f} has no deadlock or possible hang`);
     assert.match(readFileSync(join('plans', f), 'utf8').split('\n')[0]!, /^# yaml-language-server: \$schema=\.\.\/schemas\/plan\.schema\.json$/, `${f} starts with the schema line`);
   }
 });

@@ -1,7 +1,8 @@
-// Static deadlock check. Every worker of a role runs the same steps, so the
-// check works per role: it plays the rounds forward (a fixpoint over a
-// happens-before model) and reports every role that can never finish, with
-// the chain of waits that holds it, named step by step.
+// Static deadlock check on the execution graph. Every worker of a role runs the
+// same steps, so the check works on the graph's tracks (one per role): it plays
+// the rounds forward (a fixpoint over a happens-before model) and reports every
+// role that can never finish, with the chain of waits that holds it, named step
+// by step.
 //
 // Model, per unrolled round: a role's steps run in order; a wait needs `count`
 // signals of its event in the same round (scope round), in the round before
@@ -21,17 +22,10 @@
 import { idRanges } from '../plan/summary.js';
 import type { PlanIssue } from '../plan/issues.js';
 import type { BarrierSpec, CompiledPlan, EventBarrier, MeetingBarrier } from '../plan/model.js';
-import { isSync } from './graph.js';
-import { flattenSteps, pointInRound, type PointInRound, type StepPoint } from './points.js';
+import { isSync, sourceRound, type ExecutionGraph, type RoleTrack as Track } from './graph.js';
+import { pointInRound, type PointInRound, type StepPoint } from './points.js';
 
 type Mode = 'sure' | 'worst';
-
-interface Track {
-  role: string;
-  order: number;
-  workers: number[];
-  points: StepPoint[];
-}
 
 /** A role's points of one kind (signal, wait, barrier) per barrier name, in track order. */
 type ByBarrier = Map<string, Map<Track, StepPoint[]>>;
@@ -96,8 +90,8 @@ interface Link {
 /** Most rounds played for scope-run counts (each round costs roles × steps). */
 const MAX_ROUNDS = 200;
 
-export function checkDeadlocks(plan: CompiledPlan): PlanIssue[] {
-  const tracks: Track[] = plan.roles.map((r, order) => ({ role: r.name, order, workers: r.workers, points: flattenSteps(plan.scenarios.get(r.name) ?? []) }));
+export function checkDeadlocks(graph: ExecutionGraph): PlanIssue[] {
+  const { plan, tracks } = graph;
   const issues: PlanIssue[] = [];
   const sync = indexSync(tracks);
   const countErrors = checkCounts(plan, sync, issues);
@@ -197,6 +191,8 @@ class Play {
   private readonly signals = new Map<string, number[]>();
   private readonly arrivals = new Map<string, Map<number, Set<string>>>();
   private readonly info = new Map<string, PointInRound>();
+  /** Position of each track among the plan's roles: a cycle is told from its first role. */
+  readonly order: Map<Track, number>;
 
   constructor(
     readonly plan: CompiledPlan,
@@ -206,6 +202,7 @@ class Play {
     readonly mode: Mode,
   ) {
     for (const t of tracks) this.pos.set(t.role, { round: t.workers.length === 0 ? rounds + 1 : 1, seq: 0 });
+    this.order = new Map(tracks.map((t, i) => [t, i]));
   }
 
   at(t: Track, point: StepPoint, round: number): PointInRound {
@@ -288,13 +285,8 @@ class Play {
     return this.tracks.filter((t) => b.partyRoles.includes(t.role) && t.workers.length > 0);
   }
 
-  /** The round whose signals a wait in `round` needs: 0 = already satisfied. */
-  static sourceRound(b: EventBarrier, round: number): number | 'run' {
-    return b.scope === 'run' ? 'run' : b.scope === 'previous-round' ? round - 1 : round;
-  }
-
   eventSatisfied(b: EventBarrier, round: number): boolean {
-    const source = Play.sourceRound(b, round);
+    const source = sourceRound(b, round);
     if (source === 0) return true;
     return this.signalCount(b.name, source) >= b.count;
   }
@@ -333,7 +325,7 @@ function holder(play: Play, node: Blocked): Link | Terminal {
     }
     return { kind: 'never-arrives', role: node.track.role, exists: true };
   }
-  const source = Play.sourceRound(b, node.round);
+  const source = sourceRound(b, node.round);
   const rounds = source === 'run' ? Array.from({ length: play.rounds }, (_, i) => i + 1) : [source];
   const pending: Array<{ t: Track; p: StepPoint }> = [];
   let conditional: { t: Track; p: StepPoint } | undefined;
@@ -386,9 +378,10 @@ function explain(play: Play, start: Blocked, countErrors: Set<string>): Found | 
       const nodes = chain.slice(seenAt);
       const ls = links.slice(seenAt);
       let first = 0;
+      const order = (n: Blocked) => play.order.get(n.track)!;
       nodes.forEach((n, i) => {
         const f = nodes[first]!;
-        if (n.round < f.round || (n.round === f.round && (n.track.order < f.track.order || (n.track.order === f.track.order && n.point.seq < f.point.seq)))) first = i;
+        if (n.round < f.round || (n.round === f.round && (order(n) < order(f) || (order(n) === order(f) && n.point.seq < f.point.seq)))) first = i;
       });
       const rot = <T>(a: T[]) => [...a.slice(first), ...a.slice(0, first)];
       return cycleMessage(play, rot(nodes), rot(ls), nodes.map(keyOf).sort().join(' '));

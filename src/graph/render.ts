@@ -3,7 +3,7 @@
 // worker: text per round with who waits for whom, and a Mermaid flowchart.
 import type { BarrierSpec, EventBarrier, StepSpec } from '../plan/model.js';
 import { idRanges } from '../plan/summary.js';
-import { isSync, type ExecutionGraph, type RoleTrack } from './graph.js';
+import { isSync, sourceRound, type ExecutionGraph, type RoleTrack } from './graph.js';
 import { pointInRound, type StepPoint } from './points.js';
 
 const who = (t: RoleTrack) => `${t.role}[${idRanges(t.workers)}]`;
@@ -66,9 +66,9 @@ function describe(graph: ExecutionGraph, t: RoleTrack, p: StepPoint, round: numb
     const when = b.scope === 'round' ? `in round ${round}` : b.scope === 'run' ? 'over the run' : graph.rounds !== undefined && round >= graph.rounds ? 'in a later round (none: this is the last)' : `in round ${round + 1}`;
     return `→ signal ${b.name} (${rolesText(graph, b.waitRoles)} wait${waiterCount(graph, b) === 1 ? 's' : ''} for it ${when})${cond}`;
   }
-  if (b.scope === 'previous-round' && round === 1) return `⏸ wait ${b.name} (previous round: none in round 1, passes at once)${cond}`;
-  const source = b.scope === 'run' ? 'over the run' : `round ${b.scope === 'round' ? round : round - 1}`;
-  return `⏸ wait ${b.name} (needs ${b.count} of ${rolesText(graph, b.signalRoles)}, ${source})${cond}`;
+  const source = sourceRound(b, round);
+  if (source === 0) return `⏸ wait ${b.name} (previous round: none in round 1, passes at once)${cond}`;
+  return `⏸ wait ${b.name} (needs ${b.count} of ${rolesText(graph, b.signalRoles)}, ${source === 'run' ? 'over the run' : `round ${source}`})${cond}`;
 }
 
 function waiterCount(graph: ExecutionGraph, b: EventBarrier): number {
@@ -91,9 +91,9 @@ function whoWaits(graph: ExecutionGraph, round: number): string[] {
         meetings.add(b.name);
         continue;
       }
-      if (b.scope === 'previous-round' && round === 1) continue;
-      const source = b.scope === 'run' ? 'over the run' : `of round ${b.scope === 'round' ? round : round - 1}`;
-      lines.push(`${who(t)} waits for ${rolesText(graph, b.signalRoles)}: "${b.name}" (${b.count} signal${b.count === 1 ? '' : 's'} ${source})`);
+      const source = sourceRound(b, round);
+      if (source === 0) continue;
+      lines.push(`${who(t)} waits for ${rolesText(graph, b.signalRoles)}: "${b.name}" (${b.count} signal${b.count === 1 ? '' : 's'} ${source === 'run' ? 'over the run' : `of round ${source}`})`);
     }
   }
   return lines;

@@ -1,5 +1,5 @@
 // Gathers the issues of one plan, positioned by YAML path, so every check can
-// report and go on; the loader throws them all at once.
+// report and go on; the loader (and the deadlock check after it) throws them all at once.
 import { PlanError, type PlanIssue } from './issues.js';
 import type { SourceLoc } from './model.js';
 import type { PlanSource, YamlPath } from './source.js';
@@ -13,17 +13,14 @@ export interface IssueOptions {
   severity?: 'error' | 'warning';
 }
 
-export class IssueCollector {
+/**
+ * Issues already positioned (the deadlock check finds its positions in the
+ * compiled steps): long quotes shortened, repeats dropped, thrown at once.
+ */
+export class IssueList {
   readonly issues: PlanIssue[] = [];
   /** line:col:message of every issue, so a repeated report is dropped without scanning them all. */
   private readonly seen = new Set<string>();
-
-  constructor(readonly source: PlanSource) {}
-
-  error(path: YamlPath, message: string, options: IssueOptions = {}): void {
-    const pos = this.source.position(path, options.at ?? 'value', options.offset);
-    this.push({ file: this.source.file, line: pos.line, col: pos.col, message, severity: options.severity ?? 'error', ...(options.hint ? { hint: options.hint } : {}) });
-  }
 
   push(raw: PlanIssue): void {
     const issue = { ...raw, message: shortenQuotes(raw.message), ...(raw.hint !== undefined ? { hint: shortenQuotes(raw.hint) } : {}) };
@@ -33,18 +30,30 @@ export class IssueCollector {
     this.issues.push(issue);
   }
 
-  loc(path: YamlPath, at: 'key' | 'value' = 'value'): SourceLoc {
-    const pos = this.source.position(path, at);
-    return { file: this.source.file, line: pos.line, col: pos.col };
-  }
-
   get hasErrors(): boolean {
     return this.issues.some((i) => i.severity === 'error');
   }
 
-  /** Throws every error found, in file order. */
+  /** Throws every issue found (warnings too), in file order, when one is an error. */
   throwIfErrors(): void {
     if (this.hasErrors) throw new PlanError(sortIssues(this.issues));
+  }
+}
+
+/** The loader's issues, positioned by their YAML path in the plan's source. */
+export class IssueCollector extends IssueList {
+  constructor(readonly source: PlanSource) {
+    super();
+  }
+
+  error(path: YamlPath, message: string, options: IssueOptions = {}): void {
+    const pos = this.source.position(path, options.at ?? 'value', options.offset);
+    this.push({ file: this.source.file, line: pos.line, col: pos.col, message, severity: options.severity ?? 'error', ...(options.hint ? { hint: options.hint } : {}) });
+  }
+
+  loc(path: YamlPath, at: 'key' | 'value' = 'value'): SourceLoc {
+    const pos = this.source.position(path, at);
+    return { file: this.source.file, line: pos.line, col: pos.col };
   }
 }
 

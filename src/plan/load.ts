@@ -1,12 +1,13 @@
 // loadPlan: file → YAML → schema → semantic checks → CompiledPlan, or one
-// PlanError holding every problem found, in file order.
+// PlanError holding every problem found, in file order. The deadlock check is
+// not the loader's: it reads the execution graph compiled from this plan
+// (src/graph/check.ts), which the commands run right after loading.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { checkDeadlocks } from '../graph/deadlock.js';
-import { IssueCollector, sortIssues } from './collector.js';
+import { IssueCollector } from './collector.js';
 import { compilePlan } from './compile.js';
 import { checkDurations } from './durations.js';
-import { PlanError, type PlanIssue } from './issues.js';
+import { PlanError } from './issues.js';
 import type { CompiledPlan } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { planSchema, validatePlanSchema } from './schema.js';
@@ -19,10 +20,6 @@ export interface LoadOptions {
   vars?: Record<string, string>;
   /** Environment for `{ env: NAME }` vars; default process.env. */
   env?: Record<string, string | undefined>;
-  /** false: skip the deadlock check (planrun graph runs it itself to draw the plan anyway). */
-  checkDeadlocks?: boolean;
-  /** Called once with the warnings of a plan that loaded (e.g. a wait that may hang), in file order. */
-  onWarnings?: (warnings: PlanIssue[]) => void;
 }
 
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<CompiledPlan> {
@@ -57,9 +54,5 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
 
   const plan = compilePlan(data as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
   issues.throwIfErrors();
-  // Only a plan that compiled cleanly is worth playing forward for deadlocks.
-  if (options.checkDeadlocks !== false) for (const issue of checkDeadlocks(plan)) issues.push(issue);
-  issues.throwIfErrors();
-  if (issues.issues.length > 0) options.onWarnings?.(sortIssues(issues.issues));
   return plan;
 }

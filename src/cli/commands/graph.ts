@@ -56,18 +56,18 @@ Exit codes: 0 no deadlock (warnings may be printed), 2 invalid or deadlocking pl
     const vars = parseVarFlags(values.var ?? []);
     if (typeof vars === 'string') return usageError(vars);
 
-    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkDeadlocks }, { renderText, renderMermaid }] = await Promise.all([
+    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkGraph }, { renderText, renderMermaid }] = await Promise.all([
       import('../../plan/load.js'),
       import('../../plan/issues.js'),
       import('../../plan/format.js'),
       import('../../graph/graph.js'),
-      import('../../graph/deadlock.js'),
+      import('../../graph/check.js'),
       import('../../graph/render.js'),
     ]);
     const color = !values['no-color'] && process.stderr.isTTY === true && !process.env.NO_COLOR;
     let plan;
     try {
-      plan = await loadPlan(positionals[0]!, { vars, checkDeadlocks: false });
+      plan = await loadPlan(positionals[0]!, { vars });
     } catch (err) {
       if (!(err instanceof PlanError)) throw err;
       process.stderr.write(`${formatPlanError(err, { color })}\n`);
@@ -79,11 +79,16 @@ Exit codes: 0 no deadlock (warnings may be printed), 2 invalid or deadlocking pl
     const graph = compileGraph(plan);
     const opts = round !== undefined ? { round } : {};
     process.stdout.write(`${format === 'mermaid' ? renderMermaid(graph, opts) : renderText(graph, opts)}\n`);
-    const issues = checkDeadlocks(plan);
-    const failed = issues.some((i) => i.severity === 'error');
-    if (failed) process.stderr.write(`${formatPlanError(new PlanError(issues), { color })}\n`);
-    else if (issues.length > 0) process.stderr.write(`${formatIssues(issues, { color })}\n`);
-    return failed ? 2 : 0;
+    let warnings;
+    try {
+      warnings = checkGraph(graph);
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      process.stderr.write(`${formatPlanError(err, { color })}\n`);
+      return 2;
+    }
+    if (warnings.length > 0) process.stderr.write(`${formatIssues(warnings, { color })}\n`);
+    return 0;
   },
 };
 

@@ -75,12 +75,20 @@ export const command: Command = {
       process.stderr.write(`planrun run: --seed takes a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not \`${values.seed}\`\n`);
       return 2;
     }
-    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }] = await Promise.all([import('../../plan/load.js'), import('../../plan/issues.js'), import('../../plan/format.js')]);
+    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkGraph }] = await Promise.all([
+      import('../../plan/load.js'),
+      import('../../plan/issues.js'),
+      import('../../plan/format.js'),
+      import('../../graph/graph.js'),
+      import('../../graph/check.js'),
+    ]);
     const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
     let plan;
     try {
+      plan = await loadPlan(positionals[0]!, { vars });
       // Warnings (a wait that may hang) go to stderr before the run starts; the run goes on.
-      plan = await loadPlan(positionals[0]!, { vars, onWarnings: (w) => process.stderr.write(`${formatIssues(w, { color })}\n\n`) });
+      const warnings = checkGraph(compileGraph(plan));
+      if (warnings.length > 0) process.stderr.write(`${formatIssues(warnings, { color })}\n\n`);
     } catch (err) {
       if (!(err instanceof PlanError)) throw err;
       process.stderr.write(`${formatPlanError(err, { color })}\n`);

@@ -1,8 +1,8 @@
-// `planrun validate <plan> [--var k=v]`: load and check a plan; print what it
-// compiles to (exit 0) or every problem with its position (exit 2).
+// `planrun validate <plan> [--var k=v]`: load a plan and check its execution
+// graph for deadlocks; print what it compiles to (exit 0) or every problem with
+// its position (exit 2).
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import type { PlanIssue } from '../../plan/issues.js';
 
 export const command: Command = {
   name: 'validate',
@@ -45,19 +45,22 @@ Exit codes: 0 valid, 2 invalid plan or bad usage.`,
       process.stderr.write(`planrun validate: ${vars}\n`);
       return 2;
     }
-    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { summarizePlan }] = await Promise.all([
+    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { summarizePlan }, { compileGraph }, { checkGraph }] = await Promise.all([
       import('../../plan/load.js'),
       import('../../plan/issues.js'),
       import('../../plan/format.js'),
       import('../../plan/summary.js'),
+      import('../../graph/graph.js'),
+      import('../../graph/check.js'),
     ]);
     const file = positionals[0]!;
     const colorOn = (stream: NodeJS.WriteStream) => values.color ?? (!values['no-color'] && stream.isTTY === true && !process.env.NO_COLOR);
     const color = colorOn(process.stdout);
     try {
+      const plan = await loadPlan(file, { vars });
       // Warnings (a wait that may hang) do not fail validation: they are printed above the summary.
-      const onWarnings = (w: PlanIssue[]) => process.stderr.write(`${formatIssues(w, { color: colorOn(process.stderr) })}\n\n`);
-      const plan = await loadPlan(file, { vars, onWarnings });
+      const warnings = checkGraph(compileGraph(plan));
+      if (warnings.length > 0) process.stderr.write(`${formatIssues(warnings, { color: colorOn(process.stderr) })}\n\n`);
       process.stdout.write(`${summarizePlan(plan, file, { color })}\n`);
       return 0;
     } catch (err) {
