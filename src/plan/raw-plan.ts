@@ -30,6 +30,9 @@ export interface Plan {
   rounds?: number;
   duration?: Duration;
   rampUp?: Duration;
+  rate?: Rate;
+  maxWorkers?: number;
+  stages?: Stages;
   think?: Think;
   timeout?: Duration;
   waitTimeout?: Duration;
@@ -93,6 +96,21 @@ export interface Role {
   count?: number;
   workers?: number[];
   rest?: true;
+  maxWorkers?: number;
+  rate?: Rate;
+  stages?: Stages;
+}
+
+/** Iterations per second, minute or hour: `200/s`, `90/m`, `10/h`. */
+export type Rate = string;
+export type Stages = Stage[];
+
+/** `{ duration, target }` ramps, `{ hold }` keeps the level, `{ pause }` starts nothing. */
+export interface Stage {
+  duration?: Duration;
+  target?: number | Rate;
+  hold?: Duration;
+  pause?: Duration;
 }
 
 export interface Barrier {
