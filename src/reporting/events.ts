@@ -37,6 +37,13 @@ export interface StepResult {
   /** For browser steps: the page URL at the end of the step. */
   pageUrl?: string;
   attachments?: Attachment[];
+  /**
+   * Open-model iterations only (`rate` or rate `stages`): when the iteration was
+   * due (epoch ms) and how late it started. lagMs + durationMs is the step's
+   * latency from the scheduled start, which queueing in the tool cannot hide.
+   */
+  scheduledStart?: number;
+  lagMs?: number;
 }
 
 export interface RunInfo {
@@ -81,6 +88,8 @@ export type RunEvent =
   | { type: 'step:end'; time: number; result: StepResult }
   | { type: 'round:end'; time: number; worker: number; role: string; round: number; ok: boolean }
   | { type: 'worker:end'; time: number; worker: number; role: string; outcome: WorkerOutcome; rounds: number }
+  /** Open-model iterations that were due while every worker of the role was busy: not started (batched, about one event a second). */
+  | { type: 'iteration:dropped'; time: number; role: string; count: number }
   | { type: 'crawl:progress'; time: number; progress: CrawlProgress }
   | { type: 'log'; time: number; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'run:end'; time: number; outcome: RunOutcome; reason?: string };
