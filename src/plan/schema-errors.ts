@@ -12,6 +12,7 @@ type Schema = Record<string, unknown>;
 
 const UNION_MESSAGES: Record<string, string> = {
   '#/definitions/Duration': 'must be a duration like 500ms, 10s, 2m',
+  '#/definitions/Stage/properties/target': 'must be a rate like `200/s` or a number of workers',
   '#/definitions/Think': 'must be a duration like 500ms, 10s, 2m, or { min, max }',
   '#/definitions/VarValue': 'must be a value, a list, or { env: NAME, default: … }',
   '#/definitions/RoleRef': 'must be a role name or a list of role names',
@@ -28,6 +29,7 @@ const TYPE_MESSAGES: Record<string, string> = {
   '#/definitions/Step': 'must be a step: a map with one action such as `request: GET /`, `wait: name` or `browser: { goto: / }`',
   '#/definitions/Steps': 'must be a list of steps (each line starting with `- `)',
   '#/definitions/Role': 'must be { count: N }, { workers: [ids] }, { rest: true } or { maxWorkers: N }',
+  '#/definitions/Rate': 'must be a rate like `200/s`, `90/m` or `10/h`',
   '#/definitions/Stage': 'must be a stage: { duration: 30s, target: 200/s }, { hold: 30s } or { pause: 10s }',
   '#/definitions/Barrier': 'must be an event { signal: ROLES, wait: ROLES } or a meeting barrier { parties: ROLES }',
   '#/definitions/Expect': 'must be a map of checks such as { status: 200 }, { text: … } or { value: …, is: … }',
@@ -49,7 +51,7 @@ const NAME_PATTERN_MESSAGES: Record<string, (key: string) => string> = {
   '#/properties/roles': (k) => `\`${k}\` is not a valid role name: use letters, digits, _ and -, starting with a letter or _`,
   '#/properties/barriers': (k) => `\`${k}\` is not a valid barrier name: use letters, digits, _ and -, starting with a letter or _`,
   '#/properties/scenario/anyOf/1': (k) => `\`${k}\` is not a valid role name: use letters, digits, _ and -, starting with a letter or _`,
-  '#/properties/thresholds': (k) => `\`${k}\` is not something thresholds measure: use http, steps, browser, crawl, step.NAME or barrier.NAME.wait`,
+  '#/properties/thresholds': (k) => `\`${k}\` is not something thresholds measure: use http, steps, browser (each optionally .scheduled), crawl, step.NAME or barrier.NAME.wait`,
 };
 
 const COUNT_MESSAGES: Record<string, string> = {

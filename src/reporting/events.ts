@@ -55,7 +55,8 @@ export interface RunInfo {
   workers: number;
   rounds?: number;
   durationMs?: number;
-  roles: Array<{ name: string; workers: number[] }>;
+  /** `load`: the role's load model when it is not the closed model (rounds or duration). */
+  roles: Array<{ name: string; workers: number[]; load?: 'arrival-rate' | 'ramping-workers' }>;
   barriers: Array<{ name: string; kind: 'event' | 'meeting'; scope?: string; signal: string[]; wait: string[]; count: number }>;
   /** Step ids and names per role, in order, so a live view can show progress. */
   steps: Array<{ role: string; stepId: string; name: string; kind: StepKind }>;

@@ -26,6 +26,8 @@ export interface StepAggregate {
   skipped: number;
   /** Latency of executed (ok + failed) runs, in ms. Absent when none ran. */
   latency?: Percentiles;
+  /** Open-model runs only: latency from the iteration's scheduled start (lagMs + durationMs), in ms. */
+  scheduledLatency?: Percentiles;
   bytes: number;
 }
 
@@ -132,5 +134,7 @@ export interface RunReport {
    */
   timeline: StepResult[];
   timelineTruncated: number;
+  /** Per arrival-rate role: iterations not started because every worker of its pool was busy. Absent without such roles. */
+  dropped?: Record<string, number>;
   crawl?: CrawlReport;
 }

@@ -57,7 +57,7 @@ export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string)
     workers: plan.workers,
     ...(plan.rounds !== undefined ? { rounds: plan.rounds } : {}),
     ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
-    roles: plan.roles.map((r) => ({ name: r.name, workers: r.workers })),
+    roles: plan.roles.map((r) => ({ name: r.name, workers: r.workers, ...(r.load ? { load: r.load.kind } : {}) })),
     barriers: [...plan.barriers.values()].map((b) =>
       b.kind === 'event'
         ? { name: b.name, kind: b.kind, scope: b.scope, signal: b.signalRoles, wait: b.waitRoles, count: b.count }

@@ -30,13 +30,14 @@ export const runRampingWorkers: Executor = async (cx) => {
 
 /** The first time ≥ `t` (ms since the role started) at which worker `index` is active, or undefined if never again. */
 export function activeFrom(load: LoadModel, index: number, t: number): number | undefined {
-  const need = index + 1 - 1e-9;
+  const need = index + 1;
   for (const s of load.segments) {
     const end = s.startMs + s.durationMs;
     if (s.durationMs === 0 || end <= t) continue;
     const from = Math.max(t, s.startMs);
     const level = s.from + ((s.to - s.from) * (from - s.startMs)) / s.durationMs;
-    if (level >= need) return from;
+    // The slack absorbs rounding: a worker the ramp reaches exactly at `from` is active.
+    if (level >= need - 1e-9) return from;
     if (s.to > s.from) {
       const at = s.startMs + (s.durationMs * (need - s.from)) / (s.to - s.from);
       if (at < end) return Math.max(at, from);
