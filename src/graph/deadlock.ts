@@ -10,6 +10,12 @@
 // Two rounds are enough to see previous-round dependencies; more are played
 // when a scope-run count needs the signals of several rounds.
 //
+// Roles on a schedule (`rate` or `stages`) run as many iterations as their
+// schedule allows, whatever the plan's rounds: they are played for as many
+// rounds as needed (each iteration counted like a round), and a scope-run count
+// they signal is never judged unreachable. They use only scope-run events (no
+// meetings); compile refuses the rest.
+//
 // `if:` conditions and loops whose count is known only at run time make a step
 // `maybe` (see points.ts). Two passes keep the check honest about them:
 //   sure  — maybe-signals count (a dynamic loop counts as unbounded), maybe-waits
@@ -31,6 +37,8 @@ interface Track {
   order: number;
   workers: number[];
   points: StepPoint[];
+  /** The most rounds the role runs: the plan's rounds, or unbounded for a role on a schedule. */
+  maxRounds: number;
 }
 
 interface Pos {
@@ -63,7 +71,13 @@ interface Link {
 const MAX_ROUNDS = 200;
 
 export function checkDeadlocks(plan: CompiledPlan): PlanIssue[] {
-  const tracks: Track[] = plan.roles.map((r, order) => ({ role: r.name, order, workers: r.workers, points: flattenSteps(plan.scenarios.get(r.name) ?? []) }));
+  const tracks: Track[] = plan.roles.map((r, order) => ({
+    role: r.name,
+    order,
+    workers: r.workers,
+    points: flattenSteps(plan.scenarios.get(r.name) ?? []),
+    maxRounds: r.load ? Infinity : (plan.rounds ?? Infinity),
+  }));
   const issues: PlanIssue[] = [];
   const countErrors = checkCounts(plan, tracks, issues);
   const rounds = roundsToPlay(plan, tracks);
@@ -98,7 +112,7 @@ function someRound(rounds: number, f: (r: number) => boolean): boolean {
 
 /** Two rounds, or fewer if the plan has fewer; more when a scope-run count needs several rounds of signals. */
 function roundsToPlay(plan: CompiledPlan, tracks: Track[]): number {
-  const limit = plan.rounds ?? MAX_ROUNDS;
+  const limit = Math.min(MAX_ROUNDS, Math.max(...tracks.map((t) => t.maxRounds)));
   let rounds = Math.min(limit, 2);
   for (const b of plan.barriers.values()) {
     if (b.kind !== 'event' || b.scope !== 'run') continue;
@@ -134,7 +148,7 @@ function checkCounts(plan: CompiledPlan, tracks: Track[], issues: PlanIssue[]): 
     let reachable = perRound;
     let where = 'in a round';
     if (b.scope === 'run') {
-      if (plan.rounds === undefined) continue;
+      if (plan.rounds === undefined || tracks.some((t) => t.maxRounds === Infinity && b.signalRoles.includes(t.role))) continue;
       reachable = 0;
       for (let r = 1; r <= Math.min(plan.rounds, MAX_ROUNDS); r++) reachable += maxSignals(b, tracks, r);
       if (plan.rounds > MAX_ROUNDS) reachable += (plan.rounds - MAX_ROUNDS) * maxSignals(b, tracks, MAX_ROUNDS);
@@ -174,6 +188,11 @@ class Play {
     for (const t of tracks) this.pos.set(t.role, { round: t.workers.length === 0 ? rounds + 1 : 1, seq: 0 });
   }
 
+  /** The last round `t` plays. */
+  private last(t: Track): number {
+    return Math.min(this.rounds, t.maxRounds);
+  }
+
   at(t: Track, point: StepPoint, round: number): PointInRound {
     const key = `${t.role}\0${round}\0${point.seq}`;
     let v = this.info.get(key);
@@ -192,12 +211,12 @@ class Play {
   /** Completes the next point of `t` if it can; false when blocked or done. */
   private advance(t: Track): boolean {
     const pos = this.pos.get(t.role)!;
-    if (pos.round > this.rounds) return false;
+    if (pos.round > this.last(t)) return false;
     const point = t.points[pos.seq];
     if (!point) {
       pos.round++;
       pos.seq = 0;
-      return pos.round <= this.rounds;
+      return pos.round <= this.last(t);
     }
     if (!this.canPass(t, point, pos.round)) return false;
     pos.seq++;
@@ -267,7 +286,7 @@ class Play {
 
   blockedAt(t: Track): Blocked | undefined {
     const pos = this.pos.get(t.role)!;
-    if (pos.round > this.rounds) return undefined;
+    if (pos.round > this.last(t)) return undefined;
     const point = t.points[pos.seq];
     return point ? { track: t, round: pos.round, point } : undefined;
   }
