@@ -55,7 +55,8 @@ export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string)
     ...(plan.description ? { description: plan.description } : {}),
     ...(plan.target ? { target: plan.target.href } : {}),
     workers: plan.workers,
-    ...(plan.rounds !== undefined ? { rounds: plan.rounds } : {}),
+    // Roles on a schedule have no rounds: show them only when a closed-model role runs them.
+    ...(plan.rounds !== undefined && plan.roles.some((r) => !r.load) ? { rounds: plan.rounds } : {}),
     ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
     roles: plan.roles.map((r) => ({ name: r.name, workers: r.workers, ...(r.load ? { load: r.load.kind } : {}) })),
     barriers: [...plan.barriers.values()].map((b) =>
