@@ -299,3 +299,29 @@ scenario:
     await s.close();
   }
 });
+
+test('onError: abort-run stops an arrival-rate schedule at once', { timeout: 20_000 }, async () => {
+  const s = await startServer((_req, res) => {
+    res.statusCode = 500;
+    res.end('no');
+  });
+  try {
+    const began = performance.now();
+    const run = await runYaml(`name: abort
+target: ${s.origin}
+rate: 20/s
+maxWorkers: 5
+duration: 30s
+onError: abort-run
+scenario:
+  - request: GET /
+`);
+    assert.equal(run.outcome, 'failed');
+    assert.match(run.reason ?? '', /failed at step "GET \/" in round 1 and its onError is abort-run/);
+    assert.ok(performance.now() - began < 5000);
+    // The first failure stops the schedule: nothing is due, started or dropped after it.
+    assert.ok(run.results.filter((r) => r.kind === 'request').length <= 5);
+  } finally {
+    await s.close();
+  }
+});

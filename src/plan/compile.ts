@@ -39,7 +39,7 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) });
   checkBarrierUse(barriers, broken, facts, issues);
   checkReferences(cx, facts, vars);
-  const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined }, issues);
+  const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined, hasArrivalRate: roles.some((r) => r.load?.kind === 'arrival-rate') }, issues);
 
   const think = raw.think === undefined ? undefined : typeof raw.think === 'object' ? { minMs: ms(raw.think.min, 0), maxMs: ms(raw.think.max, 0) } : { minMs: ms(raw.think, 0), maxMs: ms(raw.think, 0) };
   if (think && think.minMs > think.maxMs) issues.error(['think', 'max'], 'think.max must not be smaller than think.min');
