@@ -5,6 +5,7 @@
 // Counts are asserted with a tolerance, never wall-clock times.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parsePlan } from '../src/plan/load.js';
 import { MetricsCollector } from '../src/reporting/collector.js';
 import type { RunEvent } from '../src/reporting/events.js';
 import { ArrivalSchedule } from '../src/runtime/executors/arrival-rate.js';
@@ -38,6 +39,41 @@ function dropped(events: RunEvent[], role = 'worker'): number {
 function near(actual: number, expected: number, tolerance: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual}, expected ${expected} ± ${tolerance}`);
 }
+
+test('load models compile to schedules: rate units, ramps, hold, pause, per-role pools', () => {
+  const plan = parsePlan(`name: t
+duration: 1m
+roles:
+  open: { maxWorkers: 3, rate: 90/m }
+  staged: { count: 2, stages: [{ duration: 0s, target: 10/s }, { hold: 5s }, { pause: 2s }, { duration: 10s, target: 1/h }] }
+  ramp: { count: 4, stages: [{ duration: 20s, target: 4 }, { duration: 10s, target: 1 }] }
+  closed: { rest: true }
+workers: 10
+scenario:
+  - sleep: 1ms
+`, 't.yml');
+  assert.deepEqual(
+    plan.roles.map((r) => [r.name, r.workers, r.load]),
+    [
+      ['open', [0, 1, 2], { kind: 'arrival-rate', segments: [{ startMs: 0, durationMs: 60_000, from: 1.5, to: 1.5 }], durationMs: 60_000 }],
+      ['staged', [3, 4], {
+        kind: 'arrival-rate',
+        segments: [
+          { startMs: 0, durationMs: 0, from: 0, to: 10 },
+          { startMs: 0, durationMs: 5000, from: 10, to: 10 },
+          { startMs: 5000, durationMs: 2000, from: 0, to: 0 },
+          { startMs: 7000, durationMs: 10_000, from: 10, to: 1 / 3600 },
+        ],
+        durationMs: 17_000,
+      }],
+      ['ramp', [5, 6, 7, 8], { kind: 'ramping-workers', segments: [{ startMs: 0, durationMs: 20_000, from: 0, to: 4 }, { startMs: 20_000, durationMs: 10_000, from: 4, to: 1 }], durationMs: 30_000 }],
+      ['closed', [9], undefined],
+    ],
+  );
+  // Plan-level worker stages without `workers`: the pool is the highest target.
+  const peak = parsePlan('name: t\nstages: [{ duration: 1s, target: 7 }, { duration: 1s, target: 2 }]\nscenario:\n  - sleep: 1ms\n', 't.yml');
+  assert.equal(peak.workers, 7);
+});
 
 test('the arrival schedule: a constant rate, a ramp, a hold and a pause give exactly the integral of the rate', () => {
   const times = (segments: ConstructorParameters<typeof ArrivalSchedule>[0]) => {
