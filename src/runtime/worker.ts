@@ -1,6 +1,7 @@
-// One virtual user: runs its role's steps one iteration (round) at a time, as
-// its executor (executors/) asks, applies the onError policy, and tells the coordinator about every signal it will no
-// longer give, so nobody waits for it in vain.
+// One virtual user: runs its role's steps one iteration (round) at a time when
+// its executor (executors/) asks, applies the onError policy, and tells the
+// coordinator about every signal it will no longer give, so nobody waits for
+// it in vain.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../coordination/coordinator.js';
 import type { CompiledPlan, OnError, StepSpec, TemplateScope, ValueTemplate } from '../plan/model.js';
@@ -92,8 +93,9 @@ export class Worker {
     try {
       flow = await this.runSteps(lane.steps, round, 'next');
     } catch (error) {
+      // Stopped mid-step: the round did not end, so it is neither counted nor reported as ended.
       if (!run.signal.aborted) throw error;
-      flow = 'end';
+      return 'end';
     }
     this.roundsDone = round;
     run.emit({ type: 'round:end', time: Date.now(), worker: lane.id, role: lane.role, round, ok: !this.failedThisRound });
