@@ -271,6 +271,8 @@ scenario:
     assert.equal(run.outcome, 'passed');
     const begin = run.events.find((e) => e.type === 'run:begin');
     assert.equal(begin?.type === 'run:begin' && begin.run.workers, 4);
+    // No rounds to show; the run lasts as long as its stages.
+    assert.deepEqual(begin?.type === 'run:begin' && [begin.run.rounds, begin.run.durationMs], [undefined, 2500]);
     const requests = run.results.filter((r) => r.kind === 'request');
     const t0 = Math.min(...requests.map((r) => r.start));
     assert.deepEqual([...new Set(requests.map((r) => r.worker))].sort(), [0, 1, 2, 3]);

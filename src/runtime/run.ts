@@ -57,7 +57,7 @@ export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string)
     workers: plan.workers,
     // Roles on a schedule have no rounds: show them only when a closed-model role runs them.
     ...(plan.rounds !== undefined && plan.roles.some((r) => !r.load) ? { rounds: plan.rounds } : {}),
-    ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
+    ...(runLength(plan) !== undefined ? { durationMs: runLength(plan) } : {}),
     roles: plan.roles.map((r) => ({ name: r.name, workers: r.workers, ...(r.load ? { load: r.load.kind } : {}) })),
     barriers: [...plan.barriers.values()].map((b) =>
       b.kind === 'event'
@@ -71,6 +71,11 @@ export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string)
     hasCrawl: plan.crawl !== undefined,
     reportDir,
   };
+}
+
+/** The plan's duration, or else the longest schedule of its roles (stages bound themselves). */
+function runLength(plan: CompiledPlan): number | undefined {
+  return plan.durationMs ?? plan.roles.reduce<number | undefined>((max, r) => (r.load ? Math.max(max ?? 0, r.load.durationMs) : max), undefined);
 }
 
 /** The workers of each role (one per lane of the execution graph; roles without steps have none), in id order. */
