@@ -269,3 +269,25 @@ scenario:
     },
   ]);
 });
+
+test('a role on a schedule runs as many iterations as its schedule allows: its scope-run signals are not capped by the plan\'s rounds', { timeout: 10_000 }, () => {
+  // One round for the closed role `watcher`; the `load` pool of 2 signals `warm` on every iteration, so a count of 5 is reachable.
+  const text = `name: t
+roles:
+  load: { count: 2, stages: [{ duration: 2s, target: 2 }] }
+  watcher: { count: 1 }
+barriers:
+  warm: { signal: load, wait: watcher, scope: run, count: 5 }
+scenario:
+  load:
+    - signal: warm
+  watcher:
+    - wait: warm
+`;
+  assert.deepEqual(deadlocks(text), []);
+  // The same plan with a closed `load` role of one round is refused: 2 signals can never make 5.
+  assert.deepEqual(
+    deadlocks(text.replace(', stages: [{ duration: 2s, target: 2 }]', '')).map((i) => i.message),
+    ['barriers.warm: count 5 is larger than the 2 signals "warm" can get in the whole run (1 round) from its signalers load[0-1], so every wait for it would time out'],
+  );
+});

@@ -11,6 +11,12 @@
 // Two rounds are enough to see previous-round dependencies; more are played
 // when a scope-run count needs the signals of several rounds.
 //
+// Roles on a schedule (`rate` or `stages`) run as many iterations as their
+// schedule allows, whatever the plan's rounds: they are played for as many
+// rounds as needed (each iteration counted like a round), and a scope-run count
+// they signal is never judged unreachable. They use only scope-run events (no
+// meetings); compile refuses the rest.
+//
 // `if:` conditions and loops whose count is known only at run time make a step
 // `maybe` (see points.ts). Two passes keep the check honest about them:
 //   sure  — maybe-signals count (a dynamic loop counts as unbounded), maybe-waits
@@ -94,8 +100,8 @@ export function checkDeadlocks(graph: ExecutionGraph): PlanIssue[] {
   const { plan, tracks } = graph;
   const issues: PlanIssue[] = [];
   const sync = indexSync(tracks);
-  const countErrors = checkCounts(plan, sync, issues);
-  const rounds = roundsToPlay(plan, sync);
+  const countErrors = checkCounts(plan, tracks, sync, issues);
+  const rounds = roundsToPlay(plan, tracks, sync);
   const seen = new Set<string>();
   const hasMaybe = tracks.some((t) => t.points.some((p) => someRound(rounds, (r) => pointInRound(p, r).runs === 'maybe')));
   for (const mode of hasMaybe ? (['sure', 'worst'] as const) : (['sure'] as const)) {
@@ -126,8 +132,8 @@ function someRound(rounds: number, f: (r: number) => boolean): boolean {
 }
 
 /** Two rounds, or fewer if the plan has fewer; more when a scope-run count needs several rounds of signals. */
-function roundsToPlay(plan: CompiledPlan, sync: SyncIndex): number {
-  const limit = plan.rounds ?? MAX_ROUNDS;
+function roundsToPlay(plan: CompiledPlan, tracks: readonly Track[], sync: SyncIndex): number {
+  const limit = Math.min(MAX_ROUNDS, Math.max(...tracks.map((t) => t.maxRounds)));
   let rounds = Math.min(limit, 2);
   for (const b of plan.barriers.values()) {
     if (b.kind !== 'event' || b.scope !== 'run') continue;
@@ -151,7 +157,7 @@ function maxSignals(b: EventBarrier, sync: SyncIndex, round: number): number {
 }
 
 /** A count no round (or run) can reach. Returns the names of the barriers reported. */
-function checkCounts(plan: CompiledPlan, sync: SyncIndex, issues: PlanIssue[]): Set<string> {
+function checkCounts(plan: CompiledPlan, tracks: readonly Track[], sync: SyncIndex, issues: PlanIssue[]): Set<string> {
   const reported = new Set<string>();
   for (const b of plan.barriers.values()) {
     if (b.kind !== 'event') continue;
@@ -161,7 +167,7 @@ function checkCounts(plan: CompiledPlan, sync: SyncIndex, issues: PlanIssue[]): 
     let reachable = perRound;
     let where = 'in a round';
     if (b.scope === 'run') {
-      if (plan.rounds === undefined) continue;
+      if (plan.rounds === undefined || tracks.some((t) => t.maxRounds === Infinity && b.signalRoles.includes(t.role))) continue;
       reachable = 0;
       for (let r = 1; r <= Math.min(plan.rounds, MAX_ROUNDS); r++) reachable += maxSignals(b, sync, r);
       if (plan.rounds > MAX_ROUNDS) reachable += (plan.rounds - MAX_ROUNDS) * maxSignals(b, sync, MAX_ROUNDS);
@@ -205,6 +211,11 @@ class Play {
     this.order = new Map(tracks.map((t, i) => [t, i]));
   }
 
+  /** The last round `t` plays. */
+  private last(t: Track): number {
+    return Math.min(this.rounds, t.maxRounds);
+  }
+
   at(t: Track, point: StepPoint, round: number): PointInRound {
     const key = `${t.role}\0${round}\0${point.seq}`;
     let v = this.info.get(key);
@@ -223,12 +234,12 @@ class Play {
   /** Completes the next point of `t` if it can; false when blocked or done. */
   private advance(t: Track): boolean {
     const pos = this.pos.get(t.role)!;
-    if (pos.round > this.rounds) return false;
+    if (pos.round > this.last(t)) return false;
     const point = t.points[pos.seq];
     if (!point) {
       pos.round++;
       pos.seq = 0;
-      return pos.round <= this.rounds;
+      return pos.round <= this.last(t);
     }
     if (!this.canPass(t, point, pos.round)) return false;
     pos.seq++;
@@ -293,7 +304,7 @@ class Play {
 
   blockedAt(t: Track): Blocked | undefined {
     const pos = this.pos.get(t.role)!;
-    if (pos.round > this.rounds) return undefined;
+    if (pos.round > this.last(t)) return undefined;
     const point = t.points[pos.seq];
     return point ? { track: t, round: pos.round, point } : undefined;
   }

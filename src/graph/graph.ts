@@ -19,6 +19,8 @@ export interface RoleTrack {
   workers: number[];
   steps: StepSpec[];
   points: StepPoint[];
+  /** The most rounds the role runs: the plan's rounds, or unbounded for a role on a schedule (`rate`, `stages`) or a `duration`. */
+  maxRounds: number;
 }
 
 export interface Lane {
@@ -42,7 +44,7 @@ export interface ExecutionGraph {
 export function compileGraph(plan: CompiledPlan): ExecutionGraph {
   const tracks: RoleTrack[] = plan.roles.map((r) => {
     const steps = plan.scenarios.get(r.name) ?? [];
-    return { role: r.name, workers: r.workers, steps, points: flattenSteps(steps) };
+    return { role: r.name, workers: r.workers, steps, points: flattenSteps(steps), maxRounds: r.load ? Infinity : (plan.rounds ?? Infinity) };
   });
   const lanes: Lane[] = [];
   for (const t of tracks) t.workers.forEach((worker, index) => lanes.push({ worker, role: t.role, index, track: t }));

@@ -8,6 +8,7 @@ import { formatPath, type IssueCollector } from './collector.js';
 import { CompileContext, type PositionedRef } from './compile-context.js';
 import { loadDataSets } from './data.js';
 import { parseDuration } from './duration.js';
+import { checkScheduledBarriers, compileLoadModels } from './load-models.js';
 import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
 import type { CompiledPlan, DataSetSpec, ServiceSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
@@ -34,7 +35,10 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   const data = loadDataSets(raw.data, options.file, issues);
   const { workers, roles, workerRoles } = resolveRoles(raw, issues);
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
+  const durationMs = raw.duration === undefined ? undefined : ms(raw.duration, 0);
+  compileLoadModels(raw, roles, durationMs, issues);
   const { barriers, broken } = compileBarriers(raw, roles, waitTimeoutMs, issues);
+  checkScheduledBarriers(roles, barriers, issues);
   const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) });
   checkBarrierUse(barriers, broken, facts, issues);
   checkReferences(cx, facts, vars, raw.data ?? {}, data);
@@ -44,11 +48,10 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     const value = ref.root === 'env' && ref.key !== undefined ? env[ref.key] : undefined;
     if (value !== undefined) namedEnv[ref.key!] = value;
   }
-  const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined }, issues);
+  const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined, hasArrivalRate: roles.some((r) => r.load?.kind === 'arrival-rate') }, issues);
 
   const think = raw.think === undefined ? undefined : typeof raw.think === 'object' ? { minMs: ms(raw.think.min, 0), maxMs: ms(raw.think.max, 0) } : { minMs: ms(raw.think, 0), maxMs: ms(raw.think, 0) };
   if (think && think.minMs > think.maxMs) issues.error(['think', 'max'], 'think.max must not be smaller than think.min');
-  const durationMs = raw.duration === undefined ? undefined : ms(raw.duration, 0);
 
   return {
     file: options.file,

@@ -46,6 +46,31 @@ export type BarrierScope = 'round' | 'previous-round' | 'run';
 export interface RoleSpec {
   name: string;
   workers: number[];
+  /** The role's schedule (`rate` or `stages`); absent: the closed model (every worker runs rounds until rounds or duration end). */
+  load?: LoadModel;
+}
+
+/**
+ * One linear piece of a load schedule: the level goes from `from` to `to` over
+ * `durationMs`, starting `startMs` after the role starts. The level is
+ * iterations per second (arrival rate) or active workers (ramping workers).
+ */
+export interface LoadSegment {
+  startMs: number;
+  durationMs: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * `arrival-rate`: iterations start on the schedule, each on a free worker of the
+ * role's pool, or are dropped. `ramping-workers`: worker j of the role runs
+ * iterations while the level is at least j + 1. Both end after `durationMs`.
+ */
+export interface LoadModel {
+  kind: 'arrival-rate' | 'ramping-workers';
+  segments: LoadSegment[];
+  durationMs: number;
 }
 
 export interface EventBarrier {

@@ -34,6 +34,9 @@ export interface Plan {
   rounds?: number;
   duration?: Timeout;
   rampUp?: Duration;
+  rate?: Rate;
+  maxWorkers?: number;
+  stages?: Stages;
   think?: Think;
   timeout?: Timeout;
   waitTimeout?: Timeout;
@@ -115,6 +118,21 @@ export interface Role {
   count?: number;
   workers?: number[];
   rest?: true;
+  maxWorkers?: number;
+  rate?: Rate;
+  stages?: Stages;
+}
+
+/** Iterations per second, minute or hour: `200/s`, `90/m`, `10/h`. */
+export type Rate = string;
+export type Stages = Stage[];
+
+/** `{ duration, target }` ramps, `{ hold }` keeps the level, `{ pause }` starts nothing. */
+export interface Stage {
+  duration?: Duration;
+  target?: number | Rate;
+  hold?: Duration;
+  pause?: Duration;
 }
 
 export interface Barrier {

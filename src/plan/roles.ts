@@ -3,6 +3,7 @@
 import { formatPath, type IssueCollector } from './collector.js';
 import type { RoleSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
+import { workerStagePeak } from './load-models.js';
 import { didYouMean } from './suggest.js';
 
 export const DEFAULT_ROLE = 'worker';
@@ -18,13 +19,24 @@ export interface ResolvedRoles {
   workerRoles: string[];
 }
 
+/** The keys that pick a role's workers; a role has exactly one. */
+const SELECTORS = ['count', 'workers', 'rest', 'maxWorkers'] as const;
+
 export function resolveRoles(plan: Raw.Plan, issues: IssueCollector): ResolvedRoles {
-  const declared = plan.workers;
+  // An open-model plan names its pool `maxWorkers`; a ramping-workers plan may leave it to its highest stage target.
+  const declared = plan.workers ?? plan.maxWorkers ?? workerStagePeak(plan.stages);
   if (!plan.roles || Object.keys(plan.roles).length === 0) {
     const n = declared ?? 1;
     return { workers: n, roles: [{ name: DEFAULT_ROLE, workers: range(n) }], workerRoles: new Array<string>(n).fill(DEFAULT_ROLE) };
   }
-  const entries = Object.entries(plan.roles);
+  const entries = Object.entries(plan.roles)
+    .filter(([name, r]) => {
+      if (SELECTORS.filter((k) => r[k] !== undefined).length === 1) return true;
+      issues.error(['roles', name], `roles.${name} needs exactly one of \`count: N\`, \`workers: [ids]\`, \`rest: true\` or \`maxWorkers: N\``);
+      return false;
+    })
+    // `maxWorkers` picks workers like `count`: it reads better beside `rate`.
+    .map(([name, r]): [string, Raw.Role] => [name, r.maxWorkers !== undefined ? { ...r, count: r.maxWorkers } : r]);
   const owner = new Map<number, string>();
   const members = new Map<string, number[]>(entries.map(([name]) => [name, []]));
 

@@ -13,6 +13,7 @@ type Schema = Record<string, unknown>;
 
 const UNION_MESSAGES: Record<string, string> = {
   '#/definitions/Duration': 'must be a duration like 500ms, 10s, 2m',
+  '#/definitions/Stage/properties/target': 'must be a rate like `200/s` or a number of workers',
   '#/definitions/Think': 'must be a duration like 500ms, 10s, 2m, or { min, max }',
   '#/definitions/VarValue': 'must be a value, a list, or { env: NAME, default: … }',
   '#/definitions/RoleRef': 'must be a role name or a list of role names',
@@ -28,7 +29,9 @@ const UNION_MESSAGES: Record<string, string> = {
 const TYPE_MESSAGES: Record<string, string> = {
   '#/definitions/Step': 'must be a step: a map with one action such as `request: GET /`, `wait: name` or `browser: { goto: / }`',
   '#/definitions/Steps': 'must be a list of steps (each line starting with `- `)',
-  '#/definitions/Role': 'must be { count: N }, { workers: [ids] } or { rest: true }',
+  '#/definitions/Role': 'must be { count: N }, { workers: [ids] }, { rest: true } or { maxWorkers: N }',
+  '#/definitions/Rate': 'must be a rate like `200/s`, `90/m` or `10/h`',
+  '#/definitions/Stage': 'must be a stage: { duration: 30s, target: 200/s }, { hold: 30s } or { pause: 10s }',
   '#/definitions/Barrier': 'must be an event { signal: ROLES, wait: ROLES } or a meeting barrier { parties: ROLES }',
   '#/definitions/Expect': 'must be a map of checks such as { status: 200 }, { text: … } or { value: …, is: … }',
   '#/definitions/BrowserAction': 'must be a map with one action such as { goto: /path } or { click: SELECTOR }',
@@ -52,6 +55,7 @@ const VALUE_KEYWORDS = new Set(['const', 'enum', 'minimum', 'maximum', 'exclusiv
 
 const PATTERN_MESSAGES: Record<string, (value: string) => string> = {
   '#/properties/target': () => 'must be an http:// or https:// URL',
+  '#/definitions/Rate': (v) => `\`${v}\` is not a rate like \`200/s\`, \`90/m\` or \`10/h\``,
   '#/definitions/Loop/properties/as': (v) => `\`${v}\` is not a variable name: use letters, digits and _, not starting with a digit`,
   '#/properties/thresholds/additionalProperties/items': (v) => `\`${v}\` is not a condition like \`p95 < 500ms\`, \`errors < 1%\`, \`count >= 10\``,
 };
@@ -60,11 +64,12 @@ const NAME_PATTERN_MESSAGES: Record<string, (key: string) => string> = {
   '#/properties/roles': (k) => `\`${k}\` is not a valid role name: use letters, digits, _ and -, starting with a letter or _`,
   '#/properties/barriers': (k) => `\`${k}\` is not a valid barrier name: use letters, digits, _ and -, starting with a letter or _`,
   '#/properties/scenario/anyOf/1': (k) => `\`${k}\` is not a valid role name: use letters, digits, _ and -, starting with a letter or _`,
-  '#/properties/thresholds': (k) => `\`${k}\` is not something thresholds measure: use http, steps, browser, crawl, step.NAME or barrier.NAME.wait`,
+  '#/properties/thresholds': (k) => `\`${k}\` is not something thresholds measure: use http, steps, browser (each optionally .scheduled), crawl, step.NAME or barrier.NAME.wait`,
 };
 
 const COUNT_MESSAGES: Record<string, string> = {
-  '#/definitions/Role': 'needs exactly one of `count: N`, `workers: [ids]` or `rest: true`',
+  '#/definitions/Role': 'needs exactly one of `count: N`, `workers: [ids]`, `rest: true` or `maxWorkers: N`',
+  '#/definitions/Stage': 'must be { duration, target }, { hold: D } or { pause: D }',
   '#/definitions/Capture': 'needs a source: json, header, regex, status, body, text, attribute, url or title',
   '#/definitions/Expect': 'needs at least one check (status, body, text, visible, value + is, …)',
   '#/definitions/WaitForObject': 'needs one of selector, text or url',

@@ -1,6 +1,6 @@
 // The text `planrun validate` prints for a valid plan: roles with their worker
 // ids, barriers with signalers and waiters, data sets, and the steps of each role.
-import type { CompiledPlan, StepSpec } from './model.js';
+import type { CompiledPlan, LoadModel, StepSpec } from './model.js';
 
 /** `0-3, 7` for [0, 1, 2, 3, 7]. */
 export function idRanges(ids: number[]): string {
@@ -20,14 +20,14 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
   const out: string[] = [];
   out.push(`${green('✓')} ${file}: ${plan.name}`);
   const shape = [`${plan.workers} worker${plan.workers === 1 ? '' : 's'}`];
-  if (plan.rounds !== undefined) shape.push(`${plan.rounds} round${plan.rounds === 1 ? '' : 's'}`);
+  if (plan.rounds !== undefined && plan.roles.some((r) => !r.load)) shape.push(`${plan.rounds} round${plan.rounds === 1 ? '' : 's'}`);
   if (plan.durationMs !== undefined) shape.push(`for ${plan.durationMs} ms`);
   if (plan.target) shape.push(`target ${plan.target.href}`);
   if (plan.seed !== undefined) shape.push(`seed ${plan.seed}`);
   out.push(`  ${shape.join(', ')}`);
   out.push('', bold('roles'));
   const width = Math.max(longest(plan.roles.map((r) => r.name)), 4);
-  for (const r of plan.roles) out.push(`  ${r.name.padEnd(width)}  worker${r.workers.length === 1 ? '' : 's'} ${idRanges(r.workers)}`);
+  for (const r of plan.roles) out.push(`  ${r.name.padEnd(width)}  worker${r.workers.length === 1 ? '' : 's'} ${idRanges(r.workers)}${r.load ? `, ${describeLoad(r.load)}` : ''}`);
   if (plan.barriers.size > 0) {
     out.push('', bold('barriers'));
     const bw = longest(plan.barriers.keys());
@@ -61,6 +61,13 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
     for (const t of plan.thresholds) out.push(`  ${t.selector}: ${t.source}`);
   }
   return out.join('\n');
+}
+
+/** `arrival rate 0 → 200/s over 10000 ms, hold 10000 ms, …` */
+function describeLoad(load: LoadModel): string {
+  const unit = load.kind === 'arrival-rate' ? '/s' : ' workers';
+  const parts = load.segments.map((s) => (s.from === s.to ? `${s.to === 0 ? 'pause' : `${s.to}${unit}`} for ${s.durationMs} ms` : `${s.from} → ${s.to}${unit} over ${s.durationMs} ms`));
+  return `${load.kind === 'arrival-rate' ? 'arrival rate' : 'ramping workers'}: ${parts.join(', ')}`;
 }
 
 function countSteps(steps: StepSpec[]): number {

@@ -11,6 +11,8 @@ export interface ThresholdTargets {
   stepNames: Set<string>;
   barrierNames: Set<string>;
   hasCrawl: boolean;
+  /** Some role runs an arrival rate: only its steps have a latency from the scheduled start. */
+  hasArrivalRate: boolean;
 }
 
 export function compileThresholds(raw: Record<string, string[]> | undefined, targets: ThresholdTargets, issues: IssueCollector): ThresholdSpec[] {
@@ -64,6 +66,11 @@ function checkSelector(selector: string, targets: ThresholdTargets, issues: Issu
     if (!targets.barrierNames.has(name)) {
       issues.error(path, `thresholds: unknown barrier \`${name}\``, { at: 'key', hint: didYouMean(name, targets.barrierNames) });
     }
+  } else if (selector.endsWith('.scheduled') && !targets.hasArrivalRate) {
+    issues.error(path, `thresholds: \`${selector}\` times arrival-rate iterations from their scheduled start, and no role has \`rate\` or rate \`stages\``, {
+      at: 'key',
+      hint: `use \`${selector.slice(0, -'.scheduled'.length)}\` for the steps' own latency`,
+    });
   } else if (selector === 'crawl' && !targets.hasCrawl) {
     issues.error(path, 'thresholds: `crawl` thresholds need a `crawl:` section', { at: 'key' });
   }

@@ -67,8 +67,10 @@ function round3(v: number): number {
 }
 
 interface StepBucket {
-  agg: Omit<StepAggregate, 'latency'>;
+  agg: Omit<StepAggregate, 'latency' | 'scheduledLatency'>;
   latency: LatencyStats;
+  /** From the scheduled start, for open-model iterations. */
+  scheduled: LatencyStats;
 }
 
 interface BarrierBucket {
@@ -108,6 +110,7 @@ export class MetricsCollector implements Reporter {
   private readonly services = new Map<string, RunReport['services'][number]>();
   private readonly workers = new Map<number, WorkerSummary & { ended: boolean }>();
   private readonly timeline: StepResult[] = [];
+  private readonly dropped = new Map<string, number>();
   private timelineTruncated = 0;
 
   constructor(o: MetricsCollectorOptions = {}) {
@@ -123,6 +126,10 @@ export class MetricsCollector implements Reporter {
         this.startTime = event.time;
         for (const s of event.run.steps) this.stepBucket(s.role, s.stepId, s.name, s.kind);
         for (const b of event.run.barriers) if (b.wait.length > 0 || b.kind === 'meeting') this.barrierBucket(b.name);
+        for (const r of event.run.roles) if (r.load === 'arrival-rate') this.dropped.set(r.name, 0);
+        break;
+      case 'iteration:dropped':
+        this.dropped.set(event.role, (this.dropped.get(event.role) ?? 0) + event.count);
         break;
       case 'service':
         this.services.set(event.name, { name: event.name, status: event.status, message: event.message, logFile: event.logFile ?? this.services.get(event.name)?.logFile });
@@ -153,7 +160,7 @@ export class MetricsCollector implements Reporter {
     const key = `${role}\u0000${stepId}`;
     let b = this.steps.get(key);
     if (!b) {
-      b = { agg: { stepId, name, kind, role, count: 0, ok: 0, failed: 0, skipped: 0, bytes: 0 }, latency: new LatencyStats() };
+      b = { agg: { stepId, name, kind, role, count: 0, ok: 0, failed: 0, skipped: 0, bytes: 0 }, latency: new LatencyStats(), scheduled: new LatencyStats() };
       this.steps.set(key, b);
     }
     return b;
@@ -172,7 +179,10 @@ export class MetricsCollector implements Reporter {
     const b = this.stepBucket(r.role, r.stepId, r.name, r.kind);
     b.agg.count++;
     b.agg[r.outcome]++;
-    if (r.outcome !== 'skipped') b.latency.record(r.durationMs);
+    if (r.outcome !== 'skipped') {
+      b.latency.record(r.durationMs);
+      if (r.lagMs !== undefined) b.scheduled.record(r.lagMs + r.durationMs);
+    }
     if (r.http) b.agg.bytes += r.http.bytes;
     if (r.ws) {
       b.agg.bytes += r.ws.bytes;
@@ -219,7 +229,9 @@ export class MetricsCollector implements Reporter {
       return b && { executed: b.waits, failed: b.timeouts + b.broken, latency: b.wait.percentiles() };
     }
     if (selector === 'crawl') return crawl && crawlSelection(crawl);
-    const match = stepFilter(selector);
+    // `http.scheduled`: the same steps, timed from their iteration's scheduled start (open model only).
+    const scheduled = selector.endsWith('.scheduled') && !selector.startsWith('step.');
+    const match = stepFilter(scheduled ? selector.slice(0, -'.scheduled'.length) : selector);
     if (!match) return undefined;
     const latency = new LatencyStats();
     let executed = 0;
@@ -228,7 +240,7 @@ export class MetricsCollector implements Reporter {
       if (!match(b.agg)) continue;
       executed += b.agg.ok + b.agg.failed;
       failed += b.agg.failed;
-      latency.merge(b.latency);
+      latency.merge(scheduled ? b.scheduled : b.latency);
     }
     return { executed, failed, latency: latency.percentiles() };
   }
@@ -240,7 +252,7 @@ export class MetricsCollector implements Reporter {
     const durationMs = Math.max(0, endTime - startTime);
 
     const thresholds = evaluateThresholds(this.thresholds, { select: (s) => this.select(s, end.crawl), durationMs });
-    const steps = [...this.steps.values()].map((b): StepAggregate => ({ ...b.agg, ...optional('latency', b.latency.percentiles()) }));
+    const steps = [...this.steps.values()].map((b): StepAggregate => ({ ...b.agg, ...optional('latency', b.latency.percentiles()), ...optional('scheduledLatency', b.scheduled.percentiles()) }));
 
     let outcome = end.outcome;
     let reason = end.reason;
@@ -283,6 +295,7 @@ export class MetricsCollector implements Reporter {
       // Results arrive in end order; the timeline reads in start order.
       timeline: [...this.timeline].sort((a, b) => a.start - b.start),
       timelineTruncated: this.timelineTruncated,
+      ...optional('dropped', this.dropped.size > 0 ? Object.fromEntries(this.dropped) : undefined),
       ...optional('crawl', end.crawl),
     };
   }
@@ -293,7 +306,7 @@ export function exitCodeFor(outcome: RunOutcome): number {
 }
 
 /** `http` → request steps, `browser` → browser steps, `steps` → all, `step.NAME` → by name. */
-function stepFilter(selector: string): ((s: Omit<StepAggregate, 'latency'>) => boolean) | undefined {
+function stepFilter(selector: string): ((s: StepBucket['agg']) => boolean) | undefined {
   if (selector === 'steps') return () => true;
   if (selector === 'http') return (s) => s.kind === 'request';
   if (selector === 'browser') return (s) => s.kind === 'browser';

@@ -54,6 +54,13 @@ export interface StepResult {
   /** For browser steps: the page URL at the end of the step. */
   pageUrl?: string;
   attachments?: Attachment[];
+  /**
+   * Open-model iterations only (`rate` or rate `stages`): when the iteration was
+   * due (epoch ms) and how late it started. lagMs + durationMs is the step's
+   * latency from the scheduled start, which queueing in the tool cannot hide.
+   */
+  scheduledStart?: number;
+  lagMs?: number;
 }
 
 export interface RunInfo {
@@ -65,7 +72,8 @@ export interface RunInfo {
   workers: number;
   rounds?: number;
   durationMs?: number;
-  roles: Array<{ name: string; workers: number[] }>;
+  /** `load`: the role's load model when it is not the closed model (rounds or duration). */
+  roles: Array<{ name: string; workers: number[]; load?: 'arrival-rate' | 'ramping-workers' }>;
   barriers: Array<{ name: string; kind: 'event' | 'meeting'; scope?: string; signal: string[]; wait: string[]; count: number }>;
   /** Step ids and names per role, in order, so a live view can show progress. */
   steps: Array<{ role: string; stepId: string; name: string; kind: StepKind }>;
@@ -98,6 +106,8 @@ export type RunEvent =
   | { type: 'step:end'; time: number; result: StepResult }
   | { type: 'round:end'; time: number; worker: number; role: string; round: number; ok: boolean }
   | { type: 'worker:end'; time: number; worker: number; role: string; outcome: WorkerOutcome; rounds: number }
+  /** Open-model iterations that were due while every worker of the role was busy: not started (batched, about one event a second). */
+  | { type: 'iteration:dropped'; time: number; role: string; count: number }
   | { type: 'crawl:progress'; time: number; progress: CrawlProgress }
   | { type: 'log'; time: number; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'run:end'; time: number; outcome: RunOutcome; reason?: string };

@@ -54,6 +54,20 @@ export function renderMarkdown(report: RunReport): string {
     out.push('');
   }
 
+  const open = r.steps.filter((s) => s.scheduledLatency);
+  if (open.length > 0 || r.dropped) {
+    out.push('### Open model', '');
+    for (const [role, n] of Object.entries(r.dropped ?? {})) out.push(`- ${cell(role)}: **${n}** iteration${n === 1 ? '' : 's'} dropped (no free worker when due)`);
+    if (open.length > 0) {
+      out.push('', '| role | step | p50 from scheduled start | p95 | p99 | max |', '|---|---|---:|---:|---:|---:|');
+      for (const s of open) {
+        const l = s.scheduledLatency;
+        out.push(`| ${cell(s.role)} | ${cell(s.name)} | ${ms(l?.p50)} | ${ms(l?.p95)} | ${ms(l?.p99)} | ${ms(l?.max)} |`);
+      }
+    }
+    out.push('');
+  }
+
   if (r.barriers.length > 0) {
     out.push('### Barriers', '', '| barrier | waits | timeouts | broken | p50 wait | p95 wait | max wait |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const b of r.barriers) out.push(`| ${cell(b.name)} | ${b.waits} | ${b.timeouts} | ${b.broken} | ${ms(b.wait?.p50)} | ${ms(b.wait?.p95)} | ${ms(b.wait?.max)} |`);

@@ -29,6 +29,8 @@ export interface StepAggregate {
   skipped: number;
   /** Latency of executed (ok + failed) runs, in ms. Absent when none ran. */
   latency?: Percentiles;
+  /** Open-model runs only: latency from the iteration's scheduled start (lagMs + durationMs), in ms. */
+  scheduledLatency?: Percentiles;
   bytes: number;
   /** For ws steps: messages sent, received, skipped and dropped over every run of the step. */
   ws?: WsCounts;
@@ -144,5 +146,7 @@ export interface RunReport {
    */
   timeline: StepResult[];
   timelineTruncated: number;
+  /** Per arrival-rate role: iterations not started because every worker of its pool was busy. Absent without such roles. */
+  dropped?: Record<string, number>;
   crawl?: CrawlReport;
 }

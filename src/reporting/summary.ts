@@ -71,6 +71,16 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
     out.push(`  ${total('sent')} sent, ${total('received')} received (${total('skipped')} skipped)${dropped > 0 ? `, ${paint('red', `${dropped} dropped (buffer full)`)}` : ''}`);
   }
 
+  const open = steps.filter((s) => s.scheduledLatency);
+  if (open.length > 0 || report.dropped) {
+    out.push('', paint('bold', 'Open model (latency from the scheduled start)'));
+    const rows = open.map((s) => [s.role, s.name, formatMs(s.scheduledLatency?.p50), formatMs(s.scheduledLatency?.p95), formatMs(s.scheduledLatency?.max)]);
+    if (rows.length > 0) out.push(...table(['role', 'step', 'p50', 'p95', 'max'], rows, [false, false, true, true, true], paint));
+    for (const [role, n] of Object.entries(report.dropped ?? {})) {
+      out.push(`  ${role}: ${n > 0 ? paint('yellow', `${n} iteration${n === 1 ? '' : 's'} dropped`) : '0 iterations dropped'} (no free worker when due)`);
+    }
+  }
+
   const barriers = report.barriers.filter((b) => b.waits > 0);
   if (barriers.length > 0) {
     out.push('', paint('bold', 'Barrier waits'));

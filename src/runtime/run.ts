@@ -1,5 +1,6 @@
 // runPlan: the phases of a run (services → workers → crawl), the engines they
-// share, and the one abort signal that stops everything. It reports only
+// share, and the one abort signal that stops everything. Each role's workers
+// run under the executor of its load model (executors/). It reports only
 // through events; how they are shown is the reporters' business.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -8,13 +9,17 @@ import { createHttpEngine } from '../engines/http/index.js';
 import { createWsEngine } from '../engines/ws/index.js';
 import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
-import type { CompiledPlan } from '../plan/model.js';
+import type { CompiledPlan, RoleSpec } from '../plan/model.js';
 import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.js';
 import { Redactor } from '../reporting/redact.js';
 import type { CrawlReport } from '../reporting/report.js';
 import type { Engine, RunContext } from './context.js';
 import { RunDraws } from './draws.js';
-import { Worker, type WorkerPlan } from './worker.js';
+import { runArrivalRate } from './executors/arrival-rate.js';
+import type { Executor } from './executors/base.js';
+import { runConstantWorkers } from './executors/constant-workers.js';
+import { runRampingWorkers } from './executors/ramping-workers.js';
+import { Worker, type WorkerLane } from './worker.js';
 
 export interface RunOptions {
   emit(event: RunEvent): void;
@@ -57,9 +62,10 @@ export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string)
     ...(plan.description ? { description: plan.description } : {}),
     ...(plan.target ? { target: plan.target.href } : {}),
     workers: plan.workers,
-    ...(plan.rounds !== undefined ? { rounds: plan.rounds } : {}),
-    ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
-    roles: plan.roles.map((r) => ({ name: r.name, workers: r.workers })),
+    // Roles on a schedule have no rounds: show them only when a closed-model role runs them.
+    ...(plan.rounds !== undefined && plan.roles.some((r) => !r.load) ? { rounds: plan.rounds } : {}),
+    ...(runLength(plan) !== undefined ? { durationMs: runLength(plan) } : {}),
+    roles: plan.roles.map((r) => ({ name: r.name, workers: r.workers, ...(r.load ? { load: r.load.kind } : {}) })),
     barriers: [...plan.barriers.values()].map((b) =>
       b.kind === 'event'
         ? { name: b.name, kind: b.kind, scope: b.scope, signal: b.signalRoles, wait: b.waitRoles, count: b.count }
@@ -74,19 +80,25 @@ export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string)
   };
 }
 
-/** The workers of a run: one per lane of the execution graph, with its bound (rounds or deadline) and start delay. */
-export function workerPlans(graph: ExecutionGraph, startedAt: number): WorkerPlan[] {
-  const { plan } = graph;
-  return graph.lanes
-    .filter((lane) => lane.track.steps.length > 0)
-    .map((lane) => ({
-      id: lane.worker,
-      role: lane.role,
-      index: lane.index,
-      steps: lane.track.steps,
-      ...(plan.durationMs !== undefined ? { deadline: startedAt + plan.durationMs } : { rounds: graph.rounds ?? 1 }),
-      startDelayMs: plan.workers > 1 ? Math.round((plan.rampUpMs * lane.worker) / plan.workers) : 0,
-    }));
+/** The plan's duration, or else the longest schedule of its roles (stages bound themselves). */
+function runLength(plan: CompiledPlan): number | undefined {
+  return plan.durationMs ?? plan.roles.reduce<number | undefined>((max, r) => (r.load ? Math.max(max ?? 0, r.load.durationMs) : max), undefined);
+}
+
+/** The workers of each role (one per lane of the execution graph; roles without steps have none), in id order. */
+export function roleLanes(graph: ExecutionGraph): Map<string, WorkerLane[]> {
+  const out = new Map<string, WorkerLane[]>(graph.plan.roles.map((r) => [r.name, []]));
+  for (const lane of graph.lanes) {
+    if (lane.track.steps.length > 0) out.get(lane.role)?.push({ id: lane.worker, role: lane.role, index: lane.index, steps: lane.track.steps });
+  }
+  return out;
+}
+
+/** The executor of a role: its load model, or the closed model. */
+function executorOf(role: RoleSpec): Executor {
+  if (role.load?.kind === 'arrival-rate') return runArrivalRate;
+  if (role.load?.kind === 'ramping-workers') return runRampingWorkers;
+  return runConstantWorkers;
 }
 
 /** Lazily creates an engine once, even when many workers ask at the same moment. */
@@ -169,17 +181,21 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
       });
       servicesFailed = failure !== undefined;
     }
-    const lanes = workerPlans(graph, Date.now());
-    if (!failure && !stop.signal.aborted && lanes.length > 0) {
+    const lanes = roleLanes(graph);
+    const ids = [...lanes.values()].flat().map((l) => l.id);
+    if (!failure && !stop.signal.aborted && ids.length > 0) {
       failure = await phase('workers', async () => {
         const abortRun = (reason: string) => {
           stopReason ??= reason;
           stop.abort(new Error(reason));
         };
         const draws = new RunDraws(plan, options.seed ?? plan.seed);
-        const workers = lanes.map((lane) => new Worker(run, lane, abortRun, draws));
-        const ended = await Promise.allSettled(workers.map((w) => w.start()));
-        await Promise.allSettled(workers.map((w) => releaseWorker([http, ws], browser.created(), w.state.id)));
+        const startedAt = Date.now();
+        const newWorker = (lane: WorkerLane) => new Worker(run, lane, abortRun, draws);
+        const ended = await Promise.allSettled(
+          plan.roles.filter((role) => (lanes.get(role.name) ?? []).length > 0).map((role) => executorOf(role)({ run, role, lanes: lanes.get(role.name)!, newWorker, startedAt })),
+        );
+        await Promise.allSettled(ids.map((id) => releaseWorker([http, ws], browser.created(), id)));
         const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (crashed) throw crashed.reason;
         if (stopReason) return stopReason;

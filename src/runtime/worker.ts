@@ -1,6 +1,7 @@
-// One virtual user: runs its role's steps round after round, applies the
-// onError policy, and tells the coordinator about every signal it will no
-// longer give, so nobody waits for it in vain.
+// One virtual user: runs its role's steps one iteration (round) at a time when
+// its executor (executors/) asks, applies the onError policy, and tells the
+// coordinator about every signal it will no longer give, so nobody waits for
+// it in vain.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../coordination/coordinator.js';
 import type { CompiledPlan, DataSetSpec, OnError, StepSpec, TemplateScope, ValueTemplate } from '../plan/model.js';
@@ -17,16 +18,22 @@ const ENGINE_GRACE_MS = 1000;
 /** Marks a break caused by a worker that simply ran out of time, not by a failure. */
 export const FINISHED_STEP = '(end of its rounds)';
 
-export interface WorkerPlan {
+/** One worker of a role: its id, its index among the role's workers, and the steps of one iteration. */
+export interface WorkerLane {
   id: number;
   role: string;
   index: number;
   steps: StepSpec[];
-  /** Fixed round count, or run until `deadline` (epoch ms). */
-  rounds?: number;
-  deadline?: number;
-  startDelayMs: number;
 }
+
+/** When an open-model iteration was due and how late it started (ms); absent in the closed model. */
+export interface IterationSchedule {
+  scheduledStart: number;
+  lagMs: number;
+}
+
+/** How an iteration ended for its worker: run more, or leave for good (stop-worker, abort-run, or a wait that can no longer pass). */
+export type IterationEnd = 'more' | 'stopped' | 'end';
 
 /** How a step sequence ended. */
 type Flow = 'next' | 'skip-round' | 'stop-worker' | 'end';
@@ -63,7 +70,7 @@ export class Worker {
 
   constructor(
     private readonly run: RunContext,
-    private readonly lane: WorkerPlan,
+    private readonly lane: WorkerLane,
     private readonly onAbortRun: (reason: string) => void,
     private readonly draws: RunDraws,
   ) {
@@ -76,41 +83,54 @@ export class Worker {
     this.signalled = coordinationNames(lane.steps);
   }
 
-  async start(): Promise<WorkerOutcome> {
+  /** Announces the worker and ties its steps to the run's stop. Executors call begin once, iterations, then finish once. */
+  begin(): void {
     const { run, lane } = this;
-    const onRunAbort = () => this.stepController.abort(run.signal.reason);
-    run.signal.addEventListener('abort', onRunAbort, { once: true });
+    run.signal.addEventListener('abort', this.onRunAbort, { once: true });
     run.emit({ type: 'worker:begin', time: Date.now(), worker: lane.id, role: lane.role });
-    let outcome: WorkerOutcome = 'done';
-    try {
-      if (lane.startDelayMs > 0) await sleep(lane.startDelayMs, undefined, { signal: run.signal });
-      for (let round = 1; this.wantsRound(round); round++) {
-        this.random = this.draws.random(lane.id, round);
-        const noRow = (round === 1 ? this.noRowAtStart : undefined) ?? this.draws.draw('round', lane.id, round, this.rows);
-        if (noRow) {
-          outcome = this.outOfRows(noRow);
-          break;
-        }
-        run.emit({ type: 'round:begin', time: Date.now(), worker: lane.id, role: lane.role, round });
-        this.failedThisRound = false;
-        const flow = await this.runSteps(lane.steps, round, 'next');
-        this.roundsDone = round;
-        run.emit({ type: 'round:end', time: Date.now(), worker: lane.id, role: lane.role, round, ok: !this.failedThisRound });
-        if (flow === 'stop-worker') {
-          outcome = 'stopped';
-          break;
-        }
-        if (flow === 'end') break;
-      }
-    } catch (error) {
-      if (!run.signal.aborted) throw error;
-    } finally {
-      run.signal.removeEventListener('abort', onRunAbort);
-      if (run.signal.aborted) outcome = 'aborted';
-      this.giveUp(this.roundsDone + 1, { step: FINISHED_STEP, reason: 'it has no more rounds to run' });
-      run.emit({ type: 'worker:end', time: Date.now(), worker: lane.id, role: lane.role, outcome, rounds: this.roundsDone });
+  }
+
+  /**
+   * Runs one round of the scenario. `round` is this worker's iteration count
+   * (1, 2, …); `schedule` marks an open-model iteration, whose step results
+   * carry when it was due.
+   */
+  async iteration(round: number, schedule?: IterationSchedule): Promise<IterationEnd> {
+    const { run, lane } = this;
+    this.schedule = schedule;
+    this.random = this.draws.random(lane.id, round);
+    const noRow = (round === 1 ? this.noRowAtStart : undefined) ?? this.draws.draw('round', lane.id, round, this.rows);
+    if (noRow) {
+      this.outcome = this.outOfRows(noRow);
+      return 'stopped';
     }
-    return outcome;
+    run.emit({ type: 'round:begin', time: Date.now(), worker: lane.id, role: lane.role, round });
+    this.failedThisRound = false;
+    let flow: Flow;
+    try {
+      flow = await this.runSteps(lane.steps, round, 'next');
+    } catch (error) {
+      // Stopped mid-step: the round did not end, so it is neither counted nor reported as ended.
+      if (!run.signal.aborted) throw error;
+      return 'end';
+    }
+    this.roundsDone = round;
+    run.emit({ type: 'round:end', time: Date.now(), worker: lane.id, role: lane.role, round, ok: !this.failedThisRound });
+    if (flow === 'stop-worker') {
+      this.outcome = 'stopped';
+      return 'stopped';
+    }
+    return flow === 'end' || run.signal.aborted ? 'end' : 'more';
+  }
+
+  /** Tells the coordinator this worker signals nothing more and reports how it ended. */
+  finish(): WorkerOutcome {
+    const { run, lane } = this;
+    run.signal.removeEventListener('abort', this.onRunAbort);
+    if (run.signal.aborted) this.outcome = 'aborted';
+    this.giveUp(this.roundsDone + 1, { step: FINISHED_STEP, reason: 'it has no more rounds to run' });
+    run.emit({ type: 'worker:end', time: Date.now(), worker: lane.id, role: lane.role, outcome: this.outcome, rounds: this.roundsDone });
+    return this.outcome;
   }
 
   /** A sequence ran out before this worker's next round: it stops there, or the run fails (atEnd). */
@@ -121,6 +141,9 @@ export class Worker {
     return 'stopped';
   }
 
+  private outcome: WorkerOutcome = 'done';
+  private schedule: IterationSchedule | undefined;
+  private readonly onRunAbort = () => this.stepController.abort(this.run.signal.reason);
   private failedThisRound = false;
   private stepController = this.newStepController();
   /** Rejects the step in flight; set while a leaf step runs. */
@@ -153,12 +176,6 @@ export class Worker {
       if (signal.aborted) this.graceTimer = setTimeout(() => reject(signal.reason), ENGINE_GRACE_MS);
       work.then(resolve, reject);
     });
-  }
-
-  private wantsRound(round: number): boolean {
-    if (this.run.signal.aborted) return false;
-    if (this.lane.rounds !== undefined) return round <= this.lane.rounds;
-    return Date.now() < (this.lane.deadline ?? 0);
   }
 
   /** This worker will not signal its events from `round` on (or only in that round). */
@@ -250,6 +267,7 @@ export class Worker {
       start,
       durationMs: performance.now() - began,
       outcome: 'ok',
+      ...(this.schedule ?? {}),
       ...(details ?? {}),
     };
     // A failed wait still waited: barrier statistics count its time, timeouts and breaks.

@@ -1,0 +1,47 @@
+// Stages with worker-count targets: the level ramps linearly between targets,
+// and the role's j-th worker (index j) runs iterations back to back while the
+// level is at least j + 1. A worker above the level finishes its iteration,
+// then idles until the level comes back up or the stages end.
+import type { LoadModel } from '../../plan/model.js';
+import { type Executor, pauseUntil, settleAll, withWorker } from './base.js';
+
+export const runRampingWorkers: Executor = async (cx) => {
+  const load = cx.role.load!;
+  const { signal } = cx.run;
+  const t0 = performance.now();
+  await settleAll(
+    cx.lanes.map((lane) =>
+      withWorker(cx, lane, async (worker) => {
+        let round = 0;
+        while (!signal.aborted) {
+          const now = performance.now() - t0;
+          const at = activeFrom(load, lane.index, now);
+          if (at === undefined) break;
+          if (at > now) {
+            await pauseUntil(t0 + at, signal);
+            continue;
+          }
+          if ((await worker.iteration(++round)) !== 'more') break;
+        }
+      }),
+    ),
+  );
+};
+
+/** The first time ≥ `t` (ms since the role started) at which worker `index` is active, or undefined if never again. */
+export function activeFrom(load: LoadModel, index: number, t: number): number | undefined {
+  const need = index + 1;
+  for (const s of load.segments) {
+    const end = s.startMs + s.durationMs;
+    if (s.durationMs === 0 || end <= t) continue;
+    const from = Math.max(t, s.startMs);
+    const level = s.from + ((s.to - s.from) * (from - s.startMs)) / s.durationMs;
+    // The slack absorbs rounding: a worker the ramp reaches exactly at `from` is active.
+    if (level >= need - 1e-9) return from;
+    if (s.to > s.from) {
+      const at = s.startMs + (s.durationMs * (need - s.from)) / (s.to - s.from);
+      if (at < end) return Math.max(at, from);
+    }
+  }
+  return undefined;
+}
