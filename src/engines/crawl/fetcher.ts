@@ -7,8 +7,8 @@
 import { Agent } from 'undici';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CrawlRules } from './rules.js';
-import { redirectHeaders } from '../http/redirect-headers.js';
-import { InFlight } from '../in-flight.js';
+import { InFlight } from '../transport/in-flight.js';
+import { redirectHeaders } from '../transport/redirect-headers.js';
 import { StreamedResponse, type ChunkSink } from './streamed-response.js';
 
 export type FetchErrorKind = 'network' | 'timeout' | 'aborted';

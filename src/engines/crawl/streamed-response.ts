@@ -8,7 +8,7 @@
 // full GC.
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { InFlight } from '../in-flight.js';
+import type { InFlight } from '../transport/in-flight.js';
 
 type Controller = Dispatcher.DispatchController;
 

@@ -3,7 +3,7 @@
 // through `send`, which follows redirects per request (see exchange.ts), so a
 // step's `maxRedirects` never changes how connections are pooled.
 import { Agent, type Dispatcher } from 'undici';
-import { InFlight } from '../in-flight.js';
+import { InFlight } from '../transport/in-flight.js';
 import { exchange, type Exchanged, type ExchangeOptions, type ExchangeSlot, type RedirectPolicy } from './exchange.js';
 
 export interface TransportOptions {

@@ -8,8 +8,8 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RedirectHeaders } from '../../plan/raw-plan.js';
-import type { InFlight } from '../in-flight.js';
-import { redirectHeaders } from './redirect-headers.js';
+import type { InFlight } from '../transport/in-flight.js';
+import { redirectHeaders } from '../transport/redirect-headers.js';
 
 export const REDIRECT_STATUSES = new Set([300, 301, 302, 303, 307, 308]);
 
@@ -112,7 +112,7 @@ export interface RedirectPolicy {
 
 /**
  * Follows redirects itself, so that which headers go on to another origin is
- * the plan's rule (redirect-headers.ts), not undici's, and a loop is named by
+ * the plan's rule (transport/redirect-headers.ts), not undici's, and a loop is named by
  * its URLs. A 3xx that is followed is never shown to the collector: its body
  * is read and dropped (the socket stays reusable), then the next hop goes out
  * through this same handler. A plain response costs only the status check.
