@@ -7,6 +7,7 @@
 import { Agent } from 'undici';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CrawlRules } from './rules.js';
+import type { TransportHandler } from '../transport/handler.js';
 import { InFlight } from '../transport/in-flight.js';
 import { redirectHeaders } from '../transport/redirect-headers.js';
 import { StreamedResponse, type ChunkSink } from './streamed-response.js';
@@ -59,7 +60,7 @@ export class Fetcher {
   /** Anywhere else (out-of-scope checks): the user agent only. */
   private readonly outsideHeaders: Record<string, string>;
   /** Requests not settled yet: one listener on the run signal aborts them all. */
-  private readonly inFlight = new InFlight<StreamedResponse>();
+  private readonly inFlight = new InFlight<TransportHandler>();
   private readonly abortAll = (): void => {
     for (const r of this.inFlight.items()) r.abort(new FetchError('aborted', 'crawl aborted'));
   };
@@ -166,7 +167,7 @@ export class Fetcher {
   }
 
   /**
-   * One request, dispatched straight to the Agent (see streamed-response.ts).
+   * One request, dispatched straight to the Agent (see transport/handler.ts).
    * No AbortController, timer or listener of its own: the run signal aborts
    * every request in flight at once; undici's connect, header and body
    * timeouts bound it (see consume for the total).
