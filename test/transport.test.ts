@@ -1,18 +1,22 @@
 // The transport base both engines' dispatch handlers build on, driven by a
 // real undici Agent against real servers: the callback-order rules (1xx
 // skipped, settle once, abort before start or mid-body, the in-flight slot
-// freed as it settles).
+// freed as it settles) and which wire error is which.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent } from 'undici';
+import { Agent, errors } from 'undici';
 import { TransportHandler, type Controller } from '../src/engines/transport/handler.js';
 import { InFlight } from '../src/engines/transport/in-flight.js';
+import { codeOf, wireFailure } from '../src/engines/transport/errors.js';
 import { startServer } from './http-helpers.js';
+import { freePort } from './free-port.js';
 
 /** Writes down what the base hands on, and settles `done` at the end or the failure. */
 class Recorder extends TransportHandler {
   readonly log: string[] = [];
+  /** What it failed with. */
+  error: unknown;
   readonly done: Promise<void>;
   private settle!: () => void;
   /** Aborts with this reason at the first chunk, when set. */
@@ -34,6 +38,7 @@ class Recorder extends TransportHandler {
   }
   protected onFailure(error: unknown): void {
     this.log.push(`failure ${(error as Error).message}`);
+    this.error = error;
     this.settle();
   }
 }
@@ -124,8 +129,42 @@ test('TransportHandler: a connection cut mid-body fails once (no end); a later a
     h.onResponseData(undefined as never, Buffer.from('late'));
     assert.deepEqual(h.log, ['head 200 ', 'chunk half', 'failure other side closed'], 'no chunk is handed on after the failure');
     assert.deepEqual(inFlight.items(), []);
+    assert.deepEqual(wireFailure(h.error), { kind: 'other', code: 'UND_ERR_SOCKET' });
   } finally {
     await agent.close();
     await server.close();
   }
+});
+
+/** The error a real dispatch fails with. */
+async function failureOf(agent: Agent, opts: Parameters<Agent['dispatch']>[0]): Promise<unknown> {
+  const h = new Recorder(new InFlight());
+  agent.dispatch(opts, h);
+  await h.done;
+  return h.error;
+}
+
+test('wireFailure: nobody listening is unreachable, a silent server a response timeout', async () => {
+  const silent = await startServer(() => {});
+  const agent = new Agent();
+  try {
+    const refused = await failureOf(agent, { origin: `http://127.0.0.1:${await freePort()}`, path: '/', method: 'GET' });
+    assert.deepEqual(wireFailure(refused), { kind: 'unreachable', code: 'ECONNREFUSED' });
+    const timedOut = await failureOf(agent, { origin: silent.origin, path: '/', method: 'GET', headersTimeout: 100 });
+    assert.deepEqual(wireFailure(timedOut), { kind: 'response-timeout', code: 'UND_ERR_HEADERS_TIMEOUT' });
+  } finally {
+    await agent.close();
+    await silent.close();
+  }
+});
+
+test('wireFailure: undici connect timeouts, codes inside an AggregateError or a cause, and errors without a code', () => {
+  assert.deepEqual(wireFailure(new errors.ConnectTimeoutError()), { kind: 'connect-timeout', code: 'UND_ERR_CONNECT_TIMEOUT' });
+  assert.deepEqual(wireFailure(new errors.BodyTimeoutError()), { kind: 'response-timeout', code: 'UND_ERR_BODY_TIMEOUT' });
+  const perAddress = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+  assert.deepEqual(wireFailure(new AggregateError([new Error('no code'), perAddress('EHOSTUNREACH')])), { kind: 'unreachable', code: 'EHOSTUNREACH' });
+  assert.equal(codeOf(new Error('wrapped', { cause: perAddress('ENOTFOUND') })), 'ENOTFOUND');
+  assert.deepEqual(wireFailure(new Error('redirect to an invalid URL: http://[')), { kind: 'other', code: undefined });
+  assert.deepEqual(wireFailure('a string reason'), { kind: 'other', code: undefined });
+  assert.deepEqual(wireFailure(undefined), { kind: 'other', code: undefined });
 });
