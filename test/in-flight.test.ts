@@ -1,7 +1,7 @@
 // The in-flight registry the HTTP and crawl engines abort requests through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InFlight } from '../src/engines/in-flight.js';
+import { InFlight } from '../src/engines/transport/in-flight.js';
 
 test('InFlight: items come and go, slots are reused, a stale delete removes nothing', () => {
   const f = new InFlight<string>();

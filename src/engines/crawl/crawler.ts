@@ -234,7 +234,7 @@ export class Crawler {
         else await this.fetcher.discard(hop);
       } catch (e) {
         if (this.abort.signal.aborted) return undefined;
-        const err = this.fetcher.classify(e, false);
+        const err = this.fetcher.classify(e);
         if (err.kind === 'aborted') return undefined;
         out.broken = { kind: err.kind, message: err.message };
       }

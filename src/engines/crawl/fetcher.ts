@@ -7,8 +7,10 @@
 import { Agent } from 'undici';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CrawlRules } from './rules.js';
-import { redirectHeaders } from '../http/redirect-headers.js';
-import { InFlight } from '../in-flight.js';
+import { wireFailure } from '../transport/errors.js';
+import type { TransportHandler } from '../transport/handler.js';
+import { InFlight } from '../transport/in-flight.js';
+import { redirectHeaders } from '../transport/redirect-headers.js';
 import { StreamedResponse, type ChunkSink } from './streamed-response.js';
 
 export type FetchErrorKind = 'network' | 'timeout' | 'aborted';
@@ -45,8 +47,6 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
-const NETWORK_CODES = /ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|UND_ERR_CLOSED/;
-
 export class Fetcher {
   readonly agent: Agent;
   private readonly nextSlot = new Map<string, number>();
@@ -59,7 +59,7 @@ export class Fetcher {
   /** Anywhere else (out-of-scope checks): the user agent only. */
   private readonly outsideHeaders: Record<string, string>;
   /** Requests not settled yet: one listener on the run signal aborts them all. */
-  private readonly inFlight = new InFlight<StreamedResponse>();
+  private readonly inFlight = new InFlight<TransportHandler>();
   private readonly abortAll = (): void => {
     for (const r of this.inFlight.items()) r.abort(new FetchError('aborted', 'crawl aborted'));
   };
@@ -138,7 +138,7 @@ export class Fetcher {
         onChunk(chunk);
       })
       .catch((e: unknown) => {
-        throw this.classify(e, false);
+        throw this.classify(e);
       });
   }
 
@@ -166,7 +166,7 @@ export class Fetcher {
   }
 
   /**
-   * One request, dispatched straight to the Agent (see streamed-response.ts).
+   * One request, dispatched straight to the Agent (see transport/handler.ts).
    * No AbortController, timer or listener of its own: the run signal aborts
    * every request in flight at once; undici's connect, header and body
    * timeouts bound it (see consume for the total).
@@ -189,19 +189,18 @@ export class Fetcher {
     try {
       await response.head;
     } catch (e) {
-      throw this.classify(e, false);
+      throw this.classify(e);
     }
     return { status: response.status, headers: response.headers, body: response, startedAt };
   }
 
-  classify(e: unknown, timedOut: boolean): FetchError {
+  /** A failed request as the crawl reports it: any undici timer that ran out is a timeout; everything else but a stop is a network error. */
+  classify(e: unknown): FetchError {
     if (e instanceof FetchError) return e;
-    const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-    const code = `${err.code ?? ''} ${err.cause?.code ?? ''}`;
-    if (timedOut || /TIMEOUT/.test(code)) return new FetchError('timeout', `timed out after ${this.rules.timeoutMs}ms`);
+    const { kind } = wireFailure(e);
+    if (kind === 'response-timeout' || kind === 'connect-timeout') return new FetchError('timeout', `timed out after ${this.rules.timeoutMs}ms`);
     if (this.runSignal.aborted) return new FetchError('aborted', 'crawl aborted');
-    const message = err.cause?.message ?? err.message ?? String(e);
-    if (NETWORK_CODES.test(code) || NETWORK_CODES.test(message)) return new FetchError('network', message);
-    return new FetchError('network', message);
+    const err = e as { message?: string; cause?: { message?: string } } | null | undefined;
+    return new FetchError('network', err?.cause?.message ?? err?.message ?? String(e));
   }
 }

@@ -3,8 +3,9 @@
 // through `send`, which follows redirects per request (see exchange.ts), so a
 // step's `maxRedirects` never changes how connections are pooled.
 import { Agent, type Dispatcher } from 'undici';
-import { InFlight } from '../in-flight.js';
-import { exchange, type Exchanged, type ExchangeOptions, type ExchangeSlot, type RedirectPolicy } from './exchange.js';
+import { InFlight } from '../transport/in-flight.js';
+import type { TransportHandler } from '../transport/handler.js';
+import { exchange, type Exchanged, type ExchangeOptions, type RedirectPolicy } from './exchange.js';
 
 export interface TransportOptions {
   /** Sockets per origin (plan `http.connections`, default: workers). */
@@ -20,7 +21,7 @@ export class HttpTransport {
    * Exchanges in flight per step signal. A worker reuses its signal step after
    * step, so one abort listener per signal replaces an add/remove per request.
    */
-  private readonly inFlight = new WeakMap<AbortSignal, InFlight<ExchangeSlot>>();
+  private readonly inFlight = new WeakMap<AbortSignal, InFlight<TransportHandler>>();
 
   constructor(readonly options: TransportOptions) {
     this.agent = new Agent({
@@ -44,10 +45,10 @@ export class HttpTransport {
     return exchange(this.dispatch, opts, redirects, this.slotsOf(signal), into);
   }
 
-  private slotsOf(signal: AbortSignal): InFlight<ExchangeSlot> {
+  private slotsOf(signal: AbortSignal): InFlight<TransportHandler> {
     let slots = this.inFlight.get(signal);
     if (!slots) {
-      const inFlight = (slots = new InFlight<ExchangeSlot>());
+      const inFlight = (slots = new InFlight<TransportHandler>());
       this.inFlight.set(signal, inFlight);
       signal.addEventListener('abort', () => {
         for (const slot of inFlight.items()) slot.abort(signal.reason);

@@ -1,15 +1,16 @@
-// One request/response over the Agent, as a bare dispatch handler: the body
-// is collected as the chunks undici hands over (no Readable stream, no
-// per-request abort listener), up to a bound past which it is only counted,
-// so memory stays bounded whatever the server sends. Redirects are followed here rather than by
+// One request/response over the Agent, on the transport base handler
+// (transport/handler.ts): the body is collected as the chunks undici hands
+// over, up to a bound past which it is only counted, so memory stays bounded
+// whatever the server sends. Redirects are followed here rather than by
 // undici's RedirectHandler, whose cross-origin rule forwards custom headers
 // (x-api-key, …) and whose loop error names no URL; a plain 200 pays only a
 // status check for it.
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RedirectHeaders } from '../../plan/raw-plan.js';
-import type { InFlight } from '../in-flight.js';
-import { redirectHeaders } from './redirect-headers.js';
+import type { InFlight } from '../transport/in-flight.js';
+import { TransportHandler, type Controller } from '../transport/handler.js';
+import { redirectHeaders } from '../transport/redirect-headers.js';
 
 export const REDIRECT_STATUSES = new Set([300, 301, 302, 303, 307, 308]);
 
@@ -26,68 +27,36 @@ export interface Exchanged {
   history?: URL[];
 }
 
-type Controller = Dispatcher.DispatchController;
 type Handler = Dispatcher.DispatchHandler;
 
 /** Collects one response and settles a promise with it. */
-class Collector implements Handler {
-  private controller: Controller | undefined;
-  private abortReason: unknown;
-  private settled = false;
-  private readonly slot: number = -1;
+class Collector extends TransportHandler {
   constructor(
     readonly result: Exchanged,
     private readonly resolve: (r: Exchanged) => void,
     private readonly reject: (e: unknown) => void,
-    private readonly inFlight: InFlight<ExchangeSlot> | undefined,
+    inFlight: InFlight<TransportHandler> | undefined,
   ) {
-    if (inFlight) this.slot = inFlight.add(this);
+    super(inFlight);
   }
 
-  /** Ends the exchange with `reason` now, whatever state it is in (queued, waiting for headers, reading the body). */
-  abort(reason: unknown): void {
-    if (this.settled) return;
-    this.abortReason = reason;
-    this.controller?.abort(reason as Error);
-    this.fail(reason);
-  }
-
-  onRequestStart(controller: Controller, context: unknown): void {
-    // Each redirect hop starts again, with a new controller and the history so far.
-    this.controller = controller;
-    const history = (context as { history?: URL[] } | undefined)?.history;
-    if (history) this.result.history = history;
-    if (this.abortReason !== undefined) controller.abort(this.abortReason as Error);
-  }
-
-  onResponseStart(_c: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (statusCode < 200) return;
+  protected onHead(statusCode: number, headers: IncomingHttpHeaders): void {
     this.result.status = statusCode;
     this.result.headers = headers;
   }
 
-  onResponseData(_c: Controller, chunk: Buffer): void {
+  protected onChunk(_c: Controller, chunk: Buffer): void {
     const r = this.result;
     const room = r.maxBody - r.bytes;
     if (room > 0) r.chunks.push(room >= chunk.length ? chunk : chunk.subarray(0, room));
     r.bytes += chunk.length;
   }
 
-  onResponseEnd(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.inFlight?.delete(this.slot, this);
+  protected onEnd(): void {
     this.resolve(this.result);
   }
 
-  onResponseError(_c: Controller, error: Error): void {
-    this.fail(error);
-  }
-
-  private fail(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.inFlight?.delete(this.slot, this);
+  protected onFailure(error: unknown): void {
     this.reject(error);
   }
 }
@@ -112,7 +81,7 @@ export interface RedirectPolicy {
 
 /**
  * Follows redirects itself, so that which headers go on to another origin is
- * the plan's rule (redirect-headers.ts), not undici's, and a loop is named by
+ * the plan's rule (transport/redirect-headers.ts), not undici's, and a loop is named by
  * its URLs. A 3xx that is followed is never shown to the collector: its body
  * is read and dropped (the socket stays reusable), then the next hop goes out
  * through this same handler. A plain response costs only the status check.
@@ -133,8 +102,10 @@ class Hops implements Handler {
     this.opts = opts;
   }
 
-  onRequestStart(controller: Controller, context: unknown): void {
-    this.collector.onRequestStart(controller, this.history ? { history: this.history } : context);
+  onRequestStart(controller: Controller): void {
+    // Each hop starts again, with a new controller; the exchange shows the history so far.
+    if (this.history) this.collector.result.history = this.history;
+    this.collector.onRequestStart(controller);
   }
 
   onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -202,11 +173,6 @@ class Hops implements Handler {
   }
 }
 
-/** Where a caller can abort an exchange in flight. */
-export interface ExchangeSlot {
-  abort(reason: unknown): void;
-}
-
 /** An exchange to fill, keeping at most `maxBody` bytes of the body. */
 export const emptyExchange = (maxBody = Infinity): Exchanged => ({ status: 0, headers: {}, chunks: [], bytes: 0, maxBody });
 
@@ -219,7 +185,7 @@ export function exchange(
   dispatch: Dispatcher.Dispatch,
   opts: ExchangeOptions,
   redirects: RedirectPolicy,
-  inFlight?: InFlight<ExchangeSlot>,
+  inFlight?: InFlight<TransportHandler>,
   into: Exchanged = emptyExchange(),
 ): Promise<Exchanged> {
   return new Promise<Exchanged>((resolve, reject) => {
@@ -227,7 +193,7 @@ export function exchange(
     try {
       dispatch(opts, new Hops(collector, dispatch, opts, redirects));
     } catch (err) {
-      collector.onResponseError(undefined as never, err as Error);
+      collector.abort(err);
     }
   });
 }

@@ -9,7 +9,7 @@ import type { CaptureSpec, MatcherSpec, TemplateScope, WsActionSpec, WsExpectSpe
 import type { WsStepInfo } from '../../reporting/events.js';
 import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
 import { captureFromText, checkJsonPaths, describeMatcher, excerpt, matchValue, NOT_JSON } from '../../runtime/matchers.js';
-import { CONNECT_CODES, codeOf } from '../http/failures.js';
+import { wireFailure } from '../transport/errors.js';
 import { type Closed, type Handshake, type Message, WsConnection } from './connection.js';
 
 export { BUFFER_CAP } from './connection.js';
@@ -105,8 +105,8 @@ function connectFailure(ctx: StepContext, url: string, seen: Handshake, protocol
   const fail = (message: string, code: string) => new StepFailure(message, code, extra);
   if (ctx.run.signal.aborted) return fail(`stopped: the run was aborted while connecting to ${url}`, 'aborted');
   if (aborted) return fail(`timed out after ${ctx.timeoutMs}ms connecting to ${url} (step timeout)`, 'timeout');
-  const code = codeOf(seen.error);
-  if (code && CONNECT_CODES.has(code)) return fail(`cannot connect to ${new URL(url).host} (${code}) for ${url}: is the server running and the target right?`, 'connect');
+  const { kind, code } = wireFailure(seen.error);
+  if (kind === 'unreachable' || kind === 'connect-timeout') return fail(`cannot connect to ${new URL(url).host} (${code}) for ${url}: is the server running and the target right?`, 'connect');
   if (seen.error) return fail(`cannot open ${url}: ${seen.error.message}${code && !seen.error.message.includes(code) ? ` (${code})` : ''}`, 'connect');
   if (seen.status !== undefined && seen.status !== 101) return fail(`${url} answered the WebSocket handshake with status ${seen.status} instead of 101 Switching Protocols`, 'ws');
   if (seen.status === 101) {

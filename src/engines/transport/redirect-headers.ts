@@ -1,5 +1,5 @@
 // Which of a request's headers follow it through a redirect. Shared by the
-// request steps' redirect handler (exchange.ts) and the crawler, which walks
+// request steps' redirect handler (http/exchange.ts) and the crawler, which walks
 // its redirect chains itself: one rule for both. Within one origin every
 // header follows. To another origin the plan's credentials must not: undici
 // alone drops only authorization and cookie, and forwards x-api-key and the
