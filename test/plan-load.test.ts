@@ -239,7 +239,7 @@ test('templates see only the environment variables they name, read at load time'
   const plan = parsePlan(text, 'mem.yml', { env });
   // Unset names are absent (they render as ''); the others never reach a template scope.
   assert.deepEqual(plan.env, { HOME_X: '/h', PATH_X: '/p', USER_X: 'u' });
-  assert.equal(plan.crawl!.headerTemplates['x-user']!.renderString(scope({ env: plan.env })), 'u');
+  assert.equal(plan.crawl!.headers['x-user']!.renderString(scope({ env: plan.env })), 'u');
 });
 
 test('the values of secret vars, --var overrides included, are what the redactor starts from', () => {

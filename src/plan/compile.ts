@@ -6,9 +6,10 @@ import { compileBarriers } from './barriers.js';
 import { compileRegex } from './checks.js';
 import { formatPath, type IssueCollector } from './collector.js';
 import { CompileContext } from './compile-context.js';
+import { compileCrawl } from './crawl.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
-import type { CompiledPlan, ServiceSpec } from './model.js';
+import type { BrowserSpec, CompiledPlan, ServiceSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
 import { compileScenario, type StepFacts } from './steps.js';
@@ -29,8 +30,23 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
 
   const target = raw.target !== undefined ? parseTarget(raw.target, issues) : undefined;
   const vars = resolveVars(raw, options.vars ?? {}, env, cx);
-  const crawlHeaders = Object.fromEntries(Object.entries(raw.crawl?.headers ?? {}).map(([k, v]) => [k, cx.template(['crawl', 'headers', k], String(v))]));
   const { workers, roles, workerRoles } = resolveRoles(raw, issues);
+  const browser: BrowserSpec = {
+    ...(raw.browser?.executablePath !== undefined ? { executablePath: raw.browser.executablePath } : {}),
+    headless: raw.browser?.headless ?? true,
+    args: raw.browser?.args ?? [],
+    ...(raw.browser?.viewport ? { viewport: raw.browser.viewport } : {}),
+  };
+  // Before the reference checks below: header templates name vars and env too.
+  const http: CompiledPlan['http'] = {
+    headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
+    maxRedirects: raw.http?.maxRedirects ?? 5,
+    redirectHeaders: raw.http?.redirectHeaders ?? [],
+    connections: raw.http?.connections ?? workers,
+    maxBodySize: parseSize(raw.http?.maxBodySize) ?? DEFAULT_MAX_BODY_SIZE,
+  };
+  const stepTimeoutMs = ms(raw.timeout, 30_000);
+  const crawl = raw.crawl && compileCrawl(cx, raw.crawl, { ...(target ? { target } : {}), workers, stepTimeoutMs, httpHeaders: http.headers, redirectHeaders: http.redirectHeaders, browser });
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
   const { barriers, broken } = compileBarriers(raw, roles, waitTimeoutMs, issues);
   const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) });
@@ -57,32 +73,21 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     env: namedEnv,
     redact: { secrets: secretValues(raw, vars), headers: raw.redact?.headers ?? [], query: raw.redact?.query ?? [] },
     services: (raw.services ?? []).map((s, i) => compileService(s, i, options.file, issues)),
-    browser: {
-      ...(raw.browser?.executablePath !== undefined ? { executablePath: raw.browser.executablePath } : {}),
-      headless: raw.browser?.headless ?? true,
-      args: raw.browser?.args ?? [],
-      ...(raw.browser?.viewport ? { viewport: raw.browser.viewport } : {}),
-    },
-    http: {
-      headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
-      maxRedirects: raw.http?.maxRedirects ?? 5,
-      redirectHeaders: raw.http?.redirectHeaders ?? [],
-      connections: raw.http?.connections ?? workers,
-      maxBodySize: parseSize(raw.http?.maxBodySize) ?? DEFAULT_MAX_BODY_SIZE,
-    },
+    browser,
+    http,
     workers,
     ...(raw.rounds !== undefined || durationMs === undefined ? { rounds: raw.rounds ?? 1 } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     rampUpMs: ms(raw.rampUp, 0),
     ...(think ? { think } : {}),
-    stepTimeoutMs: ms(raw.timeout, 30_000),
+    stepTimeoutMs,
     waitTimeoutMs,
     onError: raw.onError ?? 'skip-round',
     roles,
     workerRoles,
     barriers,
     scenarios,
-    ...(raw.crawl ? { crawl: { ...raw.crawl, loc: issues.loc(['crawl'], 'key'), headerTemplates: crawlHeaders } } : {}),
+    ...(crawl ? { crawl } : {}),
     thresholds,
     reports: { ...(raw.reports?.out !== undefined ? { out: raw.reports.out } : {}), ...(raw.reports?.reporters ? { reporters: raw.reports.reporters } : {}) },
   };
