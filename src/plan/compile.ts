@@ -9,9 +9,10 @@ import { CompileContext } from './compile-context.js';
 import { compileCrawl } from './crawl.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
-import type { BrowserSpec, CompiledPlan, ServiceSpec } from './model.js';
+import type { BrowserSpec, CompiledPlan, ServiceSpec, ValueTemplate } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
+import type { YamlPath } from './source.js';
 import { compileScenario, type StepFacts } from './steps.js';
 import { didYouMean } from './suggest.js';
 import { compileThresholds } from './thresholds.js';
@@ -29,7 +30,7 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   const ms = (d: Raw.Duration | undefined, fallback: number) => (d === undefined ? fallback : (parseDuration(d) ?? fallback));
 
   const target = raw.target !== undefined ? parseTarget(raw.target, issues) : undefined;
-  const vars = resolveVars(raw, options.vars ?? {}, env, cx);
+  const { vars, varsTemplate } = resolveVars(raw, options.vars ?? {}, env, cx);
   const { workers, roles, workerRoles } = resolveRoles(raw, issues);
   const browser: BrowserSpec = {
     ...(raw.browser?.executablePath !== undefined ? { executablePath: raw.browser.executablePath } : {}),
@@ -70,6 +71,7 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     ...(raw.description !== undefined ? { description: raw.description } : {}),
     ...(target ? { target } : {}),
     vars,
+    varsTemplate,
     env: namedEnv,
     redact: { secrets: secretValues(raw, vars), headers: raw.redact?.headers ?? [], query: raw.redact?.query ?? [] },
     services: (raw.services ?? []).map((s, i) => compileService(s, i, options.file, issues)),
@@ -103,14 +105,20 @@ function parseTarget(target: string, issues: IssueCollector): URL | undefined {
 }
 
 /** Plan vars after `{ env: NAME }` lookups and --var overrides (which keep the declared type when they can). */
-function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Record<string, string | undefined>, cx: CompileContext): Record<string, unknown> {
+function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Record<string, string | undefined>, cx: CompileContext): { vars: Record<string, unknown>; varsTemplate: ValueTemplate } {
   const vars: Record<string, unknown> = {};
+  // Where each value is written, for its template errors: a default in the plan, else the var itself.
+  const where: Record<string, YamlPath> = {};
   for (const [name, value] of Object.entries(raw.vars ?? {})) {
     const path = ['vars', name];
+    where[name] = path;
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const fromEnv = env[value.env];
       if (fromEnv !== undefined) vars[name] = fromEnv;
-      else if ('default' in value) vars[name] = value.default;
+      else if ('default' in value) {
+        vars[name] = value.default;
+        where[name] = [...path, 'default'];
+      }
       else if (overrides[name] === undefined) {
         cx.issues.error([...path, 'env'], `vars.${name}: the environment variable ${value.env} is not set`, {
           hint: `set ${value.env}, pass --var ${name}=…, or add \`default:\``,
@@ -123,10 +131,12 @@ function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Reco
     if (typeof declared === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) vars[name] = Number(text);
     else if (typeof declared === 'boolean' && (text === 'true' || text === 'false')) vars[name] = text === 'true';
     else vars[name] = text;
+    where[name] = ['vars', name];
   }
-  // Workers render vars as templates, --var values included: check the values they will render.
-  for (const [name, value] of Object.entries(vars)) if (typeof value === 'string' || Array.isArray(value)) cx.value(['vars', name], value);
-  return vars;
+  // Workers render vars as templates, --var values included: compiled (and checked) here, once.
+  const templates = Object.entries(vars).map(([name, value]) => [name, cx.value(where[name]!, value)] as const);
+  const varsTemplate: ValueTemplate = { render: (scope) => Object.fromEntries(templates.map(([name, t]) => [name, t.render(scope)])) };
+  return { vars, varsTemplate };
 }
 
 /** The values of `secret: true` vars (a --var override included), as the text outputs could show. */

@@ -302,6 +302,8 @@ export interface CompiledPlan {
   target?: URL;
   /** Plan vars after env lookups and --var overrides; strings may still hold templates. */
   vars: Record<string, unknown>;
+  /** The vars compiled as templates (`pad: "p-{{ run.id }}"`): each worker renders them once, in round 1's scope. */
+  varsTemplate: ValueTemplate;
   /** The environment variables the plan's templates name (`env.NAME`), read at load time: templates see nothing else. */
   env: Record<string, string>;
   redact: RedactSpec;

@@ -3,8 +3,7 @@
 // longer give, so nobody waits for it in vain.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../coordination/coordinator.js';
-import type { CompiledPlan, OnError, StepSpec, TemplateScope, ValueTemplate } from '../plan/model.js';
-import { compileValue } from '../plan/template.js';
+import type { CompiledPlan, OnError, StepSpec, TemplateScope } from '../plan/model.js';
 import type { StepError, StepResult, WorkerOutcome } from '../reporting/events.js';
 import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from './context.js';
 import { executeStep } from './steps.js';
@@ -61,7 +60,7 @@ export class Worker {
   ) {
     this.state = { id: lane.id, role: lane.role, index: lane.index, vars: {}, captures: {} };
     // Plan vars may be templates themselves (`pad: "p-{{ run.id }}"`): rendered once per worker, in round 1's scope.
-    this.state.vars = planVars(run.plan).render(this.scope(1)) as Record<string, unknown>;
+    this.state.vars = run.plan.varsTemplate.render(this.scope(1)) as Record<string, unknown>;
     this.signalled = coordinationNames(lane.steps);
   }
 
@@ -303,14 +302,6 @@ export class Worker {
       env: run.plan.env,
     });
   }
-}
-
-const varTemplates = new WeakMap<CompiledPlan, ValueTemplate>();
-
-function planVars(plan: CompiledPlan): ValueTemplate {
-  let t = varTemplates.get(plan);
-  if (!t) varTemplates.set(plan, (t = compileValue(plan.vars)));
-  return t;
 }
 
 function toList(v: unknown): unknown[] {
