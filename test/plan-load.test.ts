@@ -198,7 +198,9 @@ test('a required env var can come from --var; every error of a plan is reported 
   assert.ok(err instanceof PlanError);
   assert.deepEqual(
     err.issues.map((i) => [i.line, i.col]),
+    // The unset env var (semantic) comes out with the schema errors of workers and onError.
     [
+      [3, 13],
       [4, 10],
       [5, 10],
     ],

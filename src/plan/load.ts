@@ -1,5 +1,6 @@
 // loadPlan: file → YAML → schema → semantic checks → CompiledPlan, or one
-// PlanError holding every problem found, in file order.
+// PlanError holding every problem found, in file order (schema and semantic
+// problems together: see sections.ts).
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkDeadlocks } from '../graph/deadlock.js';
@@ -10,6 +11,7 @@ import type { CompiledPlan } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { planSchema, validatePlanSchema } from './schema.js';
 import { reportSchemaErrors } from './schema-errors.js';
+import { invalidSections, sectionsReading, withoutSections } from './sections.js';
 import { PlanSource } from './source.js';
 import { reportYamlErrors, toData } from './yaml-errors.js';
 
@@ -49,11 +51,17 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     issues.push({ file, line: 1, col: 1, severity: 'error', message: data === null || data === undefined ? 'the plan is empty: it needs at least `name:`' : 'a plan is a map of keys (name:, workers:, scenario:, …)' });
     issues.throwIfErrors();
   }
+  // Schema errors do not stop here: the valid sections are compiled too, so every problem comes out at once.
+  let raw = data as Record<string, unknown>;
   const errors = validatePlanSchema(data);
-  if (errors.length > 0) reportSchemaErrors(errors, data, planSchema(), issues);
-  issues.throwIfErrors();
+  if (errors.length > 0) {
+    reportSchemaErrors(errors, data, planSchema(), issues);
+    const invalid = invalidSections(errors);
+    issues.mute(sectionsReading(invalid));
+    raw = withoutSections(raw, invalid);
+  }
 
-  const plan = compilePlan(data as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
+  const plan = compilePlan(raw as unknown as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
   issues.throwIfErrors();
   // Only a plan that compiled cleanly is worth playing forward for deadlocks.
   if (options.checkDeadlocks !== false) for (const issue of checkDeadlocks(plan)) issues.push(issue);
