@@ -165,7 +165,8 @@ export type StepSpec = StepBase &
     | { kind: 'signal'; barrier: string }
     | { kind: 'wait'; barrier: string }
     | { kind: 'barrier'; barrier: string }
-    | { kind: 'sleep'; ms: number }
+    /** A template: rendered and parsed as a duration when the step runs. */
+    | { kind: 'sleep'; ms: number | Template }
     | { kind: 'set'; values: Record<string, ValueTemplate>; shared: boolean }
     | { kind: 'capture'; captures: CaptureSpec[] }
     | { kind: 'expect'; expect: ExpectSpec }

@@ -3,6 +3,8 @@
 // same required keys: test/schema-types.test.ts fails when the two drift apart.
 
 export type Duration = number | string;
+/** A Duration, or a `{{ }}` template rendered to one when the step runs. */
+export type StepDuration = Duration;
 /** Bytes, or a string like `512KB`, `1MB` (binary units). */
 export type Size = number | string;
 export type OnError = 'continue' | 'skip-round' | 'stop-worker' | 'abort-run';
@@ -122,7 +124,7 @@ export interface Step {
   signal?: string;
   wait?: string;
   barrier?: string;
-  sleep?: Duration;
+  sleep?: StepDuration;
   set?: Record<string, unknown>;
   share?: Record<string, unknown>;
   capture?: Record<string, Capture>;

@@ -259,7 +259,9 @@ export class Worker {
   private timeoutOf(step: StepSpec): number {
     if (step.timeoutMs !== undefined) return step.timeoutMs;
     if (step.kind === 'wait' || step.kind === 'barrier') return this.run.plan.barriers.get(step.barrier)?.timeoutMs ?? this.run.plan.waitTimeoutMs;
-    if (step.kind === 'sleep') return step.ms + this.run.plan.stepTimeoutMs;
+    // A sleep always ends: the timeout only covers a late wake-up. A templated one's length is known
+    // only when it runs, so nothing but its own `timeout:` bounds it (the longest timer Node allows).
+    if (step.kind === 'sleep') return typeof step.ms === 'number' ? step.ms + this.run.plan.stepTimeoutMs : MAX_TIMER_MS;
     return this.run.plan.stepTimeoutMs;
   }
 
@@ -303,6 +305,8 @@ export class Worker {
     });
   }
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function toList(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;

@@ -1,0 +1,31 @@
+// Authoring fixes: what a plan may write and what it then does at run time.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PlanError } from '../src/plan/issues.js';
+import { parsePlan } from '../src/plan/load.js';
+import { named, runYaml } from './run-helpers.js';
+
+test('sleep takes a template, rendered when the step runs; one that gives no duration fails the step with what it gave', async () => {
+  const run = await runYaml(['name: templated sleep', 'rounds: 3', 'onError: continue', 'scenario:', '  - { name: nap, sleep: "{{ 40 * round }}ms" }', '  - { name: bad, sleep: "{{ round }} seconds" }'].join('\n'));
+  const naps = named(run.results, 'nap');
+  assert.deepEqual(naps.map((r) => r.outcome), ['ok', 'ok', 'ok']);
+  naps.forEach((r, i) => assert.ok(r.durationMs >= 40 * (i + 1) - 1 && r.durationMs < 40 * (i + 1) + 200, `round ${i + 1}: ${r.durationMs}ms`));
+  assert.deepEqual(
+    named(run.results, 'bad').map((r) => [r.outcome, r.error?.message]),
+    [1, 2, 3].map((n) => ['failed', `sleep: \`{{ round }} seconds\` gave \`${n} seconds\`, not a duration like 500ms, 10s, 2m`]),
+  );
+});
+
+test('a sleep that is neither a duration nor a template is refused at load; a bad template at its column', () => {
+  const issues = (sleep: string) => {
+    try {
+      parsePlan(`name: s\nscenario:\n  - sleep: ${sleep}\n`, 's.yml');
+    } catch (e) {
+      if (e instanceof PlanError) return e.issues.map((i) => `${i.line}:${i.col} ${i.message}`);
+      throw e;
+    }
+    return [];
+  };
+  assert.deepEqual(issues('soon'), ['3:12 scenario[0].sleep must be a duration like 500ms, 10s, 2m, or a `{{ }}` template giving one']);
+  assert.deepEqual(issues('"{{ 1 + }}ms"'), ['3:20 scenario[0].sleep: bad template: Expected expression after +']);
+});
