@@ -29,3 +29,14 @@ test('a sleep that is neither a duration nor a template is refused at load; a ba
   assert.deepEqual(issues('soon'), ['3:12 scenario[0].sleep must be a duration like 500ms, 10s, 2m, or a `{{ }}` template giving one']);
   assert.deepEqual(issues('"{{ 1 + }}ms"'), ['3:20 scenario[0].sleep: bad template: Expected expression after +']);
 });
+
+test('a signal skipped by its condition: the load warning says the wait fails at once, and at run time it does, saying the step was skipped', async () => {
+  const text = ['name: conditional signal', 'vars: { go: false }', 'waitTimeout: 20s', 'roles: { w: { count: 1 }, r: { count: 1 } }', 'barriers: { x: { signal: w, wait: r } }', 'scenario:', '  w:', '    - { signal: x, if: vars.go }', '  r:', '    - wait: x'].join('\n');
+  const warnings: string[] = [];
+  parsePlan(text, 'c.yml', { onWarnings: (issues) => warnings.push(...issues.map((i) => `${i.line}:${i.col} ${i.message}`)) });
+  assert.deepEqual(warnings, ['10:7 may fail in round 1: r waits for "x" (line 10), which w signals only under a condition (line 8); when the condition is false, the wait fails at once (broken barrier)']);
+  const run = await runYaml(text);
+  const wait = named(run.results, 'wait x')[0]!;
+  assert.deepEqual([wait.outcome, wait.error?.code, wait.error?.message], ['failed', 'broken-barrier', 'barrier "x" broken in round 1: worker 0 (w) skipped step "signal x" in round 1: its condition was false']);
+  assert.ok(wait.durationMs < 1000, `waited ${wait.durationMs}ms`);
+});

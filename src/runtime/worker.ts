@@ -136,7 +136,7 @@ export class Worker {
   }
 
   /** This worker will not signal its events from `round` on (or only in that round). */
-  private giveUp(round: number, why: { step: string; reason: string } | BreakCause, onlyThisRound = false, names = this.signalled): void {
+  private giveUp(round: number, why: { step: string; reason: string; skipped?: boolean } | BreakCause, onlyThisRound = false, names = this.signalled): void {
     const cause: BreakCause = 'worker' in why ? why : { worker: this.lane.id, role: this.lane.role, round, ...why };
     for (const name of names) this.run.coordinator.abandon(name, round, this.lane.id, cause, !onlyThisRound);
   }
@@ -150,7 +150,7 @@ export class Worker {
       }
       if (step.if && !this.truthy(step, round)) {
         this.reportSkipped(step, round, undefined);
-        this.giveUp(round, { step: step.name, reason: 'its condition was false' }, true, coordinationNames([step]));
+        this.giveUp(round, { step: step.name, reason: 'its condition was false', skipped: true }, true, coordinationNames([step]));
         continue;
       }
       if (step.kind === 'group') flow = await this.runSteps(step.steps, round, flow);
