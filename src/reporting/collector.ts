@@ -170,9 +170,12 @@ export class MetricsCollector implements Reporter {
 
   private recordStep(r: StepResult): void {
     const b = this.stepBucket(r.role, r.stepId, r.name, r.kind);
-    b.agg.count++;
     b.agg[r.outcome]++;
-    if (r.outcome !== 'skipped') b.latency.record(r.durationMs);
+    // count is what thresholds count too: the runs that happened (skipped ones did not).
+    if (r.outcome !== 'skipped') {
+      b.agg.count++;
+      b.latency.record(r.durationMs);
+    }
     if (r.http) b.agg.bytes += r.http.bytes;
 
     if (r.wait) {
