@@ -1,7 +1,9 @@
 // plans/crawl.yml loads, and its rules find exactly the ground truth of the
-// generated site it is written for (the site served on a free port here).
+// generated site it is written for (the site served on a free port here);
+// bad crawl rules are refused by `planrun validate`, each at its line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parsePlan } from '../src/plan/load.js';
@@ -28,4 +30,15 @@ test('plans/crawl.yml: its crawl rules find exactly the ground truth', async () 
   } finally {
     await site.close();
   }
+});
+
+test('planrun validate refuses bad crawl rules, each at its own line and column, before anything runs', () => {
+  const file = 'test/fixtures/plan/bad/sem-crawl-rules.yml';
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
+  assert.equal(r.status, 2);
+  assert.deepEqual(
+    r.stderr.split('\n').filter((l) => l.startsWith(file)).map((l) => /^[^:]+:(\d+:\d+): error: (crawl[^:]*):/.exec(l)!.slice(1).join(' ')),
+    ['10:7 crawl.start[0]', '11:7 crawl.start[1]', '14:30 crawl.scope.origins[1]', '15:27 crawl.scope.include[1]', '16:23 crawl.follow[1]', '19:18 crawl.expect.contentType'],
+  );
+  assert.match(r.stderr, /\n6 errors in test\/fixtures\/plan\/bad\/sem-crawl-rules\.yml\n$/);
 });
