@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSite } from './fixtures/site/site.js';
-import { brokenOf, crawlSite } from './crawl-helpers.js';
-import { compileCrawlRules } from '../src/engines/crawl/rules.js';
+import { brokenOf, compileCrawlRules, crawlSite } from './crawl-helpers.js';
 import { crawl } from '../src/engines/crawl/crawler.js';
 import { startServer } from './http-helpers.js';
 

@@ -1,15 +1,43 @@
 // Shared helpers of the crawl tests (not a test file itself).
-import type { Crawl } from '../src/plan/raw-plan.js';
+import { stringify } from 'yaml';
+import type { BrowserOptions, Crawl, RedirectHeaders } from '../src/plan/raw-plan.js';
 import type { CrawlReport, CrawlReferrer } from '../src/reporting/report.js';
-import { compileCrawlRules } from '../src/engines/crawl/rules.js';
+import { parsePlan } from '../src/plan/load.js';
+import type { TemplateScope } from '../src/plan/model.js';
+import { crawlRules, type CrawlRules } from '../src/engines/crawl/rules.js';
 import { crawl, type CrawlOptions } from '../src/engines/crawl/crawler.js';
 import type { Referrer, TruthEntry } from './fixtures/site/site.js';
 
+export interface CrawlPlanOptions {
+  workers?: number;
+  stepTimeoutMs?: number;
+  target?: string;
+  /** Plain header values, added to the crawl's. */
+  headers?: Record<string, string>;
+  redirectHeaders?: RedirectHeaders;
+  browser?: BrowserOptions;
+}
+
+/** The crawl rules of a plan holding `raw`, compiled by the plan compiler (a PlanError when they are bad), headers rendered. */
+export function compileCrawlRules(raw: Crawl, opts: CrawlPlanOptions = {}): CrawlRules {
+  const plan = parsePlan(
+    stringify({
+      name: 'crawl test',
+      ...(opts.target ? { target: opts.target } : {}),
+      workers: opts.workers ?? 8,
+      timeout: opts.stepTimeoutMs ?? 5000,
+      ...(opts.browser ? { browser: opts.browser } : {}),
+      ...(opts.redirectHeaders ? { http: { redirectHeaders: opts.redirectHeaders } } : {}),
+      crawl: { ...raw, ...(opts.headers ? { headers: { ...raw.headers, ...opts.headers } } : {}) },
+    }),
+    'crawl-test.yml',
+  );
+  const scope = { worker: { id: 0, role: 'crawl', index: 0 }, round: 1, run: { id: 'r' }, vars: {}, captures: {}, shared: {}, env: {} } satisfies TemplateScope;
+  return crawlRules(plan.crawl!, Object.fromEntries(Object.entries(plan.crawl!.headers).map(([name, t]) => [name, t.renderString(scope)])));
+}
+
 export function crawlSite(raw: Crawl, opts: CrawlOptions & { workers?: number } = {}): Promise<CrawlReport> {
-  // Plain headers as written (runCrawl renders templates in them; these tests have none).
-  const headers = Object.fromEntries(Object.entries(raw.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  const rules = compileCrawlRules(raw, { workers: opts.workers ?? 8, stepTimeoutMs: 5000, headers });
-  return crawl(rules, opts);
+  return crawl(compileCrawlRules(raw, { workers: opts.workers ?? 8 }), opts);
 }
 
 const refKey = (r: CrawlReferrer | Referrer) => `${r.page} ${r.element} ${r.text ?? ''}`;

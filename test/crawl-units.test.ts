@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeUrl, pageBase, type NormalizeRules } from '../src/engines/crawl/normalize.js';
-import { compilePathPattern, compileTemplate, isRegexPattern } from '../src/engines/crawl/patterns.js';
+import { compilePathPattern, compilePathTemplate, isRegexPattern } from '../src/plan/path-patterns.js';
 import { LinkExtractor, parseSrcset } from '../src/engines/crawl/extract.js';
-import { DEFAULT_CHECK, DEFAULT_FOLLOW, parseSelector, similarityToBits } from '../src/engines/crawl/rules.js';
+import { DEFAULT_CHECK, DEFAULT_FOLLOW, parseSelector, similarityToBits } from '../src/plan/crawl.js';
 import { FingerprintIndex, TextFingerprinter } from '../src/engines/crawl/fingerprint.js';
 import { retryAfterMs } from '../src/engines/crawl/fetcher.js';
 import { MemoryFrontier } from '../src/coordination/memory-frontier.js';
@@ -57,7 +57,7 @@ test('path patterns: globs with * and **, regexes between slashes, templates', (
   const r = compilePathPattern('/^\\/p\\/\\d+$/i');
   assert.deepEqual(['/p/12', '/P/3', '/p/x'].map(r), [true, true, false]);
   assert.deepEqual(['/docs/'].map(compilePathPattern('/docs/')), [true]);
-  const t = compileTemplate('/product/:id');
+  const t = compilePathTemplate('/product/:id');
   assert.deepEqual(['/product/1', '/product/1/', '/product/1/photo.jpg', '/product/'].map(t), [true, true, false, false]);
 });
 

@@ -221,7 +221,7 @@ test('conditions known only at run time: a wait whose only signals are condition
       line: 13,
       col: 7,
       severity: 'warning',
-      message: 'hang in round 1: r waits for "x" (line 13), which w signals only under a condition (line 10); when it is skipped, the wait runs into its timeout',
+      message: 'may fail in round 1: r waits for "x" (line 13), which w signals only under a condition (line 10); when the condition is false, the wait fails at once (broken barrier)',
     },
   ]);
   // Warnings are returned, not thrown.

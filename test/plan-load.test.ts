@@ -200,7 +200,9 @@ test('a required env var can come from --var; every error of a plan is reported 
   assert.ok(err instanceof PlanError);
   assert.deepEqual(
     err.issues.map((i) => [i.line, i.col]),
+    // The unset env var (semantic) comes out with the schema errors of workers and onError.
     [
+      [3, 13],
       [4, 10],
       [5, 10],
     ],
@@ -242,7 +244,7 @@ test('templates see only the environment variables they name, read at load time'
   const plan = parsePlan(text, 'mem.yml', { env });
   // Unset names are absent (they render as ''); the others never reach a template scope.
   assert.deepEqual(plan.env, { HOME_X: '/h', PATH_X: '/p', USER_X: 'u' });
-  assert.equal(plan.crawl!.headerTemplates['x-user']!.renderString(scope({ env: plan.env })), 'u');
+  assert.equal(plan.crawl!.headers['x-user']!.renderString(scope({ env: plan.env })), 'u');
 });
 
 test('the values of secret vars, --var overrides included, are what the redactor starts from', () => {
@@ -258,4 +260,19 @@ test('the values of secret vars, --var overrides included, are what the redactor
   assert.deepEqual(plan.redact, { secrets: ['from-env', '12345'], headers: ['X-Session'], query: ['sig'] });
   const overridden = parsePlan(text, 'mem.yml', { env: { USER_X: 'ada' }, vars: { token: 'from-flag', user: 'bob' } });
   assert.deepEqual(overridden.redact.secrets, ['from-flag', '12345']);
+});
+
+test('vars are compiled at load: workers render varsTemplate, and a bad template in an env default is refused at its line', () => {
+  const plan = parsePlan(['name: vars', 'vars:', '  pad: "p-{{ run.id }}"', '  cfg: { env: CFG_X, default: { n: 3, who: "{{ worker.id }}" } }'].join('\n'), 'mem.yml', { env: {} });
+  assert.deepEqual(plan.varsTemplate.render(scope({ worker: { id: 2, role: 'writer', index: 2 } })), { pad: 'p-run1', cfg: { n: 3, who: 2 } });
+  assert.throws(
+    () => parsePlan(['name: vars', 'vars:', '  cfg: { env: CFG_X, default: { a: "{{ 1 + }}" } }'].join('\n'), 'mem.yml', { env: {} }),
+    (e: unknown) => e instanceof PlanError && e.message === 'mem.yml:3:44: error: vars.cfg.default.a: bad template: Expected expression after +',
+  );
+});
+
+test('a template in http.headers names an env variable the templates may read', () => {
+  const plan = parsePlan(['name: env in headers', 'http: { headers: { authorization: "Bearer {{ env.TOKEN_X }}" } }'].join('\n'), 'mem.yml', { env: { TOKEN_X: 't-1' } });
+  assert.deepEqual(plan.env, { TOKEN_X: 't-1' });
+  assert.equal(plan.http.headers.authorization!.renderString(scope({ env: plan.env })), 'Bearer t-1');
 });

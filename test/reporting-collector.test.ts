@@ -48,7 +48,7 @@ describe('MetricsCollector aggregates', () => {
   const report = collect(runEvents()).buildReport({ outcome: 'passed' });
   const step = (role: string, stepId: string) => report.steps.find((s) => s.role === role && s.stepId === stepId)!;
 
-  it('counts every step per role, with ok / failed / skipped', T, () => {
+  it('counts every step per role, with ok / failed / skipped; count is the runs that executed, as thresholds count them', T, () => {
     assert.deepEqual(
       report.steps.map((s) => [s.role, s.name, s.count, s.ok, s.failed, s.skipped]),
       [
@@ -57,12 +57,15 @@ describe('MetricsCollector aggregates', () => {
         ['writer', 'meet', 3, 3, 0, 0],
         ['reader', 'wait written', 12, 12, 0, 0],
         ['reader', 'see round', 12, 11, 1, 0],
-        ['reader', 'check text', 12, 11, 0, 1],
+        ['reader', 'check text', 11, 11, 0, 1],
         ['reader', 'meet', 12, 12, 0, 0],
       ],
     );
     assert.equal(step('reader', 'r2').bytes, 12_000);
     assert.equal(step('writer', 'w1').bytes, 300);
+    const counted = collect(runEvents(), { thresholds: [threshold('step.check text', 'count == 11'), threshold('steps', 'count == 56')] }).buildReport({ outcome: 'passed' });
+    assert.deepEqual(counted.thresholds.map((t) => [t.condition, t.actual, t.passed]), [['count == 11', 11, true], ['count == 56', 56, true]]);
+    assert.equal(report.steps.reduce((n, s) => n + s.count, 0), 56);
   });
 
   it('computes latency percentiles from the histogram within its precision', T, () => {

@@ -242,7 +242,7 @@ scenario:
   assert.equal(waits[0]?.outcome, 'ok');
   assert.equal(waits[1]?.outcome, 'failed');
   assert.equal(waits[1]?.error?.code, 'broken-barrier');
-  assert.match(waits[1]!.error!.message, /worker 0 \(a\) failed at step "signal go" in round 2: its condition was false/);
+  assert.match(waits[1]!.error!.message, /worker 0 \(a\) skipped step "signal go" in round 2: its condition was false/);
 });
 
 test('Ctrl-C (the run signal) stops waits and requests at once; the outcome is aborted', { timeout: 15_000 }, async () => {

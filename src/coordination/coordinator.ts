@@ -11,6 +11,8 @@ export interface BreakCause {
   round: number;
   step: string;
   reason: string;
+  /** The step was skipped (its `if:` was false) rather than failed. */
+  skipped?: boolean;
 }
 
 export class BarrierTimeoutError extends Error {
@@ -24,7 +26,7 @@ export class BrokenBarrierError extends Error {
   readonly code = 'broken-barrier';
   constructor(readonly barrier: string, readonly round: number, readonly breakCause: BreakCause) {
     super(
-      `barrier "${barrier}" broken in round ${round}: worker ${breakCause.worker} (${breakCause.role}) failed at step "${breakCause.step}" in round ${breakCause.round}: ${breakCause.reason}`,
+      `barrier "${barrier}" broken in round ${round}: worker ${breakCause.worker} (${breakCause.role}) ${breakCause.skipped ? 'skipped' : 'failed at'} step "${breakCause.step}" in round ${breakCause.round}: ${breakCause.reason}`,
     );
   }
 }

@@ -464,12 +464,20 @@ function terminalMessage(play: Play, n: Blocked, t: Terminal, countErrors: Set<s
       return {
         key,
         at: n.point,
-        message: `hang in round ${n.round}: ${head}, which ${t.role} signals only ${underWhat(t.point)} (${lineOf(t.point)}); when it is skipped, the wait runs into its timeout`,
+        message: underCondition(t.point)
+          ? `may fail in round ${n.round}: ${head}, which ${t.role} signals only under a condition (${lineOf(t.point)}); when the condition is false, the wait fails at once (broken barrier)`
+          : `hang in round ${n.round}: ${head}, which ${t.role} signals only in a loop whose count is known at run time (${lineOf(t.point)}); when it is skipped, the wait runs into its timeout`,
       };
     case 'never-arrives':
       return { key, at: n.point, message: `deadlock in round ${n.round}: ${head} for ${t.role}, which never arrives there: ${t.role} has no \`barrier: ${barrier}\` step${t.exists ? ` that runs in round ${n.round}` : ''}`, hint: `add \`barrier: ${barrier}\` to the steps of ${t.role}, or remove ${t.role} from the parties` };
     case 'conditional-arrival':
-      return { key, at: n.point, message: `hang in round ${n.round}: ${head} for ${t.role}, which arrives there only ${underWhat(t.point)} (${lineOf(t.point)}); when it is skipped, the barrier runs into its timeout` };
+      return {
+        key,
+        at: n.point,
+        message: underCondition(t.point)
+          ? `may fail in round ${n.round}: ${head} for ${t.role}, which arrives there only under a condition (${lineOf(t.point)}); when the condition is false, the barrier fails at once (broken barrier)`
+          : `hang in round ${n.round}: ${head} for ${t.role}, which arrives there only in a loop whose count is known at run time (${lineOf(t.point)}); when it is skipped, the barrier runs into its timeout`,
+      };
   }
 }
 
@@ -478,6 +486,11 @@ function source(b: EventBarrier, round: number): string {
   return b.scope === 'run' ? 'in any round' : `in round ${b.scope === 'previous-round' ? round - 1 : round}`;
 }
 
-function underWhat(p: StepPoint): string {
-  return [...p.parents, p.step].some((s) => s.if) ? 'under a condition' : 'in a loop whose count is known at run time';
+/**
+ * A step skipped by its `if:` (or a parent's) gives up its signal or arrival at
+ * once (the worker abandons it), so the others fail fast; one in a loop that
+ * runs too few times is simply missing, and they wait until their timeout.
+ */
+function underCondition(p: StepPoint): boolean {
+  return [...p.parents, p.step].some((s) => s.if);
 }

@@ -7,9 +7,9 @@ import type { CaptureSpec, ExpectSpec, HttpExpectSpec, MatcherSpec, MatcherTempl
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';
 
-export function compileRegex(cx: CompileContext, path: YamlPath, source: string): RegExp {
+export function compileRegex(cx: CompileContext, path: YamlPath, source: string, flags?: string): RegExp {
   try {
-    return new RegExp(source);
+    return new RegExp(source, flags);
   } catch (err) {
     cx.issues.error(path, `${formatPath(path)}: bad regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
     return /(?:)/;

@@ -42,11 +42,19 @@ export class IssueList {
 
 /** The loader's issues, positioned by their YAML path in the plan's source. */
 export class IssueCollector extends IssueList {
+  /** Top-level sections whose issues are dropped (see sections.ts). */
+  private readonly muted = new Set<string>();
+
   constructor(readonly source: PlanSource) {
     super();
   }
 
+  mute(sections: Iterable<string>): void {
+    for (const s of sections) this.muted.add(s);
+  }
+
   error(path: YamlPath, message: string, options: IssueOptions = {}): void {
+    if (typeof path[0] === 'string' && this.muted.has(path[0])) return;
     const pos = this.source.position(path, options.at ?? 'value', options.offset);
     this.push({ file: this.source.file, line: pos.line, col: pos.col, message, severity: options.severity ?? 'error', ...(options.hint ? { hint: options.hint } : {}) });
   }

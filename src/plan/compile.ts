@@ -6,13 +6,15 @@ import { compileBarriers } from './barriers.js';
 import { compileRegex } from './checks.js';
 import { formatPath, type IssueCollector } from './collector.js';
 import { CompileContext, type PositionedRef } from './compile-context.js';
+import { compileCrawl } from './crawl.js';
 import { loadDataSets } from './data.js';
 import { parseDuration } from './duration.js';
 import { checkScheduledBarriers, compileLoadModels } from './load-models.js';
 import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
-import type { CompiledPlan, DataSetSpec, ServiceSpec } from './model.js';
+import type { BrowserSpec, CompiledPlan, DataSetSpec, ServiceSpec, ValueTemplate } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
+import type { YamlPath } from './source.js';
 import { compileScenario, type StepFacts } from './steps.js';
 import { didYouMean } from './suggest.js';
 import { compileThresholds } from './thresholds.js';
@@ -30,10 +32,25 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   const ms = (d: Raw.Duration | undefined, fallback: number) => (d === undefined ? fallback : (parseDuration(d) ?? fallback));
 
   const target = raw.target !== undefined ? parseTarget(raw.target, issues) : undefined;
-  const vars = resolveVars(raw, options.vars ?? {}, env, cx);
-  const crawlHeaders = Object.fromEntries(Object.entries(raw.crawl?.headers ?? {}).map(([k, v]) => [k, cx.template(['crawl', 'headers', k], String(v))]));
+  const { vars, varsTemplate } = resolveVars(raw, options.vars ?? {}, env, cx);
   const data = loadDataSets(raw.data, options.file, issues);
   const { workers, roles, workerRoles } = resolveRoles(raw, issues);
+  const browser: BrowserSpec = {
+    ...(raw.browser?.executablePath !== undefined ? { executablePath: raw.browser.executablePath } : {}),
+    headless: raw.browser?.headless ?? true,
+    args: raw.browser?.args ?? [],
+    ...(raw.browser?.viewport ? { viewport: raw.browser.viewport } : {}),
+  };
+  // Before the reference checks below: header templates name vars and env too.
+  const http: CompiledPlan['http'] = {
+    headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
+    maxRedirects: raw.http?.maxRedirects ?? 5,
+    redirectHeaders: raw.http?.redirectHeaders ?? [],
+    connections: raw.http?.connections ?? workers,
+    maxBodySize: parseSize(raw.http?.maxBodySize) ?? DEFAULT_MAX_BODY_SIZE,
+  };
+  const stepTimeoutMs = ms(raw.timeout, 30_000);
+  const crawl = raw.crawl && compileCrawl(cx, raw.crawl, { ...(target ? { target } : {}), workers, stepTimeoutMs, httpHeaders: http.headers, redirectHeaders: http.redirectHeaders, browser });
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
   const durationMs = raw.duration === undefined ? undefined : ms(raw.duration, 0);
   compileLoadModels(raw, roles, durationMs, issues);
@@ -59,35 +76,25 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     ...(raw.description !== undefined ? { description: raw.description } : {}),
     ...(target ? { target } : {}),
     vars,
+    varsTemplate,
     env: namedEnv,
     redact: { secrets: secretValues(raw, vars), headers: raw.redact?.headers ?? [], query: raw.redact?.query ?? [] },
     services: (raw.services ?? []).map((s, i) => compileService(s, i, options.file, issues)),
-    browser: {
-      ...(raw.browser?.executablePath !== undefined ? { executablePath: raw.browser.executablePath } : {}),
-      headless: raw.browser?.headless ?? true,
-      args: raw.browser?.args ?? [],
-      ...(raw.browser?.viewport ? { viewport: raw.browser.viewport } : {}),
-    },
-    http: {
-      headers: Object.fromEntries(Object.entries(raw.http?.headers ?? {}).map(([k, v]) => [k, cx.template(['http', 'headers', k], String(v))])),
-      maxRedirects: raw.http?.maxRedirects ?? 5,
-      redirectHeaders: raw.http?.redirectHeaders ?? [],
-      connections: raw.http?.connections ?? workers,
-      maxBodySize: parseSize(raw.http?.maxBodySize) ?? DEFAULT_MAX_BODY_SIZE,
-    },
+    browser,
+    http,
     workers,
     ...(raw.rounds !== undefined || durationMs === undefined ? { rounds: raw.rounds ?? 1 } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     rampUpMs: ms(raw.rampUp, 0),
     ...(think ? { think } : {}),
-    stepTimeoutMs: ms(raw.timeout, 30_000),
+    stepTimeoutMs,
     waitTimeoutMs,
     onError: raw.onError ?? 'skip-round',
     roles,
     workerRoles,
     barriers,
     scenarios,
-    ...(raw.crawl ? { crawl: { ...raw.crawl, loc: issues.loc(['crawl'], 'key'), headerTemplates: crawlHeaders } } : {}),
+    ...(crawl ? { crawl } : {}),
     thresholds,
     reports: { ...(raw.reports?.out !== undefined ? { out: raw.reports.out } : {}), ...(raw.reports?.reporters ? { reporters: raw.reports.reporters } : {}) },
     ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
@@ -105,14 +112,20 @@ function parseTarget(target: string, issues: IssueCollector): URL | undefined {
 }
 
 /** Plan vars after `{ env: NAME }` lookups and --var overrides (which keep the declared type when they can). */
-function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Record<string, string | undefined>, cx: CompileContext): Record<string, unknown> {
+function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Record<string, string | undefined>, cx: CompileContext): { vars: Record<string, unknown>; varsTemplate: ValueTemplate } {
   const vars: Record<string, unknown> = {};
+  // Where each value is written, for its template errors: a default in the plan, else the var itself.
+  const where: Record<string, YamlPath> = {};
   for (const [name, value] of Object.entries(raw.vars ?? {})) {
     const path = ['vars', name];
+    where[name] = path;
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const fromEnv = env[value.env];
       if (fromEnv !== undefined) vars[name] = fromEnv;
-      else if ('default' in value) vars[name] = value.default;
+      else if ('default' in value) {
+        vars[name] = value.default;
+        where[name] = [...path, 'default'];
+      }
       else if (overrides[name] === undefined) {
         cx.issues.error([...path, 'env'], `vars.${name}: the environment variable ${value.env} is not set`, {
           hint: `set ${value.env}, pass --var ${name}=…, or add \`default:\``,
@@ -125,10 +138,12 @@ function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Reco
     if (typeof declared === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) vars[name] = Number(text);
     else if (typeof declared === 'boolean' && (text === 'true' || text === 'false')) vars[name] = text === 'true';
     else vars[name] = text;
+    where[name] = ['vars', name];
   }
-  // Workers render vars as templates, --var values included: check the values they will render.
-  for (const [name, value] of Object.entries(vars)) if (typeof value === 'string' || Array.isArray(value)) cx.value(['vars', name], value);
-  return vars;
+  // Workers render vars as templates, --var values included: compiled (and checked) here, once.
+  const templates = Object.entries(vars).map(([name, value]) => [name, cx.value(where[name]!, value)] as const);
+  const varsTemplate: ValueTemplate = { render: (scope) => Object.fromEntries(templates.map(([name, t]) => [name, t.render(scope)])) };
+  return { vars, varsTemplate };
 }
 
 /** The values of `secret: true` vars (a --var override included), as the text outputs could show. */

@@ -1,7 +1,8 @@
 // loadPlan: file → YAML → schema → semantic checks → CompiledPlan, or one
-// PlanError holding every problem found, in file order. The deadlock check is
-// not the loader's: it reads the execution graph compiled from this plan
-// (src/graph/check.ts), which the commands run right after loading.
+// PlanError holding every problem found, in file order (schema and semantic
+// problems together: see sections.ts). The deadlock check is not the loader's:
+// it reads the execution graph compiled from this plan (src/graph/check.ts),
+// which the commands run right after loading.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { IssueCollector } from './collector.js';
@@ -12,6 +13,7 @@ import type { CompiledPlan } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { planSchema, validatePlanSchema } from './schema.js';
 import { reportSchemaErrors } from './schema-errors.js';
+import { invalidSections, sectionsReading, withoutSections } from './sections.js';
 import { PlanSource } from './source.js';
 import { reportYamlErrors, toData } from './yaml-errors.js';
 
@@ -47,12 +49,18 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     issues.push({ file, line: 1, col: 1, severity: 'error', message: data === null || data === undefined ? 'the plan is empty: it needs at least `name:`' : 'a plan is a map of keys (name:, workers:, scenario:, …)' });
     issues.throwIfErrors();
   }
+  // Schema errors do not stop here: the valid sections are compiled too, so every problem comes out at once.
+  let raw = data as Record<string, unknown>;
   const errors = validatePlanSchema(data);
-  if (errors.length > 0) reportSchemaErrors(errors, data, planSchema(), issues);
-  issues.throwIfErrors();
-  checkDurations(data, planSchema(), issues);
+  if (errors.length > 0) {
+    reportSchemaErrors(errors, data, planSchema(), issues);
+    const invalid = invalidSections(errors);
+    issues.mute(sectionsReading(invalid));
+    raw = withoutSections(raw, invalid);
+  }
+  checkDurations(raw, planSchema(), issues);
 
-  const plan = compilePlan(data as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
+  const plan = compilePlan(raw as unknown as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
   issues.throwIfErrors();
   return plan;
 }

@@ -218,7 +218,8 @@ export type StepSpec = StepBase &
     | { kind: 'signal'; barrier: string }
     | { kind: 'wait'; barrier: string }
     | { kind: 'barrier'; barrier: string }
-    | { kind: 'sleep'; ms: number }
+    /** A template: rendered and parsed as a duration when the step runs. */
+    | { kind: 'sleep'; ms: number | Template }
     | { kind: 'set'; values: Record<string, ValueTemplate>; shared: boolean }
     | { kind: 'capture'; captures: CaptureSpec[] }
     | { kind: 'expect'; expect: ExpectSpec }
@@ -271,6 +272,80 @@ export interface RedactSpec {
   query: string[];
 }
 
+/** Tests a URL path: a glob, a /regex/ or a `/product/:id` template, compiled (see path-patterns.ts). */
+export type PathMatcher = (path: string) => boolean;
+
+/** An element/attribute pair links are read from, e.g. `img[srcset]`; `link[rel=stylesheet]` narrows by rel. */
+export interface LinkSelector {
+  tag: string;
+  attr: string;
+  rel?: string;
+  /** Shown in referrers, e.g. `a[href]`. */
+  label: string;
+}
+
+export interface NormalizeRules {
+  query: 'keep' | 'sort' | 'strip';
+  stripParams: ReadonlySet<string>;
+  trailingSlash: 'keep' | 'add' | 'strip';
+}
+
+export interface CrawlBrowserOptions {
+  executablePath?: string;
+  headless: boolean;
+  args: string[];
+}
+
+/** The `crawl:` block compiled: URLs resolved, durations in ms, patterns compiled, defaults applied. */
+export interface CrawlSpec {
+  /** Absolute start URLs (relative ones resolved against the target); the crawler normalises them. */
+  start: string[];
+  /** The in-scope origins: `scope.origins`, else those of the start URLs. */
+  origins: Set<string>;
+  include: PathMatcher[];
+  exclude: PathMatcher[];
+  outOfScope: 'check' | 'ignore';
+  maxDepth: number;
+  maxPages: number;
+  concurrency: number;
+  timeoutMs: number;
+  retries: number;
+  /** Longest Retry-After honoured; longer ones are cut to this. */
+  maxRetryAfterMs: number;
+  /** First backoff after a network error; doubles each retry. */
+  backoffMs: number;
+  /** Requests per second per origin; Infinity = no limit. */
+  rateLimit: number;
+  robots: 'respect' | 'ignore';
+  userAgent: string;
+  /** The plan's then the crawl's headers (lower-case names), rendered when the crawl starts; sent to the in-scope origins only. */
+  headers: Record<string, Template>;
+  /** Which headers a redirect to another in-scope origin keeps (the plan's `http.redirectHeaders`). */
+  redirectHeaders: Raw.RedirectHeaders;
+  follow: LinkSelector[];
+  check: LinkSelector[];
+  fragments: boolean;
+  normalize: NormalizeRules;
+  templates: Array<{ pattern: string; match: PathMatcher; keep: number }>;
+  contentSampling: boolean;
+  /** Max Hamming distance between 64-bit simhashes counted as near-identical; 0 = identical text only. */
+  similarityBits: number;
+  expect: {
+    status: (status: number) => boolean;
+    contentType?: RegExp;
+    maxDurationMs?: number;
+    text: string[];
+    notText: string[];
+    title: boolean;
+  };
+  maxRedirects: number;
+  /** Browser mode: crawled pages are rendered by Chromium and their links read from the DOM. */
+  browser?: CrawlBrowserOptions;
+  /** Keep at most this many URLs in the report's `urls` (broken ones are always all kept). */
+  maxReportedUrls: number;
+  loc: SourceLoc;
+}
+
 export type ReporterName = NonNullable<Raw.Reports['reporters']>[number];
 
 export interface CompiledPlan {
@@ -281,6 +356,8 @@ export interface CompiledPlan {
   target?: URL;
   /** Plan vars after env lookups and --var overrides; strings may still hold templates. */
   vars: Record<string, unknown>;
+  /** The vars compiled as templates (`pad: "p-{{ run.id }}"`): each worker renders them once, in round 1's scope. */
+  varsTemplate: ValueTemplate;
   /** The environment variables the plan's templates name (`env.NAME`), read at load time: templates see nothing else. */
   env: Record<string, string>;
   redact: RedactSpec;
@@ -306,8 +383,7 @@ export interface CompiledPlan {
   barriers: Map<string, BarrierSpec>;
   /** Steps each role runs per round, already filtered by `role:` conditions. */
   scenarios: Map<string, StepSpec[]>;
-  /** The crawl rules, schema-checked; engines/crawl compiles them further. */
-  crawl?: Raw.Crawl & { loc: SourceLoc; headerTemplates: Record<string, Template> };
+  crawl?: CrawlSpec;
   thresholds: ThresholdSpec[];
   reports: { out?: string; reporters?: ReporterName[] };
   /** Seed of the generated values (`seed:`); --seed overrides it at run time. */

@@ -3,6 +3,8 @@
 // same required keys: test/schema-types.test.ts fails when the two drift apart.
 
 export type Duration = number | string;
+/** A Duration, or a `{{ }}` template rendered to one when the step runs. */
+export type StepDuration = Duration;
 /** Bytes, or a string like `512KB`, `1MB` (binary units). */
 export type Size = number | string;
 /** A Duration that must be longer than 0 (checked by durations.ts). */
@@ -156,7 +158,7 @@ export interface Step {
   signal?: string;
   wait?: string;
   barrier?: string;
-  sleep?: Duration;
+  sleep?: StepDuration;
   set?: Record<string, unknown>;
   share?: Record<string, unknown>;
   capture?: Record<string, Capture>;

@@ -14,6 +14,7 @@ type Schema = Record<string, unknown>;
 const UNION_MESSAGES: Record<string, string> = {
   '#/definitions/Duration': 'must be a duration like 500ms, 10s, 2m',
   '#/definitions/Stage/properties/target': 'must be a rate like `200/s` or a number of workers',
+  '#/definitions/StepDuration': 'must be a duration like 500ms, 10s, 2m, or a `{{ }}` template giving one',
   '#/definitions/Think': 'must be a duration like 500ms, 10s, 2m, or { min, max }',
   '#/definitions/VarValue': 'must be a value, a list, or { env: NAME, default: … }',
   '#/definitions/RoleRef': 'must be a role name or a list of role names',

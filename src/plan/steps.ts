@@ -128,7 +128,7 @@ class StepCompiler {
         this.barrierStep(action, p, raw[action]!);
         return { ...base, kind: action, barrier: raw[action]! };
       case 'sleep':
-        return { ...base, kind: 'sleep', ms: parseDuration(raw.sleep) ?? 0 };
+        return { ...base, kind: 'sleep', ms: typeof raw.sleep === 'string' && raw.sleep.includes('{{') ? cx.template(p, raw.sleep) : (parseDuration(raw.sleep) ?? 0) };
       case 'set':
       case 'share': {
         const values = raw[action]!;

@@ -34,6 +34,7 @@ function describe(text: string, e: YAMLError): { offset: number; message: string
     case 'MISSING_CHAR': {
       const quote = /closing (["'])/.exec(yamlMessage)?.[1];
       if (quote) return { offset: lastIndexBefore(text, quote, at), message: `the ${quote} quote opened here is never closed`, hint: `add the closing ${quote}` };
+      if (/without - indicator/.test(yamlMessage)) return misindentedItemKey(text, at);
       return { offset: at, message: lowerFirst(yamlMessage) };
     }
     case 'BAD_INDENT': {
@@ -52,6 +53,31 @@ function describe(text: string, e: YAMLError): { offset: number; message: string
     default:
       return { offset: firstNonSpace(text, at), message: `YAML: ${lowerFirst(yamlMessage)}` };
   }
+}
+
+/**
+ * yaml says "sequence item without - indicator" at the start of the line when a
+ * key under a list item is not lined up with the item's first key. Point at the
+ * key and say which column it belongs in.
+ */
+function misindentedItemKey(text: string, at: number): { offset: number; message: string; hint: string } {
+  const offset = firstNonSpace(text, at);
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const indent = offset - lineStart;
+  const key = /^[^:\n]*/.exec(text.slice(offset))![0].trim();
+  const above = text.slice(0, lineStart).split('\n');
+  for (let i = above.length - 1; i >= 0; i--) {
+    // The item it belongs to: the nearest line above that starts a list item, less indented than the key.
+    const item = /^( *)- +([^:\s]+)/.exec(above[i]!);
+    if (!item || item[1]!.length >= indent) continue;
+    const column = item[0].length - item[2]!.length + 1;
+    return {
+      offset,
+      message: `\`${key}\` is not lined up with the list item on line ${i + 1}`,
+      hint: `indent it to column ${column}, under \`${item[2]}\`, to add it to that item, or start a new item with \`- \``,
+    };
+  }
+  return { offset, message: `\`${key}\` is not lined up with the list above it`, hint: 'start each list item with `- ` and line up its keys under the first one' };
 }
 
 function lastIndexBefore(text: string, ch: string, offset: number): number {

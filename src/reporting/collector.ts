@@ -177,9 +177,10 @@ export class MetricsCollector implements Reporter {
 
   private recordStep(r: StepResult): void {
     const b = this.stepBucket(r.role, r.stepId, r.name, r.kind);
-    b.agg.count++;
     b.agg[r.outcome]++;
+    // count is what thresholds count too: the runs that happened (skipped ones did not).
     if (r.outcome !== 'skipped') {
+      b.agg.count++;
       b.latency.record(r.durationMs);
       if (r.lagMs !== undefined) b.scheduled.record(r.lagMs + r.durationMs);
     }

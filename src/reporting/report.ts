@@ -23,6 +23,7 @@ export interface StepAggregate {
   name: string;
   kind: StepKind | 'crawl';
   role: string;
+  /** Runs that executed: ok + failed. Skipped runs are counted in `skipped` only. */
   count: number;
   ok: number;
   failed: number;

@@ -46,7 +46,7 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
   const failedServices = report.services.filter((s) => s.status === 'failed');
   for (const s of failedServices) out.push(`  ${paint('red', `service ${s.name} failed`)}${s.message ? `: ${s.message}` : ''}${s.logFile ? paint('dim', ` (log: ${s.logFile})`) : ''}`);
 
-  const steps = report.steps.filter((s) => s.count > 0);
+  const steps = report.steps.filter((s) => s.count + s.skipped > 0);
   if (steps.length > 0) {
     out.push('', paint('bold', 'Steps'));
     const rows = steps.map((s) => [

@@ -1,6 +1,7 @@
 // One leaf step: routes it to its engine or runs the built-in kinds
 // (coordination, sleep, set, standalone capture / expect) right here.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDuration } from '../plan/duration.js';
 import type { CaptureSpec, StepSpec } from '../plan/model.js';
 import { captureFromResponse, captureMissing, checkHttpExpect, matchValue } from './matchers.js';
 import { StepFailure, type StepContext, type StepDetails } from './context.js';
@@ -32,7 +33,7 @@ export async function executeStep(ctx: StepContext): Promise<StepDetails | void>
     case 'barrier':
       return meet(ctx, step.barrier);
     case 'sleep':
-      await sleep(step.ms, undefined, { signal: ctx.signal });
+      await sleep(sleepMs(step, ctx), undefined, { signal: ctx.signal });
       return;
     case 'set': {
       const scope = ctx.scope();
@@ -51,6 +52,15 @@ export async function executeStep(ctx: StepContext): Promise<StepDetails | void>
     case 'loop':
       throw new Error(`${step.kind} steps are run by the worker, not as a leaf`);
   }
+}
+
+/** A templated sleep renders now; what it gives must be a duration. */
+function sleepMs(step: Extract<StepSpec, { kind: 'sleep' }>, ctx: StepContext): number {
+  if (typeof step.ms === 'number') return step.ms;
+  const text = step.ms.renderString(ctx.scope());
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new StepFailure(`sleep: \`${step.ms.source}\` gave \`${text}\`, not a duration like 500ms, 10s, 2m`);
+  return ms;
 }
 
 async function waitForEvent(ctx: StepContext, name: string): Promise<StepDetails> {

@@ -4,9 +4,8 @@
 // it in vain.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../coordination/coordinator.js';
-import type { CompiledPlan, DataSetSpec, OnError, StepSpec, TemplateScope, ValueTemplate } from '../plan/model.js';
+import type { DataSetSpec, OnError, StepSpec, TemplateScope } from '../plan/model.js';
 import type { RandomSource } from '../plan/random.js';
-import { compileValue } from '../plan/template.js';
 import type { StepError, StepResult, WorkerOutcome } from '../reporting/events.js';
 import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from './context.js';
 import type { RunDraws } from './draws.js';
@@ -79,7 +78,7 @@ export class Worker {
     this.random = draws.random(lane.id, 0);
     this.noRowAtStart = draws.draw('worker', lane.id, 0, this.rows);
     // Plan vars may be templates themselves (`pad: "p-{{ run.id }}"`): rendered once per worker, in round 1's scope.
-    this.state.vars = planVars(run.plan).render(this.scope(1)) as Record<string, unknown>;
+    this.state.vars = run.plan.varsTemplate.render(this.scope(1)) as Record<string, unknown>;
     this.signalled = coordinationNames(lane.steps);
   }
 
@@ -179,7 +178,7 @@ export class Worker {
   }
 
   /** This worker will not signal its events from `round` on (or only in that round). */
-  private giveUp(round: number, why: { step: string; reason: string } | BreakCause, onlyThisRound = false, names = this.signalled): void {
+  private giveUp(round: number, why: { step: string; reason: string; skipped?: boolean } | BreakCause, onlyThisRound = false, names = this.signalled): void {
     const cause: BreakCause = 'worker' in why ? why : { worker: this.lane.id, role: this.lane.role, round, ...why };
     for (const name of names) this.run.coordinator.abandon(name, round, this.lane.id, cause, !onlyThisRound);
   }
@@ -193,7 +192,7 @@ export class Worker {
       }
       if (step.if && !this.truthy(step, round)) {
         this.reportSkipped(step, round, undefined);
-        this.giveUp(round, { step: step.name, reason: 'its condition was false' }, true, coordinationNames([step]));
+        this.giveUp(round, { step: step.name, reason: 'its condition was false', skipped: true }, true, coordinationNames([step]));
         continue;
       }
       if (step.kind === 'group') flow = await this.runSteps(step.steps, round, flow);
@@ -303,7 +302,9 @@ export class Worker {
   private timeoutOf(step: StepSpec): number {
     if (step.timeoutMs !== undefined) return step.timeoutMs;
     if (step.kind === 'wait' || step.kind === 'barrier') return this.run.plan.barriers.get(step.barrier)?.timeoutMs ?? this.run.plan.waitTimeoutMs;
-    if (step.kind === 'sleep') return step.ms + this.run.plan.stepTimeoutMs;
+    // A sleep always ends: the timeout only covers a late wake-up. A templated one's length is known
+    // only when it runs, so nothing but its own `timeout:` bounds it (the longest timer Node allows).
+    if (step.kind === 'sleep') return typeof step.ms === 'number' ? step.ms + this.run.plan.stepTimeoutMs : MAX_TIMER_MS;
     return this.run.plan.stepTimeoutMs;
   }
 
@@ -350,13 +351,7 @@ export class Worker {
   }
 }
 
-const varTemplates = new WeakMap<CompiledPlan, ValueTemplate>();
-
-function planVars(plan: CompiledPlan): ValueTemplate {
-  let t = varTemplates.get(plan);
-  if (!t) varTemplates.set(plan, (t = compileValue(plan.vars)));
-  return t;
-}
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function toList(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;

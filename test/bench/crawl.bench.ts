@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startSite } from '../fixtures/site/site.js';
 import { buildChildBundle } from './child-bundle.js';
-import { compileCrawlRules } from '../../src/engines/crawl/rules.js';
+import { compileCrawlRules } from '../crawl-helpers.js';
 import { Crawler } from '../../src/engines/crawl/crawler.js';
 
 interface ChildResult {

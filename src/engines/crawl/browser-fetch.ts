@@ -10,16 +10,10 @@
 // as with the fetcher: cookies through the browser's cookie jar, the others
 // added per request by the route (see serve).
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import type { BrowserSpec } from '../../plan/model.js';
+import type { BrowserSpec, CrawlBrowserOptions } from '../../plan/model.js';
 import { parseSrcset, type PageData, type RawLink } from './extract.js';
 import { TextFingerprinter } from './fingerprint.js';
-import type { LinkSelector } from './rules.js';
-
-export interface CrawlBrowserOptions {
-  executablePath?: string;
-  headless: boolean;
-  args: string[];
-}
+import type { LinkSelector } from '../../plan/model.js';
 
 export interface RenderOptions {
   follow: LinkSelector[];

@@ -16,6 +16,7 @@ import { FingerprintIndex } from './fingerprint.js';
 import { normalizeUrl, pageBase } from './normalize.js';
 import { UrlRecord } from './records.js';
 import { RobotsCache } from './robots.js';
+import { describeStatus } from '../../runtime/matchers.js';
 import type { CrawlRules } from './rules.js';
 
 export interface CrawlOptions {
@@ -64,7 +65,14 @@ export class Crawler {
   private lastProgress = 0;
   private startedAt = 0;
 
+  /** The start URLs normalised like every link. */
+  private readonly start: string[];
+  /** The statuses crawl.expect accepts, as text for broken-link messages. */
+  private readonly wantedStatus: string;
+
   constructor(private readonly rules: CrawlRules, private readonly opts: CrawlOptions = {}) {
+    this.start = rules.start.map((url) => normalizeUrl(url, undefined, rules.normalize)?.url ?? url);
+    this.wantedStatus = describeStatus(rules.expect.status);
     this.frontier = opts.frontier ?? new MemoryFrontier();
     // Retry and rate-limit pauses each listen for the abort: up to one listener per worker.
     setMaxListeners(0, this.abort.signal);
@@ -103,7 +111,7 @@ export class Crawler {
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.renderer?.start();
-      const starts = this.rules.start.map((url) => ({ url, depth: 0, checkOnly: false }));
+      const starts = this.start.map((url) => ({ url, depth: 0, checkOnly: false }));
       for (const s of starts) if (!this.records.has(s.url)) this.records.set(s.url, new UrlRecord(s.url, 0, false));
       await this.frontier.addAll(starts);
       const workers = Array.from({ length: Math.max(1, this.rules.concurrency) }, () => this.work());
@@ -300,7 +308,7 @@ export class Crawler {
     const status = out.status!;
     if (!e.status(status)) {
       const kind: CrawlBrokenKind = status >= 500 ? '5xx' : status >= 400 ? '4xx' : 'expectation';
-      return { kind, message: `status ${status}, expected ${e.statusText}` };
+      return { kind, message: `status ${status}, expected ${this.wantedStatus}` };
     }
     if (e.maxDurationMs !== undefined && out.durationMs > e.maxDurationMs) {
       return { kind: 'expectation', message: `took ${Math.round(out.durationMs)}ms, more than ${e.maxDurationMs}ms` };
@@ -478,7 +486,7 @@ export class Crawler {
     broken.push(...this.fragmentBroken());
     for (const b of broken) brokenByKind[b.broken!.kind] = (brokenByKind[b.broken!.kind] ?? 0) + 1;
     return {
-      startUrls: this.rules.start,
+      startUrls: this.start,
       stoppedBy: this.stoppedBy,
       durationMs: Math.round(performance.now() - this.startedAt),
       crawled,

@@ -1,14 +1,15 @@
 // Entry point of the runner's `crawl` phase: renders the crawl headers (which
-// may use shared values set by scenario steps, e.g. a login cookie), compiles
-// the rules and runs the crawler, relaying progress as crawl:progress events.
+// may use shared values set by scenario steps, e.g. a login cookie) into the
+// plan's compiled crawl and runs the crawler, relaying progress as
+// crawl:progress events.
 import type { RunContext } from '../../runtime/context.js';
 import type { CrawlReport } from '../../reporting/report.js';
 import type { TemplateScope } from '../../plan/model.js';
 import { crawl } from './crawler.js';
-import { rulesFromPlan } from './rules.js';
+import { crawlRules } from './rules.js';
 
 export { crawl, Crawler } from './crawler.js';
-export { compileCrawlRules, type CrawlRules } from './rules.js';
+export { crawlRules, type CrawlRules } from './rules.js';
 
 function crawlScope(run: RunContext): TemplateScope {
   return {
@@ -22,19 +23,19 @@ function crawlScope(run: RunContext): TemplateScope {
   };
 }
 
-/** Plan headers then crawl headers, templates rendered now (after the scenario ran). */
+/** The crawl's headers (plan headers then crawl headers), templates rendered now (after the scenario ran). */
 export function renderCrawlHeaders(run: RunContext): Record<string, string> {
   const scope = crawlScope(run);
   const headers: Record<string, string> = {};
-  for (const [name, t] of Object.entries(run.plan.http.headers)) headers[name.toLowerCase()] = t.renderString(scope);
-  for (const [name, t] of Object.entries(run.plan.crawl?.headerTemplates ?? {})) headers[name.toLowerCase()] = t.renderString(scope);
+  for (const [name, t] of Object.entries(run.plan.crawl?.headers ?? {})) headers[name] = t.renderString(scope);
   // A login cookie shared by the scenario must not show up if a crawled page echoes it.
   run.redactor.learnHeaders(headers);
   return headers;
 }
 
 export async function runCrawl(run: RunContext): Promise<CrawlReport> {
-  const rules = rulesFromPlan(run.plan, renderCrawlHeaders(run));
+  if (!run.plan.crawl) throw new Error('the plan has no crawl block');
+  const rules = crawlRules(run.plan.crawl, renderCrawlHeaders(run));
   return crawl(rules, {
     signal: run.signal,
     onProgress: (progress) => run.emit({ type: 'crawl:progress', time: Date.now(), progress }),

@@ -3,11 +3,9 @@
 // `../` and percent-encodes; we add the rest (unreserved decoding, query rules,
 // trailing slash) and set the fragment aside for fragment checks.
 
-export interface NormalizeRules {
-  query: 'keep' | 'sort' | 'strip';
-  stripParams: ReadonlySet<string>;
-  trailingSlash: 'keep' | 'add' | 'strip';
-}
+import type { NormalizeRules } from '../../plan/model.js';
+
+export type { NormalizeRules };
 
 export interface NormalizedUrl {
   /** Normalised URL without fragment. */

@@ -1,11 +1,11 @@
-// Path patterns of crawl scopes and sampling templates.
+// Path patterns of crawl scopes and sampling templates, compiled with the plan.
 //  - glob: `*` matches within one path segment, `**` across segments: `/docs/**`, `/p/*.html`
 //  - regex: written between slashes with optional flags, `/^\/p\/\d+$/i`; a string counts as a
 //    regex when its body uses a regex metacharacter (^ $ \ ( ) [ ] { } | + ?), so a plain
 //    glob like `/docs/` stays a glob.
 //  - template: `/product/:id` — `:name` matches exactly one non-empty segment.
 
-export type PathMatcher = (path: string) => boolean;
+import type { PathMatcher } from './model.js';
 
 const REGEX_FORM = /^\/(.+)\/([dgimsuy]*)$/;
 const REGEX_META = /[\^$\\()[\]{}|+?]/;
@@ -46,7 +46,7 @@ export function compilePathPattern(pattern: string): PathMatcher {
 }
 
 /** `/product/:id` → matcher of paths with that shape. */
-export function compileTemplate(pattern: string): PathMatcher {
+export function compilePathTemplate(pattern: string): PathMatcher {
   const src = pattern
     .split('/')
     .map((seg) => (seg.startsWith(':') && seg.length > 1 ? '[^/]+' : escapeRegex(seg).replace(/\\\*/g, '[^/]*')))
