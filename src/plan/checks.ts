@@ -1,6 +1,6 @@
 // Compiles the check-like parts of steps: matchers, HTTP expectations, page
 // expectations and captures.
-import { formatPath } from './collector.js';
+import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
 import type { CaptureSpec, ExpectSpec, HttpExpectSpec, MatcherSpec, PageExpectSpec } from './model.js';

@@ -4,7 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import { compileBarriers } from './barriers.js';
 import { compileRegex } from './checks.js';
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import { CompileContext, type PositionedRef } from './compile-context.js';
 import { loadDataSets } from './data.js';
 import { parseDuration } from './duration.js';
@@ -12,9 +12,9 @@ import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
 import type { CompiledPlan, DataSetSpec, ServiceSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
-import { compileScenario, type StepFacts } from './steps.js';
+import { compileScenario, type StepFacts } from './compile-steps.js';
 import { didYouMean } from './suggest.js';
-import { compileThresholds } from './thresholds.js';
+import { compileThresholds } from './compile-thresholds.js';
 
 export interface CompileOptions {
   /** Absolute path of the plan file. */

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkDeadlocks } from '../graph/deadlock.js';
-import { IssueCollector, sortIssues } from './collector.js';
+import { IssueCollector, sortIssues } from './issue-collector.js';
 import { compilePlan } from './compile.js';
 import { PlanError, type PlanIssue } from './issues.js';
 import type { CompiledPlan } from './model.js';

@@ -3,9 +3,9 @@
 // type (or to one message for the whole union), and every message names the
 // YAML path and points at the key or value in the file.
 import type { ErrorObject } from 'ajv';
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import type { YamlPath } from './source.js';
-import { ACTIONS, BROWSER_ACTIONS } from './steps.js';
+import { ACTIONS, BROWSER_ACTIONS } from './compile-steps.js';
 import { didYouMean } from './suggest.js';
 
 type Schema = Record<string, unknown>;

@@ -89,7 +89,7 @@ async function rawClient(origin: string): Promise<ClientResult> {
 async function engineClient(origin: string): Promise<ClientResult> {
   const { parsePlan } = await import('../../src/plan/load.js');
   const { createHttpEngine } = await import('../../src/engines/http/index.js');
-  const { Redactor } = await import('../../src/reporting/redact.js');
+  const { Redactor } = await import('../../src/runtime/redact.js');
   const plan = parsePlan(`name: http bench\ntarget: ${origin}\nworkers: ${WORKERS}\nscenario:\n  - request: GET /\n`, '/tmp/bench.yml');
   const step = plan.scenarios.get('worker')![0]!;
   const stop = new AbortController();
@@ -147,7 +147,7 @@ async function engineClient(origin: string): Promise<ClientResult> {
 async function planrunClient(origin: string, collect = false): Promise<ClientResult> {
   const { loadPlan } = await import('../../src/plan/load.js');
   const { runPlan } = await import('../../src/runtime/run.js');
-  const { MetricsCollector } = await import('../../src/reporting/collector.js');
+  const { MetricsCollector } = await import('../../src/reporting/metrics/metrics-collector.js');
   const dir = mkdtempSync(join(tmpdir(), 'planrun-http-bench-'));
   const file = join(dir, 'bench.yml');
   writeFileSync(file, `name: http bench\ntarget: ${origin}\nworkers: ${WORKERS}\nduration: ${SECONDS}s\nscenario:\n  - request: GET /\n`);

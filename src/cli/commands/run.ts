@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { INTERRUPTED_EXIT_CODE, Interrupts } from '../interrupts.js';
+import { INTERRUPTED_EXIT_CODE, Interrupts } from '../../runtime/interrupts.js';
 import { parseVarFlags } from './validate.js';
 
 const usage = `Usage: planrun run <plan.yml> [options]
@@ -111,10 +111,10 @@ function parseSeed(text: string): number | null {
 async function execute(plan: import('../../plan/model.js').CompiledPlan, o: ExecuteOptions): Promise<number> {
   const [{ runPlan, newRunId }, { MetricsCollector }, { createReporters }, { ReporterMux }, { Redactor }] = await Promise.all([
     import('../../runtime/run.js'),
-    import('../../reporting/collector.js'),
-    import('../../reporting/outputs.js'),
+    import('../../reporting/metrics/metrics-collector.js'),
+    import('../../reporting/registry.js'),
     import('../../reporting/reporter.js'),
-    import('../../reporting/redact.js'),
+    import('../../runtime/redact.js'),
   ]);
   // Shared with the run, so messages printed here also hide what it learned (a token sent in a header).
   const redactor = new Redactor(plan.redact);

@@ -49,7 +49,7 @@ Exit codes: 0 valid, 2 invalid plan or bad usage.`,
       import('../../plan/load.js'),
       import('../../plan/issues.js'),
       import('../../plan/format.js'),
-      import('../../plan/summary.js'),
+      import('../../plan/describe-plan.js'),
     ]);
     const file = positionals[0]!;
     const colorOn = (stream: NodeJS.WriteStream) => values.color ?? (!values['no-color'] && stream.isTTY === true && !process.env.NO_COLOR);

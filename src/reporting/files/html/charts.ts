@@ -1,5 +1,5 @@
 // Static SVG charts rendered on the server side: they need no script to show.
-import type { RunReport } from '../report.js';
+import type { RunReport } from '../../report.js';
 import { esc } from './escape.js';
 
 const PALETTE = ['#3b6fd4', '#e07b24', '#2e9d5b', '#a04ac9', '#c7a414', '#1fa3a3', '#d64541', '#6b7a8f'];

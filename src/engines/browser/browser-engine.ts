@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { chromium, errors, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { BrowserActionSpec, TemplateScope } from '../../plan/model.js';
-import { writeFileAtomic } from '../../reporting/atomic-file.js';
+import { writeFileAtomic } from '../../reporting/files/atomic-file.js';
 import type { Attachment } from '../../reporting/events.js';
 import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
 import { findBrowser } from './find-browser.js';

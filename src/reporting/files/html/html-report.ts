@@ -4,11 +4,11 @@
 // images as data: URIs) and a CSP forbids any fetch, so it opens offline.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { formatSize } from '../../plan/size.js';
+import { formatSize } from '../../../plan/size.js';
 import { writeFileAtomic } from '../atomic-file.js';
-import type { Attachment } from '../events.js';
-import type { CrawlUrlResult, RunReport } from '../report.js';
-import type { Reporter } from '../reporter.js';
+import type { Attachment } from '../../events.js';
+import type { CrawlUrlResult, RunReport } from '../../report.js';
+import type { Reporter } from '../../reporter.js';
 import { latencyChart, statusHistogram } from './charts.js';
 import { CLIENT_JS } from './client.js';
 import { esc } from './escape.js';

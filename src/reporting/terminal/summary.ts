@@ -1,8 +1,8 @@
 // The end-of-run summary printed by the live view and the plain output. A pure
 // function of the report: whoever prints it decides about color (NO_COLOR, TTY).
 import { relative } from 'node:path';
-import type { RunReport } from './report.js';
-import { formatThresholdActual } from './thresholds.js';
+import type { RunReport } from '../report.js';
+import { formatThresholdActual } from '../metrics/evaluate-thresholds.js';
 
 export interface SummaryOptions {
   color: boolean;

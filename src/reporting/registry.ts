@@ -3,9 +3,9 @@
 // prints at the end can list the files the others have just written.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { jsonReporter } from './json.js';
-import { liveReporter } from './live.js';
-import { plainReporter } from './plain.js';
+import { jsonReporter } from './files/json.js';
+import { liveReporter } from './terminal/live.js';
+import { plainReporter } from './terminal/plain.js';
 import type { Reporter } from './reporter.js';
 
 export const REPORTER_NAMES = ['live', 'plain', 'json', 'junit', 'html', 'markdown'] as const;
@@ -17,9 +17,9 @@ const REPORT_FILE = /\.(json|xml|html|md)$/;
 
 /** Modules of the file reporters loaded on demand, with the factory each exports. */
 const LAZY: Record<'junit' | 'html' | 'markdown', { module: string; factory: string }> = {
-  junit: { module: './junit.js', factory: 'junitReporter' },
-  html: { module: './html/index.js', factory: 'htmlReporter' },
-  markdown: { module: './markdown.js', factory: 'markdownReporter' },
+  junit: { module: './files/junit.js', factory: 'junitReporter' },
+  html: { module: './files/html/html-report.js', factory: 'htmlReporter' },
+  markdown: { module: './files/markdown.js', factory: 'markdownReporter' },
 };
 
 export interface CreateReportersOptions {

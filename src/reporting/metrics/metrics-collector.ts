@@ -1,12 +1,12 @@
 // The one place metrics are computed. Fed by the run's event stream, it builds
 // the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
 import { build, type Histogram } from 'hdr-histogram-js';
-import type { ThresholdSpec } from '../plan/model.js';
-import type { RunEvent, RunInfo, RunOutcome, StepResult } from './events.js';
-import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from './report.js';
-import { REPORT_VERSION } from './report.js';
-import type { Reporter } from './reporter.js';
-import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './thresholds.js';
+import type { ThresholdSpec } from '../../plan/model.js';
+import type { RunEvent, RunInfo, RunOutcome, StepResult } from '../events.js';
+import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from '../report.js';
+import { REPORT_VERSION } from '../report.js';
+import type { Reporter } from '../reporter.js';
+import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './evaluate-thresholds.js';
 
 export const DEFAULT_TIMELINE_CAP = 200_000;
 const ERROR_EXAMPLES = 5;

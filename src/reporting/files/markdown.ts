@@ -4,8 +4,8 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import type { RunReport } from './report.js';
-import type { Reporter } from './reporter.js';
+import type { RunReport } from '../report.js';
+import type { Reporter } from '../reporter.js';
 
 const MAX_ERRORS = 10;
 const MAX_BROKEN = 20;

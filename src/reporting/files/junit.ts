@@ -4,9 +4,9 @@
 // into one case), plus `thresholds`, `services` and `crawl` suites when present.
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import type { Attachment, StepResult } from './events.js';
-import type { CrawlUrlResult, RunReport, StepAggregate } from './report.js';
-import type { Reporter } from './reporter.js';
+import type { Attachment, StepResult } from '../events.js';
+import type { CrawlUrlResult, RunReport, StepAggregate } from '../report.js';
+import type { Reporter } from '../reporter.js';
 
 /** Failures listed in full per test case; the rest are counted. */
 const MAX_FAILURES_LISTED = 20;
