@@ -10,7 +10,8 @@ import { MetricsCollector } from '../src/reporting/metrics/metrics-collector.js'
 import type { RunEvent } from '../src/reporting/events.js';
 import { jsonReporter, writeJsonReport } from '../src/reporting/files/json.js';
 import { liveReporter } from '../src/reporting/terminal/live.js';
-import { canDrawLive, createReporters, useColor } from '../src/reporting/registry.js';
+import { canDrawLive, createReporters } from '../src/reporting/registry.js';
+import { useColor } from '../src/text/colour.js';
 import { plainReporter } from '../src/reporting/terminal/plain.js';
 import type { RunReport } from '../src/reporting/report.js';
 import { formatSummary } from '../src/reporting/terminal/summary.js';
@@ -191,9 +192,9 @@ describe('createReporters', () => {
 
   it('loads junit / html / markdown on demand, or says they are not available', T, async () => {
     for (const [name, file] of [
-      ['junit', 'junit.ts'],
-      ['html', 'html/index.ts'],
-      ['markdown', 'markdown.ts'],
+      ['junit', 'files/junit.ts'],
+      ['html', 'files/html/html-report.ts'],
+      ['markdown', 'files/markdown.ts'],
     ] as const) {
       const present = existsSync(fileURLToPath(new URL(`../src/reporting/${file}`, import.meta.url)));
       const attempt = createReporters([name], { reportDir: dir, env: {} });

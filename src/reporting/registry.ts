@@ -1,26 +1,44 @@
-// Turns reporter names (plan `reports.reporters`, `--reporter`) into reporters.
-// File reporters come first and the console reporter last, so the summary it
-// prints at the end can list the files the others have just written.
+// The reporters by name (plan `reports.reporters`, `--reporter`): a typed table
+// from ReporterName to a loader of its factory, so a new reporter or a renamed
+// module fails the type check. Loaders import on demand: a run that writes no
+// HTML never loads the HTML renderer. File reporters come first and the
+// terminal one last, so the summary it prints at the end can list the files the
+// others have just written.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { jsonReporter } from './files/json.js';
-import { liveReporter } from './terminal/live.js';
-import { plainReporter } from './terminal/plain.js';
+import { isSet, useColor } from '../text/colour.js';
 import type { Reporter } from './reporter.js';
 
 export const REPORTER_NAMES = ['live', 'plain', 'json', 'junit', 'html', 'markdown'] as const;
-export type ReporterChoice = (typeof REPORTER_NAMES)[number];
-export const DEFAULT_REPORTERS: ReporterChoice[] = ['live', 'json'];
+export type ReporterName = (typeof REPORTER_NAMES)[number];
+export const DEFAULT_REPORTERS: ReporterName[] = ['live', 'json'];
+
+/** Everything a factory may take; each takes what it needs. */
+export interface ReporterOptions {
+  reportDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Where the terminal reporters write. */
+  stream: NodeJS.WriteStream;
+  color: boolean;
+  /** Report files the other reporters wrote, listed under the summary. */
+  files: () => Promise<string[]>;
+}
+
+type Factory = (o: ReporterOptions) => Reporter;
+
+const TERMINAL = new Set<ReporterName>(['live', 'plain']);
+
+const REGISTRY: Record<ReporterName, () => Promise<Factory>> = {
+  live: async () => (await import('./terminal/live.js')).liveReporter,
+  plain: async () => (await import('./terminal/plain.js')).plainReporter,
+  json: async () => (await import('./files/json.js')).jsonReporter,
+  junit: async () => (await import('./files/junit.js')).junitReporter,
+  html: async () => (await import('./files/html/html-report.js')).htmlReporter,
+  markdown: async () => (await import('./files/markdown.js')).markdownReporter,
+};
 
 /** Report files the summary lists: what reporters write at the top of the report folder. */
 const REPORT_FILE = /\.(json|xml|html|md)$/;
-
-/** Modules of the file reporters loaded on demand, with the factory each exports. */
-const LAZY: Record<'junit' | 'html' | 'markdown', { module: string; factory: string }> = {
-  junit: { module: './files/junit.js', factory: 'junitReporter' },
-  html: { module: './files/html/html-report.js', factory: 'htmlReporter' },
-  markdown: { module: './files/markdown.js', factory: 'markdownReporter' },
-};
 
 export interface CreateReportersOptions {
   reportDir: string;
@@ -33,29 +51,31 @@ export async function createReporters(names: readonly string[], o: CreateReporte
   const env = o.env ?? process.env;
   const wanted = [...new Set(names.length > 0 ? names : DEFAULT_REPORTERS)];
 
-  const unknown = wanted.filter((n) => !(REPORTER_NAMES as readonly string[]).includes(n));
+  const unknown = wanted.filter((n) => !isReporterName(n));
   if (unknown.length > 0) {
     const list = unknown.map((n) => `\`${n}\``).join(', ');
     throw new Error(`Unknown reporter ${list}: choose from ${REPORTER_NAMES.join(', ')}.`);
   }
-  if (wanted.includes('live') && wanted.includes('plain')) {
+  const chosen = wanted as ReporterName[];
+  if (chosen.includes('live') && chosen.includes('plain')) {
     throw new Error('Reporters `live` and `plain` both draw on the terminal: choose one (live falls back to plain when the output is not a terminal).');
   }
 
-  const files: Reporter[] = [];
-  for (const name of wanted as ReporterChoice[]) {
-    if (name === 'json') files.push(jsonReporter({ reportDir: o.reportDir }));
-    else if (name === 'junit' || name === 'html' || name === 'markdown') files.push(await loadFileReporter(name, o.reportDir, env));
-  }
-
-  const terminal = consoleReporter(wanted, stream, env, o.reportDir);
-  return terminal ? [...files, terminal] : files;
+  const options: ReporterOptions = { reportDir: o.reportDir, env, stream, color: useColor(stream, env), files: () => listReportFiles(o.reportDir) };
+  const files = chosen.filter((n) => !TERMINAL.has(n));
+  const terminal = terminalReporter(chosen, stream, env);
+  const ordered = terminal ? [...files, terminal] : files;
+  return Promise.all(ordered.map(async (name) => (await load(name))(options)));
 }
 
-function consoleReporter(wanted: string[], stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv, reportDir: string): Reporter | undefined {
-  if (!wanted.includes('live') && !wanted.includes('plain')) return undefined;
-  const options = { stream, color: useColor(stream, env), files: () => listReportFiles(reportDir) };
-  return wanted.includes('live') && canDrawLive(stream, env) ? liveReporter(options) : plainReporter(options);
+function isReporterName(name: string): name is ReporterName {
+  return (REPORTER_NAMES as readonly string[]).includes(name);
+}
+
+/** live or plain, when either is asked for: live only where it can redraw. */
+function terminalReporter(wanted: ReporterName[], stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): ReporterName | undefined {
+  if (wanted.includes('live')) return canDrawLive(stream, env) ? 'live' : 'plain';
+  return wanted.includes('plain') ? 'plain' : undefined;
 }
 
 /** A live view needs a terminal to redraw; CI logs get one line per event instead. */
@@ -63,33 +83,16 @@ export function canDrawLive(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
   return stream.isTTY === true && !isSet(env.CI);
 }
 
-/** NO_COLOR (https://no-color.org) wins; FORCE_COLOR forces; otherwise only on a terminal. */
-export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (isSet(env.FORCE_COLOR)) return true;
-  return stream.isTTY === true && env.TERM !== 'dumb';
-}
-
-function isSet(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
-}
-
-async function loadFileReporter(name: keyof typeof LAZY, reportDir: string, env: NodeJS.ProcessEnv): Promise<Reporter> {
-  const { module, factory } = LAZY[name];
-  let loaded: Record<string, unknown>;
+/** A build of planrun may leave a file reporter's module out: say so rather than crash. */
+async function load(name: ReporterName): Promise<Factory> {
   try {
-    // A variable specifier keeps these optional modules out of the type check
-    // and loads them only when asked for.
-    loaded = (await import(module)) as Record<string, unknown>;
+    return await REGISTRY[name]();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(module.slice(2))) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && !TERMINAL.has(name) && name !== 'json') {
       throw new Error(`Reporter \`${name}\` is not available in this build of planrun: use json, live or plain.`, { cause: error });
     }
     throw error;
   }
-  const create = loaded[factory];
-  if (typeof create !== 'function') throw new Error(`Reporter \`${name}\` is not available: its module does not export ${factory}().`);
-  return (create as (o: { reportDir: string; env: NodeJS.ProcessEnv }) => Reporter)({ reportDir, env });
 }
 
 async function listReportFiles(reportDir: string): Promise<string[]> {
