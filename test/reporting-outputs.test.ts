@@ -10,7 +10,7 @@ import { MetricsCollector } from '../src/reporting/metrics/metrics-collector.js'
 import type { RunEvent } from '../src/reporting/events.js';
 import { jsonReporter, writeJsonReport } from '../src/reporting/files/json.js';
 import { liveReporter } from '../src/reporting/terminal/live.js';
-import { canDrawLive, createReporters } from '../src/reporting/registry.js';
+import { canDrawLive, createReporters, DEFAULT_REPORTERS } from '../src/reporting/registry.js';
 import { useColor } from '../src/text/colour.js';
 import { plainReporter } from '../src/reporting/terminal/plain.js';
 import type { RunReport } from '../src/reporting/report.js';
@@ -176,8 +176,8 @@ describe('summary', () => {
 describe('createReporters', () => {
   it('defaults to live + json, and live falls back to plain off a terminal or in CI', T, async () => {
     const names = (rs: { name: string }[]) => rs.map((r) => r.name);
-    assert.deepEqual(names(await createReporters([], { reportDir: dir, stream: sink() as never, env: {} })), ['json', 'plain']);
-    assert.deepEqual(names(await createReporters([], { reportDir: dir, stream: sink(true) as never, env: { CI: 'true' } })), ['json', 'plain']);
+    assert.deepEqual(names(await createReporters(DEFAULT_REPORTERS, { reportDir: dir, stream: sink() as never, env: {} })), ['json', 'plain']);
+    assert.deepEqual(names(await createReporters(DEFAULT_REPORTERS, { reportDir: dir, stream: sink(true) as never, env: { CI: 'true' } })), ['json', 'plain']);
     assert.deepEqual(names(await createReporters(['live'], { reportDir: dir, stream: sink(true) as never, env: {} })), ['live']);
     assert.deepEqual(names(await createReporters(['json', 'json'], { reportDir: dir, stream: sink() as never, env: {} })), ['json']);
     assert.equal(canDrawLive({ isTTY: true }, { CI: 'false' }), true);

@@ -40,25 +40,31 @@ const REGISTRY: Record<ReporterName, () => Promise<Factory>> = {
 /** Report files the summary lists: what reporters write at the top of the report folder. */
 const REPORT_FILE = /\.(json|xml|html|md)$/;
 
+/** Reporter names that cannot be used (unknown, live with plain, left out of this build): a usage error. */
+export class ReporterSelectionError extends Error {
+  override readonly name = 'ReporterSelectionError';
+}
+
 export interface CreateReportersOptions {
   reportDir: string;
   stream?: NodeJS.WriteStream;
   env?: NodeJS.ProcessEnv;
 }
 
+/** The named reporters, each once; none for `[]` (the run session picks the defaults). */
 export async function createReporters(names: readonly string[], o: CreateReportersOptions): Promise<Reporter[]> {
   const stream = o.stream ?? process.stdout;
   const env = o.env ?? process.env;
-  const wanted = [...new Set(names.length > 0 ? names : DEFAULT_REPORTERS)];
+  const wanted = [...new Set(names)];
 
   const unknown = wanted.filter((n) => !isReporterName(n));
   if (unknown.length > 0) {
     const list = unknown.map((n) => `\`${n}\``).join(', ');
-    throw new Error(`Unknown reporter ${list}: choose from ${REPORTER_NAMES.join(', ')}.`);
+    throw new ReporterSelectionError(`Unknown reporter ${list}: choose from ${REPORTER_NAMES.join(', ')}.`);
   }
   const chosen = wanted as ReporterName[];
   if (chosen.includes('live') && chosen.includes('plain')) {
-    throw new Error('Reporters `live` and `plain` both draw on the terminal: choose one (live falls back to plain when the output is not a terminal).');
+    throw new ReporterSelectionError('Reporters `live` and `plain` both draw on the terminal: choose one (live falls back to plain when the output is not a terminal).');
   }
 
   const options: ReporterOptions = { reportDir: o.reportDir, env, stream, color: useColor(stream, env), files: () => listReportFiles(o.reportDir) };
@@ -89,7 +95,7 @@ async function load(name: ReporterName): Promise<Factory> {
     return await REGISTRY[name]();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && !TERMINAL.has(name) && name !== 'json') {
-      throw new Error(`Reporter \`${name}\` is not available in this build of planrun: use json, live or plain.`, { cause: error });
+      throw new ReporterSelectionError(`Reporter \`${name}\` is not available in this build of planrun: use json, live or plain.`, { cause: error });
     }
     throw error;
   }
