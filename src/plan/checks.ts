@@ -3,7 +3,7 @@
 import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
-import type { CaptureSpec, ExpectSpec, HttpExpectSpec, MatcherSpec, PageExpectSpec } from './model.js';
+import { PAGE_CAPTURE_SOURCES, type CaptureSpec, type ExpectSpec, type HttpExpectSpec, type MatcherSpec, type PageExpectSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';
 
@@ -84,8 +84,7 @@ export function compileExpect(cx: CompileContext, path: YamlPath, e: Raw.Expect)
 }
 
 const RESPONSE_SOURCES = ['json', 'header', 'regex', 'status', 'body'] as const;
-const PAGE_SOURCES = ['text', 'attribute', 'url', 'title'] as const;
-const SOURCES = [...RESPONSE_SOURCES, ...PAGE_SOURCES];
+const SOURCES = [...RESPONSE_SOURCES, ...PAGE_CAPTURE_SOURCES];
 
 /** `from: 'response'` inside a request step, where page sources make no sense. */
 export function compileCaptures(cx: CompileContext, path: YamlPath, captures: Record<string, Raw.Capture>, only?: 'response'): CaptureSpec[] {
