@@ -27,6 +27,8 @@ export interface ReporterOptions {
 type Factory = (o: ReporterOptions) => Reporter;
 
 const TERMINAL = new Set<ReporterName>(['live', 'plain']);
+/** File reporters a trimmed build of planrun may leave out (json, live and plain are always there). */
+const OPTIONAL = new Set<ReporterName>(['junit', 'html', 'markdown']);
 
 const REGISTRY: Record<ReporterName, () => Promise<Factory>> = {
   live: async () => (await import('./terminal/live.js')).liveReporter,
@@ -89,12 +91,12 @@ export function canDrawLive(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
   return stream.isTTY === true && !isSet(env.CI);
 }
 
-/** A build of planrun may leave a file reporter's module out: say so rather than crash. */
+/** Says so when this build left the reporter's module out, rather than crash. */
 async function load(name: ReporterName): Promise<Factory> {
   try {
     return await REGISTRY[name]();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && !TERMINAL.has(name) && name !== 'json') {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && OPTIONAL.has(name)) {
       throw new ReporterSelectionError(`Reporter \`${name}\` is not available in this build of planrun: use json, live or plain.`, { cause: error });
     }
     throw error;
