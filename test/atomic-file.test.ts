@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../src/reporting/atomic-file.js';
+import { writeFileAtomic } from '../src/reporting/files/atomic-file.js';
 
-const ATOMIC = fileURLToPath(new URL('../src/reporting/atomic-file.ts', import.meta.url));
+const ATOMIC = fileURLToPath(new URL('../src/reporting/files/atomic-file.ts', import.meta.url));
 let dir: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'planrun-atomic-'));

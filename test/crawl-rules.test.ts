@@ -14,7 +14,7 @@ import type { CrawlProgress, RunEvent } from '../src/reporting/events.js';
 import type { RedirectHeaders } from '../src/plan/raw-plan.js';
 import { crawl } from '../src/engines/crawl/crawler.js';
 import { startServer, type TestServer } from './http-helpers.js';
-import { Redactor } from '../src/reporting/redact.js';
+import { Redactor } from '../src/runtime/redact.js';
 
 const strip = { normalize: { stripParams: ['utm_source'] } };
 const paths = (log: Array<{ method: string; path: string }>, method = 'GET') => log.filter((r) => r.method === method).map((r) => r.path);

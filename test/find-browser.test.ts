@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { BrowserNotFoundError, findBrowser, SYSTEM_BROWSER_PATHS } from '../src/engines/browser/find-browser.js';
-import { launchArgs } from '../src/engines/browser/index.js';
+import { launchArgs } from '../src/engines/browser/browser-engine.js';
 
 function fakeBrowsers(names: string[]): { dir: string; paths: string[]; done(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'planrun-find-'));

@@ -8,7 +8,8 @@ import type http from 'node:http';
 import { createHttpEngine } from '../src/engines/http/index.js';
 import { StepFailure, type Engine } from '../src/runtime/context.js';
 import { parsePlan } from '../src/plan/load.js';
-import { formatSize, parseSize } from '../src/plan/size.js';
+import { parseSize } from '../src/plan/size.js';
+import { formatSize } from '../src/text/bytes.js';
 import { makeRun, makeStep, makeWorker, startServer, stepNamed, type TestRun, type TestServer } from './http-helpers.js';
 
 const MiB = 1024 * 1024;

@@ -7,7 +7,7 @@ import { parsePlan } from '../src/plan/load.js';
 import type { CompiledPlan, StepSpec, TemplateScope } from '../src/plan/model.js';
 import type { Coordinator } from '../src/coordination/coordinator.js';
 import type { RunEvent } from '../src/reporting/events.js';
-import { Redactor } from '../src/reporting/redact.js';
+import { Redactor } from '../src/runtime/redact.js';
 import type { Engine, RunContext, StepContext, WorkerState } from '../src/runtime/context.js';
 
 export interface TestServer {

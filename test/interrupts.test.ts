@@ -3,7 +3,7 @@
 // (test/run-cli.test.ts sends real signals to a real planrun.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Interrupts } from '../src/cli/interrupts.js';
+import { Interrupts } from '../src/runtime/interrupts.js';
 
 function interrupts(): { i: Interrupts; lines: string[]; exits: number[] } {
   const lines: string[] = [];

@@ -83,3 +83,13 @@ test('--version, --help, unknown command, no arguments', () => {
   assert.match(usage.stdout, /^Usage: planrun validate <plan.yml>/);
   assert.equal(planrun('validate').code, 2);
 });
+
+test('plan errors follow the one colour policy: FORCE_COLOR colours a pipe, NO_COLOR wins, --no-color too', () => {
+  const { NO_COLOR: _nc, FORCE_COLOR: _fc, ...base } = process.env;
+  const run = (env: NodeJS.ProcessEnv, ...flags: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', ...flags, 'test/fixtures/plan/bad/schema-enum.yml'], { encoding: 'utf8', timeout: 30_000, env: { ...base, ...env } });
+    assert.equal(r.status, 2, r.stderr);
+    return /\x1b\[31;1merror\x1b\[39;22m/.test(r.stderr);
+  };
+  assert.deepEqual([run({ FORCE_COLOR: '1' }), run({ FORCE_COLOR: '1', NO_COLOR: '1' }), run({ FORCE_COLOR: '1' }, '--no-color'), run({})], [true, false, false, false]);
+});

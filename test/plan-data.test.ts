@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { PlanError } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
 import type { CompiledPlan } from '../src/plan/model.js';
-import { summarizePlan } from '../src/plan/summary.js';
+import { summarizePlan } from '../src/plan/describe-plan.js';
 import type { RunEvent } from '../src/reporting/events.js';
 import { runPlan, type RunOptions } from '../src/runtime/run.js';
 import { readBody, startServer, type TestServer } from './http-helpers.js';

@@ -10,7 +10,7 @@ import { PlanError, type PlanIssue } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
 import { MAX_WORKERS } from '../src/plan/roles.js';
 import { planSchema } from '../src/plan/schema.js';
-import { summarizePlan } from '../src/plan/summary.js';
+import { summarizePlan } from '../src/plan/describe-plan.js';
 
 function issuesOf(text: string): PlanIssue[] {
   try {

@@ -1,7 +1,7 @@
 // The redactor alone: known values, learned values, secret query names, deep redaction.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { REDACTED, Redactor } from '../src/reporting/redact.js';
+import { REDACTED, Redactor } from '../src/runtime/redact.js';
 import type { RunEvent } from '../src/reporting/events.js';
 
 const none = { secrets: [], headers: [], query: [] };

@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { renderHtml } from '../src/reporting/html/index.js';
-import { renderJunit } from '../src/reporting/junit.js';
-import { renderMarkdown } from '../src/reporting/markdown.js';
+import { renderHtml } from '../src/reporting/files/html/html-report.js';
+import { renderJunit } from '../src/reporting/files/junit.js';
+import { renderMarkdown } from '../src/reporting/files/markdown.js';
 import { barrierReport } from './fixtures/report/sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'planrun-report-cli-'));

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { junitReporter, renderJunit } from '../src/reporting/junit.js';
+import { junitReporter, renderJunit } from '../src/reporting/files/junit.js';
 import { barrierReport } from './fixtures/report/sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'planrun-junit-'));

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { markdownReporter, renderMarkdown } from '../src/reporting/markdown.js';
+import { markdownReporter, renderMarkdown } from '../src/reporting/files/markdown.js';
 import { barrierReport } from './fixtures/report/sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'planrun-md-'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ThresholdSpec } from '../src/plan/model.js';
-import { LatencyStats, MetricsCollector } from '../src/reporting/collector.js';
+import { LatencyStats, MetricsCollector } from '../src/reporting/metrics/metrics-collector.js';
 import type { RunEvent, StepResult } from '../src/reporting/events.js';
 import type { CrawlReport, Percentiles, RunReport } from '../src/reporting/report.js';
 import { RUN_INFO, T0, runEvents, seeRoundMs, waitWrittenMs } from './reporting-events.js';

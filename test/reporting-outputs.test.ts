@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MetricsCollector } from '../src/reporting/collector.js';
+import { MetricsCollector } from '../src/reporting/metrics/metrics-collector.js';
 import type { RunEvent } from '../src/reporting/events.js';
-import { jsonReporter, writeJsonReport } from '../src/reporting/json.js';
-import { liveReporter } from '../src/reporting/live.js';
-import { canDrawLive, createReporters, useColor } from '../src/reporting/outputs.js';
-import { plainReporter } from '../src/reporting/plain.js';
+import { jsonReporter, writeJsonReport } from '../src/reporting/files/json.js';
+import { liveReporter } from '../src/reporting/terminal/live.js';
+import { canDrawLive, createReporters, DEFAULT_REPORTERS } from '../src/reporting/registry.js';
+import { useColor } from '../src/text/colour.js';
+import { plainReporter } from '../src/reporting/terminal/plain.js';
 import type { RunReport } from '../src/reporting/report.js';
-import { formatSummary } from '../src/reporting/summary.js';
+import { formatSummary } from '../src/reporting/terminal/summary.js';
 import { RUN_INFO, T0, runEvents } from './reporting-events.js';
 import { readReport } from './report-helpers.js';
 
@@ -175,8 +176,8 @@ describe('summary', () => {
 describe('createReporters', () => {
   it('defaults to live + json, and live falls back to plain off a terminal or in CI', T, async () => {
     const names = (rs: { name: string }[]) => rs.map((r) => r.name);
-    assert.deepEqual(names(await createReporters([], { reportDir: dir, stream: sink() as never, env: {} })), ['json', 'plain']);
-    assert.deepEqual(names(await createReporters([], { reportDir: dir, stream: sink(true) as never, env: { CI: 'true' } })), ['json', 'plain']);
+    assert.deepEqual(names(await createReporters(DEFAULT_REPORTERS, { reportDir: dir, stream: sink() as never, env: {} })), ['json', 'plain']);
+    assert.deepEqual(names(await createReporters(DEFAULT_REPORTERS, { reportDir: dir, stream: sink(true) as never, env: { CI: 'true' } })), ['json', 'plain']);
     assert.deepEqual(names(await createReporters(['live'], { reportDir: dir, stream: sink(true) as never, env: {} })), ['live']);
     assert.deepEqual(names(await createReporters(['json', 'json'], { reportDir: dir, stream: sink() as never, env: {} })), ['json']);
     assert.equal(canDrawLive({ isTTY: true }, { CI: 'false' }), true);
@@ -191,9 +192,9 @@ describe('createReporters', () => {
 
   it('loads junit / html / markdown on demand, or says they are not available', T, async () => {
     for (const [name, file] of [
-      ['junit', 'junit.ts'],
-      ['html', 'html/index.ts'],
-      ['markdown', 'markdown.ts'],
+      ['junit', 'files/junit.ts'],
+      ['html', 'files/html/html-report.ts'],
+      ['markdown', 'files/markdown.ts'],
     ] as const) {
       const present = existsSync(fileURLToPath(new URL(`../src/reporting/${file}`, import.meta.url)));
       const attempt = createReporters([name], { reportDir: dir, env: {} });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceSpec } from '../src/plan/model.js';
 import type { RunEvent } from '../src/reporting/events.js';
-import { groupMembers, startServices } from '../src/services/index.js';
+import { groupMembers, startServices } from '../src/services/start-services.js';
 import { freePort } from './free-port.js';
 
 const loc = { file: 'test.yml', line: 1, col: 1 };

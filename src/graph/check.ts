@@ -2,7 +2,7 @@
 // graph. The loader (src/plan/) knows nothing of the graph; every command that
 // loads a plan (validate, run, graph) compiles the graph and calls this, and so
 // do tests that need a plan checked the way the CLI checks it.
-import { IssueList, sortIssues } from '../plan/collector.js';
+import { IssueList, sortIssues } from '../plan/issue-collector.js';
 import type { PlanIssue } from '../plan/issues.js';
 import { checkDeadlocks } from './deadlock.js';
 import type { ExecutionGraph } from './graph.js';

@@ -25,7 +25,7 @@
 //   worst — maybe-signals do not count, maybe-waits block, maybe-barriers are
 //           skipped. What is stuck here only is a warning (the plan may hang
 //           until the wait timeout, depending on the conditions).
-import { idRanges } from '../plan/summary.js';
+import { idRanges } from '../plan/describe-plan.js';
 import type { PlanIssue } from '../plan/issues.js';
 import type { BarrierSpec, CompiledPlan, EventBarrier, MeetingBarrier } from '../plan/model.js';
 import { isSync, sourceRound, type ExecutionGraph, type RoleTrack as Track } from './graph.js';

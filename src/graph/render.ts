@@ -2,7 +2,7 @@
 // views show one lane per role (its worker ids as ranges) rather than one per
 // worker: text per round with who waits for whom, and a Mermaid flowchart.
 import type { BarrierSpec, EventBarrier, StepSpec } from '../plan/model.js';
-import { idRanges } from '../plan/summary.js';
+import { idRanges } from '../plan/describe-plan.js';
 import { isSync, sourceRound, type ExecutionGraph, type RoleTrack } from './graph.js';
 import { pointInRound, type StepPoint } from './points.js';
 

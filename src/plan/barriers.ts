@@ -1,5 +1,5 @@
 // Barriers: events (signal → wait) and meeting barriers (parties), resolved to worker ids.
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
 import type { BarrierSpec, RoleSpec } from './model.js';
 import type * as Raw from './raw-plan.js';

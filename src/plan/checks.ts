@@ -1,9 +1,9 @@
 // Compiles the check-like parts of steps: matchers, HTTP expectations, page
 // expectations, WebSocket message expectations and captures.
-import { formatPath } from './collector.js';
+import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
-import type { CaptureSpec, ExpectSpec, HttpExpectSpec, MatcherSpec, MatcherTemplate, PageExpectSpec, WsExpectSpec } from './model.js';
+import { PAGE_CAPTURE_SOURCES, type CaptureSpec, type ExpectSpec, type HttpExpectSpec, type MatcherSpec, type MatcherTemplate, type PageExpectSpec, type WsExpectSpec } from './model.js';
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';
 
@@ -131,8 +131,7 @@ export function compileExpect(cx: CompileContext, path: YamlPath, e: Raw.Expect)
 
 const RESPONSE_SOURCES = ['json', 'header', 'regex', 'status', 'body'] as const;
 const MESSAGE_SOURCES = ['json', 'regex', 'body'] as const;
-const PAGE_SOURCES = ['text', 'attribute', 'url', 'title'] as const;
-const SOURCES = [...RESPONSE_SOURCES, ...PAGE_SOURCES];
+const SOURCES = [...RESPONSE_SOURCES, ...PAGE_CAPTURE_SOURCES];
 
 /**
  * `only: 'response'` inside a request step, where page sources make no sense;

@@ -4,7 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import { compileBarriers } from './barriers.js';
 import { compileRegex } from './checks.js';
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import { CompileContext, type PositionedRef } from './compile-context.js';
 import { compileCrawl } from './crawl.js';
 import { loadDataSets } from './data.js';
@@ -15,9 +15,9 @@ import type { BrowserSpec, CompiledPlan, DataSetSpec, ServiceSpec, ValueTemplate
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
 import type { YamlPath } from './source.js';
-import { compileScenario, type StepFacts } from './steps.js';
+import { compileScenario, type StepFacts } from './compile-steps.js';
 import { didYouMean } from './suggest.js';
-import { compileThresholds } from './thresholds.js';
+import { compileThresholds } from './compile-thresholds.js';
 
 export interface CompileOptions {
   /** Absolute path of the plan file. */

@@ -3,7 +3,7 @@
 // resolved against the target, patterns and selectors compiled, durations and
 // statuses read by the plan's shared parsers, defaults applied.
 import { compileRegex, statusPredicate } from './checks.js';
-import { formatPath } from './collector.js';
+import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
 import type { BrowserSpec, CrawlSpec, LinkSelector, PathMatcher, Template } from './model.js';

@@ -5,7 +5,7 @@
 //   Duration  0 … MAX_DURATION_MS (sleep, think, rampUp: 0 means no pause)
 //   Timeout   like Duration but not 0 (a timer of 0 ms expires at once)
 // Node.js clamps a longer timer to 1 ms, so `timeout: 600h` would fire at once.
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
 import type { YamlPath } from './source.js';
 

@@ -2,6 +2,8 @@
 // caret under the column, and the hint.
 import { readFileSync } from 'node:fs';
 import type { PlanError, PlanIssue } from './issues.js';
+import { painter } from '../text/colour.js';
+import { plural } from '../text/plural.js';
 
 export interface FormatOptions {
   color?: boolean;
@@ -9,11 +11,9 @@ export interface FormatOptions {
   sources?: Record<string, string>;
 }
 
-const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
-
 export function formatPlanError(err: PlanError, options: FormatOptions = {}): string {
   const errors = err.issues.filter((i) => i.severity === 'error').length;
-  const count = `${errors} error${errors === 1 ? '' : 's'} in ${[...new Set(err.issues.map((i) => i.file))].join(', ')}`;
+  const count = `${plural(errors, 'error')} in ${[...new Set(err.issues.map((i) => i.file))].join(', ')}`;
   const shown = err.issues.slice(0, MAX_PRINTED);
   const more = err.issues.length - shown.length;
   return `${formatIssues(shown, options)}${more > 0 ? `\n\n… and ${more} more` : ''}\n\n${count}`;
@@ -43,10 +43,11 @@ export function formatIssues(issues: PlanIssue[], options: FormatOptions = {}): 
 }
 
 export function formatIssue(issue: PlanIssue, fileLines: string[] | undefined, color: boolean): string {
-  const red = paint(color, '31;1');
-  const yellow = paint(color, '33;1');
-  const dim = paint(color, '2');
-  const cyan = paint(color, '36');
+  const paint = painter(color);
+  const red = (s: string) => paint(['red', 'bold'], s);
+  const yellow = (s: string) => paint(['yellow', 'bold'], s);
+  const dim = (s: string) => paint('dim', s);
+  const cyan = (s: string) => paint('cyan', s);
   const sev = issue.severity === 'error' ? red('error') : yellow('warning');
   const parts = [`${issue.file}:${issue.line}:${issue.col}: ${sev}: ${issue.message}`];
   const fullLine = fileLines?.[issue.line - 1];

@@ -3,7 +3,7 @@
 // piecewise-linear schedules the executors follow. Plans without them keep the
 // closed model (rounds or duration). The combinations that make no sense are
 // refused here, each at the key that causes it.
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
 import type { BarrierSpec, LoadModel, LoadSegment, RoleSpec } from './model.js';
 import type * as Raw from './raw-plan.js';

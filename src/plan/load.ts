@@ -5,7 +5,7 @@
 // which the commands run right after loading.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { IssueCollector } from './collector.js';
+import { IssueCollector } from './issue-collector.js';
 import { compilePlan } from './compile.js';
 import { checkDurations } from './durations.js';
 import { PlanError } from './issues.js';

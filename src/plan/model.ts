@@ -130,6 +130,18 @@ export type CaptureSpec =
   | { name: string; from: 'url' }
   | { name: string; from: 'title' };
 
+/**
+ * Capture sources read from the page rather than from the last HTTP response: the
+ * one list the compiler (checks.ts), the step router (runtime/steps.ts) and the
+ * browser engine go by.
+ */
+export const PAGE_CAPTURE_SOURCES = ['text', 'attribute', 'url', 'title'] as const satisfies readonly CaptureSpec['from'][];
+export type PageCaptureSpec = Extract<CaptureSpec, { from: (typeof PAGE_CAPTURE_SOURCES)[number] }>;
+
+export function isPageCapture(c: CaptureSpec): c is PageCaptureSpec {
+  return (PAGE_CAPTURE_SOURCES as readonly string[]).includes(c.from);
+}
+
 export interface HttpExpectSpec {
   /** Accepted statuses; undefined means 2xx or 3xx. */
   status?: (status: number) => boolean;

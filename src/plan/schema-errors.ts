@@ -3,10 +3,10 @@
 // type (or to one message for the whole union), and every message names the
 // YAML path and points at the key or value in the file.
 import type { ErrorObject } from 'ajv';
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import type { YamlPath } from './source.js';
 import { PER_PROCESS_HINT } from './roles.js';
-import { ACTIONS, BROWSER_ACTIONS, WS_ACTIONS } from './steps.js';
+import { ACTIONS, BROWSER_ACTIONS, WS_ACTIONS } from './compile-steps.js';
 import { didYouMean } from './suggest.js';
 
 type Schema = Record<string, unknown>;

@@ -1,5 +1,5 @@
 // Sizes as the plan writes them (`512KB`, `1MB`, `1.5MiB`, or a number of
-// bytes) → bytes, and bytes → text for messages and reports. Units are binary
+// bytes) → bytes (text/bytes.ts writes bytes back as text). Units are binary
 // whether or not they say so (1 KB = 1 KiB = 1024 bytes), case-insensitive.
 /** `http.maxBodySize` when the plan says nothing: 1 MiB. */
 export const DEFAULT_MAX_BODY_SIZE = 1024 ** 2;
@@ -13,12 +13,4 @@ export function parseSize(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const m = SIZE.exec(value);
   return m ? Math.floor(Number(m[1]) * UNIT_BYTES[m[2]!.toLowerCase()]!) : undefined;
-}
-
-/** `512 B`, `1.5 KiB`, `1 MiB`, `2.3 GiB`: one decimal at most, none when it is 0. */
-export function formatSize(n: number): string {
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
-    if (n >= size) return `${(n / size).toFixed(1).replace(/\.0$/, '')} ${unit}`;
-  }
-  return `${n} B`;
 }

@@ -2,7 +2,7 @@
 // plan issues, pointing where the fix goes: the opening quote or brace that is
 // never closed, the first character of a badly indented key.
 import { isAlias, isCollection, isMap, isPair, isScalar, visit, type Node, type YAMLError } from 'yaml';
-import type { IssueCollector } from './collector.js';
+import type { IssueCollector } from './issue-collector.js';
 import type { PlanSource } from './source.js';
 
 // After the first syntax error yaml often reports every following token too;

@@ -2,7 +2,7 @@
 import type { CompiledPlan, StepSpec, TemplateScope } from '../plan/model.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { RunEvent, StepResult } from '../reporting/events.js';
-import type { Redactor } from '../reporting/redact.js';
+import type { Redactor } from './redact.js';
 
 /** The last HTTP response of a worker, kept for standalone capture / expect steps. */
 export interface HttpResponseData {

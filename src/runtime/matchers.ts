@@ -3,7 +3,7 @@
 // expectations and captures from responses and messages. No I/O, no engine state: every function
 // here takes values and returns values (or sentences describing a mismatch).
 import type { CaptureSpec, HttpExpectSpec, MatcherSpec } from '../plan/model.js';
-import { formatSize } from '../plan/size.js';
+import { formatSize } from '../text/bytes.js';
 import type { HttpResponseData } from './context.js';
 
 // ---------------------------------------------------------------- values

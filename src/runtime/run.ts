@@ -11,7 +11,7 @@ import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
 import type { CompiledPlan, RoleSpec } from '../plan/model.js';
 import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.js';
-import { Redactor } from '../reporting/redact.js';
+import { Redactor } from './redact.js';
 import type { CrawlReport } from '../reporting/report.js';
 import type { Engine, RunContext } from './context.js';
 import { RunDraws } from './draws.js';
@@ -128,7 +128,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     if (event.type === 'step:end' && event.result.outcome === 'failed') failedSteps++;
     options.emit(redactor.redact(event));
   };
-  const browser = once(async () => (await import('../engines/browser/index.js')).createBrowserEngine(run, { headed: options.headed ?? false }));
+  const browser = once(async () => (await import('../engines/browser/browser-engine.js')).createBrowserEngine(run, { headed: options.headed ?? false }));
   let http: Engine | undefined;
   let ws: Engine | undefined;
   const run: RunContext = {
@@ -175,7 +175,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
           for (const s of plan.services) emit({ type: 'service', time: Date.now(), name: s.name, status: 'skipped', message: 'started by the user (--no-services)' });
           return undefined;
         }
-        const { startServices } = await import('../services/index.js');
+        const { startServices } = await import('../services/start-services.js');
         services = await startServices(plan.services, { reportDir: options.reportDir, emit, signal: stop.signal });
         return undefined;
       });

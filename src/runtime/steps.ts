@@ -2,18 +2,15 @@
 // (coordination, sleep, set, standalone capture / expect) right here.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../plan/duration.js';
-import type { CaptureSpec, StepSpec } from '../plan/model.js';
+import { isPageCapture, type CaptureSpec, type StepSpec } from '../plan/model.js';
 import { captureFromResponse, captureMissing, checkHttpExpect, matchValue } from './matchers.js';
 import { StepFailure, type StepContext, type StepDetails } from './context.js';
-
-/** Capture sources read from the page rather than from the last HTTP response. */
-const PAGE_CAPTURES = new Set<CaptureSpec['from']>(['text', 'attribute', 'url', 'title']);
 
 /** True when the step needs the browser engine. */
 export function needsBrowser(step: StepSpec): boolean {
   if (step.kind === 'browser') return true;
   if (step.kind === 'expect') return step.expect.on === 'page';
-  if (step.kind === 'capture') return step.captures.some((c) => PAGE_CAPTURES.has(c.from));
+  if (step.kind === 'capture') return step.captures.some(isPageCapture);
   return false;
 }
 

@@ -2,9 +2,10 @@
 // server for a few seconds. Baseline: 50 raw undici loops on an Agent with the
 // same options as the engine's. Measured: planrun's runPlan on a plan with
 // `workers: 50` and one `request: GET /` step, once counting step:end events
-// only and once feeding every event to the MetricsCollector as `planrun run`
-// does. The server and each client run in their own processes, so no side
-// shares an event loop (or VmHWM) with another. Children run this file compiled
+// only and once through runSession, the run session `planrun run` uses
+// (metrics collector, signal handling, the report built). The server and each
+// client run in their own processes, so no side shares an event loop (or
+// VmHWM) with another. Children run this file compiled
 // to plain JS (as planrun ships and as the undici baseline is), not through tsx.
 //   npm run bench -- http          (HTTP_BENCH_SECONDS, HTTP_BENCH_WORKERS override)
 import { spawn } from 'node:child_process';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
+import type { RunEvent } from '../../src/reporting/events.js';
 import { buildChildBundle } from './child-bundle.js';
 
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 5);
@@ -89,7 +91,7 @@ async function rawClient(origin: string): Promise<ClientResult> {
 async function engineClient(origin: string): Promise<ClientResult> {
   const { parsePlan } = await import('../../src/plan/load.js');
   const { createHttpEngine } = await import('../../src/engines/http/index.js');
-  const { Redactor } = await import('../../src/reporting/redact.js');
+  const { Redactor } = await import('../../src/runtime/redact.js');
   const plan = parsePlan(`name: http bench\ntarget: ${origin}\nworkers: ${WORKERS}\nscenario:\n  - request: GET /\n`, '/tmp/bench.yml');
   const step = plan.scenarios.get('worker')![0]!;
   const stop = new AbortController();
@@ -141,36 +143,33 @@ async function engineClient(origin: string): Promise<ClientResult> {
 }
 
 /**
- * planrun end to end: plan file → loadPlan → runPlan, counting step:end events;
- * with `collect`, every event also goes to a MetricsCollector and the report is built, as `planrun run` does.
+ * planrun end to end: plan file → loadPlan → runPlan, counting step:end events; with `collect`, through
+ * runSession as `planrun run` does (metrics collector, signals, the report built), writing no report file.
  */
 async function planrunClient(origin: string, collect = false): Promise<ClientResult> {
   const { loadPlan } = await import('../../src/plan/load.js');
   const { runPlan } = await import('../../src/runtime/run.js');
-  const { MetricsCollector } = await import('../../src/reporting/collector.js');
+  const { runSession } = await import('../../src/runtime/session.js');
   const dir = mkdtempSync(join(tmpdir(), 'planrun-http-bench-'));
   const file = join(dir, 'bench.yml');
   writeFileSync(file, `name: http bench\ntarget: ${origin}\nworkers: ${WORKERS}\nduration: ${SECONDS}s\nscenario:\n  - request: GET /\n`);
   const plan = await loadPlan(file);
-  const collector = collect ? new MetricsCollector({ thresholds: plan.thresholds }) : undefined;
   let requests = 0;
   let failed = 0;
+  const count = (e: RunEvent) => {
+    if (e.type !== 'step:end') return;
+    requests++;
+    if (e.result.outcome !== 'ok') failed++;
+  };
   const cpu0 = process.cpuUsage();
   const started = performance.now();
-  const result = await runPlan(plan, {
-    reportDir: dir,
-    emit: (e) => {
-      collector?.onEvent(e);
-      if (e.type !== 'step:end') return;
-      requests++;
-      if (e.result.outcome !== 'ok') failed++;
-    },
-  });
-  const report = collector?.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}) });
+  const { outcome, reason, report } = collect
+    ? await runSession(plan, { reporters: [], reportDir: dir, extraReporters: [{ name: 'bench', onEvent: count }] }).then(({ report: r }) => ({ outcome: r.outcome, reason: r.reason, report: r }))
+    : { ...(await runPlan(plan, { reportDir: dir, emit: count })), report: undefined };
   const wallMs = performance.now() - started;
   const cpu = cpuUs(process.cpuUsage(cpu0));
   rmSync(dir, { recursive: true, force: true });
-  if (result.outcome !== 'passed' && failed === 0) throw new Error(`run ${result.outcome}: ${result.reason}`);
+  if (outcome !== 'passed' && failed === 0) throw new Error(`run ${outcome}: ${reason}`);
   if (report) {
     const counted = report.steps.reduce((n, s) => n + s.count, 0);
     if (counted !== requests) throw new Error(`the collector counted ${counted} steps, the events ${requests}`);
@@ -231,7 +230,7 @@ async function main(): Promise<void> {
     const ratio = (kind: string) => rate(best(kind)) / rate(best('raw'));
     const verdict = (r: number) => `${r.toFixed(2)} (target ≥ 0.80) ${r >= 0.8 ? 'ok' : 'BELOW TARGET'}`;
     console.log(`throughput planrun/undici: ${verdict(ratio('planrun'))}`);
-    console.log(`throughput planrun + MetricsCollector (as \`planrun run\`)/undici: ${verdict(ratio('cli'))}`);
+    console.log(`throughput planrun through runSession (as \`planrun run\`)/undici: ${verdict(ratio('cli'))}`);
     console.log(`throughput engine alone/undici: ${ratio('engine').toFixed(2)}`);
     const cpuRatio = (kind: string) => (medianCpu(kind) / medianCpu('raw')).toFixed(2);
     console.log(`CPU per request /undici: planrun ${cpuRatio('planrun')}, with collector ${cpuRatio('cli')}, engine alone ${cpuRatio('engine')}`);

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { DEFAULT_TIMELINE_CAP } from '../../src/reporting/collector.js';
-import { renderHtml } from '../../src/reporting/html/index.js';
-import { renderJunit } from '../../src/reporting/junit.js';
-import { renderMarkdown } from '../../src/reporting/markdown.js';
+import { DEFAULT_TIMELINE_CAP } from '../../src/reporting/metrics/metrics-collector.js';
+import { renderHtml } from '../../src/reporting/files/html/html-report.js';
+import { renderJunit } from '../../src/reporting/files/junit.js';
+import { renderMarkdown } from '../../src/reporting/files/markdown.js';
 import { syntheticReport } from '../fixtures/report/sample.js';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1000);

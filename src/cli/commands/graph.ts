@@ -3,7 +3,8 @@
 // the cycle can be seen; the deadlock goes to stderr and the exit code is 2.
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { parseVarFlags } from './validate.js';
+import { plural } from '../../text/plural.js';
+import { colorFor, loadPlanInput, parseVarFlags } from '../plan-input.js';
 
 export const command: Command = {
   name: 'graph',
@@ -56,25 +57,19 @@ Exit codes: 0 no deadlock (warnings may be printed), 2 invalid or deadlocking pl
     const vars = parseVarFlags(values.var ?? []);
     if (typeof vars === 'string') return usageError(vars);
 
-    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkGraph }, { renderText, renderMermaid }] = await Promise.all([
-      import('../../plan/load.js'),
+    const [{ PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkGraph }, { renderText, renderMermaid }] = await Promise.all([
       import('../../plan/issues.js'),
       import('../../plan/format.js'),
       import('../../graph/graph.js'),
       import('../../graph/check.js'),
       import('../../graph/render.js'),
     ]);
-    const color = !values['no-color'] && process.stderr.isTTY === true && !process.env.NO_COLOR;
-    let plan;
-    try {
-      plan = await loadPlan(positionals[0]!, { vars });
-    } catch (err) {
-      if (!(err instanceof PlanError)) throw err;
-      process.stderr.write(`${formatPlanError(err, { color })}\n`);
-      return 2;
-    }
+    const color = colorFor(process.stderr, values);
+    // The deadlock check runs below, after the graph is drawn, so that a deadlocking plan is still shown.
+    const plan = await loadPlanInput(positionals[0]!, { vars, color, checkDeadlocks: false });
+    if (typeof plan === 'number') return plan;
     if (round !== undefined && plan.rounds !== undefined && round > plan.rounds) {
-      return usageError(`--round ${round}: the plan has ${plan.rounds} round${plan.rounds === 1 ? '' : 's'}`);
+      return usageError(`--round ${round}: the plan has ${plural(plan.rounds, 'round')}`);
     }
     const graph = compileGraph(plan);
     const opts = round !== undefined ? { round } : {};

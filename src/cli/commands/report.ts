@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { writeFileAtomic } from '../../reporting/atomic-file.js';
+import { writeFileAtomic } from '../../reporting/files/atomic-file.js';
 import { REPORT_VERSION, type RunReport } from '../../reporting/report.js';
 
 const FORMATS = ['html', 'junit', 'markdown'] as const;
@@ -89,11 +89,11 @@ export async function readReport(file: string): Promise<RunReport> {
 async function render(format: Format, report: RunReport, sourceDir: string): Promise<string> {
   switch (format) {
     case 'html':
-      return (await import('../../reporting/html/index.js')).renderHtml(report, { reportDir: sourceDir });
+      return (await import('../../reporting/files/html/html-report.js')).renderHtml(report, { reportDir: sourceDir });
     case 'junit':
-      return (await import('../../reporting/junit.js')).renderJunit(report, { reportDir: sourceDir });
+      return (await import('../../reporting/files/junit.js')).renderJunit(report, { reportDir: sourceDir });
     case 'markdown':
-      return (await import('../../reporting/markdown.js')).renderMarkdown(report);
+      return (await import('../../reporting/files/markdown.js')).renderMarkdown(report);
   }
 }
 

@@ -1,11 +1,9 @@
-// `planrun run <plan>` (or plain `planrun <plan>`): load, run, report. The
-// report is written whatever happens: pass, fail, crash or Ctrl-C.
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+// `planrun run <plan>` (or plain `planrun <plan>`): argv → plan → the run
+// session (runtime/session.ts), which runs it and writes the reports whatever
+// happens: pass, fail, crash or Ctrl-C.
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { INTERRUPTED_EXIT_CODE, Interrupts } from '../interrupts.js';
-import { parseVarFlags } from './validate.js';
+import { colorFor, loadPlanInput, parseVarFlags, USAGE_EXIT_CODE } from '../plan-input.js';
 
 const usage = `Usage: planrun run <plan.yml> [options]
        planrun <plan.yml> [options]
@@ -75,98 +73,30 @@ export const command: Command = {
       process.stderr.write(`planrun run: --seed takes a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not \`${values.seed}\`\n`);
       return 2;
     }
-    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkGraph }] = await Promise.all([
-      import('../../plan/load.js'),
-      import('../../plan/issues.js'),
-      import('../../plan/format.js'),
-      import('../../graph/graph.js'),
-      import('../../graph/check.js'),
-    ]);
-    const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
-    let plan;
+    const plan = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
+    if (typeof plan === 'number') return plan;
+    const reporters = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
+    const [{ runSession }, { ReporterSelectionError }] = await Promise.all([import('../../runtime/session.js'), import('../../reporting/registry.js')]);
     try {
-      plan = await loadPlan(positionals[0]!, { vars });
-      // Warnings (a wait that may hang) go to stderr before the run starts; the run goes on.
-      const warnings = checkGraph(compileGraph(plan));
-      if (warnings.length > 0) process.stderr.write(`${formatIssues(warnings, { color })}\n\n`);
+      const { exitCode } = await runSession(plan, {
+        ...(reporters.length > 0 ? { reporters } : {}),
+        ...(values.out !== undefined ? { reportDir: values.out } : {}),
+        services: !values['no-services'],
+        headed: values.headed ?? false,
+        ...(values['run-id'] ? { runId: values['run-id'] } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      return exitCode;
     } catch (err) {
-      if (!(err instanceof PlanError)) throw err;
-      process.stderr.write(`${formatPlanError(err, { color })}\n`);
-      return 2;
+      if (!(err instanceof ReporterSelectionError)) throw err;
+      process.stderr.write(`planrun run: ${err.message}\n`);
+      return USAGE_EXIT_CODE;
     }
-    const names = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
-    const reporterNames = names.length > 0 ? names : (plan.reports.reporters ?? ['live', 'json']);
-    const reportDir = resolve(values.out ?? plan.reports.out ?? 'planrun-report');
-    return execute(plan, { reporterNames, reportDir, services: !values['no-services'], headed: values.headed ?? false, ...(values['run-id'] ? { runId: values['run-id'] } : {}), ...(seed !== undefined ? { seed } : {}) });
   },
 };
-
-interface ExecuteOptions {
-  reporterNames: string[];
-  reportDir: string;
-  services: boolean;
-  headed: boolean;
-  runId?: string;
-  seed?: number;
-}
 
 /** --seed's value, or null when it is not a seed (the plan's `seed:` has the same range). */
 function parseSeed(text: string): number | null {
   const n = Number(text);
   return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : null;
-}
-
-async function execute(plan: import('../../plan/model.js').CompiledPlan, o: ExecuteOptions): Promise<number> {
-  const [{ runPlan, newRunId }, { MetricsCollector }, { createReporters }, { ReporterMux }, { Redactor }] = await Promise.all([
-    import('../../runtime/run.js'),
-    import('../../reporting/collector.js'),
-    import('../../reporting/outputs.js'),
-    import('../../reporting/reporter.js'),
-    import('../../reporting/redact.js'),
-  ]);
-  // Shared with the run, so messages printed here also hide what it learned (a token sent in a header).
-  const redactor = new Redactor(plan.redact);
-  let reporters;
-  try {
-    reporters = await createReporters(o.reporterNames, { reportDir: o.reportDir, stream: process.stdout, env: process.env });
-  } catch (err) {
-    process.stderr.write(`planrun run: ${(err as Error).message}\n`);
-    return 2;
-  }
-  await mkdir(o.reportDir, { recursive: true });
-  const collector = new MetricsCollector({ thresholds: plan.thresholds });
-  const mux = new ReporterMux([collector, ...reporters]);
-
-  const interrupts = new Interrupts();
-  let result: Awaited<ReturnType<typeof runPlan>>;
-  try {
-    result = await runPlan(plan, {
-      emit: (e) => mux.onEvent(e),
-      reportDir: o.reportDir,
-      signal: interrupts.signal,
-      runId: o.runId ?? newRunId(),
-      services: o.services,
-      headed: o.headed,
-      redactor,
-      ...(o.seed !== undefined ? { seed: o.seed } : {}),
-    });
-  } catch (err) {
-    // A bug of ours must not lose what ran: report it as the run's failure.
-    const reason = redactor.redactText(`planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    mux.onEvent({ type: 'run:end', time: Date.now(), outcome: 'failed', reason });
-    result = { outcome: 'failed', reason };
-  }
-  // The run is over, whatever happened: from here a first signal lets the reports finish.
-  interrupts.reporting();
-  try {
-    const report = collector.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(result.crawl ? { crawl: result.crawl } : {}) });
-    // Shown like the other phases (plain prints `▶ reports`): writing a big run's reports takes seconds.
-    mux.onEvent({ type: 'phase:begin', time: Date.now(), phase: 'reports' });
-    await mux.onEnd(report);
-    for (const { reporter, error } of mux.errors) process.stderr.write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
-    // A signal while the reports were written let them finish; it still says the run was interrupted.
-    return interrupts.interrupted ? INTERRUPTED_EXIT_CODE : report.exitCode;
-  } finally {
-    interrupts.dispose();
-  }
 }

@@ -3,6 +3,7 @@
 // its position (exit 2).
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { colorFor, loadPlanInput, parseVarFlags } from '../plan-input.js';
 
 export const command: Command = {
   name: 'validate',
@@ -45,39 +46,12 @@ Exit codes: 0 valid, 2 invalid plan or bad usage.`,
       process.stderr.write(`planrun validate: ${vars}\n`);
       return 2;
     }
-    const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { summarizePlan }, { compileGraph }, { checkGraph }] = await Promise.all([
-      import('../../plan/load.js'),
-      import('../../plan/issues.js'),
-      import('../../plan/format.js'),
-      import('../../plan/summary.js'),
-      import('../../graph/graph.js'),
-      import('../../graph/check.js'),
-    ]);
+    const { summarizePlan } = await import('../../plan/describe-plan.js');
     const file = positionals[0]!;
-    const colorOn = (stream: NodeJS.WriteStream) => values.color ?? (!values['no-color'] && stream.isTTY === true && !process.env.NO_COLOR);
-    const color = colorOn(process.stdout);
-    try {
-      const plan = await loadPlan(file, { vars });
-      // Warnings (a wait that may hang) do not fail validation: they are printed above the summary.
-      const warnings = checkGraph(compileGraph(plan));
-      if (warnings.length > 0) process.stderr.write(`${formatIssues(warnings, { color: colorOn(process.stderr) })}\n\n`);
-      process.stdout.write(`${summarizePlan(plan, file, { color })}\n`);
-      return 0;
-    } catch (err) {
-      if (!(err instanceof PlanError)) throw err;
-      process.stderr.write(`${formatPlanError(err, { color: colorOn(process.stderr) })}\n`);
-      return 2;
-    }
+    // Warnings (a wait that may hang) do not fail validation: they are printed above the summary.
+    const plan = await loadPlanInput(file, { vars, color: colorFor(process.stderr, values) });
+    if (typeof plan === 'number') return plan;
+    process.stdout.write(`${summarizePlan(plan, file, { color: colorFor(process.stdout, values) })}\n`);
+    return 0;
   },
 };
-
-/** `--var a=1 --var b=x=y` → { a: '1', b: 'x=y' }, or an error message. */
-export function parseVarFlags(flags: string[]): Record<string, string> | string {
-  const vars: Record<string, string> = {};
-  for (const flag of flags) {
-    const eq = flag.indexOf('=');
-    if (eq <= 0) return `--var expects NAME=VALUE, got \`${flag}\``;
-    vars[flag.slice(0, eq)] = flag.slice(eq + 1);
-  }
-  return vars;
-}

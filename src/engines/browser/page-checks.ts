@@ -2,7 +2,7 @@
 // the sentence of what differed (or undefined); the engine retries until a deadline,
 // the way Playwright's own expect() does.
 import type { Page } from 'playwright-core';
-import type { CaptureSpec, PageExpectSpec, TemplateScope } from '../../plan/model.js';
+import type { PageCaptureSpec, PageExpectSpec, TemplateScope } from '../../plan/model.js';
 import { describeMatcher, matchValue, show } from '../../runtime/matchers.js';
 import { locate } from './selectors.js';
 
@@ -73,12 +73,8 @@ export async function runCheck(page: Page, check: PageExpectSpec, scope: Templat
   }
 }
 
-export function isPageCapture(c: CaptureSpec): c is Extract<CaptureSpec, { from: 'text' | 'attribute' | 'url' | 'title' }> {
-  return c.from === 'text' || c.from === 'attribute' || c.from === 'url' || c.from === 'title';
-}
-
 /** Reads one capture; waits for the element up to timeoutMs. Missing attribute → undefined. */
-export async function capture(page: Page, c: CaptureSpec, scope: TemplateScope, timeoutMs: number): Promise<unknown> {
+export async function capture(page: Page, c: PageCaptureSpec, scope: TemplateScope, timeoutMs: number): Promise<unknown> {
   switch (c.from) {
     case 'text':
       return locate(page, c.selector.renderString(scope)).first().innerText({ timeout: timeoutMs });
@@ -88,7 +84,5 @@ export async function capture(page: Page, c: CaptureSpec, scope: TemplateScope, 
       return page.url();
     case 'title':
       return page.title();
-    default:
-      throw new Error(`capture "${c.name}" reads from the ${c.from} of an HTTP response, not from the page`);
   }
 }

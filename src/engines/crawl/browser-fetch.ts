@@ -119,7 +119,7 @@ export class PageRenderer {
   private openContext(): Promise<BrowserContext> {
     if (this.closed) return Promise.reject(new Error('crawl aborted'));
     this.context ??= (async () => {
-      const [{ chromium }, { findBrowser, launchArgs }] = await Promise.all([import('playwright-core'), import('../browser/index.js')]);
+      const [{ chromium }, { findBrowser, launchArgs }] = await Promise.all([import('playwright-core'), import('../browser/browser-engine.js')]);
       this.browser = chromium.launch({
         executablePath: findBrowser(this.launch).path,
         headless: this.launch.headless,

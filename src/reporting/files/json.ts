@@ -3,8 +3,8 @@
 // interrupted while writing.
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import type { RunReport } from './report.js';
-import type { Reporter } from './reporter.js';
+import type { RunReport } from '../report.js';
+import type { Reporter } from '../reporter.js';
 
 export const JSON_REPORT_FILE = 'report.json';
 

@@ -1,16 +1,12 @@
 // Static SVG charts rendered on the server side: they need no script to show.
-import type { RunReport } from '../report.js';
+import type { RunReport } from '../../report.js';
 import { esc } from './escape.js';
+import { formatDuration } from '../../../text/duration.js';
 
 const PALETTE = ['#3b6fd4', '#e07b24', '#2e9d5b', '#a04ac9', '#c7a414', '#1fa3a3', '#d64541', '#6b7a8f'];
 /** Step kinds whose duration is not a latency worth charting (waiting, bookkeeping). */
 const NOT_LATENCY = new Set(['wait', 'barrier', 'signal', 'sleep', 'set', 'group', 'loop', 'capture']);
 const MAX_BUCKETS = 60;
-
-function fmtMs(v: number): string {
-  if (v >= 1000) return `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)} s`;
-  return `${v >= 10 ? Math.round(v) : v.toFixed(1)} ms`;
-}
 
 /**
  * Mean latency per time bucket for the busiest steps (up to 8 lines), failed
@@ -47,11 +43,11 @@ export function latencyChart(report: RunReport): string {
   const parts: string[] = [];
   for (let g = 0; g <= 4; g++) {
     const v = (maxY / 4) * g;
-    parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/><text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmtMs(v)}</text>`);
+    parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/><text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${formatDuration(v)}</text>`);
   }
   for (let g = 0; g <= 4; g++) {
     const px = L + (g / 4) * (W - L - R);
-    parts.push(`<text x="${px.toFixed(1)}" y="${H - 10}" text-anchor="middle">+${fmtMs((span * g) / 4)}</text>`);
+    parts.push(`<text x="${px.toFixed(1)}" y="${H - 10}" text-anchor="middle">+${formatDuration((span * g) / 4)}</text>`);
   }
   means.forEach((m, i) => {
     let d = '';

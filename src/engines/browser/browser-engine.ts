@@ -3,12 +3,12 @@
 // captures; a failed step leaves a screenshot and the page URL in the report folder.
 import { join } from 'node:path';
 import { chromium, errors, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { BrowserActionSpec, TemplateScope } from '../../plan/model.js';
-import { writeFileAtomic } from '../../reporting/atomic-file.js';
+import { isPageCapture, type BrowserActionSpec, type TemplateScope } from '../../plan/model.js';
+import { writeFileAtomic } from '../../reporting/files/atomic-file.js';
 import type { Attachment } from '../../reporting/events.js';
 import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
 import { findBrowser } from './find-browser.js';
-import { capture, describeCheck, isPageCapture, runCheck } from './page-checks.js';
+import { capture, describeCheck, runCheck } from './page-checks.js';
 import { locate } from './selectors.js';
 
 export { findBrowser } from './find-browser.js';

@@ -1,8 +1,11 @@
 // The end-of-run summary printed by the live view and the plain output. A pure
-// function of the report: whoever prints it decides about color (NO_COLOR, TTY).
+// function of the report: whoever prints it decides about colour (text/colour.ts).
 import { relative } from 'node:path';
-import type { RunReport } from './report.js';
-import { formatThresholdActual } from './thresholds.js';
+import type { RunReport } from '../report.js';
+import { formatThresholdActual } from '../metrics/evaluate-thresholds.js';
+import { painter, visibleLength, type Paint } from '../../text/colour.js';
+import { formatDurationCompact } from '../../text/duration.js';
+import { plural } from '../../text/plural.js';
 
 export interface SummaryOptions {
   color: boolean;
@@ -14,24 +17,6 @@ export interface SummaryOptions {
   maxErrors?: number;
 }
 
-type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan';
-const CODES: Record<Style, [number, number]> = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] };
-
-export type Paint = (style: Style, text: string) => string;
-
-export function painter(color: boolean): Paint {
-  return color ? (style, text) => `\u001b[${CODES[style][0]}m${text}\u001b[${CODES[style][1]}m` : (_style, text) => text;
-}
-
-export function formatMs(ms: number | undefined): string {
-  if (ms === undefined) return '-';
-  if (ms >= 60_000) return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
-  if (ms >= 100) return `${Math.round(ms)}ms`;
-  if (ms >= 10) return `${ms.toFixed(1)}ms`;
-  return `${ms.toFixed(2)}ms`;
-}
-
 export function formatSummary(report: RunReport, o: SummaryOptions): string {
   const paint = painter(o.color);
   const out: string[] = [];
@@ -39,8 +24,8 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
 
   const verdict =
     report.outcome === 'passed' ? paint('green', '✔ PASSED') : report.outcome === 'aborted' ? paint('yellow', '■ ABORTED') : paint('red', '✖ FAILED');
-  const rounds = report.run.rounds !== undefined ? `, ${report.run.rounds} round${report.run.rounds === 1 ? '' : 's'}` : '';
-  out.push(`${paint('bold', verdict)}  ${report.run.planName || 'run'} — ${report.run.workers} worker${report.run.workers === 1 ? '' : 's'}${rounds}, ${formatMs(report.durationMs)} (exit ${report.exitCode})`);
+  const rounds = report.run.rounds !== undefined ? `, ${plural(report.run.rounds, 'round')}` : '';
+  out.push(`${paint('bold', verdict)}  ${report.run.planName || 'run'} — ${plural(report.run.workers, 'worker')}${rounds}, ${formatDurationCompact(report.durationMs)} (exit ${report.exitCode})`);
   if (report.reason) out.push(`  ${report.reason}`);
 
   const failedServices = report.services.filter((s) => s.status === 'failed');
@@ -56,9 +41,9 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
       String(s.ok),
       s.failed > 0 ? paint('red', String(s.failed)) : String(s.failed),
       s.skipped > 0 ? paint('yellow', String(s.skipped)) : String(s.skipped),
-      formatMs(s.latency?.p50),
-      formatMs(s.latency?.p95),
-      formatMs(s.latency?.max),
+      formatDurationCompact(s.latency?.p50),
+      formatDurationCompact(s.latency?.p95),
+      formatDurationCompact(s.latency?.max),
     ]);
     out.push(...table(['role', 'step', 'count', 'ok', 'failed', 'skipped', 'p50', 'p95', 'max'], rows, [false, false, true, true, true, true, true, true, true], paint));
   }
@@ -74,7 +59,7 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
   const open = steps.filter((s) => s.scheduledLatency);
   if (open.length > 0 || report.dropped) {
     out.push('', paint('bold', 'Open model (latency from the scheduled start)'));
-    const rows = open.map((s) => [s.role, s.name, formatMs(s.scheduledLatency?.p50), formatMs(s.scheduledLatency?.p95), formatMs(s.scheduledLatency?.max)]);
+    const rows = open.map((s) => [s.role, s.name, formatDurationCompact(s.scheduledLatency?.p50), formatDurationCompact(s.scheduledLatency?.p95), formatDurationCompact(s.scheduledLatency?.max)]);
     if (rows.length > 0) out.push(...table(['role', 'step', 'p50', 'p95', 'max'], rows, [false, false, true, true, true], paint));
     for (const [role, n] of Object.entries(report.dropped ?? {})) {
       out.push(`  ${role}: ${n > 0 ? paint('yellow', `${n} iteration${n === 1 ? '' : 's'} dropped`) : '0 iterations dropped'} (no free worker when due)`);
@@ -89,9 +74,9 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
       String(b.waits),
       b.timeouts > 0 ? paint('red', String(b.timeouts)) : '0',
       b.broken > 0 ? paint('red', String(b.broken)) : '0',
-      formatMs(b.wait?.p50),
-      formatMs(b.wait?.p95),
-      formatMs(b.wait?.max),
+      formatDurationCompact(b.wait?.p50),
+      formatDurationCompact(b.wait?.p95),
+      formatDurationCompact(b.wait?.max),
     ]);
     out.push(...table(['barrier', 'waits', 'timeouts', 'broken', 'p50', 'p95', 'max'], rows, [false, true, true, true, true, true, true], paint));
   }
@@ -110,7 +95,7 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
   if (report.errors.length > 0) {
     const max = o.maxErrors ?? 5;
     const total = report.errors.reduce((n, g) => n + g.count, 0);
-    out.push('', paint('bold', `Errors (${total} in ${report.errors.length} group${report.errors.length === 1 ? '' : 's'})`));
+    out.push('', paint('bold', `Errors (${total} in ${plural(report.errors.length, 'group')})`));
     for (const g of report.errors.slice(0, max)) {
       out.push(`  ${paint('red', `${g.count}×`)} ${g.code ? paint('dim', `[${g.code}] `) : ''}${g.message}`);
       const first = g.examples[0];
@@ -126,7 +111,7 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
       .map(([k, n]) => `${k}: ${n}`)
       .join(', ');
     out.push('', paint('bold', 'Crawl'));
-    out.push(`  ${c.crawled} crawled, ${c.checked} checked, ${c.broken > 0 ? paint('red', `${c.broken} broken`) : '0 broken'}${kinds ? ` (${kinds})` : ''} — ${c.stoppedBy}, ${formatMs(c.durationMs)}`);
+    out.push(`  ${c.crawled} crawled, ${c.checked} checked, ${c.broken > 0 ? paint('red', `${c.broken} broken`) : '0 broken'}${kinds ? ` (${kinds})` : ''} — ${c.stoppedBy}, ${formatDurationCompact(c.durationMs)}`);
     for (const u of c.brokenUrls.slice(0, 5)) {
       const from = u.referrers[0];
       out.push(`  ${paint('red', '✖')} ${u.url} ${paint('dim', `${u.broken?.message ?? ''}${from ? ` ← ${from.page}` : ''}`)}`);
@@ -148,18 +133,14 @@ function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') ? rel : file;
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[\d+m/g;
-const width = (s: string) => s.replace(ANSI, '').length;
-
 function table(header: string[] | undefined, rows: string[][], right: boolean[], paint: Paint): string[] {
   const all = header ? [header, ...rows] : rows;
-  const widths = right.map((_, i) => Math.max(...all.map((r) => width(r[i] ?? ''))));
+  const widths = right.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? ''))));
   const line = (r: string[]) =>
     '  ' +
     r
       .map((cell, i) => {
-        const pad = ' '.repeat((widths[i] ?? 0) - width(cell));
+        const pad = ' '.repeat((widths[i] ?? 0) - visibleLength(cell));
         return right[i] ? pad + cell : cell + pad;
       })
       .join('  ')

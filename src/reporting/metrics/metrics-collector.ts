@@ -1,12 +1,13 @@
 // The one place metrics are computed. Fed by the run's event stream, it builds
 // the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
 import { build, type Histogram } from 'hdr-histogram-js';
-import type { ThresholdSpec } from '../plan/model.js';
-import type { RunEvent, RunInfo, RunOutcome, StepResult } from './events.js';
-import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from './report.js';
-import { REPORT_VERSION } from './report.js';
-import type { Reporter } from './reporter.js';
-import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './thresholds.js';
+import type { ThresholdSpec } from '../../plan/model.js';
+import type { RunEvent, RunInfo, RunOutcome, StepResult } from '../events.js';
+import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from '../report.js';
+import { REPORT_VERSION } from '../report.js';
+import type { Reporter } from '../reporter.js';
+import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './evaluate-thresholds.js';
+import { nounFor, plural } from '../../text/plural.js';
 
 export const DEFAULT_TIMELINE_CAP = 200_000;
 const ERROR_EXAMPLES = 5;
@@ -264,10 +265,10 @@ export class MetricsCollector implements Reporter {
       const failedServices = [...this.services.values()].filter((s) => s.status === 'failed').map((s) => s.name);
       if (failedServices.length > 0) {
         outcome = 'failed';
-        reason = `service${failedServices.length === 1 ? '' : 's'} ${failedServices.join(', ')} failed during the run`;
+        reason = `${nounFor(failedServices.length, 'service')} ${failedServices.join(', ')} failed during the run`;
       } else if (failedSteps > 0) {
         outcome = 'failed';
-        reason = `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed`;
+        reason = `${plural(failedSteps, 'step')} failed`;
       } else if (thresholdReason) {
         outcome = 'failed';
         reason = thresholdReason;

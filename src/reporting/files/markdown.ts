@@ -4,8 +4,9 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import type { RunReport } from './report.js';
-import type { Reporter } from './reporter.js';
+import type { RunReport } from '../report.js';
+import { formatDuration } from '../../text/duration.js';
+import type { Reporter } from '../reporter.js';
 
 const MAX_ERRORS = 10;
 const MAX_BROKEN = 20;
@@ -18,14 +19,6 @@ function cell(text: string): string {
     .trim();
 }
 
-export function ms(v: number | undefined | null): string {
-  if (v === undefined || v === null) return '–';
-  if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
-  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
-  if (v >= 10) return `${Math.round(v)} ms`;
-  return `${v.toFixed(1)} ms`;
-}
-
 const VERDICT: Record<RunReport['outcome'], string> = { passed: '✅ passed', failed: '❌ failed', aborted: '⚠️ aborted' };
 
 export function renderMarkdown(report: RunReport): string {
@@ -35,7 +28,7 @@ export function renderMarkdown(report: RunReport): string {
   if (r.reason) out.push(`> ${cell(r.reason)}`, '');
   const steps = r.steps.reduce((a, s) => ({ count: a.count + s.count, failed: a.failed + s.failed }), { count: 0, failed: 0 });
   out.push(
-    `**${r.run.workers}** workers${r.run.rounds !== undefined ? ` × **${r.run.rounds}** rounds` : ''} · **${steps.count}** step runs, **${steps.failed}** failed · ${ms(r.durationMs)} · run \`${r.run.runId}\` · \`${cell(r.run.planFile)}\``,
+    `**${r.run.workers}** workers${r.run.rounds !== undefined ? ` × **${r.run.rounds}** rounds` : ''} · **${steps.count}** step runs, **${steps.failed}** failed · ${formatDuration(r.durationMs)} · run \`${r.run.runId}\` · \`${cell(r.run.planFile)}\``,
     '',
   );
 
@@ -49,7 +42,7 @@ export function renderMarkdown(report: RunReport): string {
     out.push('### Steps', '', '| role | step | runs | ok | failed | skipped | p50 | p95 | p99 | max |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of r.steps) {
       const l = s.latency;
-      out.push(`| ${cell(s.role)} | ${s.failed > 0 ? '❌ ' : ''}${cell(s.name)} | ${s.count} | ${s.ok} | ${s.failed} | ${s.skipped} | ${ms(l?.p50)} | ${ms(l?.p95)} | ${ms(l?.p99)} | ${ms(l?.max)} |`);
+      out.push(`| ${cell(s.role)} | ${s.failed > 0 ? '❌ ' : ''}${cell(s.name)} | ${s.count} | ${s.ok} | ${s.failed} | ${s.skipped} | ${formatDuration(l?.p50)} | ${formatDuration(l?.p95)} | ${formatDuration(l?.p99)} | ${formatDuration(l?.max)} |`);
     }
     out.push('');
   }
@@ -62,7 +55,7 @@ export function renderMarkdown(report: RunReport): string {
       out.push('', '| role | step | p50 from scheduled start | p95 | p99 | max |', '|---|---|---:|---:|---:|---:|');
       for (const s of open) {
         const l = s.scheduledLatency;
-        out.push(`| ${cell(s.role)} | ${cell(s.name)} | ${ms(l?.p50)} | ${ms(l?.p95)} | ${ms(l?.p99)} | ${ms(l?.max)} |`);
+        out.push(`| ${cell(s.role)} | ${cell(s.name)} | ${formatDuration(l?.p50)} | ${formatDuration(l?.p95)} | ${formatDuration(l?.p99)} | ${formatDuration(l?.max)} |`);
       }
     }
     out.push('');
@@ -70,7 +63,7 @@ export function renderMarkdown(report: RunReport): string {
 
   if (r.barriers.length > 0) {
     out.push('### Barriers', '', '| barrier | waits | timeouts | broken | p50 wait | p95 wait | max wait |', '|---|---:|---:|---:|---:|---:|---:|');
-    for (const b of r.barriers) out.push(`| ${cell(b.name)} | ${b.waits} | ${b.timeouts} | ${b.broken} | ${ms(b.wait?.p50)} | ${ms(b.wait?.p95)} | ${ms(b.wait?.max)} |`);
+    for (const b of r.barriers) out.push(`| ${cell(b.name)} | ${b.waits} | ${b.timeouts} | ${b.broken} | ${formatDuration(b.wait?.p50)} | ${formatDuration(b.wait?.p95)} | ${formatDuration(b.wait?.max)} |`);
     out.push('');
   }
 
@@ -93,7 +86,7 @@ export function renderMarkdown(report: RunReport): string {
 
   if (r.crawl) {
     const c = r.crawl;
-    out.push('### Crawl', '', `${c.crawled} pages crawled, ${c.checked} links checked, **${c.broken}** broken · stopped: ${c.stoppedBy} · ${ms(c.durationMs)}`, '');
+    out.push('### Crawl', '', `${c.crawled} pages crawled, ${c.checked} links checked, **${c.broken}** broken · stopped: ${c.stoppedBy} · ${formatDuration(c.durationMs)}`, '');
     if (c.brokenUrls.length > 0) {
       out.push('| status | broken URL | problem | linked from |', '|---:|---|---|---|');
       for (const u of c.brokenUrls.slice(0, MAX_BROKEN)) {

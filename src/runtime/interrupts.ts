@@ -1,9 +1,9 @@
-// Ctrl-C and SIGTERM for `planrun run`, by phase:
+// Ctrl-C and SIGTERM for a run session (session.ts, `planrun run`), by phase:
 // - run: the first signal stops the run gracefully; what ran is reported.
 // - reports: the run is over and its reports are being written; the first
 //   signal lets them finish and only makes the exit code 130.
 // In either phase a second signal exits at once: report files are written
-// atomically (reporting/atomic-file.ts), so that never leaves a truncated one.
+// atomically (reporting/files/atomic-file.ts), so that never leaves a truncated one.
 // The handlers stay installed until the reports are written: without them the
 // default action of a signal kills planrun mid-report, silently.
 

@@ -4,16 +4,18 @@
 // images as data: URIs) and a CSP forbids any fetch, so it opens offline.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { formatSize } from '../../plan/size.js';
 import { writeFileAtomic } from '../atomic-file.js';
-import type { Attachment } from '../events.js';
-import type { CrawlUrlResult, RunReport } from '../report.js';
-import type { Reporter } from '../reporter.js';
+import type { Attachment } from '../../events.js';
+import type { CrawlUrlResult, RunReport } from '../../report.js';
+import type { Reporter } from '../../reporter.js';
 import { latencyChart, statusHistogram } from './charts.js';
 import { CLIENT_JS } from './client.js';
 import { esc } from './escape.js';
 import { CSS } from './style.js';
 import { buildTimelineData, scriptJson } from './timeline-data.js';
+import { formatSize } from '../../../text/bytes.js';
+import { formatDuration } from '../../../text/duration.js';
+import { plural } from '../../../text/plural.js';
 
 export interface HtmlOptions {
   /** Where attachment paths (screenshots) are read from; defaults to the report's reportDir. */
@@ -24,14 +26,6 @@ export interface HtmlOptions {
 
 const MAX_REDIRECT_ROWS = 500;
 const MAX_BROKEN_ROWS = 5000;
-
-function ms(v: number | undefined | null): string {
-  if (v === undefined || v === null) return '–';
-  if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
-  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
-  if (v >= 10) return `${Math.round(v)} ms`;
-  return `${v.toFixed(1)} ms`;
-}
 
 /** Reads screenshots once each and embeds them until the byte budget is spent. */
 class Images {
@@ -94,7 +88,7 @@ function header(r: RunReport): string {
 ${r.run.description ? `<p>${esc(r.run.description)}</p>` : ''}
 ${r.reason ? `<p id="reason"><b>${esc(r.reason)}</b></p>` : ''}
 <div class="cards">${[
-    card('duration', ms(r.durationMs)),
+    card('duration', formatDuration(r.durationMs)),
     card('workers', `${r.run.workers}${failedWorkers ? ` (${failedWorkers} not done)` : ''}`),
     card('rounds', r.run.rounds !== undefined ? String(r.run.rounds) : '–'),
     card('step runs', String(totals.count)),
@@ -119,7 +113,7 @@ function steps(r: RunReport): string {
   const rows = r.steps
     .map((s) => {
       const l = s.latency;
-      return `<tr class="${s.failed ? 'bad' : ''}"><td>${esc(s.role)}</td><td>${esc(s.name)} <span class="muted">${esc(s.stepId)}</span></td><td>${esc(s.kind)}</td><td class="n">${s.count}</td><td class="n">${s.ok}</td><td class="n">${s.failed}</td><td class="n">${s.skipped}</td>${[l?.min, l?.p50, l?.p90, l?.p95, l?.p99, l?.max].map((v) => `<td class="n">${ms(v)}</td>`).join('')}<td class="n">${s.bytes ? formatSize(s.bytes) : ''}</td></tr>`;
+      return `<tr class="${s.failed ? 'bad' : ''}"><td>${esc(s.role)}</td><td>${esc(s.name)} <span class="muted">${esc(s.stepId)}</span></td><td>${esc(s.kind)}</td><td class="n">${s.count}</td><td class="n">${s.ok}</td><td class="n">${s.failed}</td><td class="n">${s.skipped}</td>${[l?.min, l?.p50, l?.p90, l?.p95, l?.p99, l?.max].map((v) => `<td class="n">${formatDuration(v)}</td>`).join('')}<td class="n">${s.bytes ? formatSize(s.bytes) : ''}</td></tr>`;
     })
     .join('');
   return `<section id="steps"><h2>Steps</h2><table><thead><tr><th>role</th><th>step</th><th>kind</th><th class="n">runs</th><th class="n">ok</th><th class="n">failed</th><th class="n">skipped</th><th class="n">min</th><th class="n">p50</th><th class="n">p90</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th><th class="n">bytes</th></tr></thead><tbody>${rows}</tbody></table>
@@ -146,7 +140,7 @@ ${data.truncated ? `<span class="muted">${data.truncated} ok/skipped step runs w
 function barriers(r: RunReport): string {
   if (r.barriers.length === 0) return '';
   const rows = r.barriers
-    .map((b) => `<tr class="${b.timeouts || b.broken ? 'bad' : ''}"><td>${esc(b.name)}</td><td class="n">${b.waits}</td><td class="n">${b.timeouts}</td><td class="n">${b.broken}</td>${[b.wait?.p50, b.wait?.p95, b.wait?.p99, b.wait?.max].map((v) => `<td class="n">${ms(v)}</td>`).join('')}</tr>`)
+    .map((b) => `<tr class="${b.timeouts || b.broken ? 'bad' : ''}"><td>${esc(b.name)}</td><td class="n">${b.waits}</td><td class="n">${b.timeouts}</td><td class="n">${b.broken}</td>${[b.wait?.p50, b.wait?.p95, b.wait?.p99, b.wait?.max].map((v) => `<td class="n">${formatDuration(v)}</td>`).join('')}</tr>`)
     .join('');
   return `<section id="barriers"><h2>Barrier waits</h2><table><thead><tr><th>barrier</th><th class="n">waits</th><th class="n">timeouts</th><th class="n">broken</th><th class="n">p50</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
@@ -188,7 +182,7 @@ function crawl(c: NonNullable<RunReport['crawl']>): string {
     const n = u.referrerCount ?? u.referrers.length;
     const search = [u.url, u.broken?.message ?? '', ...u.referrers.map((f) => `${f.page} ${f.text ?? ''}`)].join(' ').toLowerCase();
     const refs = u.referrers.map((f) => `<li><span class="url">${esc(f.page)}</span> <span class="muted">${esc(f.element)}${f.text ? ` “${esc(f.text)}”` : ''}</span></li>`).join('');
-    return `<li data-search="${esc(search)}">${statusBadge(u)}<span class="url">${esc(u.url)}</span> — ${esc(u.broken?.message ?? '')}<div class="muted">linked from ${n} place${n === 1 ? '' : 's'}</div><ul>${refs}</ul></li>`;
+    return `<li data-search="${esc(search)}">${statusBadge(u)}<span class="url">${esc(u.url)}</span> — ${esc(u.broken?.message ?? '')}<div class="muted">linked from ${plural(n, 'place')}</div><ul>${refs}</ul></li>`;
   });
   const redirected = c.urls.filter((u) => u.redirects.length > 0);
   const chains = redirected
@@ -196,7 +190,7 @@ function crawl(c: NonNullable<RunReport['crawl']>): string {
     .map((u) => `<tr class="${u.broken ? 'bad' : ''}"><td class="url">${u.redirects.map((h) => `${esc(h.url)} <span class="muted">(${h.status})</span>`).join(' → ')} → ${u.broken ? esc(u.broken.message) : `final ${esc(u.status ?? '?')}`}</td><td class="n">${u.redirects.length}</td></tr>`)
     .join('');
   return `<section id="crawl"><h2>Crawl</h2>
-<div class="muted">from ${c.startUrls.map((s) => `<code>${esc(s)}</code>`).join(', ')} · stopped: ${esc(c.stoppedBy)} · ${ms(c.durationMs)}${c.requests !== undefined ? ` · ${c.requests} requests` : ''}</div>
+<div class="muted">from ${c.startUrls.map((s) => `<code>${esc(s)}</code>`).join(', ')} · stopped: ${esc(c.stoppedBy)} · ${formatDuration(c.durationMs)}${c.requests !== undefined ? ` · ${c.requests} requests` : ''}</div>
 <div class="cards"><div class="card"><span class="muted">crawled</span><b>${c.crawled}</b></div><div class="card"><span class="muted">checked</span><b>${c.checked}</b></div><div class="card"><span class="muted">broken</span><b>${c.broken}</b></div><div class="card"><span class="muted">skipped</span><b>${c.skipped.byRule + c.skipped.byRobots + c.skipped.byDepth + c.skipped.byScheme + c.skipped.outOfScope}</b></div></div>
 <div class="cols"><div><h2 style="margin-top:14px">Status histogram</h2>${statusHistogram(c.statusHistogram)}</div>
 <div><h2 style="margin-top:14px">Skipped</h2><table><tbody>${Object.entries(c.skipped).map(([k, n]) => `<tr><td>${esc(k)}</td><td class="n">${n}</td></tr>`).join('')}<tr><td>sampled away</td><td class="n">${c.sampledAway}</td></tr></tbody></table></div></div>

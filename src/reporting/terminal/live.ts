@@ -3,11 +3,12 @@
 // role, crawl, reports) whose function awaits promises that events resolve, and
 // titles rewritten from counters at most every REFRESH_MS.
 import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
-import type { Phase, RunEvent, RunInfo } from './events.js';
-import type { RunReport } from './report.js';
-import type { Reporter } from './reporter.js';
+import type { Phase, RunEvent, RunInfo } from '../events.js';
+import type { RunReport } from '../report.js';
+import type { Reporter } from '../reporter.js';
 import type { ConsoleReporterOptions } from './plain.js';
 import { formatSummary } from './summary.js';
+import { plural } from '../../text/plural.js';
 
 const REFRESH_MS = 100;
 
@@ -199,7 +200,7 @@ class LiveReporter implements Reporter {
             this.dirty = true;
             await r.done.promise;
             this.refresh(true);
-            if (r.failed > 0) throw new Error(`${r.failed} failed step${r.failed === 1 ? '' : 's'}${r.lastFailure ? `, last: ${r.lastFailure}` : ''}`);
+            if (r.failed > 0) throw new Error(`${plural(r.failed, 'failed step')}${r.lastFailure ? `, last: ${r.lastFailure}` : ''}`);
           },
         })),
         { concurrent: true, exitOnError: false },

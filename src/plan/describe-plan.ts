@@ -1,6 +1,8 @@
 // The text `planrun validate` prints for a valid plan: roles with their worker
 // ids, barriers with signalers and waiters, data sets, and the steps of each role.
 import type { CompiledPlan, LoadModel, StepSpec } from './model.js';
+import { painter } from '../text/colour.js';
+import { nounFor, plural } from '../text/plural.js';
 
 /** `0-3, 7` for [0, 1, 2, 3, 7]. */
 export function idRanges(ids: number[]): string {
@@ -15,26 +17,27 @@ export function idRanges(ids: number[]): string {
 }
 
 export function summarizePlan(plan: CompiledPlan, file: string, options: { color?: boolean } = {}): string {
-  const bold = (s: string) => (options.color ? `\x1b[1m${s}\x1b[0m` : s);
-  const green = (s: string) => (options.color ? `\x1b[32m${s}\x1b[0m` : s);
+  const paint = painter(options.color ?? false);
+  const bold = (s: string) => paint('bold', s);
+  const green = (s: string) => paint('green', s);
   const out: string[] = [];
   out.push(`${green('✓')} ${file}: ${plan.name}`);
-  const shape = [`${plan.workers} worker${plan.workers === 1 ? '' : 's'}`];
-  if (plan.rounds !== undefined && plan.roles.some((r) => !r.load)) shape.push(`${plan.rounds} round${plan.rounds === 1 ? '' : 's'}`);
+  const shape = [plural(plan.workers, 'worker')];
+  if (plan.rounds !== undefined && plan.roles.some((r) => !r.load)) shape.push(plural(plan.rounds, 'round'));
   if (plan.durationMs !== undefined) shape.push(`for ${plan.durationMs} ms`);
   if (plan.target) shape.push(`target ${plan.target.href}`);
   if (plan.seed !== undefined) shape.push(`seed ${plan.seed}`);
   out.push(`  ${shape.join(', ')}`);
   out.push('', bold('roles'));
   const width = Math.max(longest(plan.roles.map((r) => r.name)), 4);
-  for (const r of plan.roles) out.push(`  ${r.name.padEnd(width)}  worker${r.workers.length === 1 ? '' : 's'} ${idRanges(r.workers)}${r.load ? `, ${describeLoad(r.load)}` : ''}`);
+  for (const r of plan.roles) out.push(`  ${r.name.padEnd(width)}  ${nounFor(r.workers.length, 'worker')} ${idRanges(r.workers)}${r.load ? `, ${describeLoad(r.load)}` : ''}`);
   if (plan.barriers.size > 0) {
     out.push('', bold('barriers'));
     const bw = longest(plan.barriers.keys());
     for (const b of plan.barriers.values()) {
       if (b.kind === 'event') {
         out.push(
-          `  ${b.name.padEnd(bw)}  event, scope ${b.scope}: signalers ${b.signalRoles.join(', ') || '-'} [${idRanges(b.signalers)}] → waiters ${b.waitRoles.join(', ') || '-'} [${idRanges(b.waiters)}], ${b.count} signal${b.count === 1 ? '' : 's'} needed`,
+          `  ${b.name.padEnd(bw)}  event, scope ${b.scope}: signalers ${b.signalRoles.join(', ') || '-'} [${idRanges(b.signalers)}] → waiters ${b.waitRoles.join(', ') || '-'} [${idRanges(b.waiters)}], ${plural(b.count, 'signal')} needed`,
         );
       } else {
         out.push(`  ${b.name.padEnd(bw)}  meeting: parties ${b.partyRoles.join(', ')} [${idRanges(b.parties)}]`);
@@ -47,12 +50,12 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
     for (const d of plan.data) {
       const { size, columns } = d.table;
       const how = d.pick === 'random' ? `random, every ${d.every}` : `sequence, every ${d.every}, atEnd ${d.atEnd}`;
-      out.push(`  ${d.name.padEnd(dw)}  ${d.file}: ${size} row${size === 1 ? '' : 's'}${columns ? ` (${columns.join(', ')})` : ''}; ${how}`);
+      out.push(`  ${d.name.padEnd(dw)}  ${d.file}: ${plural(size, 'row')}${columns ? ` (${columns.join(', ')})` : ''}; ${how}`);
     }
   }
   out.push('', bold('steps'));
   for (const [role, steps] of plan.scenarios) {
-    out.push(`  ${role} (${countSteps(steps)} step${countSteps(steps) === 1 ? '' : 's'})`);
+    out.push(`  ${role} (${plural(countSteps(steps), 'step')})`);
     pushSteps(out, steps, 4);
   }
   if (plan.crawl) out.push('', bold('crawl'), `  start ${plan.crawl.start.join(', ')}`);

@@ -1,7 +1,7 @@
 // Scenario → steps per role. A shared list is filtered by each step's `role:`;
 // a map gives each role its own list. Ids are `<role>/<index>` with `.child`
 // for steps inside a group or loop, stable whatever `role:` filters out.
-import { formatPath } from './collector.js';
+import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { compileCaptures, compileExpect, compileHttpExpect, compileWsExpect } from './checks.js';
 import { parseDuration } from './duration.js';

@@ -1,9 +1,12 @@
 // Line-per-event output for CI logs and pipes: nothing is redrawn, every line
 // stands alone and starts with the time since the run began.
-import type { RunEvent } from './events.js';
-import type { RunReport } from './report.js';
-import type { Reporter } from './reporter.js';
-import { formatMs, formatSummary, painter, type Paint } from './summary.js';
+import type { RunEvent } from '../events.js';
+import type { RunReport } from '../report.js';
+import type { Reporter } from '../reporter.js';
+import { painter, type Paint } from '../../text/colour.js';
+import { formatDurationCompact } from '../../text/duration.js';
+import { plural } from '../../text/plural.js';
+import { formatSummary } from './summary.js';
 
 export interface TextSink {
   write(chunk: string): unknown;
@@ -65,14 +68,14 @@ class PlainReporter implements Reporter {
         this.start = e.time;
         this.rounds = e.run.rounds;
         const roles = e.run.roles.map((r) => `${r.name}×${r.workers.length}`).join(', ');
-        const length = e.run.rounds !== undefined ? `${e.run.rounds} round${e.run.rounds === 1 ? '' : 's'}` : `for ${formatMs(e.run.durationMs)}`;
-        return `${p('bold', e.run.planName)}: ${e.run.workers} worker${e.run.workers === 1 ? '' : 's'} (${roles}), ${length} → ${e.run.reportDir}`;
+        const length = e.run.rounds !== undefined ? plural(e.run.rounds, 'round') : `for ${formatDurationCompact(e.run.durationMs)}`;
+        return `${p('bold', e.run.planName)}: ${plural(e.run.workers, 'worker')} (${roles}), ${length} → ${e.run.reportDir}`;
       }
       case 'phase:begin':
         this.phaseBegin.set(e.phase, e.time);
         return `▶ ${e.phase}`;
       case 'phase:end': {
-        const took = formatMs(e.time - (this.phaseBegin.get(e.phase) ?? e.time));
+        const took = formatDurationCompact(e.time - (this.phaseBegin.get(e.phase) ?? e.time));
         return e.ok ? `${p('green', '✔')} ${e.phase} done in ${took}` : `${p('red', '✖')} ${e.phase} failed after ${took}${e.message ? `: ${e.message}` : ''}`;
       }
       case 'service': {
@@ -93,11 +96,11 @@ class PlainReporter implements Reporter {
       case 'round:end': {
         const t = this.tallies.get(e.worker);
         const of = this.rounds !== undefined ? `/${this.rounds}` : '';
-        const counts = t ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatMs(e.time - t.begin)}` : '';
+        const counts = t ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatDurationCompact(e.time - t.begin)}` : '';
         return `${e.ok ? '·' : p('red', '✖')} worker ${e.worker} (${e.role}) round ${e.round}${of}: ${counts}`;
       }
       case 'worker:end':
-        return e.outcome === 'done' ? undefined : `${p('yellow', '■')} worker ${e.worker} (${e.role}) ${e.outcome} after ${e.rounds} round${e.rounds === 1 ? '' : 's'}`;
+        return e.outcome === 'done' ? undefined : `${p('yellow', '■')} worker ${e.worker} (${e.role}) ${e.outcome} after ${plural(e.rounds, 'round')}`;
       case 'crawl:progress': {
         if (e.time - this.lastCrawlLine < CRAWL_PROGRESS_EVERY_MS) return undefined;
         this.lastCrawlLine = e.time;

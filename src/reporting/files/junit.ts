@@ -4,9 +4,10 @@
 // into one case), plus `thresholds`, `services` and `crawl` suites when present.
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import type { Attachment, StepResult } from './events.js';
-import type { CrawlUrlResult, RunReport, StepAggregate } from './report.js';
-import type { Reporter } from './reporter.js';
+import type { Attachment, StepResult } from '../events.js';
+import type { CrawlUrlResult, RunReport, StepAggregate } from '../report.js';
+import type { Reporter } from '../reporter.js';
+import { plural } from '../../text/plural.js';
 
 /** Failures listed in full per test case; the rest are counted. */
 const MAX_FAILURES_LISTED = 20;
@@ -219,7 +220,7 @@ function brokenUrlCase(u: CrawlUrlResult): Case {
   if (u.status !== undefined) lines.push(`status: ${u.status}`);
   if (u.redirects.length > 0) lines.push(`redirects: ${u.redirects.map((r) => `${r.url} (${r.status})`).join(' → ')}`);
   const count = u.referrerCount ?? u.referrers.length;
-  lines.push(`linked from ${count} place${count === 1 ? '' : 's'}:`);
+  lines.push(`linked from ${plural(count, 'place')}:`);
   for (const r of u.referrers) lines.push(`  ${r.page} ${r.element}${r.text ? ` "${r.text}"` : ''}`);
   return { name: u.url, classname: 'crawl', timeMs: u.durationMs ?? 0, failure: { message: broken.message, type: broken.kind, body: lines.join('\n') } };
 }

@@ -1,5 +1,5 @@
 // Threshold conditions: `p95 < 500ms`, `errors < 1%`, `count >= 10`.
-import { formatPath, type IssueCollector } from './collector.js';
+import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
 import type { ThresholdSpec, ThresholdStat } from './model.js';
 import { didYouMean } from './suggest.js';

@@ -61,6 +61,7 @@ export const CLIENT_JS = String.raw`(function () {
   function plotW() { return Math.max(50, (viewW - LABEL) * zoom); }
   function xOf(t) { return LABEL + t * plotW() / D.end - scroller.scrollLeft; }
   function tOf(x) { return (x - LABEL + scroller.scrollLeft) * D.end / plotW(); }
+  // Mirrors formatDuration (src/text/duration.ts): this script runs in the page and cannot import it.
   function fmt(tenths) {
     var ms = tenths / 10;
     if (ms >= 1000) return (ms / 1000).toFixed(ms >= 10000 ? 1 : 2) + ' s';

@@ -1,0 +1,97 @@
+// A run session: everything around runPlan that makes a run what `planrun run`
+// does. The metrics collector and the reporters are fed by one multiplexer;
+// one redactor hides secrets from the events and from the session's own
+// messages; Ctrl-C and SIGTERM are handled by phase (interrupts.ts); a crash of
+// ours becomes the run's failure rather than losing what ran; the reports are
+// written whatever happened. The CLI, the benchmarks and the tests call this;
+// the CLI only parses argv and prints.
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { CompiledPlan } from '../plan/model.js';
+import { MetricsCollector } from '../reporting/metrics/metrics-collector.js';
+import { createReporters, DEFAULT_REPORTERS } from '../reporting/registry.js';
+import type { RunReport } from '../reporting/report.js';
+import { ReporterMux, type Reporter } from '../reporting/reporter.js';
+import { INTERRUPTED_EXIT_CODE, Interrupts, type InterruptOptions } from './interrupts.js';
+import { Redactor } from './redact.js';
+import { newRunId, runPlan, type RunResult } from './run.js';
+
+export interface SessionOptions {
+  /** Reporter names; default the plan's `reports.reporters`, else live and json. `[]`: none (the report is still built). */
+  reporters?: readonly string[];
+  /** Also fed every event and the report, after the named reporters (a test's or a benchmark's own). */
+  extraReporters?: Reporter[];
+  /** Report folder; default the plan's `reports.out`, else ./planrun-report. */
+  reportDir?: string;
+  /** Where the terminal reporter draws; default stdout. */
+  stream?: NodeJS.WriteStream;
+  /** Read for the colour policy, CI and $GITHUB_STEP_SUMMARY; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** false: do not start the plan's services (they already run). */
+  services?: boolean;
+  headed?: boolean;
+  runId?: string;
+  /** Seed of the generated values; default the plan's `seed:`. */
+  seed?: number;
+  /** Where the signal messages go and how a second signal exits (tests); default stderr, process.exit. */
+  interrupts?: InterruptOptions;
+  /** The session's own messages (a reporter that failed); default stderr. */
+  write?(text: string): void;
+}
+
+export interface SessionResult {
+  /** 0 passed, 1 failed, 130 interrupted (see RunReport.exitCode). */
+  exitCode: number;
+  report: RunReport;
+  reportDir: string;
+}
+
+/**
+ * Runs the plan and writes its reports. Throws only before anything ran: a
+ * ReporterSelectionError (reporters.js) for reporter names that cannot be used.
+ */
+export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Promise<SessionResult> {
+  const write = o.write ?? ((text: string) => process.stderr.write(text));
+  const reportDir = resolve(o.reportDir ?? plan.reports.out ?? 'planrun-report');
+  // An empty list in the plan means its default, as if the key were absent.
+  const names = o.reporters ?? (plan.reports.reporters?.length ? plan.reports.reporters : DEFAULT_REPORTERS);
+  const reporters = await createReporters(names, { reportDir, stream: o.stream ?? process.stdout, env: o.env ?? process.env });
+  await mkdir(reportDir, { recursive: true });
+  // Shared with the run, so the messages written here also hide what it learned (a token sent in a header).
+  const redactor = new Redactor(plan.redact);
+  const collector = new MetricsCollector({ thresholds: plan.thresholds });
+  const mux = new ReporterMux([collector, ...reporters, ...(o.extraReporters ?? [])]);
+
+  const interrupts = new Interrupts(o.interrupts);
+  try {
+    let result: RunResult;
+    try {
+      result = await runPlan(plan, {
+        emit: (e) => mux.onEvent(e),
+        reportDir,
+        signal: interrupts.signal,
+        runId: o.runId ?? newRunId(),
+        services: o.services ?? true,
+        headed: o.headed ?? false,
+        redactor,
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      });
+    } catch (err) {
+      // A bug of ours must not lose what ran: report it as the run's failure.
+      const reason = redactor.redactText(`planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      mux.onEvent({ type: 'run:end', time: Date.now(), outcome: 'failed', reason });
+      result = { outcome: 'failed', reason };
+    }
+    // The run is over, whatever happened: from here a first signal lets the reports finish.
+    interrupts.reporting();
+    const report = collector.buildReport({ outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(result.crawl ? { crawl: result.crawl } : {}) });
+    // Shown like the other phases (plain prints `▶ reports`): writing a big run's reports takes seconds.
+    mux.onEvent({ type: 'phase:begin', time: Date.now(), phase: 'reports' });
+    await mux.onEnd(report);
+    for (const { reporter, error } of mux.errors) write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
+    // A signal while the reports were written let them finish; it still says the run was interrupted.
+    return { exitCode: interrupts.interrupted ? INTERRUPTED_EXIT_CODE : report.exitCode, report, reportDir };
+  } finally {
+    interrupts.dispose();
+  }
+}
