@@ -228,7 +228,7 @@ test('a plan that may hang: graph draws it, prints the warning with its frame, e
   assert.match(r.stdout, /^maybe hang: 3 workers in 2 roles, 1 round$/m);
   assert.equal(
     r.stderr,
-    `${file}:13:7: warning: hang in round 1: r waits for "x" (line 13), which w signals only under a condition (line 10); when it is skipped, the wait runs into its timeout
+    `${file}:13:7: warning: may fail in round 1: r waits for "x" (line 13), which w signals only under a condition (line 10); when the condition is false, the wait fails at once (broken barrier)
   12 |   r:
 > 13 |     - wait: x
      |       ^
