@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../src/reporting/files/atomic-file.js';
+import { writeFileAtomic } from '../src/io/atomic-file.js';
 
 const ATOMIC = fileURLToPath(new URL('../src/reporting/files/atomic-file.ts', import.meta.url));
 let dir: string;

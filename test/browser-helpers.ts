@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../src/plan/load.js';
-import type { RunEvent, StepResult } from '../src/reporting/events.js';
+import type { RunEvent, StepResult } from '../src/contract/events.js';
 import { runPlan, type RunResult } from '../src/runtime/run.js';
 
 const page = (title: string, body: string) =>

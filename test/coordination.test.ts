@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { BarrierTimeoutError, BrokenBarrierError, type BreakCause, type Coordinator } from '../src/coordination/coordinator.js';
+import { BarrierTimeoutError, BrokenBarrierError, type BreakCause, type Coordinator } from '../src/contract/coordinator.js';
 import { InMemoryCoordinator } from '../src/coordination/memory.js';
 import { connectRedis, type RedisConnection } from '../src/coordination/redis/connect.js';
 import { RedisCoordinator } from '../src/coordination/redis/coordinator.js';

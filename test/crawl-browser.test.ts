@@ -1,5 +1,6 @@
 // Browser mode: the same crawl, but pages are rendered by Chromium and links
 // read from the DOM, so links added by JavaScript are followed and checked.
+import { MemoryFrontier } from '../src/coordination/memory-frontier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSite } from './fixtures/site/site.js';
@@ -56,7 +57,7 @@ test('browser mode sends the crawl cookies from the page too (a logged-in crawl)
 
 test('browser mode: a missing browser fails the crawl before it starts, with what to do', { timeout: 20_000 }, async () => {
   const rules = compileCrawlRules({ start: ['http://127.0.0.1:9/'], browser: true }, { workers: 1, stepTimeoutMs: 1000, browser: { executablePath: '/nonexistent/chromium', headless: true, args: [] } });
-  await assert.rejects(crawl(rules), /The browser named by plan browser\.executablePath \(\/nonexistent\/chromium\) does not exist/);
+  await assert.rejects(crawl(rules, { frontier: new MemoryFrontier() }), /The browser named by plan browser\.executablePath \(\/nonexistent\/chromium\) does not exist/);
 });
 
 test('browser mode: the page sends the crawl headers to in-scope origins only, and not through a redirect out of scope', { timeout: 60_000 }, async () => {
@@ -83,7 +84,7 @@ test('browser mode: the page sends the crawl headers to in-scope origins only, a
     // its requests to another loopback origin (a public site's to a public CDN go through): off for this test.
     const browser = { headless: true, args: ['--disable-features=LocalNetworkAccessChecks'] };
     const rules = compileCrawlRules({ start: [`${site.origin}/`], robots: 'ignore', browser: true }, { workers: 2, stepTimeoutMs: 10_000, headers, browser });
-    const report = await crawl(rules);
+    const report = await crawl(rules, { frontier: new MemoryFrontier() });
     assert.equal(report.broken, 0);
     const ours = ['authorization: Bearer crawl-token', 'x-api-key: k-1', 'cookie: session=s1', 'user-agent: planrun-crawl'];
     // The crawler's GET of the page and the page's own fetches, in the browser.

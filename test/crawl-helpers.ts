@@ -1,9 +1,10 @@
 // Shared helpers of the crawl tests (not a test file itself).
+import { MemoryFrontier } from '../src/coordination/memory-frontier.js';
 import { stringify } from 'yaml';
 import type { BrowserOptions, Crawl, RedirectHeaders } from '../src/plan/raw-plan.js';
-import type { CrawlReport, CrawlReferrer } from '../src/reporting/report.js';
+import type { CrawlReport, CrawlReferrer } from '../src/contract/report.js';
 import { parsePlan } from '../src/plan/load.js';
-import type { TemplateScope } from '../src/plan/model.js';
+import type { TemplateScope } from '../src/contract/plan.js';
 import { crawlRules, type CrawlRules } from '../src/engines/crawl/rules.js';
 import { crawl, type CrawlOptions } from '../src/engines/crawl/crawler.js';
 import type { Referrer, TruthEntry } from './fixtures/site/site.js';
@@ -36,8 +37,8 @@ export function compileCrawlRules(raw: Crawl, opts: CrawlPlanOptions = {}): Craw
   return crawlRules(plan.crawl!, Object.fromEntries(Object.entries(plan.crawl!.headers).map(([name, t]) => [name, t.renderString(scope)])));
 }
 
-export function crawlSite(raw: Crawl, opts: CrawlOptions & { workers?: number } = {}): Promise<CrawlReport> {
-  return crawl(compileCrawlRules(raw, { workers: opts.workers ?? 8 }), opts);
+export function crawlSite(raw: Crawl, opts: Partial<CrawlOptions> & { workers?: number } = {}): Promise<CrawlReport> {
+  return crawl(compileCrawlRules(raw, { workers: opts.workers ?? 8 }), { frontier: new MemoryFrontier(), ...opts });
 }
 
 const refKey = (r: CrawlReferrer | Referrer) => `${r.page} ${r.element} ${r.text ?? ''}`;

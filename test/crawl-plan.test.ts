@@ -1,6 +1,7 @@
 // plans/crawl.yml loads, and its rules find exactly the ground truth of the
 // generated site it is written for (the site served on a free port here);
 // bad crawl rules are refused by `planrun validate`, each at its line.
+import { MemoryFrontier } from '../src/coordination/memory-frontier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,7 +23,7 @@ test('plans/crawl.yml: its crawl rules find exactly the ground truth', async () 
     assert.ok(plan.crawl);
     assert.equal(plan.crawl.loc.line, 17);
     assert.deepEqual(plan.crawl.start, [`${site.origin}/`]);
-    const report = await crawl(crawlRules(plan.crawl, {}));
+    const report = await crawl(crawlRules(plan.crawl, {}), { frontier: new MemoryFrontier() });
     assert.equal(report.stoppedBy, 'complete');
     const expected = normalizeTruth([...site.truth(), ...site.fragmentTruth()]).sort((a, b) => (a.url < b.url ? -1 : 1));
     assert.deepEqual(brokenOf(report), expected);

@@ -1,6 +1,7 @@
 // Each crawl rule against the generated site: limits, robots, scope patterns,
 // sampling, retries with Retry-After, rate limit, headers from shared values
 // and where they go (in-scope origins only, redirects included).
+import { MemoryFrontier } from '../src/coordination/memory-frontier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSite } from './fixtures/site/site.js';
@@ -8,9 +9,9 @@ import { compileCrawlRules, crawlSite } from './crawl-helpers.js';
 import { runCrawl } from '../src/engines/crawl/index.js';
 import { PlanError } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
-import type { RunContext } from '../src/runtime/context.js';
-import type { CompiledPlan } from '../src/plan/model.js';
-import type { CrawlProgress, RunEvent } from '../src/reporting/events.js';
+import type { RunContext } from '../src/contract/engine.js';
+import type { CompiledPlan } from '../src/contract/plan.js';
+import type { CrawlProgress, RunEvent } from '../src/contract/events.js';
 import type { RedirectHeaders } from '../src/plan/raw-plan.js';
 import { crawl } from '../src/engines/crawl/crawler.js';
 import { startServer, type TestServer } from './http-helpers.js';
@@ -307,7 +308,7 @@ test('runCrawl: headers render shared values (a login cookie) and progress is em
   try {
     const events: RunEvent[] = [];
     const plan = parsePlan(`name: login crawl\ntarget: ${site.origin}\ncrawl: { start: [/], headers: { Cookie: "session={{ shared.session }}" } }`, '/plans/x.yml');
-    const report = await runCrawl(runContext(plan, { session: 'ok' }, events));
+    const report = await runCrawl(runContext(plan, { session: 'ok' }, events), new MemoryFrontier());
     assert.equal(report.urls.find((u) => u.url === `${site.origin}/account`)?.status, 200);
     assert.equal(report.broken, 0);
     const progress = events.filter((e) => e.type === 'crawl:progress');
@@ -315,7 +316,7 @@ test('runCrawl: headers render shared values (a login cookie) and progress is em
     const last = progress.at(-1)!;
     assert.equal(last.type === 'crawl:progress' && last.progress.done, report.crawled + report.checked);
 
-    const anon = await runCrawl(runContext(plan, { session: 'nope' }, []));
+    const anon = await runCrawl(runContext(plan, { session: 'nope' }, []), new MemoryFrontier());
     assert.equal(anon.urls.find((u) => u.url === `${site.origin}/account`)?.status, 401);
   } finally {
     await site.close();
@@ -417,6 +418,7 @@ test('crawl headers go to the in-scope origins only: out-of-scope checks and red
         { start: [`${site.origin}/`], robots: 'ignore', scope: { origins: [site.origin, second.origin] } },
         { workers: 2, stepTimeoutMs: 5000, headers: credentials, ...(redirectHeaders ? { redirectHeaders } : {}) },
       ),
+      { frontier: new MemoryFrontier() },
     );
   try {
     const report = await run();

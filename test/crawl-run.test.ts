@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../src/plan/load.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { RunEvent } from '../src/contract/events.js';
 import { runPlan } from '../src/runtime/run.js';
 import { startSite } from './fixtures/site/site.js';
 

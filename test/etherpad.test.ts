@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parsePlan } from '../src/plan/load.js';
-import type { RunEvent, StepResult } from '../src/reporting/events.js';
+import type { RunEvent, StepResult } from '../src/contract/events.js';
 import { runPlan } from '../src/runtime/run.js';
 import { freePort } from './free-port.js';
 

@@ -1,6 +1,6 @@
 // A synthetic link graph crawled through any Frontier, with no HTTP: for the
 // frontier tests (every URL once, exact termination) and the agents bench.
-import type { Frontier, FrontierEntry } from '../src/coordination/frontier.js';
+import type { Frontier, FrontierEntry } from '../src/contract/frontier.js';
 
 export const entry = (url: string, depth = 0): FrontierEntry => ({ url, depth, checkOnly: false });
 export const page = (i: number) => `https://site.test/section/page-${i}`;

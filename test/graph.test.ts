@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { compileGraph, sourceRound } from '../src/graph/graph.js';
 import { flattenSteps, pointInRound } from '../src/graph/points.js';
 import { loadPlan, parsePlan } from '../src/plan/load.js';
-import type { EventBarrier } from '../src/plan/model.js';
+import type { EventBarrier } from '../src/contract/plan.js';
 
 test('etherpad: a track per role, a lane per worker on the track of its role; what each wait needs, per round', { timeout: 10_000 }, async () => {
   const graph = compileGraph(await loadPlan('test/fixtures/plan/good/etherpad-seed.yml'));

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { createHttpEngine } from '../src/engines/http/index.js';
-import { StepFailure, type Engine } from '../src/runtime/context.js';
+import { StepFailure, type Engine } from '../src/contract/engine.js';
 import { parsePlan } from '../src/plan/load.js';
 import { parseSize } from '../src/plan/size.js';
 import { formatSize } from '../src/text/bytes.js';

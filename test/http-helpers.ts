@@ -4,11 +4,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePlan } from '../src/plan/load.js';
-import type { CompiledPlan, StepSpec, TemplateScope } from '../src/plan/model.js';
-import type { Coordinator } from '../src/coordination/coordinator.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { CompiledPlan, StepSpec, TemplateScope } from '../src/contract/plan.js';
+import type { Coordinator } from '../src/contract/coordinator.js';
+import type { RunEvent } from '../src/contract/events.js';
 import { Redactor } from '../src/runtime/redact.js';
-import type { Engine, RunContext, StepContext, WorkerState } from '../src/runtime/context.js';
+import type { Engine, RunContext, StepContext, WorkerState } from '../src/contract/engine.js';
 
 export interface TestServer {
   origin: string;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { createHttpEngine } from '../src/engines/http/index.js';
-import { StepFailure, type Engine } from '../src/runtime/context.js';
+import { StepFailure, type Engine } from '../src/contract/engine.js';
 import { makeRun, makeStep, makeWorker, readBody, startServer, stepNamed, type TestRun, type TestServer } from './http-helpers.js';
 
 describe('http engine redirects and aborts', () => {

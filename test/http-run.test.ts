@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../src/plan/load.js';
 import { runPlan } from '../src/runtime/run.js';
-import type { RunEvent, StepResult } from '../src/reporting/events.js';
+import type { RunEvent, StepResult } from '../src/contract/events.js';
 import { readBody, startServer } from './http-helpers.js';
 
 async function runYaml(yamlText: string): Promise<{ outcome: string; results: StepResult[] }> {

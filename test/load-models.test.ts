@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parsePlan } from '../src/plan/load.js';
 import { MetricsCollector } from '../src/reporting/metrics/metrics-collector.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { RunEvent } from '../src/contract/events.js';
 import { ArrivalSchedule } from '../src/runtime/executors/arrival-rate.js';
 import { activeFrom } from '../src/runtime/executors/ramping-workers.js';
 import { startServer } from './http-helpers.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { RunReport } from '../src/reporting/report.js';
+import type { RunReport } from '../src/contract/report.js';
 import { freePort } from './free-port.js';
 
 test('plans/load-staged.yml runs: ramp up, hold, ramp down, every due iteration started or dropped', { timeout: 90_000 }, async () => {

@@ -1,8 +1,8 @@
 // Pure matchers: values, JSON paths, response expectations and captures.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { captureFromResponse, captureMissing, checkHttpExpect, describeStatus, jsonPath, matchValue, parseJsonPath } from '../src/runtime/matchers.js';
-import type { HttpResponseData } from '../src/runtime/context.js';
+import { captureFromResponse, captureMissing, checkHttpExpect, describeStatus, jsonPath, matchValue, parseJsonPath } from '../src/engines/matchers.js';
+import type { HttpResponseData } from '../src/contract/engine.js';
 
 const response = (over: Partial<HttpResponseData> = {}): HttpResponseData => ({
   url: 'http://127.0.0.1:1/x',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PlanError } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
-import { PAGE_CAPTURE_SOURCES, type StepSpec } from '../src/plan/model.js';
+import { PAGE_CAPTURE_SOURCES, type StepSpec } from '../src/contract/plan.js';
 import { needsBrowser } from '../src/runtime/steps.js';
 
 const SOURCE_YAML: Record<string, string> = { text: '"#a"', attribute: 'href, of: "#a"', url: 'true', title: 'true', json: 'id', header: 'etag', status: 'true', body: 'true' };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PlanError } from '../src/plan/issues.js';
 import { parsePlan } from '../src/plan/load.js';
-import type { TemplateScope } from '../src/plan/model.js';
+import type { TemplateScope } from '../src/contract/plan.js';
 import { seededRandom, type RandomSource } from '../src/plan/random.js';
 import { compileTemplate } from '../src/plan/template.js';
 

@@ -8,7 +8,7 @@ import { checkGraph } from '../src/graph/check.js';
 import { compileGraph } from '../src/graph/graph.js';
 import { PlanError } from '../src/plan/issues.js';
 import { loadPlan, parsePlan } from '../src/plan/load.js';
-import type { CompiledPlan, StepSpec, TemplateScope } from '../src/plan/model.js';
+import type { CompiledPlan, StepSpec, TemplateScope } from '../src/contract/plan.js';
 
 const scope = (over: Partial<TemplateScope> = {}): TemplateScope => ({
   worker: { id: 0, role: 'writer', index: 0 },

@@ -1,7 +1,7 @@
 // `{{ }}` templates: rendering, the restricted expression language, errors with columns.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TemplateScope } from '../src/plan/model.js';
+import type { TemplateScope } from '../src/contract/plan.js';
 import { compileTemplate, compileValue, TemplateSyntaxError } from '../src/plan/template.js';
 
 const scope: TemplateScope = {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import type { RunReport } from '../src/reporting/report.js';
+import type { RunReport } from '../src/contract/report.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 // Secrets the plan never names: the server hands them out, planrun learns them when it sends them on.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { REDACTED, Redactor } from '../src/runtime/redact.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { RunEvent } from '../src/contract/events.js';
 
 const none = { secrets: [], headers: [], query: [] };
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { Frontier, FrontierEntry } from '../src/coordination/frontier.js';
+import type { Frontier, FrontierEntry } from '../src/contract/frontier.js';
 import { MemoryFrontier } from '../src/coordination/memory-frontier.js';
 import { connectRedis, type RedisConnection } from '../src/coordination/redis/connect.js';
 import { RedisFrontier, type RedisFrontierOptions } from '../src/coordination/redis/frontier.js';

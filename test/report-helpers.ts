@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ValidateFunction } from 'ajv';
 import formatsModule from 'ajv-formats';
-import type { RunReport } from '../src/reporting/report.js';
+import type { RunReport } from '../src/contract/report.js';
 
 export const REPORT_SCHEMA_FILE = new URL('../schemas/report.schema.json', import.meta.url);
 

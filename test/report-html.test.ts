@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { htmlReporter, renderHtml } from '../src/reporting/files/html/html-report.js';
-import type { RunReport } from '../src/reporting/report.js';
+import type { RunReport } from '../src/contract/report.js';
 import { barrierReport } from './fixtures/report/sample.js';
 import { readReport } from './report-helpers.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ThresholdSpec } from '../src/plan/model.js';
+import type { ThresholdSpec } from '../src/contract/plan.js';
 import { LatencyStats, MetricsCollector } from '../src/reporting/metrics/metrics-collector.js';
-import type { RunEvent, StepResult } from '../src/reporting/events.js';
-import type { CrawlReport, Percentiles, RunReport } from '../src/reporting/report.js';
+import type { RunEvent, StepResult } from '../src/contract/events.js';
+import type { CrawlReport, Percentiles, RunReport } from '../src/contract/report.js';
 import { RUN_INFO, T0, runEvents, seeRoundMs, waitWrittenMs } from './reporting-events.js';
 
 const T = { timeout: 10_000 };

@@ -2,7 +2,7 @@
 // readers 1-4), 3 rounds. The writer writes then signals `written`; readers wait
 // for it, read, check the text, then everyone meets at `round-end`.
 // Reader 3 fails "see round" in round 2 (the check after it is skipped).
-import type { RunEvent, RunInfo, StepResult } from '../src/reporting/events.js';
+import type { RunEvent, RunInfo, StepResult } from '../src/contract/events.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 

@@ -3,7 +3,7 @@
 // of events in the one stream the runner emits: that order is the truth.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { RunEvent } from '../src/contract/events.js';
 import { named, runYaml, startPad, type Pad } from './run-helpers.js';
 
 let pad: Pad;

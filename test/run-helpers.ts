@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePlan } from '../src/plan/load.js';
-import type { RunEvent, StepResult } from '../src/reporting/events.js';
+import type { RunEvent, StepResult } from '../src/contract/events.js';
 import { runPlan, type RunOptions, type RunResult } from '../src/runtime/run.js';
 
 export const PAD_SERVER = fileURLToPath(new URL('./fixtures/pad/server.mjs', import.meta.url));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parsePlan } from '../src/plan/load.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { RunEvent } from '../src/contract/events.js';
 import { ReporterSelectionError } from '../src/reporting/registry.js';
 import { runSession } from '../src/runtime/session.js';
 import { startServer, type TestServer } from './http-helpers.js';

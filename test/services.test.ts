@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceSpec } from '../src/plan/model.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { ServiceSpec } from '../src/contract/plan.js';
+import type { RunEvent } from '../src/contract/events.js';
 import { groupMembers, startServices } from '../src/services/start-services.js';
 import { freePort } from './free-port.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadPlan } from '../src/plan/load.js';
 import { MetricsCollector } from '../src/reporting/metrics/metrics-collector.js';
-import type { RunEvent } from '../src/reporting/events.js';
+import type { RunEvent } from '../src/contract/events.js';
 import { formatSummary } from '../src/reporting/terminal/summary.js';
 import { runPlan } from '../src/runtime/run.js';
 import { freePort } from './free-port.js';

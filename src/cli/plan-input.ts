@@ -1,6 +1,6 @@
 // What every command that reads a plan shares: --var flags, the colour of its
 // messages, and loading the plan with its problems printed (exit code 2).
-import type { CompiledPlan } from '../plan/model.js';
+import type { CompiledPlan } from '../contract/plan.js';
 import { useColor } from '../text/colour.js';
 
 /** Exit code of an invalid plan or bad usage. */

@@ -3,7 +3,7 @@
 // promises that are resolved by addAll() (work arrived) or by the completion
 // that leaves nothing queued and nothing in flight (crawl over): the end of the
 // crawl is an event, never something polled for.
-import type { Frontier, FrontierEntry, FrontierStats } from './frontier.js';
+import type { Frontier, FrontierEntry, FrontierStats } from '../contract/frontier.js';
 
 export class MemoryFrontier implements Frontier {
   private readonly seen = new Set<string>();

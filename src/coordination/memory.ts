@@ -1,7 +1,7 @@
 // The in-process Coordinator: every worker of one agent shares these maps.
 // Waiters are promises parked per event/barrier; each signal or abandon
 // re-checks only the waiters of that name, so a round costs O(waiters).
-import { BarrierTimeoutError, BrokenBarrierError, type BreakCause, type Coordinator, type WaitOptions } from './coordinator.js';
+import { BarrierTimeoutError, BrokenBarrierError, type BreakCause, type Coordinator, type WaitOptions } from '../contract/coordinator.js';
 
 interface Waiter {
   /** Re-evaluated after every change of its name: settles the promise or leaves it parked. */

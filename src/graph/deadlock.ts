@@ -27,7 +27,7 @@
 //           until the wait timeout, depending on the conditions).
 import { idRanges } from '../plan/describe-plan.js';
 import type { PlanIssue } from '../plan/issues.js';
-import type { BarrierSpec, CompiledPlan, EventBarrier, MeetingBarrier } from '../plan/model.js';
+import type { BarrierSpec, CompiledPlan, EventBarrier, MeetingBarrier } from '../contract/plan.js';
 import { isSync, sourceRound, type ExecutionGraph, type RoleTrack as Track } from './graph.js';
 import { pointInRound, type PointInRound, type StepPoint } from './points.js';
 

@@ -10,7 +10,7 @@
 // counts for its event in its own round (or for the whole run: scope run); a
 // wait is released by the signals of sourceRound(); a meeting barrier releases
 // its parties once every party role has arrived there in the same round.
-import type { CompiledPlan, EventBarrier, StepSpec } from '../plan/model.js';
+import type { CompiledPlan, EventBarrier, StepSpec } from '../contract/plan.js';
 import { flattenSteps, type StepPoint } from './points.js';
 
 /** The steps one role runs per round, shared by every worker of the role. */

@@ -2,7 +2,7 @@
 // opened in place (they run their children in order), and each point knows
 // the `if:` conditions and loop counts around it so the graph and the
 // deadlock check can tell, per round, whether it runs always, never or maybe.
-import type { StepSpec, Template, TemplateScope } from '../plan/model.js';
+import type { StepSpec, Template, TemplateScope } from '../contract/plan.js';
 
 export interface StepPoint {
   step: StepSpec;

@@ -1,7 +1,7 @@
 // What `planrun graph` prints. Workers of a role run the same steps, so both
 // views show one lane per role (its worker ids as ranges) rather than one per
 // worker: text per round with who waits for whom, and a Mermaid flowchart.
-import type { BarrierSpec, EventBarrier, StepSpec } from '../plan/model.js';
+import type { BarrierSpec, EventBarrier, StepSpec } from '../contract/plan.js';
 import { idRanges } from '../plan/describe-plan.js';
 import { isSync, sourceRound, type ExecutionGraph, type RoleTrack } from './graph.js';
 import { pointInRound, type StepPoint } from './points.js';

@@ -1,7 +1,7 @@
 // Barriers: events (signal → wait) and meeting barriers (parties), resolved to worker ids.
 import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
-import type { BarrierSpec, RoleSpec } from './model.js';
+import type { BarrierSpec, RoleSpec } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoleRef } from './roles.js';
 

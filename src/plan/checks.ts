@@ -3,7 +3,7 @@
 import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
-import { PAGE_CAPTURE_SOURCES, type CaptureSpec, type ExpectSpec, type HttpExpectSpec, type MatcherSpec, type MatcherTemplate, type PageExpectSpec, type WsExpectSpec } from './model.js';
+import { PAGE_CAPTURE_SOURCES, type CaptureSpec, type ExpectSpec, type HttpExpectSpec, type MatcherSpec, type MatcherTemplate, type PageExpectSpec, type WsExpectSpec } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';
 

@@ -2,7 +2,7 @@
 // that report syntax errors at the expression's column and remember every
 // vars./captures. reference for the checks that run once everything is known.
 import { formatPath, type IssueCollector } from './issue-collector.js';
-import type { Template, ValueTemplate } from './model.js';
+import type { Template, ValueTemplate } from '../contract/plan.js';
 import type { YamlPath } from './source.js';
 import { compileExpressionTemplate, compileTemplate, compileValue, TemplateSyntaxError, type TemplateRef } from './template.js';
 

@@ -6,7 +6,7 @@ import type { CompileContext } from './compile-context.js';
 import { compileCaptures, compileExpect, compileHttpExpect, compileWsExpect } from './checks.js';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
-import type { BarrierSpec, BrowserActionSpec, RequestBody, RequestSpec, StepSpec, Template, WsActionSpec } from './model.js';
+import type { BarrierSpec, BrowserActionSpec, RequestBody, RequestSpec, StepSpec, Template, WsActionSpec } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoleRef } from './roles.js';
 import type { YamlPath } from './source.js';

@@ -1,7 +1,7 @@
 // Threshold conditions: `p95 < 500ms`, `errors < 1%`, `count >= 10`.
 import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
-import type { ThresholdSpec, ThresholdStat } from './model.js';
+import type { ThresholdSpec, ThresholdStat } from '../contract/plan.js';
 import { didYouMean } from './suggest.js';
 
 const LATENCY: ThresholdStat[] = ['min', 'mean', 'max', 'p50', 'p90', 'p95', 'p99'];

@@ -11,7 +11,7 @@ import { loadDataSets } from './data.js';
 import { parseDuration } from './duration.js';
 import { checkScheduledBarriers, compileLoadModels } from './load-models.js';
 import { DEFAULT_MAX_BODY_SIZE, parseSize } from './size.js';
-import type { BrowserSpec, CompiledPlan, DataSetSpec, ServiceSpec, ValueTemplate } from './model.js';
+import type { BrowserSpec, CompiledPlan, DataSetSpec, ServiceSpec, ValueTemplate } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
 import type { YamlPath } from './source.js';

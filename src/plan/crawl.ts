@@ -6,7 +6,7 @@ import { compileRegex, statusPredicate } from './checks.js';
 import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
-import type { BrowserSpec, CrawlSpec, LinkSelector, PathMatcher, Template } from './model.js';
+import type { BrowserSpec, CrawlSpec, LinkSelector, PathMatcher, Template } from '../contract/plan.js';
 import { compilePathPattern, compilePathTemplate } from './path-patterns.js';
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';

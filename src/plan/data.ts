@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { IssueCollector } from './issue-collector.js';
-import type { DataSetSpec, DataTable } from './model.js';
+import type { DataSetSpec, DataTable } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 
 /**

@@ -1,6 +1,6 @@
 // The text `planrun validate` prints for a valid plan: roles with their worker
 // ids, barriers with signalers and waiters, data sets, and the steps of each role.
-import type { CompiledPlan, LoadModel, StepSpec } from './model.js';
+import type { CompiledPlan, LoadModel, StepSpec } from '../contract/plan.js';
 import { painter } from '../text/colour.js';
 import { nounFor, plural } from '../text/plural.js';
 

@@ -3,7 +3,7 @@
 // only read the template scope and call the whitelisted functions below.
 import jsep from 'jsep';
 import { checkLiteralArguments, generate } from './generated.js';
-import type { TemplateScope } from './model.js';
+import type { TemplateScope } from '../contract/plan.js';
 import { systemRandom } from './random.js';
 
 export const ROOTS = ['worker', 'round', 'run', 'vars', 'captures', 'shared', 'env', 'data'] as const;

@@ -1,7 +1,7 @@
 // Gathers the issues of one plan, positioned by YAML path, so every check can
 // report and go on; the loader (and the deadlock check after it) throws them all at once.
 import { PlanError, type PlanIssue } from './issues.js';
-import type { SourceLoc } from './model.js';
+import type { SourceLoc } from '../contract/plan.js';
 import type { PlanSource, YamlPath } from './source.js';
 
 export interface IssueOptions {

@@ -5,7 +5,7 @@
 // refused here, each at the key that causes it.
 import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
-import type { BarrierSpec, LoadModel, LoadSegment, RoleSpec } from './model.js';
+import type { BarrierSpec, LoadModel, LoadSegment, RoleSpec } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 
 const RATE = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/;

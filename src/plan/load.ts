@@ -9,7 +9,7 @@ import { IssueCollector } from './issue-collector.js';
 import { compilePlan } from './compile.js';
 import { checkDurations } from './durations.js';
 import { PlanError } from './issues.js';
-import type { CompiledPlan } from './model.js';
+import type { CompiledPlan } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 import { planSchema, validatePlanSchema } from './schema.js';
 import { reportSchemaErrors } from './schema-errors.js';

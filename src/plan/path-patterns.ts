@@ -5,7 +5,7 @@
 //    glob like `/docs/` stays a glob.
 //  - template: `/product/:id` — `:name` matches exactly one non-empty segment.
 
-import type { PathMatcher } from './model.js';
+import type { PathMatcher } from '../contract/plan.js';
 
 const REGEX_FORM = /^\/(.+)\/([dgimsuy]*)$/;
 const REGEX_META = /[\^$\\()[\]{}|+?]/;

@@ -4,12 +4,9 @@
 // same values whatever the other workers do concurrently.
 import { randomUUID } from 'node:crypto';
 
-export interface RandomSource {
-  /** A float in [0, 1). */
-  next(): number;
-  /** A version 4 UUID. */
-  uuid(): string;
-}
+import type { RandomSource } from '../contract/plan.js';
+
+export type { RandomSource };
 
 export const systemRandom: RandomSource = { next: Math.random, uuid: () => randomUUID() };
 

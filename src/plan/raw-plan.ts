@@ -9,7 +9,8 @@ export type StepDuration = Duration;
 export type Size = number | string;
 /** A Duration that must be longer than 0 (checked by durations.ts). */
 export type Timeout = Duration;
-export type OnError = 'continue' | 'skip-round' | 'stop-worker' | 'abort-run';
+export type { HttpMethod, OnError, RedirectHeaders } from '../contract/plan.js';
+import type { HttpMethod, OnError, RedirectHeaders, ReporterName } from '../contract/plan.js';
 export type RoleRef = string | string[];
 export type Scalar = string | number | boolean | null;
 export type VarValue = Scalar | unknown[] | EnvVar;
@@ -113,8 +114,6 @@ export interface HttpOptions {
   maxBodySize?: Size;
 }
 
-/** `keep` (every header) or header names kept besides the safe ones, on a redirect to another origin. */
-export type RedirectHeaders = 'keep' | string[];
 
 export interface Role {
   count?: number;
@@ -167,7 +166,6 @@ export interface Step {
   loop?: Loop;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
 export interface RequestObject {
   method?: HttpMethod;
@@ -344,5 +342,5 @@ export interface Crawl {
 
 export interface Reports {
   out?: string;
-  reporters?: Array<'live' | 'plain' | 'json' | 'junit' | 'html' | 'markdown'>;
+  reporters?: ReporterName[];
 }

@@ -1,7 +1,7 @@
 // Roles → worker ids. Explicit `workers: [ids]` first, then `count` roles take
 // the lowest free ids in declaration order, then the `rest` role takes what is left.
 import { formatPath, type IssueCollector } from './issue-collector.js';
-import type { RoleSpec } from './model.js';
+import type { RoleSpec } from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 import { workerStagePeak } from './load-models.js';
 import { didYouMean } from './suggest.js';

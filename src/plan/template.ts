@@ -1,7 +1,7 @@
 // `{{ expr }}` templates. Parsed once at load time; rendering only walks the
 // pre-checked expression trees. See expression.ts for the language itself.
 import { compileExpression, ExpressionError, toText, type CompiledExpression, type ExpressionRef } from './expression.js';
-import type { Template, TemplateScope, ValueTemplate } from './model.js';
+import type { Template, TemplateScope, ValueTemplate } from '../contract/plan.js';
 
 /** A template that failed to parse; `column` is 1-based inside the template source. */
 export class TemplateSyntaxError extends Error {

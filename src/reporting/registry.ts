@@ -7,10 +7,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSet, useColor } from '../text/colour.js';
-import type { Reporter } from './reporter.js';
+import { REPORTER_NAMES, type ReporterName } from '../contract/plan.js';
+import type { Reporter } from '../contract/reporter.js';
 
-export const REPORTER_NAMES = ['live', 'plain', 'json', 'junit', 'html', 'markdown'] as const;
-export type ReporterName = (typeof REPORTER_NAMES)[number];
+export { REPORTER_NAMES, type ReporterName };
 export const DEFAULT_REPORTERS: ReporterName[] = ['live', 'json'];
 
 /** Everything a factory may take; each takes what it needs. */

@@ -1,7 +1,7 @@
 // What a run draws: the random source of each worker's round and the rows of
 // the plan's data sets. One per run, shared by its workers: the sequence
 // cursors live here, the rows themselves in the plan's tables.
-import type { CompiledPlan, DataSetSpec } from '../plan/model.js';
+import type { CompiledPlan, DataSetSpec } from '../contract/plan.js';
 import { seededRandom, systemRandom, type RandomSource } from '../plan/random.js';
 
 export class RunDraws {

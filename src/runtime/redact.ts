@@ -6,7 +6,7 @@
 // secret-named headers and query parameters) and secret *query names*, so a
 // URL like `/api?token=…` is redacted even before its value was ever learned.
 
-import type { RedactSpec } from '../plan/model.js';
+import type { RedactSpec } from '../contract/plan.js';
 
 export const REDACTED = '[redacted]';
 

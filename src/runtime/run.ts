@@ -4,16 +4,17 @@
 // through events; how they are shown is the reporters' business.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { Coordinator } from '../coordination/coordinator.js';
+import type { Coordinator } from '../contract/coordinator.js';
 import { createHttpEngine } from '../engines/http/index.js';
 import { createWsEngine } from '../engines/ws/index.js';
 import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
-import type { CompiledPlan, RoleSpec } from '../plan/model.js';
-import type { Phase, RunEvent, RunInfo, RunOutcome } from '../reporting/events.js';
+import { MemoryFrontier } from '../coordination/memory-frontier.js';
+import type { CompiledPlan, RoleSpec } from '../contract/plan.js';
+import type { Phase, RunEvent, RunInfo, RunOutcome } from '../contract/events.js';
 import { Redactor } from './redact.js';
-import type { CrawlReport } from '../reporting/report.js';
-import type { Engine, RunContext } from './context.js';
+import type { CrawlReport } from '../contract/report.js';
+import type { Engine, RunContext } from '../contract/engine.js';
 import { RunDraws } from './draws.js';
 import { runArrivalRate } from './executors/arrival-rate.js';
 import type { Executor } from './executors/base.js';
@@ -206,7 +207,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     if (plan.crawl && !stop.signal.aborted && !servicesFailed) {
       const crawlProblem = await phase('crawl', async () => {
         const { runCrawl } = await import('../engines/crawl/index.js');
-        crawl = await runCrawl(run);
+        crawl = await runCrawl(run, new MemoryFrontier());
         if (crawl.broken > 0) return `the crawl found ${crawl.broken} broken link${crawl.broken === 1 ? '' : 's'}`;
         return undefined;
       });

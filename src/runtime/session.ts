@@ -7,11 +7,12 @@
 // the CLI only parses argv and prints.
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { CompiledPlan } from '../plan/model.js';
+import type { CompiledPlan } from '../contract/plan.js';
 import { MetricsCollector } from '../reporting/metrics/metrics-collector.js';
 import { createReporters, DEFAULT_REPORTERS } from '../reporting/registry.js';
-import type { RunReport } from '../reporting/report.js';
-import { ReporterMux, type Reporter } from '../reporting/reporter.js';
+import type { RunReport } from '../contract/report.js';
+import type { Reporter } from '../contract/reporter.js';
+import { ReporterMux } from '../reporting/reporter-mux.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts, type InterruptOptions } from './interrupts.js';
 import { Redactor } from './redact.js';
 import { newRunId, runPlan, type RunResult } from './run.js';

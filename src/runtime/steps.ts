@@ -2,9 +2,9 @@
 // (coordination, sleep, set, standalone capture / expect) right here.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../plan/duration.js';
-import { isPageCapture, type CaptureSpec, type StepSpec } from '../plan/model.js';
-import { captureFromResponse, captureMissing, checkHttpExpect, matchValue } from './matchers.js';
-import { StepFailure, type StepContext, type StepDetails } from './context.js';
+import { isPageCapture, type CaptureSpec, type StepSpec } from '../contract/plan.js';
+import { captureFromResponse, captureMissing, checkHttpExpect, matchValue } from '../engines/matchers.js';
+import { StepFailure, type StepContext, type StepDetails } from '../contract/engine.js';
 
 /** True when the step needs the browser engine. */
 export function needsBrowser(step: StepSpec): boolean {

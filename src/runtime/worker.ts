@@ -3,11 +3,11 @@
 // coordinator about every signal it will no longer give, so nobody waits for
 // it in vain.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../coordination/coordinator.js';
-import type { DataSetSpec, OnError, StepSpec, TemplateScope } from '../plan/model.js';
+import { BarrierTimeoutError, BrokenBarrierError, type BreakCause } from '../contract/coordinator.js';
+import type { DataSetSpec, OnError, StepSpec, TemplateScope } from '../contract/plan.js';
 import type { RandomSource } from '../plan/random.js';
-import type { StepError, StepResult, WorkerOutcome } from '../reporting/events.js';
-import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from './context.js';
+import type { StepError, StepResult, WorkerOutcome } from '../contract/events.js';
+import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from '../contract/engine.js';
 import type { RunDraws } from './draws.js';
 import { executeStep } from './steps.js';
 

@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { ServiceSpec } from '../plan/model.js';
-import type { RunEvent } from '../reporting/events.js';
+import type { ServiceSpec } from '../contract/plan.js';
+import type { RunEvent } from '../contract/events.js';
 
 export interface StartServicesOptions {
   reportDir: string;

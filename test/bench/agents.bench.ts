@@ -8,8 +8,8 @@
 //    frontier × 16, and Redis memory per visited URL (INFO memory).
 //   npm run bench -- agents
 import { randomUUID } from 'node:crypto';
-import type { Coordinator } from '../../src/coordination/coordinator.js';
-import type { Frontier } from '../../src/coordination/frontier.js';
+import type { Coordinator } from '../../src/contract/coordinator.js';
+import type { Frontier } from '../../src/contract/frontier.js';
 import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
 import { InMemoryCoordinator } from '../../src/coordination/memory.js';
 import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';

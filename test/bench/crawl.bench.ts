@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startSite } from '../fixtures/site/site.js';
 import { buildChildBundle } from './child-bundle.js';
 import { compileCrawlRules } from '../crawl-helpers.js';
+import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
 import { Crawler } from '../../src/engines/crawl/crawler.js';
 
 interface ChildResult {
@@ -34,7 +35,7 @@ async function childPlanrun(origin: string, concurrency: number): Promise<ChildR
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
-  const crawler = new Crawler(rules);
+  const crawler = new Crawler(rules, { frontier: new MemoryFrontier() });
   const report = await crawler.run();
   const wallMs = performance.now() - started;
   gc?.();

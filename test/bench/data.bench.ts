@@ -9,7 +9,7 @@ import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../../src/plan/load.js';
-import type { CompiledPlan } from '../../src/plan/model.js';
+import type { CompiledPlan } from '../../src/contract/plan.js';
 import { runPlan } from '../../src/runtime/run.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
-import type { RunEvent } from '../../src/reporting/events.js';
+import type { RunEvent } from '../../src/contract/events.js';
 import { buildChildBundle } from './child-bundle.js';
 
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 5);

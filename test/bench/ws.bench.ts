@@ -60,7 +60,7 @@ function perConnection(client: string, before: { rss: number; heap: number }, du
 }
 
 /** Writes a plan to a temporary folder and runs it through loadPlan + runPlan, as `planrun run` does. */
-async function runPlanText(yaml: string, onEvent: (e: import('../../src/reporting/events.js').RunEvent) => void): Promise<string> {
+async function runPlanText(yaml: string, onEvent: (e: import('../../src/contract/events.js').RunEvent) => void): Promise<string> {
   const { loadPlan } = await import('../../src/plan/load.js');
   const { runPlan } = await import('../../src/runtime/run.js');
   const dir = mkdtempSync(join(tmpdir(), 'planrun-ws-bench-'));

@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { writeFileAtomic } from '../../reporting/files/atomic-file.js';
-import { REPORT_VERSION, type RunReport } from '../../reporting/report.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import { REPORT_VERSION, type RunReport } from '../../contract/report.js';
 
 const FORMATS = ['html', 'junit', 'markdown'] as const;
 type Format = (typeof FORMATS)[number];

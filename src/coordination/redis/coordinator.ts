@@ -6,7 +6,7 @@
 // construction; they are woken by the blocking XREAD that delivers the entry,
 // never by polling. sharedSnapshot() reads the mirror and stays synchronous.
 import { SocketClosedUnexpectedlyError } from 'redis';
-import type { BreakCause, Coordinator, WaitOptions } from '../coordinator.js';
+import type { BreakCause, Coordinator, WaitOptions } from '../../contract/coordinator.js';
 import { InMemoryCoordinator } from '../memory.js';
 import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';

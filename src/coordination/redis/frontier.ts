@@ -15,7 +15,7 @@
 // takers waiting when a call starts get one entry each, so no entry is leased
 // without a taker waiting for it.
 import { randomUUID } from 'node:crypto';
-import type { Frontier, FrontierEntry, FrontierStats } from '../frontier.js';
+import type { Frontier, FrontierEntry, FrontierStats } from '../../contract/frontier.js';
 import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
 

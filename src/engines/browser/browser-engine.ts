@@ -3,10 +3,10 @@
 // captures; a failed step leaves a screenshot and the page URL in the report folder.
 import { join } from 'node:path';
 import { chromium, errors, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { isPageCapture, type BrowserActionSpec, type TemplateScope } from '../../plan/model.js';
-import { writeFileAtomic } from '../../reporting/files/atomic-file.js';
-import type { Attachment } from '../../reporting/events.js';
-import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
+import { isPageCapture, type BrowserActionSpec, type TemplateScope } from '../../contract/plan.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import type { Attachment } from '../../contract/events.js';
+import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../contract/engine.js';
 import { findBrowser } from './find-browser.js';
 import { capture, describeCheck, runCheck } from './page-checks.js';
 import { locate } from './selectors.js';

@@ -2,7 +2,7 @@
 // Playwright's own download, then the usual system paths. The first that exists wins.
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { BrowserSpec } from '../../plan/model.js';
+import type { BrowserSpec } from '../../contract/plan.js';
 
 export interface FoundBrowser {
   path: string;

@@ -2,8 +2,8 @@
 // the sentence of what differed (or undefined); the engine retries until a deadline,
 // the way Playwright's own expect() does.
 import type { Page } from 'playwright-core';
-import type { PageCaptureSpec, PageExpectSpec, TemplateScope } from '../../plan/model.js';
-import { describeMatcher, matchValue, show } from '../../runtime/matchers.js';
+import type { PageCaptureSpec, PageExpectSpec, TemplateScope } from '../../contract/plan.js';
+import { describeMatcher, matchValue, show } from '../matchers.js';
 import { locate } from './selectors.js';
 
 /** Short timeout for one look: a check never waits for elements itself, the retry loop does. */

@@ -10,10 +10,10 @@
 // as with the fetcher: cookies through the browser's cookie jar, the others
 // added per request by the route (see serve).
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import type { BrowserSpec, CrawlBrowserOptions } from '../../plan/model.js';
+import type { BrowserSpec, CrawlBrowserOptions } from '../../contract/plan.js';
 import { parseSrcset, type PageData, type RawLink } from './extract.js';
 import { TextFingerprinter } from './fingerprint.js';
-import type { LinkSelector } from '../../plan/model.js';
+import type { LinkSelector } from '../../contract/plan.js';
 
 export interface RenderOptions {
   follow: LinkSelector[];

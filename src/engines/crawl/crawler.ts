@@ -5,10 +5,9 @@
 // with undefined once nothing is queued and nothing in flight, so the crawl
 // ends exactly when the last page is done — no sleeps, no polling.
 import { setMaxListeners } from 'node:events';
-import type { Frontier, FrontierEntry } from '../../coordination/frontier.js';
-import { MemoryFrontier } from '../../coordination/memory-frontier.js';
-import type { CrawlProgress } from '../../reporting/events.js';
-import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../reporting/report.js';
+import type { Frontier, FrontierEntry } from '../../contract/frontier.js';
+import type { CrawlProgress } from '../../contract/events.js';
+import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../contract/report.js';
 import { PageRenderer } from './browser-fetch.js';
 import { LinkExtractor, type PageData } from './extract.js';
 import { Fetcher, FetchError, type Hop } from './fetcher.js';
@@ -16,7 +15,7 @@ import { FingerprintIndex } from './fingerprint.js';
 import { normalizeUrl, pageBase } from './normalize.js';
 import { UrlRecord } from './records.js';
 import { RobotsCache } from './robots.js';
-import { describeStatus } from '../../runtime/matchers.js';
+import { describeStatus } from '../matchers.js';
 import type { CrawlRules } from './rules.js';
 
 export interface CrawlOptions {
@@ -24,7 +23,8 @@ export interface CrawlOptions {
   /** Called at most every `progressEveryMs` and once at the end. */
   onProgress?: (p: CrawlProgress) => void;
   progressEveryMs?: number;
-  frontier?: Frontier;
+  /** Where the URLs to visit and the visited set live: in process, or shared by agents. */
+  frontier: Frontier;
 }
 
 const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)/i;
@@ -70,10 +70,10 @@ export class Crawler {
   /** The statuses crawl.expect accepts, as text for broken-link messages. */
   private readonly wantedStatus: string;
 
-  constructor(private readonly rules: CrawlRules, private readonly opts: CrawlOptions = {}) {
+  constructor(private readonly rules: CrawlRules, private readonly opts: CrawlOptions) {
     this.start = rules.start.map((url) => normalizeUrl(url, undefined, rules.normalize)?.url ?? url);
     this.wantedStatus = describeStatus(rules.expect.status);
-    this.frontier = opts.frontier ?? new MemoryFrontier();
+    this.frontier = opts.frontier;
     // Retry and rate-limit pauses each listen for the abort: up to one listener per worker.
     setMaxListeners(0, this.abort.signal);
     this.fetcher = new Fetcher(rules, this.abort.signal);
@@ -505,6 +505,6 @@ export class Crawler {
   }
 }
 
-export function crawl(rules: CrawlRules, opts: CrawlOptions = {}): Promise<CrawlReport> {
+export function crawl(rules: CrawlRules, opts: CrawlOptions): Promise<CrawlReport> {
   return new Crawler(rules, opts).run();
 }

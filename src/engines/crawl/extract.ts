@@ -3,7 +3,7 @@
 // the title, element ids (for fragment checks) and the visible text fed to a
 // fingerprinter / text expectations. Nothing keeps the whole body.
 import { Parser } from 'htmlparser2';
-import type { LinkSelector } from '../../plan/model.js';
+import type { LinkSelector } from '../../contract/plan.js';
 import { TextFingerprinter } from './fingerprint.js';
 
 export interface RawLink {

@@ -2,9 +2,10 @@
 // may use shared values set by scenario steps, e.g. a login cookie) into the
 // plan's compiled crawl and runs the crawler, relaying progress as
 // crawl:progress events.
-import type { RunContext } from '../../runtime/context.js';
-import type { CrawlReport } from '../../reporting/report.js';
-import type { TemplateScope } from '../../plan/model.js';
+import type { Frontier } from '../../contract/frontier.js';
+import type { RunContext } from '../../contract/engine.js';
+import type { CrawlReport } from '../../contract/report.js';
+import type { TemplateScope } from '../../contract/plan.js';
 import { crawl } from './crawler.js';
 import { crawlRules } from './rules.js';
 
@@ -33,10 +34,11 @@ export function renderCrawlHeaders(run: RunContext): Record<string, string> {
   return headers;
 }
 
-export async function runCrawl(run: RunContext): Promise<CrawlReport> {
+export async function runCrawl(run: RunContext, frontier: Frontier): Promise<CrawlReport> {
   if (!run.plan.crawl) throw new Error('the plan has no crawl block');
   const rules = crawlRules(run.plan.crawl, renderCrawlHeaders(run));
   return crawl(rules, {
+    frontier,
     signal: run.signal,
     onProgress: (progress) => run.emit({ type: 'crawl:progress', time: Date.now(), progress }),
   });

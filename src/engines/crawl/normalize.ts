@@ -3,7 +3,7 @@
 // `../` and percent-encodes; we add the rest (unreserved decoding, query rules,
 // trailing slash) and set the fragment aside for fragment checks.
 
-import type { NormalizeRules } from '../../plan/model.js';
+import type { NormalizeRules } from '../../contract/plan.js';
 
 export type { NormalizeRules };
 

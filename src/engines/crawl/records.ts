@@ -1,7 +1,7 @@
 // What the crawl remembers per URL, kept compact: strings are shared (page
 // URLs, element labels), and once a URL answered fine only its first few
 // referrers are kept (plus a count) — broken URLs keep every referrer.
-import type { CrawlBrokenKind, CrawlReferrer, CrawlUrlResult } from '../../reporting/report.js';
+import type { CrawlBrokenKind, CrawlReferrer, CrawlUrlResult } from '../../contract/report.js';
 
 export const OK_REFERRERS_KEPT = 3;
 const EMPTY: CrawlReferrer[] = [];

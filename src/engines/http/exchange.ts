@@ -7,7 +7,7 @@
 // status check for it.
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RedirectHeaders } from '../../plan/raw-plan.js';
+import type { RedirectHeaders } from '../../contract/plan.js';
 import type { InFlight } from '../transport/in-flight.js';
 import { TransportHandler, type Controller } from '../transport/handler.js';
 import { redirectHeaders } from '../transport/redirect-headers.js';

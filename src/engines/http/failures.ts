@@ -2,8 +2,8 @@
 // connect (nobody listening, DNS), timeout (the step's time ran out),
 // aborted (the run stopped), http (everything else: resets, bad responses).
 // Which wire error is which is transport/errors.ts's call, shared with the crawl.
-import { StepFailure, type StepContext } from '../../runtime/context.js';
-import type { StepResult } from '../../reporting/events.js';
+import { StepFailure, type StepContext } from '../../contract/engine.js';
+import type { StepResult } from '../../contract/events.js';
 import { wireFailure } from '../transport/errors.js';
 import { RedirectLoop } from './exchange.js';
 

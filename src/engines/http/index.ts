@@ -4,10 +4,10 @@
 // `maxBodySize` of it), keeps it as the worker's last response, checks
 // expectations, then stores captures.
 import type { Dispatcher } from 'undici';
-import type { RequestSpec, TemplateScope } from '../../plan/model.js';
-import { StepFailure, type Engine, type HttpResponseData, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
-import { captureFromResponse, captureMissing, checkHttpExpect } from '../../runtime/matchers.js';
-import type { StepResult } from '../../reporting/events.js';
+import type { RequestSpec, TemplateScope } from '../../contract/plan.js';
+import { StepFailure, type Engine, type HttpResponseData, type RunContext, type StepContext, type StepDetails } from '../../contract/engine.js';
+import { captureFromResponse, captureMissing, checkHttpExpect } from '../matchers.js';
+import type { StepResult } from '../../contract/events.js';
 import { HttpTransport } from './dispatcher.js';
 import { emptyExchange } from './exchange.js';
 import { toStepFailure } from './failures.js';

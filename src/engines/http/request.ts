@@ -2,8 +2,8 @@
 // merged headers and an encoded body. Parts without templates are computed
 // once per step spec and reused, so a static `request: GET /` costs no
 // rendering at all in a load loop.
-import type { CompiledPlan, RequestSpec, Template, TemplateScope } from '../../plan/model.js';
-import { StepFailure } from '../../runtime/context.js';
+import type { CompiledPlan, RequestSpec, Template, TemplateScope } from '../../contract/plan.js';
+import { StepFailure } from '../../contract/engine.js';
 
 export interface OutgoingRequest {
   method: string;

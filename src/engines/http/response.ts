@@ -2,7 +2,7 @@
 // (bytes counted as received, before decoding, kept or not), headers
 // flattened to strings, the final URL after redirects.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { HttpResponseData } from '../../runtime/context.js';
+import type { HttpResponseData } from '../../contract/engine.js';
 import { bodyText, type Exchanged } from './exchange.js';
 
 export { REDIRECT_STATUSES } from './exchange.js';

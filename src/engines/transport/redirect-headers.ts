@@ -5,7 +5,7 @@
 // alone drops only authorization and cookie, and forwards x-api-key and the
 // like, so here only headers that say nothing about who is asking go along,
 // plus those the plan names in `redirectHeaders` (or all with `keep`).
-import type { RedirectHeaders } from '../../plan/raw-plan.js';
+import type { RedirectHeaders } from '../../contract/plan.js';
 
 /** Headers a redirect carries to any origin: what the client accepts and is, never who it acts for. */
 export const SAFE_REDIRECT_HEADERS: ReadonlySet<string> = new Set(['accept', 'accept-language', 'user-agent']);

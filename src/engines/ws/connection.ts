@@ -5,7 +5,7 @@
 // off the buffer (then the wire) in order, skipping those its test rejects.
 import type { Duplex } from 'node:stream';
 import { type Agent, type CloseEvent, type Dispatcher, type MessageEvent, WebSocket } from 'undici';
-import { parseJson } from '../../runtime/matchers.js';
+import { parseJson } from '../matchers.js';
 
 /** Messages kept per connection while no expect reads them. */
 export const BUFFER_CAP = 1000;

@@ -5,10 +5,10 @@
 // sent and took off the connection; a failure names the URL, what was awaited,
 // how the connection closed and the last messages seen.
 import { Agent } from 'undici';
-import type { CaptureSpec, MatcherSpec, TemplateScope, WsActionSpec, WsExpectSpec } from '../../plan/model.js';
-import type { WsStepInfo } from '../../reporting/events.js';
-import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../runtime/context.js';
-import { captureFromText, checkJsonPaths, describeMatcher, excerpt, matchValue, NOT_JSON } from '../../runtime/matchers.js';
+import type { CaptureSpec, MatcherSpec, TemplateScope, WsActionSpec, WsExpectSpec } from '../../contract/plan.js';
+import type { WsStepInfo } from '../../contract/events.js';
+import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../contract/engine.js';
+import { captureFromText, checkJsonPaths, describeMatcher, excerpt, matchValue, NOT_JSON } from '../matchers.js';
 import { wireFailure } from '../transport/errors.js';
 import { type Closed, type Handshake, type Message, WsConnection } from './connection.js';
 

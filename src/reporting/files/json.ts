@@ -2,9 +2,9 @@
 // (or `planrun report`) never sees half a file, even when the run is
 // interrupted while writing.
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
-import type { RunReport } from '../report.js';
-import type { Reporter } from '../reporter.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import type { RunReport } from '../../contract/report.js';
+import type { Reporter } from '../../contract/reporter.js';
 
 export const JSON_REPORT_FILE = 'report.json';
 

@@ -3,10 +3,10 @@
 // with a <testcase> per step (its executions across workers and rounds folded
 // into one case), plus `thresholds`, `services` and `crawl` suites when present.
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
-import type { Attachment, StepResult } from '../events.js';
-import type { CrawlUrlResult, RunReport, StepAggregate } from '../report.js';
-import type { Reporter } from '../reporter.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import type { Attachment, StepResult } from '../../contract/events.js';
+import type { CrawlUrlResult, RunReport, StepAggregate } from '../../contract/report.js';
+import type { Reporter } from '../../contract/reporter.js';
 import { plural } from '../../text/plural.js';
 
 /** Failures listed in full per test case; the rest are counted. */

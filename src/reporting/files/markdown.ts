@@ -3,10 +3,10 @@
 // $GITHUB_STEP_SUMMARY so a GitHub Actions run page shows it.
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
-import type { RunReport } from '../report.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import type { RunReport } from '../../contract/report.js';
 import { formatDuration } from '../../text/duration.js';
-import type { Reporter } from '../reporter.js';
+import type { Reporter } from '../../contract/reporter.js';
 
 const MAX_ERRORS = 10;
 const MAX_BROKEN = 20;

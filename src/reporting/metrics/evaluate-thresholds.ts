@@ -1,8 +1,8 @@
 // Pass/fail criteria checked once, at the end of a run, against the collector's
 // aggregates. The collector decides what a selector measures; this module only
 // computes the stat and compares.
-import type { ThresholdSpec } from '../../plan/model.js';
-import type { Percentiles, ThresholdResult } from '../report.js';
+import type { ThresholdSpec } from '../../contract/plan.js';
+import type { Percentiles, ThresholdResult } from '../../contract/report.js';
 
 /** What one selector (`http`, `step.NAME`, `barrier.NAME.wait`…) measured. */
 export interface MetricSelection {

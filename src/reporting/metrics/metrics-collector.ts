@@ -1,11 +1,11 @@
 // The one place metrics are computed. Fed by the run's event stream, it builds
 // the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
 import { build, type Histogram } from 'hdr-histogram-js';
-import type { ThresholdSpec } from '../../plan/model.js';
-import type { RunEvent, RunInfo, RunOutcome, StepResult } from '../events.js';
-import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from '../report.js';
-import { REPORT_VERSION } from '../report.js';
-import type { Reporter } from '../reporter.js';
+import type { ThresholdSpec } from '../../contract/plan.js';
+import type { RunEvent, RunInfo, RunOutcome, StepResult } from '../../contract/events.js';
+import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from '../../contract/report.js';
+import { REPORT_VERSION } from '../../contract/report.js';
+import type { Reporter } from '../../contract/reporter.js';
 import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './evaluate-thresholds.js';
 import { nounFor, plural } from '../../text/plural.js';
 

@@ -3,9 +3,9 @@
 // role, crawl, reports) whose function awaits promises that events resolve, and
 // titles rewritten from counters at most every REFRESH_MS.
 import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
-import type { Phase, RunEvent, RunInfo } from '../events.js';
-import type { RunReport } from '../report.js';
-import type { Reporter } from '../reporter.js';
+import type { Phase, RunEvent, RunInfo } from '../../contract/events.js';
+import type { RunReport } from '../../contract/report.js';
+import type { Reporter } from '../../contract/reporter.js';
 import type { ConsoleReporterOptions } from './plain.js';
 import { formatSummary } from './summary.js';
 import { plural } from '../../text/plural.js';

@@ -1,8 +1,8 @@
 // Line-per-event output for CI logs and pipes: nothing is redrawn, every line
 // stands alone and starts with the time since the run began.
-import type { RunEvent } from '../events.js';
-import type { RunReport } from '../report.js';
-import type { Reporter } from '../reporter.js';
+import type { RunEvent } from '../../contract/events.js';
+import type { RunReport } from '../../contract/report.js';
+import type { Reporter } from '../../contract/reporter.js';
 import { painter, type Paint } from '../../text/colour.js';
 import { formatDurationCompact } from '../../text/duration.js';
 import { plural } from '../../text/plural.js';

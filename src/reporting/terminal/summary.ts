@@ -1,7 +1,7 @@
 // The end-of-run summary printed by the live view and the plain output. A pure
 // function of the report: whoever prints it decides about colour (text/colour.ts).
 import { relative } from 'node:path';
-import type { RunReport } from '../report.js';
+import type { RunReport } from '../../contract/report.js';
 import { formatThresholdActual } from '../metrics/evaluate-thresholds.js';
 import { painter, visibleLength, type Paint } from '../../text/colour.js';
 import { formatDurationCompact } from '../../text/duration.js';

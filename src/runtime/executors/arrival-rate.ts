@@ -3,8 +3,8 @@
 // role's pool. An iteration due while every worker is busy is dropped and
 // counted, not started late, so a slow server cannot slow the test down; the
 // ones that start late (a busy event loop) carry their lag in their results.
-import type { LoadSegment } from '../../plan/model.js';
-import type { RunContext } from '../context.js';
+import type { LoadSegment } from '../../contract/plan.js';
+import type { RunContext } from '../../contract/engine.js';
 import type { Worker } from '../worker.js';
 import { type Executor, pauseUntil } from './base.js';
 

@@ -1,8 +1,8 @@
 // What every executor shares: the role it drives, its workers' lanes, and
 // timers that end at once when the run stops. An executor owns the iterations
 // of one role: when each worker runs one and how it counts them.
-import type { RoleSpec } from '../../plan/model.js';
-import type { RunContext } from '../context.js';
+import type { RoleSpec } from '../../contract/plan.js';
+import type { RunContext } from '../../contract/engine.js';
 import type { Worker, WorkerLane } from '../worker.js';
 
 export interface ExecutorContext {

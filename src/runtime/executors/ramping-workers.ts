@@ -2,7 +2,7 @@
 // and the role's j-th worker (index j) runs iterations back to back while the
 // level is at least j + 1. A worker above the level finishes its iteration,
 // then idles until the level comes back up or the stages end.
-import type { LoadModel } from '../../plan/model.js';
+import type { LoadModel } from '../../contract/plan.js';
 import { type Executor, pauseUntil, settleAll, withWorker } from './base.js';
 
 export const runRampingWorkers: Executor = async (cx) => {

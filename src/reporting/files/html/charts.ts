@@ -1,5 +1,5 @@
 // Static SVG charts rendered on the server side: they need no script to show.
-import type { RunReport } from '../../report.js';
+import type { RunReport } from '../../../contract/report.js';
 import { esc } from './escape.js';
 import { formatDuration } from '../../../text/duration.js';
 

@@ -4,10 +4,10 @@
 // images as data: URIs) and a CSP forbids any fetch, so it opens offline.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
-import type { Attachment } from '../../events.js';
-import type { CrawlUrlResult, RunReport } from '../../report.js';
-import type { Reporter } from '../../reporter.js';
+import { writeFileAtomic } from '../../../io/atomic-file.js';
+import type { Attachment } from '../../../contract/events.js';
+import type { CrawlUrlResult, RunReport } from '../../../contract/report.js';
+import type { Reporter } from '../../../contract/reporter.js';
 import { latencyChart, statusHistogram } from './charts.js';
 import { CLIENT_JS } from './client.js';
 import { esc } from './escape.js';

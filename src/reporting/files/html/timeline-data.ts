@@ -6,8 +6,8 @@
 // start delta is from the previous bar of the same lane (lane bars are sorted
 // by start), times in tenths of a millisecond; outcome 0 ok, 1 failed, 2
 // skipped; error index points into `errors` or is -1.
-import type { StepResult } from '../../events.js';
-import type { RunReport } from '../../report.js';
+import type { StepResult } from '../../../contract/events.js';
+import type { RunReport } from '../../../contract/report.js';
 
 export const BAR_STRIDE = 6;
 

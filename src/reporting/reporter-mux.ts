@@ -1,15 +1,7 @@
-// The one interface every output implements. A reporter sees the live event
-// stream, then the finished report model (built once by the metrics collector)
-// from which it renders its file.
-import type { RunEvent } from './events.js';
-import type { RunReport } from './report.js';
-
-export interface Reporter {
-  readonly name: string;
-  onEvent?(event: RunEvent): void;
-  /** Called once with the final report; write files here. Must not throw for a partial run. */
-  onEnd?(report: RunReport): Promise<void> | void;
-}
+// Feeds the run's events and final report to every reporter the run was given.
+import type { RunEvent } from '../contract/events.js';
+import type { RunReport } from '../contract/report.js';
+import type { Reporter } from '../contract/reporter.js';
 
 /** Feeds several reporters at once; one failing reporter never silences the others. */
 export class ReporterMux implements Reporter {

@@ -1,7 +1,7 @@
 // Everything a run tells the outside world. The runner and engines emit these;
 // reporters (live view, JSON, JUnit, HTML…) only subscribe. Times are epoch
 // milliseconds (fractional) so orderings across workers can be asserted.
-import type { StepKind } from '../plan/model.js';
+import type { StepKind } from './plan.js';
 
 export type StepOutcome = 'ok' | 'failed' | 'skipped';
 

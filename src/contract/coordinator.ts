@@ -2,7 +2,7 @@
 // meeting barriers, shared variables and (for crawls) the shared frontier.
 // The in-process implementation serves one agent; a Redis-backed one can
 // replace it for several agents without touching engines or the runner.
-import type { BarrierScope } from '../plan/model.js';
+import type { BarrierScope } from './plan.js';
 
 /** Why a barrier will never be released for a round: names the worker and step that broke it. */
 export interface BreakCause {

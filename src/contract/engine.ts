@@ -1,8 +1,7 @@
 // What a step sees while it runs, and the contract engines implement.
-import type { CompiledPlan, StepSpec, TemplateScope } from '../plan/model.js';
-import type { Coordinator } from '../coordination/coordinator.js';
-import type { RunEvent, StepResult } from '../reporting/events.js';
-import type { Redactor } from './redact.js';
+import type { CompiledPlan, StepSpec, TemplateScope } from './plan.js';
+import type { Coordinator } from './coordinator.js';
+import type { RunEvent, StepResult } from './events.js';
 
 /** The last HTTP response of a worker, kept for standalone capture / expect steps. */
 export interface HttpResponseData {
@@ -35,6 +34,14 @@ export class StepFailure extends Error {
   }
 }
 
+/** What engines tell the run's redactor (runtime/redact.ts): secrets they saw on the wire, to hide in every output. */
+export interface SecretLearner {
+  /** Values of secret-named headers (authorization, cookie, …), as sent or received. */
+  learnHeaders(headers: Readonly<Record<string, string | undefined>>): void;
+  /** Values of secret-named query parameters of a URL sent. */
+  learnUrl(url: URL): void;
+}
+
 export interface RunContext {
   runId: string;
   plan: CompiledPlan;
@@ -45,7 +52,7 @@ export interface RunContext {
   /** Reporters receive the event redacted. */
   emit(event: RunEvent): void;
   /** Engines teach it the secret header and query values they send and receive. */
-  redactor: Redactor;
+  redactor: SecretLearner;
   engines: Engines;
 }
 

@@ -2,9 +2,9 @@
 // `capture:` / `expect:` steps: matchers, a small JSON path, response
 // expectations and captures from responses and messages. No I/O, no engine state: every function
 // here takes values and returns values (or sentences describing a mismatch).
-import type { CaptureSpec, HttpExpectSpec, MatcherSpec } from '../plan/model.js';
+import type { CaptureSpec, HttpExpectSpec, MatcherSpec } from '../contract/plan.js';
 import { formatSize } from '../text/bytes.js';
-import type { HttpResponseData } from './context.js';
+import type { HttpResponseData } from '../contract/engine.js';
 
 // ---------------------------------------------------------------- values
 

@@ -3,7 +3,7 @@
 // schemas/report.schema.json publishes this shape (timeline entries are
 // StepResult, events.ts): change both together; the tests check every
 // report.json they read against the schema (test/report-helpers.ts).
-import type { StepKind } from '../plan/model.js';
+import type { StepKind } from './plan.js';
 import type { RunInfo, RunOutcome, StepResult, WorkerOutcome, ServiceStatus, Attachment } from './events.js';
 
 export const REPORT_VERSION = 1;

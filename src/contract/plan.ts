@@ -1,8 +1,6 @@
 // The typed model a plan compiles into. Everything after src/plan/ reads this,
 // never the raw YAML: durations are milliseconds, roles are resolved to worker
 // ids, templates are parsed, steps are a discriminated union.
-import type { RandomSource } from './random.js';
-import type * as Raw from './raw-plan.js';
 
 /** Where something came from in the plan file (1-based line and column). */
 export interface SourceLoc {
@@ -40,7 +38,20 @@ export interface ValueTemplate {
   render(scope: TemplateScope): unknown;
 }
 
-export type OnError = Raw.OnError;
+export type OnError = 'continue' | 'skip-round' | 'stop-worker' | 'abort-run';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+/** `keep` (every header) or header names kept besides the safe ones, on a redirect to another origin. */
+export type RedirectHeaders = 'keep' | string[];
+export const REPORTER_NAMES = ['live', 'plain', 'json', 'junit', 'html', 'markdown'] as const;
+export type ReporterName = (typeof REPORTER_NAMES)[number];
+
+/** Where generated values get their randomness (plan/random.ts makes them). */
+export interface RandomSource {
+  /** A float in [0, 1). */
+  next(): number;
+  /** A version 4 UUID. */
+  uuid(): string;
+}
 export type BarrierScope = 'round' | 'previous-round' | 'run';
 
 export interface RoleSpec {
@@ -159,7 +170,7 @@ export type RequestBody =
   | { type: 'raw'; text: Template };
 
 export interface RequestSpec {
-  method: Raw.HttpMethod;
+  method: HttpMethod;
   url: Template;
   headers: Record<string, Template>;
   query: Record<string, Template>;
@@ -168,7 +179,7 @@ export interface RequestSpec {
   /** Bytes of the response body kept (plan default: http.maxBodySize). */
   maxBodySize?: number;
   /** Headers kept on a redirect to another origin; undefined: the plan's `http.redirectHeaders`. */
-  redirectHeaders?: Raw.RedirectHeaders;
+  redirectHeaders?: RedirectHeaders;
   captures: CaptureSpec[];
   expect: HttpExpectSpec;
 }
@@ -333,7 +344,7 @@ export interface CrawlSpec {
   /** The plan's then the crawl's headers (lower-case names), rendered when the crawl starts; sent to the in-scope origins only. */
   headers: Record<string, Template>;
   /** Which headers a redirect to another in-scope origin keeps (the plan's `http.redirectHeaders`). */
-  redirectHeaders: Raw.RedirectHeaders;
+  redirectHeaders: RedirectHeaders;
   follow: LinkSelector[];
   check: LinkSelector[];
   fragments: boolean;
@@ -358,7 +369,6 @@ export interface CrawlSpec {
   loc: SourceLoc;
 }
 
-export type ReporterName = NonNullable<Raw.Reports['reporters']>[number];
 
 export interface CompiledPlan {
   /** Absolute path of the plan file. */
@@ -379,7 +389,7 @@ export interface CompiledPlan {
    * `redirectHeaders`: [] (the safe headers only) unless the plan says otherwise;
    * `maxBodySize`: bytes of each response body kept; the rest is counted, not kept.
    */
-  http: { headers: Record<string, Template>; maxRedirects: number; redirectHeaders: Raw.RedirectHeaders; connections: number; maxBodySize: number };
+  http: { headers: Record<string, Template>; maxRedirects: number; redirectHeaders: RedirectHeaders; connections: number; maxBodySize: number };
   workers: number;
   /** Rounds per worker; undefined when the run is bounded by durationMs. */
   rounds?: number;
