@@ -46,7 +46,7 @@ test('validate on an invalid plan prints every error with a code frame; exit 2',
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^test\/fixtures\/plan\/bad\/sem-worker-ids\.yml:6:26: error: roles\.writer\.workers\[1\]: worker id 5 is out of range/m);
-  assert.match(r.stderr, /^> 6 \|   writer: \{ workers: \[0, 5\] \}\n {4}\| {26}\^$/m);
+  assert.match(r.stderr, /^> 6 \| {3}writer: \{ workers: \[0, 5\] \}\n {4}\| {26}\^$/m);
   assert.match(r.stderr, /:7:23: error: roles\.reader\.workers\[0\]: worker 0 is already in role `writer`/);
   assert.match(r.stderr, /2 errors in test\/fixtures\/plan\/bad\/sem-worker-ids\.yml\n$/);
 });

@@ -78,7 +78,7 @@ test('an invalid plan exits 2 with file:line:col and writes no report', { timeou
   const file = await planFile('bad', `name: bad\nworkers: two\n`);
   const r = await planrun(['run', file, '--out', join(dir, 'bad-out')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, new RegExp(`bad\\.yml:2:10`));
+  assert.match(r.stderr, /bad\.yml:2:10/);
   await assert.rejects(readFile(join(dir, 'bad-out', 'report.json')), { code: 'ENOENT' });
 });
 

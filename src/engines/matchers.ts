@@ -50,7 +50,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
   }
   return false;
 }
@@ -181,10 +181,10 @@ export function jsonPath(value: unknown, path: string): unknown {
       if (Array.isArray(current)) {
         current = current[seg < 0 ? current.length + seg : seg];
       } else {
-        current = Object.prototype.hasOwnProperty.call(current, String(seg)) ? (current as Record<string, unknown>)[String(seg)] : undefined;
+        current = Object.hasOwn(current, String(seg)) ? (current as Record<string, unknown>)[String(seg)] : undefined;
       }
     } else {
-      current = Object.prototype.hasOwnProperty.call(current, seg) ? (current as Record<string, unknown>)[seg] : undefined;
+      current = Object.hasOwn(current, seg) ? (current as Record<string, unknown>)[seg] : undefined;
     }
   }
   return current;
