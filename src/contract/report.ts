@@ -2,7 +2,7 @@
 // renders from, and what `planrun report <report.json>` reads back.
 // schemas/report.schema.json publishes this shape (timeline entries are
 // StepResult, events.ts): change both together; the tests check every
-// report.json they read against the schema (test/report-helpers.ts).
+// report.json they read against the schema (test/helpers/report-helpers.ts).
 import type { StepKind } from './plan.js';
 import type { RunInfo, RunOutcome, StepResult, WorkerOutcome, ServiceStatus, Attachment } from './events.js';
 

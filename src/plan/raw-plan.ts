@@ -1,6 +1,6 @@
 // The plan exactly as the YAML says it, after schema validation.
 // One interface per object definition of schemas/plan.schema.json, same names and
-// same required keys: test/schema-types.test.ts fails when the two drift apart.
+// same required keys: test/unit/plan-schema-types.test.ts fails when the two drift apart.
 
 export type Duration = number | string;
 /** A Duration, or a `{{ }}` template rendered to one when the step runs. */

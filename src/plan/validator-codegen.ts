@@ -2,7 +2,7 @@
 // of time by ajv's standalone code generation, so a valid plan is checked
 // without compiling the schema at start-up (~130 ms saved). It only answers
 // valid/invalid; when a plan is invalid, schema.ts compiles the full validator
-// for detailed errors. test/plan-validator-codegen.test.ts fails when the
+// for detailed errors. test/unit/plan-validator-codegen.test.ts fails when the
 // generated file is out of date.
 //   node --import tsx src/plan/validator-codegen.ts --write
 import { readFileSync, writeFileSync } from 'node:fs';

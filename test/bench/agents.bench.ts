@@ -16,7 +16,7 @@ import { connectRedis, type RedisConnection } from '../../src/coordination/redis
 import { RedisCoordinator } from '../../src/coordination/redis/coordinator.js';
 import { RedisFrontier } from '../../src/coordination/redis/frontier.js';
 import { startRedisServer } from '../../src/coordination/redis/server.js';
-import { crawlGraph } from '../frontier-helpers.js';
+import { crawlGraph } from '../helpers/frontier-helpers.js';
 
 const RELEASES = Number(process.env.AGENTS_BENCH_RELEASES ?? 2_000);
 const URLS = Number(process.env.AGENTS_BENCH_URLS ?? 20_000);

@@ -19,8 +19,8 @@ import { Redactor } from '../../src/runtime/redact.js';
 import type { RunContext } from '../../src/contract/engine.js';
 import { runPlan } from '../../src/runtime/run.js';
 import { InMemoryCoordinator } from '../../src/coordination/memory.js';
-import { runPlanText, startSite } from '../browser-helpers.js';
-import { freePort } from '../free-port.js';
+import { runPlanText, startSite } from '../helpers/browser-helpers.js';
+import { freePort } from '../helpers/free-port.js';
 
 const WORKER_COUNTS = (process.env.BROWSER_BENCH_WORKERS ?? '5,20').split(',').map(Number);
 const LAUNCHES = 3;

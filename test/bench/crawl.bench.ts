@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startSite } from '../fixtures/site/site.js';
 import { buildChildBundle } from './child-bundle.js';
-import { compileCrawlRules } from '../crawl-helpers.js';
+import { compileCrawlRules } from '../helpers/crawl-helpers.js';
 import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
 import { Crawler } from '../../src/engines/crawl/crawler.js';
 

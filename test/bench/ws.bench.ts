@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'undici';
-import { startWsServer } from '../run-helpers.js';
+import { startWsServer } from '../helpers/run-helpers.js';
 import { buildChildBundle } from './child-bundle.js';
 
 const CONNECTIONS = Number(process.env.WS_BENCH_CONNECTIONS ?? 1000);

@@ -1,0 +1,97 @@
+// A synthetic but realistic run, as the runner would emit it: 5 workers (writer 0,
+// readers 1-4), 3 rounds. The writer writes then signals `written`; readers wait
+// for it, read, check the text, then everyone meets at `round-end`.
+// Reader 3 fails "see round" in round 2 (the check after it is skipped).
+import type { RunEvent, RunInfo, StepResult } from '../../src/contract/events.js';
+
+export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+export const RUN_INFO: RunInfo = {
+  runId: 'r1',
+  planName: 'pad-http',
+  planFile: '/plans/pad-http.yml',
+  workers: 5,
+  rounds: 3,
+  roles: [
+    { name: 'writer', workers: [0] },
+    { name: 'reader', workers: [1, 2, 3, 4] },
+  ],
+  barriers: [
+    { name: 'written', kind: 'event', scope: 'round', signal: ['writer'], wait: ['reader'], count: 1 },
+    { name: 'round-end', kind: 'meeting', signal: [], wait: ['writer', 'reader'], count: 5 },
+  ],
+  steps: [
+    { role: 'writer', stepId: 'w1', name: 'write pad', kind: 'request' },
+    { role: 'writer', stepId: 'w2', name: 'signal written', kind: 'signal' },
+    { role: 'writer', stepId: 'w3', name: 'meet', kind: 'barrier' },
+    { role: 'reader', stepId: 'r1', name: 'wait written', kind: 'wait' },
+    { role: 'reader', stepId: 'r2', name: 'see round', kind: 'request' },
+    { role: 'reader', stepId: 'r3', name: 'check text', kind: 'expect' },
+    { role: 'reader', stepId: 'r4', name: 'meet', kind: 'barrier' },
+  ],
+  hasCrawl: false,
+  reportDir: '/tmp/report',
+};
+
+/** "see round" latency of reader w in round r: 10, 20, … 120 ms over the 12 reads. */
+export const seeRoundMs = (w: number, r: number) => ((r - 1) * 4 + w) * 10;
+/** Reader wait on `written`: 1..12 ms. */
+export const waitWrittenMs = (w: number, r: number) => (r - 1) * 4 + w;
+
+export interface StreamOptions {
+  /** Stop emitting after this many rounds' events (partial run); the last round's last steps begin but never end. */
+  stopInRound?: number;
+}
+
+export function runEvents(o: StreamOptions = {}): RunEvent[] {
+  const events: RunEvent[] = [];
+  const ev = (e: RunEvent) => events.push(e);
+  ev({ type: 'run:begin', time: T0, run: RUN_INFO });
+  ev({ type: 'phase:begin', time: T0 + 1, phase: 'workers' });
+  for (let w = 0; w < 5; w++) ev({ type: 'worker:begin', time: T0 + 2, worker: w, role: w === 0 ? 'writer' : 'reader' });
+
+  const lastRound = o.stopInRound ?? 3;
+  for (let round = 1; round <= lastRound; round++) {
+    const base = T0 + 10 + (round - 1) * 1000;
+    const partial = round === o.stopInRound;
+    for (let w = 0; w < 5; w++) ev({ type: 'round:begin', time: base, worker: w, role: w === 0 ? 'writer' : 'reader', round });
+
+    const step = (worker: number, stepId: string, name: string, kind: StepResult['kind'], start: number, durationMs: number, extra: Partial<StepResult> = {}): void => {
+      const role = worker === 0 ? 'writer' : 'reader';
+      ev({ type: 'step:begin', time: start, worker, role, round, stepId, name, kind: kind as Exclude<StepResult['kind'], 'crawl'> });
+      ev({ type: 'step:end', time: start + durationMs, result: { worker, role, round, stepId, name, kind, start, durationMs, outcome: 'ok', ...extra } });
+    };
+
+    // writer
+    step(0, 'w1', 'write pad', 'request', base, 5, { http: { method: 'POST', url: 'http://127.0.0.1/pad', status: 200, bytes: 100 } });
+    step(0, 'w2', 'signal written', 'signal', base + 5, 0.1);
+    // readers
+    for (let w = 1; w <= 4; w++) {
+      step(w, 'r1', 'wait written', 'wait', base, waitWrittenMs(w, round), { wait: { barrier: 'written', waitedMs: waitWrittenMs(w, round) } });
+      const readStart = base + 20;
+      if (partial && w === 4) {
+        // Begun, never ended: the run was aborted during this read.
+        ev({ type: 'step:begin', time: readStart, worker: w, role: 'reader', round, stepId: 'r2', name: 'see round', kind: 'request' });
+        continue;
+      }
+      const failed = w === 3 && round === 2;
+      step(w, 'r2', 'see round', 'request', readStart, seeRoundMs(w, round), {
+        http: { method: 'GET', url: 'http://127.0.0.1/pad', status: failed ? 500 : 200, bytes: 1000 },
+        ...(failed ? { outcome: 'failed', error: { message: 'expected status 200, got 500', code: 'expectation' } } : {}),
+      });
+      step(w, 'r3', 'check text', 'expect', readStart + 200, failed ? 0 : 1, failed ? { outcome: 'skipped' } : {});
+    }
+    if (partial) break;
+    for (let w = 0; w < 5; w++) {
+      step(w, w === 0 ? 'w3' : 'r4', 'meet', 'barrier', base + 400, 10 + w, { wait: { barrier: 'round-end', waitedMs: 10 + w } });
+      ev({ type: 'round:end', time: base + 420, worker: w, role: w === 0 ? 'writer' : 'reader', round, ok: !(w === 3 && round === 2) });
+    }
+  }
+  if (o.stopInRound !== undefined) return events;
+
+  const end = T0 + 3010;
+  for (let w = 0; w < 5; w++) ev({ type: 'worker:end', time: end, worker: w, role: w === 0 ? 'writer' : 'reader', outcome: 'done', rounds: 3 });
+  ev({ type: 'phase:end', time: end, phase: 'workers', ok: true });
+  ev({ type: 'run:end', time: end + 10, outcome: 'passed' });
+  return events;
+}

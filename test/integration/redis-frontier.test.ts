@@ -1,0 +1,166 @@
+// The Redis frontier against a real redis-server: two agents crawling one
+// synthetic link graph fetch every URL exactly once and both stop exactly when
+// nothing is queued or in flight; a killed agent's lease expires into the other
+// agent's hands; a run id re-opened later resumes its queue; keys expire.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import type { Frontier, FrontierEntry } from '../../src/contract/frontier.js';
+import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
+import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
+import { RedisFrontier, type RedisFrontierOptions } from '../../src/coordination/redis/frontier.js';
+import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
+import { crawlGraph, entry, page } from '../helpers/frontier-helpers.js';
+
+let server: RedisServer;
+const connections: RedisConnection[] = [];
+const frontiers: RedisFrontier[] = [];
+before(async () => {
+  server = await startRedisServer();
+});
+after(async () => {
+  await Promise.all(frontiers.map((f) => f.close()));
+  for (const c of connections) c.destroy();
+  await server.stop();
+});
+
+async function agent(runId: string, options: Partial<RedisFrontierOptions> = {}): Promise<RedisFrontier> {
+  const client = await connectRedis(server.url);
+  connections.push(client);
+  const f = await RedisFrontier.open({ client, runId, ...options });
+  frontiers.push(f);
+  return f;
+}
+
+const N = 1_500;
+
+for (const [name, open] of [
+  ['memory (one frontier, two crawlers)', async () => { const f = new MemoryFrontier(); return [f, f]; }],
+  ['redis (two agents)', async () => { const runId = randomUUID(); return [await agent(runId), await agent(runId)]; }],
+] as Array<[string, () => Promise<Frontier[]>]>) {
+  test(`${name}: every URL of the graph is fetched exactly once and every worker ends exactly at termination`, { timeout: 30_000 }, async () => {
+    const agents = await open();
+    // Now and then a worker pauses, as a fetch would, so the agents interleave.
+    const { fetched, endedAfter } = await crawlGraph(agents, N, 4, () => (Math.random() < 0.2 ? new Promise((r) => setTimeout(r, 1)) : Promise.resolve()));
+    assert.equal(fetched.length, N);
+    assert.equal(new Set(fetched).size, N);
+    assert.deepEqual(endedAfter, Array(8).fill(N), 'no worker ends before the last URL was taken');
+    for (const f of agents) assert.deepEqual(f.stats(), { queued: 0, inFlight: 0, done: N, seen: N });
+  });
+}
+
+test('a killed agent\'s in-flight URL goes to another agent when its lease expires; its late completion does not count', { timeout: 10_000 }, async () => {
+  const runId = randomUUID();
+  const killed = await agent(runId, { agentId: 'killed', leaseMs: 300 });
+  const survivor = await agent(runId, { agentId: 'survivor', leaseMs: 300 });
+  await killed.addAll([entry(page(1))]);
+  const lost = await killed.take();
+  assert.deepEqual(lost, entry(page(1)));
+  await killed.close(); // no complete(), no more renewals: as if the process died
+  const started = Date.now();
+  const handedOver = await survivor.take();
+  const waited = Date.now() - started;
+  assert.deepEqual(handedOver, entry(page(1)));
+  assert.ok(waited >= 200 && waited < 2_000, `handed over after ${waited} ms`);
+  assert.deepEqual(survivor.stats(), { queued: 0, inFlight: 1, done: 0, seen: 1 });
+  await killed.complete(lost!); // the zombie finishes after all: its lease is gone, so it counts nowhere
+  assert.deepEqual(killed.stats(), { queued: 0, inFlight: 1, done: 0, seen: 1 }, 'the survivor\'s lease is untouched');
+  await survivor.complete(handedOver!);
+  assert.equal(await survivor.take(), undefined);
+  assert.deepEqual(survivor.stats(), { queued: 0, inFlight: 0, done: 1, seen: 1 });
+});
+
+test('a live agent renews its leases: a fetch longer than the lease is not handed over', { timeout: 10_000 }, async () => {
+  const runId = randomUUID();
+  const slow = await agent(runId, { leaseMs: 200 });
+  const other = await agent(runId, { leaseMs: 200 });
+  await slow.addAll([entry(page(1))]);
+  const e = await slow.take();
+  let otherGot: FrontierEntry | undefined | 'pending' = 'pending';
+  const otherTake = other.take().then((x) => (otherGot = x));
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(otherGot, 'pending');
+  await slow.complete(e!);
+  await otherTake;
+  assert.equal(otherGot, undefined);
+});
+
+test('re-opening a run id resumes its frontier: seen URLs stay seen, reclaimed leases are fetched first', { timeout: 10_000 }, async () => {
+  const runId = randomUUID();
+  const first = await agent(runId);
+  assert.deepEqual(await first.addAll([entry(page(0)), entry(page(1), 1), entry(page(2), 1)]), [true, true, true]);
+  assert.deepEqual(await first.markSeen([page(9), page(0)]), [true, false]);
+  assert.deepEqual(await first.take(), entry(page(0)));
+  await first.close();
+  const resumed = await agent(runId);
+  assert.deepEqual(resumed.stats(), { queued: 2, inFlight: 1, done: 0, seen: 4 });
+  await resumed.reclaimLeases();
+  assert.deepEqual(await resumed.addAll([entry(page(0)), entry(page(9)), entry(page(3), 2)]), [false, false, true]);
+  const order: string[] = [];
+  for (let e = await resumed.take(); e; e = await resumed.take()) {
+    order.push(e.url);
+    await resumed.complete(e);
+  }
+  assert.deepEqual(order, [page(0), page(1), page(2), page(3)]);
+  assert.deepEqual(resumed.stats(), { queued: 0, inFlight: 0, done: 4, seen: 5 });
+});
+
+test('entries leased by a take() that stop() answered go back to the queue at once', { timeout: 5_000 }, async () => {
+  const runId = randomUUID();
+  const a = await agent(runId, { leaseMs: 60_000 });
+  const b = await agent(runId, { leaseMs: 60_000 });
+  await a.addAll([entry(page(0))]);
+  const taking = a.take();
+  a.stop();
+  assert.equal(await taking, undefined);
+  assert.deepEqual(await b.take(), entry(page(0)));
+});
+
+test('stop() ends only this agent\'s takes; the frontier\'s keys are namespaced by run id and expire', { timeout: 10_000 }, async () => {
+  const runId = randomUUID();
+  const a = await agent(runId, { ttlMs: 60_000 });
+  const b = await agent(runId, { ttlMs: 60_000 });
+  await a.addAll([entry(page(0)), entry(page(1))]);
+  const held = await a.take();
+  const parked = a.take();
+  const x = await parked; // page 1 was still queued
+  assert.deepEqual(x, entry(page(1)));
+  const waiting = a.take();
+  a.stop();
+  assert.equal(await waiting, undefined);
+  assert.equal(await a.take(), undefined);
+  await a.complete(held!);
+  await a.complete(x!);
+  assert.equal(await b.take(), undefined);
+  const redis = connections.at(-1)!;
+  for (const key of ['seen', 'done']) {
+    const ttl = await redis.pTTL(`planrun:{${runId}}:frontier:${key}`);
+    assert.ok(ttl > 50_000 && ttl <= 60_000, `${key}: ttl ${ttl}`);
+  }
+});
+
+test('a lost subscription is re-established and wakes the parked takers; a Redis that is gone for good fails them', { timeout: 15_000 }, async () => {
+  const own = await startRedisServer();
+  const client = await connectRedis(own.url, { reconnectAttempts: 2 });
+  const [a, b] = [await RedisFrontier.open({ client, runId: 'r' }), await RedisFrontier.open({ client: await connectRedis(own.url), runId: 'r' })];
+  try {
+    await a.addAll([entry(page(0))]);
+    const held = await a.take();
+    const parked = b.take();
+    const admin = await connectRedis(own.url);
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    admin.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    await a.addAll([entry(page(1))]);
+    assert.deepEqual(await parked, entry(page(1)));
+    const waiting = assert.rejects(a.take(), /^Error: Redis frontier failed: /);
+    const started = Date.now();
+    await own.stop();
+    await waiting;
+    assert.ok(Date.now() - started < 5_000);
+    void held;
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    client.destroy();
+  }
+});

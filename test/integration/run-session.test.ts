@@ -1,0 +1,71 @@
+// runSession, the run as `planrun run` does it, in process: the reporters it
+// picks, the report it writes and returns, a failing reporter reported without
+// hiding the others, and reporter names refused before anything runs.
+import assert from 'node:assert/strict';
+import { readdir, readFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parsePlan } from '../../src/plan/load.js';
+import type { RunEvent } from '../../src/contract/events.js';
+import { ReporterSelectionError } from '../../src/reporting/registry.js';
+import { runSession } from '../../src/runtime/session.js';
+import { startServer, type TestServer } from '../helpers/http-helpers.js';
+
+let server: TestServer;
+let hits = 0;
+before(async () => {
+  server = await startServer((req, res) => {
+    hits++;
+    res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'text/plain' });
+    res.end('ok');
+  });
+});
+after(() => server.close());
+
+const plan = (path: string, extra = '') =>
+  parsePlan(`name: session\ntarget: ${server.origin}\nworkers: 2\nrounds: 2\n${extra}scenario:\n  - request: { url: '${path}', headers: { authorization: Bearer s3cret-token } }\n`, join(tmpdir(), 'session.yml'));
+
+describe('runSession', () => {
+  it("writes the plan's reporters into its report folder and returns the report", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'planrun-session-'));
+    const events: RunEvent[] = [];
+    const before = hits;
+    const r = await runSession(plan('/', `reports:\n  out: ${dir}\n  reporters: [json, markdown]\n`), { runId: 'session-1', extraReporters: [{ name: 'spy', onEvent: (e) => events.push(e) }] });
+    assert.equal(hits - before, 4);
+    assert.deepEqual([r.exitCode, r.report.outcome, r.reportDir, r.report.run.runId], [0, 'passed', dir, 'session-1']);
+    assert.deepEqual((await readdir(dir)).sort(), ['report.json', 'summary.md']);
+    const saved = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { outcome: string; steps: Array<{ count: number; ok: number }> };
+    assert.deepEqual([saved.outcome, saved.steps.map((s) => [s.count, s.ok])], ['passed', [[4, 4]]]);
+    // The spy sees every step and, last, the reports phase the session announces.
+    assert.equal(events.filter((e) => e.type === 'step:end').length, 4);
+    assert.deepEqual(events.at(-1), { type: 'phase:begin', time: events.at(-1)!.time, phase: 'reports' });
+  });
+
+  it('exits 1 on failed steps; a failing reporter is reported, redacted, and the others still write', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'planrun-session-'));
+    const lines: string[] = [];
+    const boom = { name: 'boom', onEnd: () => Promise.reject(new Error('disk full after Bearer s3cret-token')) };
+    const r = await runSession(plan('/missing'), { reporters: ['json'], reportDir: dir, extraReporters: [boom], write: (t) => lines.push(t) });
+    assert.deepEqual([r.exitCode, r.report.outcome, r.report.reason], [1, 'failed', '4 steps failed']);
+    assert.deepEqual(await readdir(dir), ['report.json']);
+    assert.deepEqual(lines, ['planrun: the boom reporter failed: disk full after [redacted]\n']);
+  });
+
+  it('with no reporters still builds the report and writes no file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'planrun-session-'));
+    const r = await runSession(plan('/'), { reporters: [], reportDir: dir });
+    assert.deepEqual([r.exitCode, r.report.steps[0]!.count], [0, 4]);
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('refuses reporter names before anything runs', async () => {
+    const before = hits;
+    await assert.rejects(runSession(plan('/'), { reporters: ['json', 'xml'], reportDir: join(tmpdir(), 'never') }), (err: unknown) => {
+      assert.ok(err instanceof ReporterSelectionError);
+      assert.equal(err.message, 'Unknown reporter `xml`: choose from live, plain, json, junit, html, markdown.');
+      return true;
+    });
+    assert.equal(hits, before);
+  });
+});

@@ -1,0 +1,50 @@
+// The Markdown summary: exact verdict/threshold/step lines, escaping, and the
+// GITHUB_STEP_SUMMARY append.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { markdownReporter, renderMarkdown } from '../../src/reporting/files/markdown.js';
+import { barrierReport } from '../fixtures/report/sample.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'planrun-md-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('summary: verdict, counts, thresholds, steps with percentiles, barriers, errors, crawl', { timeout: 10_000 }, () => {
+  const md = renderMarkdown(barrierReport(dir));
+  const lines = md.split('\n');
+  assert.equal(lines[0], '## planrun: Etherpad — one writer, four readers — ❌ failed');
+  assert.equal(lines[2], '> 1 step failed: see round (reader, worker 2, round 1)');
+  assert.match(lines[4]!, /^\*\*5\*\* workers × \*\*3\*\* rounds · \*\*60\*\* step runs, \*\*1\*\* failed · [\d.]+ s · run `run-20261124-0600-ab12` · `plans\/etherpad\.yml`$/);
+  assert.ok(lines.includes('| ✅ | step:open pad | p95 \\< 500ms | 260 |'));
+  assert.ok(lines.includes('| ❌ | barrier:written | p99 \\< 100ms | 412.5 |'));
+  assert.ok(lines.includes('| reader | ❌ see round | 12 | 11 | 1 | 0 | 31 ms | 2.00 s | 2.00 s | 2.00 s |'), md);
+  assert.ok(lines.includes('| writer | write round | 3 | 3 | 0 | 0 | 120 ms | 120 ms | 120 ms | 120 ms |'), md);
+  assert.ok(lines.some((l) => /^\| written \| 12 \| 0 \| 0 \| /.test(l)), md);
+  assert.ok(lines.includes('| 1 | expected the page to show text "round 1" within 2s, found "round 0" | see round (reader, worker 2, round 1) |'), md);
+  assert.ok(lines.includes('3 pages crawled, 3 links checked, **3** broken · stopped: complete · 420 ms'));
+  assert.ok(lines.includes('| 404 | http://127.0.0.1:8080/missing.html | HTTP 404 Not Found | http://127.0.0.1:8080/ (+1 more) |'), md);
+  assert.ok(md.endsWith('|\n'));
+});
+
+test('pipes and markup in names cannot break the tables', { timeout: 10_000 }, () => {
+  const report = barrierReport(dir, { crawl: false });
+  report.steps[0]!.name = 'a | b <script> `x`\nnext';
+  const md = renderMarkdown(report);
+  assert.ok(md.includes('| writer | a \\| b \\<script\\> \\`x\\` next | 3 |'), md);
+  assert.doesNotMatch(md, /### Crawl/);
+});
+
+test('markdownReporter writes summary.md and appends to GITHUB_STEP_SUMMARY', { timeout: 10_000 }, async () => {
+  const summary = join(dir, 'step-summary.md');
+  writeFileSync(summary, 'earlier step\n');
+  const report = barrierReport(dir);
+  await markdownReporter({ reportDir: join(dir, 'out'), env: { GITHUB_STEP_SUMMARY: summary } }).onEnd?.(report);
+  const md = readFileSync(join(dir, 'out', 'summary.md'), 'utf8');
+  assert.equal(md, renderMarkdown(report));
+  assert.equal(readFileSync(summary, 'utf8'), `earlier step\n${md}\n`);
+  // Without the variable, nothing else is touched.
+  await markdownReporter({ reportDir: join(dir, 'out2'), env: {} }).onEnd?.(report);
+  assert.equal(readFileSync(summary, 'utf8'), `earlier step\n${md}\n`);
+});
