@@ -3,7 +3,7 @@
 // - reports: the run is over and its reports are being written; the first
 //   signal lets them finish and only makes the exit code 130.
 // In either phase a second signal exits at once: report files are written
-// atomically (reporting/files/atomic-file.ts), so that never leaves a truncated one.
+// atomically (io/atomic-file.ts), so that never leaves a truncated one.
 // The handlers stay installed until the reports are written: without them the
 // default action of a signal kills planrun mid-report, silently.
 
