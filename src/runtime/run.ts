@@ -30,12 +30,31 @@ export interface RunOptions {
   redactor?: Redactor;
   /** Seed of the generated values (--seed); default the plan's `seed:`. */
   seed?: number;
+  // Agents (src/agents/): a run shared by several processes through Redis.
+  /** Runs the workers phase's lanes somewhere else (the agents' controller); default: one Worker per lane here. */
+  runWorkers?: WorkersRunner;
+  /** This process is an agent running its share of someone else's run: only these workers, no services, no crawl. */
+  share?: RunShare;
+}
+
+/**
+ * Runs the lanes, their events going through run.emit; `abortRun` stops the whole run with a reason (abort-run).
+ * Resolves a failure that failed steps do not tell (workers lost with their agent), if any.
+ */
+export type WorkersRunner = (run: RunContext, lanes: WorkerPlan[], abortRun: (reason: string) => void) => Promise<string | undefined>;
+
+export interface RunShare {
+  workers: ReadonlySet<number>;
+  /** The controller's start (epoch ms): every agent computes the same deadline of a duration run. */
+  startedAt: number;
 }
 
 export interface RunResult {
   outcome: RunOutcome;
   reason?: string;
   crawl?: CrawlReport;
+  /** Why a worker stopped the whole run (abort-run, a data set with atEnd: fail), if one did. */
+  stopReason?: string;
 }
 
 export function newRunId(): string {
@@ -138,6 +157,17 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     },
   };
 
+  /** One Worker per lane in this process, each released from the engines once every worker ended. */
+  const runHere = async (lanes: WorkerPlan[], abortRun: (reason: string) => void) => {
+    const draws = new RunDraws(plan, options.seed ?? plan.seed);
+    const workers = lanes.map((lane) => new Worker(run, lane, abortRun, draws));
+    const ended = await Promise.allSettled(workers.map((w) => w.start()));
+    await Promise.allSettled(workers.map((w) => releaseWorker([http, ws], browser.created(), w.state.id)));
+    const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (crashed) throw crashed.reason;
+    return undefined;
+  };
+
   const graph = compileGraph(plan);
   emit({ type: 'run:begin', time: Date.now(), run: runInfo(graph, runId, options.reportDir) });
   let failure: string | undefined;
@@ -157,7 +187,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
 
   try {
     let servicesFailed = false;
-    if (plan.services.length > 0) {
+    if (plan.services.length > 0 && !options.share) {
       failure = await phase('services', async () => {
         if (options.services === false) {
           for (const s of plan.services) emit({ type: 'service', time: Date.now(), name: s.name, status: 'skipped', message: 'started by the user (--no-services)' });
@@ -169,25 +199,22 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
       });
       servicesFailed = failure !== undefined;
     }
-    const lanes = workerPlans(graph, Date.now());
+    const share = options.share;
+    const lanes = workerPlans(graph, share?.startedAt ?? Date.now()).filter((lane) => !share || share.workers.has(lane.id));
     if (!failure && !stop.signal.aborted && lanes.length > 0) {
       failure = await phase('workers', async () => {
         const abortRun = (reason: string) => {
           stopReason ??= reason;
           stop.abort(new Error(reason));
         };
-        const draws = new RunDraws(plan, options.seed ?? plan.seed);
-        const workers = lanes.map((lane) => new Worker(run, lane, abortRun, draws));
-        const ended = await Promise.allSettled(workers.map((w) => w.start()));
-        await Promise.allSettled(workers.map((w) => releaseWorker([http, ws], browser.created(), w.state.id)));
-        const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (crashed) throw crashed.reason;
+        const problem = options.runWorkers ? await options.runWorkers(run, lanes, abortRun) : await runHere(lanes, abortRun);
         if (stopReason) return stopReason;
-        return failedSteps > 0 ? `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed` : undefined;
+        const failed = failedSteps > 0 ? `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed` : undefined;
+        return problem && failed ? `${problem}; ${failed}` : (problem ?? failed);
       });
     }
     // The crawl runs even after failed scenario steps (both get reported), but not without its services.
-    if (plan.crawl && !stop.signal.aborted && !servicesFailed) {
+    if (plan.crawl && !stop.signal.aborted && !servicesFailed && !options.share) {
       const crawlProblem = await phase('crawl', async () => {
         const { runCrawl } = await import('../engines/crawl/index.js');
         crawl = await runCrawl(run);
@@ -204,7 +231,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
   const outcome: RunOutcome = options.signal?.aborted ? 'aborted' : failure ? 'failed' : 'passed';
   const reason = outcome === 'aborted' ? 'interrupted: the run was stopped before it finished' : failure;
   emit({ type: 'run:end', time: Date.now(), outcome, ...(reason ? { reason } : {}) });
-  return redactor.redact({ outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}) });
+  return redactor.redact({ outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}), ...(stopReason ? { stopReason } : {}) });
 }
 
 async function releaseWorker(engines: Array<Engine | undefined>, browser: Promise<Engine> | undefined, worker: number): Promise<void> {

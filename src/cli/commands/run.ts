@@ -1,10 +1,11 @@
 // `planrun run <plan>` (or plain `planrun <plan>`): load, run, report. The
 // report is written whatever happens: pass, fail, crash or Ctrl-C.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from '../interrupts.js';
+import { parseDuration } from '../../plan/duration.js';
 import { parseVarFlags } from './validate.js';
 
 const usage = `Usage: planrun run <plan.yml> [options]
@@ -23,6 +24,11 @@ Options:
   --run-id ID           Use this run id ({{ run.id }}) instead of a fresh one
   --seed N              Seed the generated values (uuid(), randomInt()…, random
                         data picks) to replay a run; overrides the plan's seed:
+  --agents N            Run the workers in N agent processes coordinated through
+                        Redis: local ones with a private redis-server, or with
+                        --redis, N \`planrun agent\` processes already waiting there
+  --redis URL           The agents' Redis (redis://, rediss://, unix://)
+  --agents-wait TIME    How long to wait for the agents (default 30s)
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
@@ -36,7 +42,7 @@ export const command: Command = {
   summary: 'Run a plan and write its reports',
   usage,
   async run(argv) {
-    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; help?: boolean };
+    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; agents?: string; redis?: string; 'agents-wait'?: string; help?: boolean };
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
@@ -50,6 +56,9 @@ export const command: Command = {
           headed: { type: 'boolean' },
           'run-id': { type: 'string' },
           seed: { type: 'string' },
+          agents: { type: 'string' },
+          redis: { type: 'string' },
+          'agents-wait': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -75,6 +84,11 @@ export const command: Command = {
       process.stderr.write(`planrun run: --seed takes a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not \`${values.seed}\`\n`);
       return 2;
     }
+    const agents = parseAgentsFlags(values);
+    if (typeof agents === 'string') {
+      process.stderr.write(`planrun run: ${agents}\n`);
+      return 2;
+    }
     const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }] = await Promise.all([import('../../plan/load.js'), import('../../plan/issues.js'), import('../../plan/format.js')]);
     const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
     let plan;
@@ -89,7 +103,9 @@ export const command: Command = {
     const names = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
     const reporterNames = names.length > 0 ? names : (plan.reports.reporters ?? ['live', 'json']);
     const reportDir = resolve(values.out ?? plan.reports.out ?? 'planrun-report');
-    return execute(plan, { reporterNames, reportDir, services: !values['no-services'], headed: values.headed ?? false, ...(values['run-id'] ? { runId: values['run-id'] } : {}), ...(seed !== undefined ? { seed } : {}) });
+    // Agents compile the plan themselves, from the text this one compiled from.
+    if (agents) agents.plan = { text: await readFile(plan.file, 'utf8'), vars };
+    return execute(plan, { reporterNames, reportDir, services: !values['no-services'], headed: values.headed ?? false, ...(values['run-id'] ? { runId: values['run-id'] } : {}), ...(seed !== undefined ? { seed } : {}), ...(agents ? { agents } : {}) });
   },
 };
 
@@ -100,6 +116,24 @@ interface ExecuteOptions {
   headed: boolean;
   runId?: string;
   seed?: number;
+  agents?: AgentsFlags;
+}
+
+interface AgentsFlags {
+  count: number;
+  redisUrl?: string;
+  waitMs?: number;
+  plan?: { text: string; vars: Record<string, string> };
+}
+
+/** --agents, --redis and --agents-wait; undefined without --agents, a message when they do not fit. */
+function parseAgentsFlags(v: { agents?: string; redis?: string; 'agents-wait'?: string }): AgentsFlags | string | undefined {
+  if (v.agents === undefined) return v.redis !== undefined || v['agents-wait'] !== undefined ? '--redis and --agents-wait need --agents N' : undefined;
+  const count = Number(v.agents);
+  if (!/^\d+$/.test(v.agents) || count < 1 || count > 1_000) return `--agents takes a number of agents from 1 to 1000, not \`${v.agents}\``;
+  const waitMs = v['agents-wait'] === undefined ? undefined : parseDuration(v['agents-wait']);
+  if (waitMs === undefined && v['agents-wait'] !== undefined) return `--agents-wait takes a duration (30s, 2m), not \`${v['agents-wait']}\``;
+  return { count, ...(v.redis !== undefined ? { redisUrl: v.redis } : {}), ...(waitMs !== undefined ? { waitMs } : {}) };
 }
 
 /** --seed's value, or null when it is not a seed (the plan's `seed:` has the same range). */
@@ -130,13 +164,39 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
   const mux = new ReporterMux([collector, ...reporters]);
 
   const interrupts = new Interrupts();
+  const runId = o.runId ?? newRunId();
+  // --agents: the workers run in agent processes; the controller (here) keeps services, crawl and reports.
+  let controller: import('../../agents/controller.js').Controller | undefined;
+  if (o.agents) {
+    const { startController } = await import('../../agents/controller.js');
+    try {
+      controller = await startController({
+        agents: o.agents.count,
+        ...(o.agents.redisUrl ? { redisUrl: o.agents.redisUrl } : {}),
+        ...(o.agents.waitMs !== undefined ? { waitMs: o.agents.waitMs } : {}),
+        runId,
+        planFile: plan.file,
+        planText: o.agents.plan!.text,
+        vars: o.agents.plan!.vars,
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        headed: o.headed,
+        reportDir: o.reportDir,
+        log: (line) => process.stderr.write(`planrun: ${line}\n`),
+      });
+    } catch (err) {
+      interrupts.dispose();
+      process.stderr.write(redactor.redactText(`planrun run: ${(err as Error).message}\n`));
+      return 1;
+    }
+  }
   let result: Awaited<ReturnType<typeof runPlan>>;
   try {
     result = await runPlan(plan, {
+      ...(controller ? await controller.runOptions() : {}),
       emit: (e) => mux.onEvent(e),
       reportDir: o.reportDir,
       signal: interrupts.signal,
-      runId: o.runId ?? newRunId(),
+      runId,
       services: o.services,
       headed: o.headed,
       redactor,
@@ -147,6 +207,8 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
     const reason = redactor.redactText(`planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     mux.onEvent({ type: 'run:end', time: Date.now(), outcome: 'failed', reason });
     result = { outcome: 'failed', reason };
+  } finally {
+    await controller?.close();
   }
   // The run is over, whatever happened: from here a first signal lets the reports finish.
   interrupts.reporting();
