@@ -51,6 +51,7 @@ export async function serveAgent(o: AgentOptions): Promise<void> {
     } finally {
       client?.destroy();
     }
+    if (o.signal.aborted) break;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, o.reconnectDelayMs ?? 1_000);
       o.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });

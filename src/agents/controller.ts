@@ -57,7 +57,8 @@ export async function startController(o: ControllerOptions): Promise<Controller>
 interface Share {
   agent: string;
   lanes: Map<number, WorkerPlan>;
-  /** Workers that reported their end. */
+  /** Workers that reported their start, their end. */
+  begun: Set<number>;
   ended: Set<number>;
   /** Each worker's latest round (the round a lost agent's worker gives up from). */
   rounds: Map<number, number>;
@@ -138,7 +139,8 @@ export class Controller {
         if ((await client.set(claimKey(id), o.runId, { NX: true, PX: LOST_AFTER_MS })) === 'OK') claimed.push(id);
       }
       this.agentIds = claimed;
-      if (claimed.length === o.agents) return claimed;
+      // In name order, whichever registered first: the deal (and so the report) does not depend on start-up races.
+      if (claimed.length === o.agents) return claimed.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       const exited = this.local.find((c) => c.exitCode !== null || c.signalCode !== null);
       if (exited) throw new Error(`a local agent exited before the run started: ${(this.localTail.get(exited) ?? '').trim().split('\n').slice(-3).join(' | ') || `exit ${exited.exitCode ?? exited.signalCode}`}`);
       if (Date.now() >= deadline) {
@@ -163,7 +165,7 @@ export class Controller {
     const startedAt = Date.now();
     for (const [agent, ids] of deal) {
       if (ids.length === 0) continue;
-      shares.push({ agent, lanes: new Map(ids.map((id) => [id, byId.get(id)!])), ended: new Set(), rounds: new Map(), roundsDone: new Map(), over: false });
+      shares.push({ agent, lanes: new Map(ids.map((id) => [id, byId.get(id)!])), begun: new Set(), ended: new Set(), rounds: new Map(), roundsDone: new Map(), over: false });
       const job: Job = { type: 'run', runId: o.runId, planFile: o.planFile, planText: o.planText, vars: o.vars, ...(o.seed !== undefined ? { seed: o.seed } : {}), workers: ids, startedAt, reportDir: o.reportDir, headed: o.headed };
       await this.send(agent, job);
     }
@@ -185,6 +187,7 @@ export class Controller {
           const share = shares.find((s) => s.agent === item.agent);
           if (!share || share.over) continue;
           for (const e of item.events ?? []) {
+            if (e.type === 'worker:begin') share.begun.add(e.worker);
             if (e.type === 'round:begin') share.rounds.set(e.worker, e.round);
             if (e.type === 'round:end') share.roundsDone.set(e.worker, e.round);
             if (e.type === 'worker:end') share.ended.add(e.worker);
@@ -222,6 +225,8 @@ export class Controller {
       const cause = { worker: lane.id, role: lane.role, round, step: '(agent lost)', reason: why };
       for (const name of coordinationNames(lane.steps)) run.coordinator.abandon(name, round, lane.id, cause, true);
       const outcome: WorkerOutcome = 'aborted';
+      // A worker whose start never reached us still belongs to the agent in the report.
+      if (!share.begun.has(lane.id)) run.emit({ type: 'worker:begin', time: Date.now(), worker: lane.id, role: lane.role, agent: share.agent });
       run.emit({ type: 'worker:end', time: Date.now(), worker: lane.id, role: lane.role, outcome, rounds: share.roundsDone.get(lane.id) ?? 0 });
     }
   }
