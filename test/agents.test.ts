@@ -235,3 +235,46 @@ scenario:
   ]);
   assert.ok(report.steps[0]!.count > 0);
 });
+
+const sleeper = () => `
+name: sleeper
+target: ${pad.url}
+workers: 1
+rounds: 1
+scenario:
+  - sleep: 60s
+`;
+
+test('the controller killed: its agent stops that run\'s workers within seconds and waits for the next run', { timeout: 120_000 }, async () => {
+  const a = planrun(['agent', '--redis', redis.url, '--id', 'orphan-a']);
+  await a.until(/waiting for runs/);
+  const run = planrun(['run', await planFile('orphan', sleeper()), '--redis', redis.url, '--agents', '1', '--out', join(dir, 'orphan-out'), '--reporter', 'json']);
+  await a.until(/run \S+, workers 0/);
+  const killedAt = Date.now();
+  run.child.kill('SIGKILL');
+  await a.until(/the controller of run \S+ is gone \(no heartbeat for 5s\): stopping its workers\n[^]*run \S+ aborted; waiting for runs/);
+  const took = Date.now() - killedAt;
+  assert.ok(took < 15_000, `the agent stopped ${took}ms after the controller died`);
+  a.child.kill('SIGTERM');
+  assert.equal(await a.exit, 0);
+});
+
+test('Redis gone mid-run: the controller ends within bounded time with the reason and writes what it received', { timeout: 120_000 }, async () => {
+  const own = await startRedisServer();
+  const a = planrun(['agent', '--redis', own.url, '--id', 'gone-a']);
+  await a.until(/waiting for runs/);
+  const out = join(dir, 'gone-out');
+  const run = planrun(['run', await planFile('gone', sleeper()), '--redis', own.url, '--agents', '1', '--out', out, '--reporter', 'json']);
+  await a.until(/run \S+, workers 0/);
+  const stoppedAt = Date.now();
+  await own.stop();
+  assert.equal(await run.exit, 1, run.stderr());
+  const took = Date.now() - stoppedAt;
+  assert.ok(took < 30_000, `the controller ended ${took}ms after Redis went away`);
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'failed');
+  assert.match(report.reason ?? '', /^the agents' Redis at redis:\/\/127\.0\.0\.1:\d+\/? failed: connect ECONNREFUSED/);
+  await a.until(/agent gone-a: .*Redis.*; retrying every 1s/);
+  a.child.kill('SIGTERM');
+  assert.equal(await a.exit, 0);
+});

@@ -10,7 +10,7 @@ import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordinat
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
 import type { RunEvent } from '../reporting/events.js';
 import { EventBatcher } from './event-stream.js';
-import { agentKey, checkAgentId, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, type AgentInfo, type InboxMessage, type Job, type ShareEnd } from './protocol.js';
+import { agentKey, checkAgentId, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type AgentInfo, type InboxMessage, type Job, type ShareEnd } from './protocol.js';
 
 export interface AgentOptions {
   url: string;
@@ -46,7 +46,8 @@ export async function serveAgent(o: AgentOptions): Promise<void> {
     } catch (e) {
       if (o.signal.aborted) break;
       // Said once per outage, not once per attempt.
-      if (!announced) o.log(`agent ${id}: ${(e as Error).message}; retrying every ${(o.reconnectDelayMs ?? 1_000) / 1000}s`);
+      const why = client ? `lost the connection to Redis at ${where}: ${errorText(e)}` : errorText(e);
+      if (!announced) o.log(`agent ${id}: ${why}; retrying every ${(o.reconnectDelayMs ?? 1_000) / 1000}s`);
       announced = true;
     } finally {
       client?.destroy();

@@ -17,8 +17,8 @@ import type { RunContext } from '../runtime/context.js';
 import type { RunOptions, WorkersRunner } from '../runtime/run.js';
 import { coordinationNames, type WorkerPlan } from '../runtime/worker.js';
 import { assignLanes } from './assign.js';
-import { EventReader } from './event-stream.js';
-import { AGENT_KEY, agentKey, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, type InboxMessage, type Job } from './protocol.js';
+import { EventReader, type StreamItem } from './event-stream.js';
+import { AGENT_KEY, agentKey, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type InboxMessage, type Job } from './protocol.js';
 
 export interface ControllerOptions {
   agents: number;
@@ -183,7 +183,17 @@ export class Controller {
           const reason = (run.signal.reason as Error | undefined)?.message ?? 'the run was stopped';
           for (const s of shares) if (!s.over) await this.send(s.agent, { type: 'stop', runId: o.runId, reason });
         }
-        for (const item of await stream.next(250)) {
+        let items: StreamItem[];
+        try {
+          items = await stream.next(250);
+        } catch (e) {
+          // While the client still reconnects (a few seconds, see connectRedis), a failed read is tried again;
+          // once it gave up, the read fails with the last reason (refused, unreachable).
+          if (!reader.isOpen) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        for (const item of items) {
           const share = shares.find((s) => s.agent === item.agent);
           if (!share || share.over) continue;
           for (const e of item.events ?? []) {
@@ -208,6 +218,8 @@ export class Controller {
           }
         }
       }
+    } catch (e) {
+      throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(e)}`);
     } finally {
       reader.destroy();
     }

@@ -62,3 +62,11 @@ export interface ShareEnd {
   /** True when the reason is an abort-run of a worker: the controller stops the whole run with it. */
   abortRun?: boolean;
 }
+
+/** An error's message, never empty: a refused connection can be an AggregateError without one. */
+export function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.message) return e.message;
+  if (e instanceof AggregateError) return e.errors.map(errorText).join('; ');
+  return e.name;
+}
