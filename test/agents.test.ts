@@ -147,6 +147,11 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
   assert.equal(await early.exit, 1);
   assert.match(early.stderr(), /planrun run: waited 1s for 2 free agents at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: 0 found \(start them with `planrun agent --redis URL`\)/);
   assert.doesNotMatch(early.stderr(), /agents-test/, 'the password is never printed');
+  const interrupted = planrun(['run', plan, '--redis', url, '--agents', '1', '--out', join(dir, 'none-out'), '--reporter', 'json']);
+  await interrupted.until(/waiting for 1 agent at /);
+  interrupted.child.kill('SIGINT');
+  assert.equal(await interrupted.exit, 130);
+  assert.match(interrupted.stderr(), /planrun run: interrupted while waiting for the agents \(0 of 1 found\)\n/);
 
   const a = planrun(['agent', '--redis', url, '--id', 'ext-a']);
   const b = planrun(['agent', '--redis', url, '--id', 'ext-b']);

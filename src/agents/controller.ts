@@ -34,6 +34,8 @@ export interface ControllerOptions {
   headed: boolean;
   reportDir: string;
   log(line: string): void;
+  /** Ctrl-C: stops the wait for the agents. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_WAIT_MS = 30_000;
@@ -143,6 +145,7 @@ export class Controller {
       if (claimed.length === o.agents) return claimed.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       const exited = this.local.find((c) => c.exitCode !== null || c.signalCode !== null);
       if (exited) throw new Error(`a local agent exited before the run started: ${(this.localTail.get(exited) ?? '').trim().split('\n').slice(-3).join(' | ') || `exit ${exited.exitCode ?? exited.signalCode}`}`);
+      if (o.signal?.aborted) throw new Error(`interrupted while waiting for the agents (${claimed.length} of ${o.agents} found)`);
       if (Date.now() >= deadline) {
         throw new Error(`waited ${(o.waitMs ?? DEFAULT_WAIT_MS) / 1000}s for ${o.agents} free agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}: ${claimed.length} found (start them with \`planrun agent --redis URL\`)`);
       }

@@ -182,11 +182,12 @@ async function execute(plan: import('../../plan/model.js').CompiledPlan, o: Exec
         headed: o.headed,
         reportDir: o.reportDir,
         log: (line) => process.stderr.write(`planrun: ${line}\n`),
+        signal: interrupts.signal,
       });
     } catch (err) {
       interrupts.dispose();
       process.stderr.write(redactor.redactText(`planrun run: ${(err as Error).message}\n`));
-      return 1;
+      return interrupts.interrupted ? INTERRUPTED_EXIT_CODE : 1;
     }
   }
   let result: Awaited<ReturnType<typeof runPlan>>;
