@@ -76,6 +76,7 @@ export class Controller {
   private agentIds: string[] = [];
   private heart: NodeJS.Timeout | undefined;
   private url = '';
+  private coordinator: RedisCoordinator | undefined;
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -96,8 +97,8 @@ export class Controller {
 
   /** Options for runPlan: the shared coordinator and the workers phase run by the agents. */
   async runOptions(): Promise<Pick<RunOptions, 'coordinator' | 'runWorkers'>> {
-    const coordinator = await RedisCoordinator.open({ client: this.client!, runId: this.o.runId });
-    return { coordinator, runWorkers: this.runWorkers };
+    this.coordinator = await RedisCoordinator.open({ client: this.client!, runId: this.o.runId });
+    return { coordinator: this.coordinator, runWorkers: this.runWorkers };
   }
 
   /** The controller's presence (agents stop without it) and its claims on its agents. */
@@ -221,6 +222,9 @@ export class Controller {
           }
         }
       }
+      // The agents' last shared values (a login cookie for the crawl headers) reached the log before their end
+      // entries reached the event stream; the crawl must see them.
+      await this.coordinator?.sync();
     } catch (e) {
       throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(e)}`);
     } finally {
