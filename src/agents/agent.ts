@@ -35,6 +35,9 @@ export function defaultAgentId(): string {
 export async function serveAgent(o: AgentOptions): Promise<void> {
   const id = checkAgentId(o.id ?? defaultAgentId());
   const where = redactRedisUrl(o.url);
+  // Loaded before announcing itself, not on the first job: a duration run's deadline is the controller's,
+  // and loading the runtime takes seconds on a busy machine.
+  await Promise.all([import('../plan/load.js'), import('../runtime/run.js')]);
   let announced = false;
   while (!o.signal.aborted) {
     let client: RedisConnection | undefined;
