@@ -5,7 +5,7 @@
 // workers at once, naming it; Ctrl-C stops the agents and writes the partial report.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -282,4 +282,27 @@ test('Redis gone mid-run: the controller ends within bounded time with the reaso
   await a.until(/agent gone-a: .*Redis.*; retrying every 1s/);
   a.child.kill('SIGTERM');
   assert.equal(await a.exit, 0);
+});
+
+test('the plan\'s services start once, on the controller, never on the agents', { timeout: 120_000 }, async () => {
+  const marker = join(dir, 'service-starts.txt');
+  const plan = await planFile('services', `
+name: services on the controller
+target: ${pad.url}
+workers: 2
+rounds: 1
+services:
+  - name: marker
+    command: "echo started >> '${marker}' && echo ready-now && sleep 60"
+    ready: { log: ready-now }
+scenario:
+  - request: GET /health
+`);
+  const out = join(dir, 'services-out');
+  const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
+  assert.equal(await run.exit, 0, run.stderr());
+  assert.equal(await readFile(marker, 'utf8'), 'started\n');
+  const report = await readReport(join(out, 'report.json'));
+  assert.deepEqual(report.services.map((s) => s.name), ['marker']);
+  assert.deepEqual(report.workers.map((w) => w.agent), ['local-1', 'local-2']);
 });
