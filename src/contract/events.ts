@@ -100,7 +100,8 @@ export type RunEvent =
   | { type: 'phase:begin'; time: number; phase: Phase }
   | { type: 'phase:end'; time: number; phase: Phase; ok: boolean; message?: string }
   | { type: 'service'; time: number; name: string; status: ServiceStatus; message?: string; logFile?: string }
-  | { type: 'worker:begin'; time: number; worker: number; role: string }
+  /** `agent`: the agent process that runs the worker, in a run shared by agents (--agents). */
+  | { type: 'worker:begin'; time: number; worker: number; role: string; agent?: string }
   | { type: 'round:begin'; time: number; worker: number; role: string; round: number }
   | { type: 'step:begin'; time: number; worker: number; role: string; round: number; stepId: string; name: string; kind: StepKind }
   | { type: 'step:end'; time: number; result: StepResult }

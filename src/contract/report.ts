@@ -122,6 +122,8 @@ export interface WorkerSummary {
   role: string;
   rounds: number;
   outcome: WorkerOutcome;
+  /** The agent that ran it, in a run shared by agents. */
+  agent?: string;
 }
 
 export interface RunReport {

@@ -36,12 +36,31 @@ export interface RunOptions {
   redactor?: Redactor;
   /** Seed of the generated values (--seed); default the plan's `seed:`. */
   seed?: number;
+  // Agents (src/agents/): a run shared by several processes through Redis.
+  /** Runs the workers phase's lanes somewhere else (the agents' controller); default: one Worker per lane here. */
+  runWorkers?: WorkersRunner;
+  /** This process is an agent running its share of someone else's run: only these workers, no services, no crawl. */
+  share?: RunShare;
+}
+
+/**
+ * Runs the lanes, their events going through run.emit; `abortRun` stops the whole run with a reason (abort-run).
+ * Resolves a failure that failed steps do not tell (workers lost with their agent), if any.
+ */
+export type WorkersRunner = (run: RunContext, lanes: WorkerLane[], abortRun: (reason: string) => void) => Promise<string | undefined>;
+
+export interface RunShare {
+  workers: ReadonlySet<number>;
+  /** The controller's start (epoch ms): every agent computes the same deadline of a duration run. */
+  startedAt: number;
 }
 
 export interface RunResult {
   outcome: RunOutcome;
   reason?: string;
   crawl?: CrawlReport;
+  /** Why a worker stopped the whole run (abort-run, a data set with atEnd: fail), if one did. */
+  stopReason?: string;
 }
 
 export function newRunId(): string {
@@ -87,10 +106,10 @@ function runLength(plan: CompiledPlan): number | undefined {
 }
 
 /** The workers of each role (one per lane of the execution graph; roles without steps have none), in id order. */
-export function roleLanes(graph: ExecutionGraph): Map<string, WorkerLane[]> {
+export function roleLanes(graph: ExecutionGraph, only?: ReadonlySet<number>): Map<string, WorkerLane[]> {
   const out = new Map<string, WorkerLane[]>(graph.plan.roles.map((r) => [r.name, []]));
   for (const lane of graph.lanes) {
-    if (lane.track.steps.length > 0) out.get(lane.role)?.push({ id: lane.worker, role: lane.role, index: lane.index, steps: lane.track.steps });
+    if (lane.track.steps.length > 0 && (!only || only.has(lane.worker))) out.get(lane.role)?.push({ id: lane.worker, role: lane.role, index: lane.index, steps: lane.track.steps });
   }
   return out;
 }
@@ -151,6 +170,19 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     },
   };
 
+  /** The workers in this process, each role by its executor; every worker released from the engines once all ended. */
+  const runHere = async (lanes: Map<string, WorkerLane[]>, abortRun: (reason: string) => void, startedAt: number) => {
+    const draws = new RunDraws(plan, options.seed ?? plan.seed);
+    const newWorker = (lane: WorkerLane) => new Worker(run, lane, abortRun, draws);
+    const ended = await Promise.allSettled(
+      plan.roles.filter((role) => (lanes.get(role.name) ?? []).length > 0).map((role) => executorOf(role)({ run, role, lanes: lanes.get(role.name)!, newWorker, startedAt })),
+    );
+    await Promise.allSettled([...lanes.values()].flat().map((lane) => releaseWorker([http, ws], browser.created(), lane.id)));
+    const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (crashed) throw crashed.reason;
+    return undefined;
+  };
+
   const graph = compileGraph(plan);
   emit({ type: 'run:begin', time: Date.now(), run: runInfo(graph, runId, options.reportDir) });
   let failure: string | undefined;
@@ -170,7 +202,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
 
   try {
     let servicesFailed = false;
-    if (plan.services.length > 0) {
+    if (plan.services.length > 0 && !options.share) {
       failure = await phase('services', async () => {
         if (options.services === false) {
           for (const s of plan.services) emit({ type: 'service', time: Date.now(), name: s.name, status: 'skipped', message: 'started by the user (--no-services)' });
@@ -182,29 +214,24 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
       });
       servicesFailed = failure !== undefined;
     }
-    const lanes = roleLanes(graph);
-    const ids = [...lanes.values()].flat().map((l) => l.id);
-    if (!failure && !stop.signal.aborted && ids.length > 0) {
+    // An agent runs only its share of the workers, on the controller's clock.
+    const share = options.share;
+    const lanes = roleLanes(graph, share?.workers);
+    const all = [...lanes.values()].flat();
+    if (!failure && !stop.signal.aborted && all.length > 0) {
       failure = await phase('workers', async () => {
         const abortRun = (reason: string) => {
           stopReason ??= reason;
           stop.abort(new Error(reason));
         };
-        const draws = new RunDraws(plan, options.seed ?? plan.seed);
-        const startedAt = Date.now();
-        const newWorker = (lane: WorkerLane) => new Worker(run, lane, abortRun, draws);
-        const ended = await Promise.allSettled(
-          plan.roles.filter((role) => (lanes.get(role.name) ?? []).length > 0).map((role) => executorOf(role)({ run, role, lanes: lanes.get(role.name)!, newWorker, startedAt })),
-        );
-        await Promise.allSettled(ids.map((id) => releaseWorker([http, ws], browser.created(), id)));
-        const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (crashed) throw crashed.reason;
+        const problem = options.runWorkers ? await options.runWorkers(run, all, abortRun) : await runHere(lanes, abortRun, share?.startedAt ?? Date.now());
         if (stopReason) return stopReason;
-        return failedSteps > 0 ? `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed` : undefined;
+        const failed = failedSteps > 0 ? `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed` : undefined;
+        return problem && failed ? `${problem}; ${failed}` : (problem ?? failed);
       });
     }
     // The crawl runs even after failed scenario steps (both get reported), but not without its services.
-    if (plan.crawl && !stop.signal.aborted && !servicesFailed) {
+    if (plan.crawl && !stop.signal.aborted && !servicesFailed && !options.share) {
       const crawlProblem = await phase('crawl', async () => {
         const { runCrawl } = await import('../engines/crawl/index.js');
         crawl = await runCrawl(run, new MemoryFrontier());
@@ -221,7 +248,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
   const outcome: RunOutcome = options.signal?.aborted ? 'aborted' : failure ? 'failed' : 'passed';
   const reason = outcome === 'aborted' ? 'interrupted: the run was stopped before it finished' : failure;
   emit({ type: 'run:end', time: Date.now(), outcome, ...(reason ? { reason } : {}) });
-  return redactor.redact({ outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}) });
+  return redactor.redact({ outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}), ...(stopReason ? { stopReason } : {}) });
 }
 
 async function releaseWorker(engines: Array<Engine | undefined>, browser: Promise<Engine> | undefined, worker: number): Promise<void> {

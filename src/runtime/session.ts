@@ -15,7 +15,7 @@ import type { Reporter } from '../contract/reporter.js';
 import { ReporterMux } from '../reporting/reporter-mux.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts, type InterruptOptions } from './interrupts.js';
 import { Redactor } from './redact.js';
-import { newRunId, runPlan, type RunResult } from './run.js';
+import { newRunId, runPlan, type RunOptions, type RunResult } from './run.js';
 
 export interface SessionOptions {
   /** Reporter names; default the plan's `reports.reporters`, else live and json. `[]`: none (the report is still built). */
@@ -38,6 +38,21 @@ export interface SessionOptions {
   interrupts?: InterruptOptions;
   /** The session's own messages (a reporter that failed); default stderr. */
   write?(text: string): void;
+  /** Runs the workers elsewhere (agents, src/agents/): called once the run id and report folder are known. */
+  placeWorkers?(at: { runId: string; reportDir: string; signal: AbortSignal }): Promise<WorkerPlacement>;
+}
+
+/** Workers running outside this process: what runPlan needs to reach them, and how to let them go. */
+export interface WorkerPlacement {
+  runOptions(): Promise<Pick<RunOptions, 'coordinator' | 'runWorkers'>>;
+  close(): Promise<void>;
+}
+
+/** The workers could not be placed (no agents came, Redis unreachable): nothing ran. */
+export class PlacementError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
 }
 
 export interface SessionResult {
@@ -49,7 +64,8 @@ export interface SessionResult {
 
 /**
  * Runs the plan and writes its reports. Throws only before anything ran: a
- * ReporterSelectionError (reporters.js) for reporter names that cannot be used.
+ * ReporterSelectionError (reporters.js) for reporter names that cannot be used,
+ * or a PlacementError when the workers could not be placed on agents.
  */
 export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Promise<SessionResult> {
   const write = o.write ?? ((text: string) => process.stderr.write(text));
@@ -64,14 +80,22 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
   const mux = new ReporterMux([collector, ...reporters, ...(o.extraReporters ?? [])]);
 
   const interrupts = new Interrupts(o.interrupts);
+  const runId = o.runId ?? newRunId();
   try {
+    let placement: WorkerPlacement | undefined;
+    try {
+      placement = await o.placeWorkers?.({ runId, reportDir, signal: interrupts.signal });
+    } catch (err) {
+      throw new PlacementError(redactor.redactText((err as Error).message), interrupts.interrupted ? INTERRUPTED_EXIT_CODE : 1);
+    }
     let result: RunResult;
     try {
       result = await runPlan(plan, {
+        ...(placement ? await placement.runOptions() : {}),
         emit: (e) => mux.onEvent(e),
         reportDir,
         signal: interrupts.signal,
-        runId: o.runId ?? newRunId(),
+        runId,
         services: o.services ?? true,
         headed: o.headed ?? false,
         redactor,
@@ -82,6 +106,8 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
       const reason = redactor.redactText(`planrun failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       mux.onEvent({ type: 'run:end', time: Date.now(), outcome: 'failed', reason });
       result = { outcome: 'failed', reason };
+    } finally {
+      await placement?.close();
     }
     // The run is over, whatever happened: from here a first signal lets the reports finish.
     interrupts.reporting();

@@ -176,6 +176,16 @@ describe('redis only', () => {
     await assert.rejects(wait(late, 2, { count: 1 }), (e: unknown) => e instanceof BrokenBarrierError && e.breakCause.step === 'write');
   });
 
+  test("sync() applies every entry other agents appended before it, even when its own write awaits the same entry", { timeout: 5_000 }, async () => {
+    const runId = randomUUID();
+    const [a, b] = [await redisAgent(runId), await redisAgent(runId)];
+    for (let i = 1; i <= 200; i++) await a.setShared('n', i);
+    // An own write in flight and a sync on the same last entry both come back.
+    await Promise.all([b.sync(), b.setShared('mine', true), b.sync()]);
+    assert.deepEqual(b.sharedSnapshot(), { n: 200, mine: true });
+    await b.sync();
+  });
+
   test('the run log is namespaced by run id and expires', { timeout: 5_000 }, async () => {
     const runId = randomUUID();
     const c = await redisAgent(runId, 60_000);

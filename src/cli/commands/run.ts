@@ -1,7 +1,9 @@
 // `planrun run <plan>` (or plain `planrun <plan>`): argv → plan → the run
 // session (runtime/session.ts), which runs it and writes the reports whatever
 // happens: pass, fail, crash or Ctrl-C.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../../plan/duration.js';
 import type { Command } from '../command.js';
 import { colorFor, loadPlanInput, parseVarFlags, USAGE_EXIT_CODE } from '../plan-input.js';
 
@@ -21,6 +23,11 @@ Options:
   --run-id ID           Use this run id ({{ run.id }}) instead of a fresh one
   --seed N              Seed the generated values (uuid(), randomInt()…, random
                         data picks) to replay a run; overrides the plan's seed:
+  --agents N            Run the workers in N agent processes coordinated through
+                        Redis: local ones with a private redis-server, or with
+                        --redis, N \`planrun agent\` processes already waiting there
+  --redis URL           The agents' Redis (redis://, rediss://, unix://)
+  --agents-wait TIME    How long to wait for the agents (default 30s)
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
@@ -34,7 +41,7 @@ export const command: Command = {
   summary: 'Run a plan and write its reports',
   usage,
   async run(argv) {
-    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; help?: boolean };
+    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; agents?: string; redis?: string; 'agents-wait'?: string; help?: boolean };
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
@@ -48,6 +55,9 @@ export const command: Command = {
           headed: { type: 'boolean' },
           'run-id': { type: 'string' },
           seed: { type: 'string' },
+          agents: { type: 'string' },
+          redis: { type: 'string' },
+          'agents-wait': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -73,12 +83,39 @@ export const command: Command = {
       process.stderr.write(`planrun run: --seed takes a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not \`${values.seed}\`\n`);
       return 2;
     }
+    const agents = parseAgentsFlags(values);
+    if (typeof agents === 'string') {
+      process.stderr.write(`planrun run: ${agents}\n`);
+      return 2;
+    }
     const plan = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
     if (typeof plan === 'number') return plan;
     const reporters = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
-    const [{ runSession }, { ReporterSelectionError }] = await Promise.all([import('../../runtime/session.js'), import('../../reporting/registry.js')]);
+    const [{ runSession, PlacementError }, { ReporterSelectionError }] = await Promise.all([import('../../runtime/session.js'), import('../../reporting/registry.js')]);
+    // --agents: the workers run in agent processes, which compile the plan themselves from the text this one came from.
+    const planText = agents ? await readFile(plan.file, 'utf8') : '';
+    const placeWorkers = agents
+      ? async (at: { runId: string; reportDir: string; signal: AbortSignal }) => {
+          const { startController } = await import('../../agents/controller.js');
+          return startController({
+            agents: agents.count,
+            ...(agents.redisUrl ? { redisUrl: agents.redisUrl } : {}),
+            ...(agents.waitMs !== undefined ? { waitMs: agents.waitMs } : {}),
+            runId: at.runId,
+            planFile: plan.file,
+            planText,
+            vars,
+            ...(seed !== undefined ? { seed } : {}),
+            headed: values.headed ?? false,
+            reportDir: at.reportDir,
+            log: (line) => process.stderr.write(`planrun: ${line}\n`),
+            signal: at.signal,
+          });
+        }
+      : undefined;
     try {
       const { exitCode } = await runSession(plan, {
+        ...(placeWorkers ? { placeWorkers } : {}),
         ...(reporters.length > 0 ? { reporters } : {}),
         ...(values.out !== undefined ? { reportDir: values.out } : {}),
         services: !values['no-services'],
@@ -88,6 +125,10 @@ export const command: Command = {
       });
       return exitCode;
     } catch (err) {
+      if (err instanceof PlacementError) {
+        process.stderr.write(`planrun run: ${err.message}\n`);
+        return err.exitCode;
+      }
       if (!(err instanceof ReporterSelectionError)) throw err;
       process.stderr.write(`planrun run: ${err.message}\n`);
       return USAGE_EXIT_CODE;
@@ -99,4 +140,20 @@ export const command: Command = {
 function parseSeed(text: string): number | null {
   const n = Number(text);
   return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : null;
+}
+
+interface AgentsFlags {
+  count: number;
+  redisUrl?: string;
+  waitMs?: number;
+}
+
+/** --agents, --redis and --agents-wait; undefined without --agents, a message when they do not fit. */
+function parseAgentsFlags(v: { agents?: string; redis?: string; 'agents-wait'?: string }): AgentsFlags | string | undefined {
+  if (v.agents === undefined) return v.redis !== undefined || v['agents-wait'] !== undefined ? '--redis and --agents-wait need --agents N' : undefined;
+  const count = Number(v.agents);
+  if (!/^\d+$/.test(v.agents) || count < 1 || count > 1_000) return `--agents takes a number of agents from 1 to 1000, not \`${v.agents}\``;
+  const waitMs = v['agents-wait'] === undefined ? undefined : parseDuration(v['agents-wait']);
+  if (waitMs === undefined && v['agents-wait'] !== undefined) return `--agents-wait takes a duration (30s, 2m), not \`${v['agents-wait']}\``;
+  return { count, ...(v.redis !== undefined ? { redisUrl: v.redis } : {}), ...(waitMs !== undefined ? { waitMs } : {}) };
 }

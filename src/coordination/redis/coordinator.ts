@@ -45,8 +45,8 @@ export class RedisCoordinator implements Coordinator {
   private readonly log: string;
   private readonly ttlMs: number;
   private lastApplied = '0-0';
-  /** Own appends not yet replayed: resolved when the reader applies them (read-your-writes). */
-  private readonly pending = new Map<string, () => void>();
+  /** Entries awaited before they were replayed (own appends, sync()): resolved when the reader applies them. */
+  private readonly pending = new Map<string, Array<() => void>>();
   private failure: Error | undefined;
   private closed = false;
   private refresh: NodeJS.Timeout | undefined;
@@ -87,7 +87,7 @@ export class RedisCoordinator implements Coordinator {
       const done = this.pending.get(id);
       if (done) {
         this.pending.delete(id);
-        done();
+        for (const d of done) d();
       }
     }
     return messages.length;
@@ -129,9 +129,30 @@ export class RedisCoordinator implements Coordinator {
     if (this.closed) throw new Error('the coordinator is closed');
     const id = String(await APPEND.run(this.client, [this.log], [this.ttlMs, JSON.stringify(entry)]));
     if (compareIds(id, this.lastApplied) <= 0) return;
-    await new Promise<void>((resolve) => this.pending.set(id, resolve));
+    await this.applied(id);
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('the coordinator closed before its own write came back');
+  }
+
+  private applied(id: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const list = this.pending.get(id);
+      if (list) list.push(resolve);
+      else this.pending.set(id, [resolve]);
+    });
+  }
+
+  /**
+   * Resolves once this mirror applied every entry appended before the call, by any agent: a controller
+   * that learnt from elsewhere (the agents' event stream) that the workers are done then sees their last
+   * shared values.
+   */
+  async sync(): Promise<void> {
+    if (this.failure) throw this.failure;
+    const last = (await this.client.xRevRange(this.log, '+', '-', { COUNT: 1 }))?.[0];
+    if (!last || compareIds(last.id, this.lastApplied) <= 0) return;
+    await this.applied(last.id);
+    if (this.failure) throw this.failure;
   }
 
   /** Redis is gone: every parked and future wait fails with the reason instead of hanging until its timeout. */
@@ -139,7 +160,7 @@ export class RedisCoordinator implements Coordinator {
     if (this.failure) return;
     this.failure = new Error(`Redis coordinator failed: ${e.message}`);
     void this.mirror.close(this.failure.message);
-    for (const done of this.pending.values()) done();
+    for (const done of this.pending.values()) for (const d of done) d();
     this.pending.clear();
   }
 
@@ -176,7 +197,7 @@ export class RedisCoordinator implements Coordinator {
     this.closed = true;
     clearInterval(this.refresh);
     await this.mirror.close();
-    for (const done of this.pending.values()) done();
+    for (const done of this.pending.values()) for (const d of done) d();
     this.pending.clear();
     this.reader.destroy();
   }

@@ -136,7 +136,7 @@ export class MetricsCollector implements Reporter {
         this.services.set(event.name, { name: event.name, status: event.status, message: event.message, logFile: event.logFile ?? this.services.get(event.name)?.logFile });
         break;
       case 'worker:begin':
-        if (!this.workers.has(event.worker)) this.workers.set(event.worker, { id: event.worker, role: event.role, rounds: 0, outcome: 'aborted', ended: false });
+        if (!this.workers.has(event.worker)) this.workers.set(event.worker, { id: event.worker, role: event.role, rounds: 0, outcome: 'aborted', ended: false, ...(event.agent ? { agent: event.agent } : {}) });
         break;
       case 'round:end': {
         const w = this.workers.get(event.worker);
@@ -144,7 +144,7 @@ export class MetricsCollector implements Reporter {
         break;
       }
       case 'worker:end':
-        this.workers.set(event.worker, { id: event.worker, role: event.role, rounds: event.rounds, outcome: event.outcome, ended: true });
+        this.workers.set(event.worker, { ...this.workers.get(event.worker), id: event.worker, role: event.role, rounds: event.rounds, outcome: event.outcome, ended: true });
         break;
       case 'step:end':
         this.recordStep(event.result);

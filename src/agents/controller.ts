@@ -1,0 +1,278 @@
+// The controller of a run shared by agents (`planrun run --agents N`): it owns
+// the run (services, crawl, reports, as in one process) and hands the workers
+// phase to agents through Redis. It claims N free agents (waiting a bounded time
+// for them), deals them the workers (assign.ts), hands each the plan's text and
+// its workers, and feeds the events they stream back into the run's emit, so the
+// collector and reporters see what one process would have emitted. It watches
+// the agents' heartbeats: a lost agent's unfinished workers are ended, and every
+// wait on them breaks at once naming the agent (the coordinator's abandon).
+// Without --redis it starts a private redis-server and N local agent processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordination/redis/connect.js';
+import { RedisCoordinator } from '../coordination/redis/coordinator.js';
+import { startRedisServer, type RedisServer } from '../coordination/redis/server.js';
+import type { WorkerOutcome } from '../reporting/events.js';
+import type { RunContext } from '../runtime/context.js';
+import type { RunOptions, WorkersRunner } from '../runtime/run.js';
+import { coordinationNames, type WorkerPlan } from '../runtime/worker.js';
+import { assignLanes } from './assign.js';
+import { EventReader, type StreamItem } from './event-stream.js';
+import { AGENT_KEY, agentKey, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type InboxMessage, type Job } from './protocol.js';
+
+export interface ControllerOptions {
+  agents: number;
+  /** An agents' Redis; absent: a private redis-server and `agents` local agent processes. */
+  redisUrl?: string;
+  /** How long to wait for `agents` free agents. Default 30 s. */
+  waitMs?: number;
+  runId: string;
+  planFile: string;
+  planText: string;
+  vars: Record<string, string>;
+  seed?: number;
+  headed: boolean;
+  reportDir: string;
+  log(line: string): void;
+  /** Ctrl-C: stops the wait for the agents. */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_WAIT_MS = 30_000;
+/** After a stop order, agents get this long to send their last events; then they count as lost. */
+const STOP_GRACE_MS = 10_000;
+/** Local agents get this long to exit on SIGTERM, then SIGKILL. */
+const KILL_AFTER_MS = 5_000;
+
+/** Starts what the run needs (server, local agents), waits for and claims the agents; close() undoes it all. */
+export async function startController(o: ControllerOptions): Promise<Controller> {
+  const c = new Controller(o);
+  try {
+    await c.start();
+    return c;
+  } catch (e) {
+    await c.close();
+    throw e;
+  }
+}
+
+interface Share {
+  agent: string;
+  lanes: Map<number, WorkerPlan>;
+  /** Workers that reported their start, their end. */
+  begun: Set<number>;
+  ended: Set<number>;
+  /** Each worker's latest round (the round a lost agent's worker gives up from). */
+  rounds: Map<number, number>;
+  roundsDone: Map<number, number>;
+  over: boolean;
+}
+
+export class Controller {
+  private server: RedisServer | undefined;
+  private client: RedisConnection | undefined;
+  private readonly local: ChildProcess[] = [];
+  private readonly localTail = new Map<ChildProcess, string>();
+  private agentIds: string[] = [];
+  private heart: NodeJS.Timeout | undefined;
+  private url = '';
+  private coordinator: RedisCoordinator | undefined;
+
+  constructor(private readonly o: ControllerOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.o;
+    if (o.redisUrl) this.url = o.redisUrl;
+    else {
+      // A password even on loopback: other local users must not hand our agents work.
+      this.server = await startRedisServer({ password: randomBytes(16).toString('hex') });
+      this.url = this.server.url;
+      for (let k = 1; k <= o.agents; k++) this.spawnLocal(`local-${k}`);
+    }
+    this.client = await connectRedis(this.url);
+    await this.beat();
+    this.heart = setInterval(() => void this.beat().catch(() => {}), HEARTBEAT_MS);
+    this.agentIds = await this.claim();
+  }
+
+  /** Options for runPlan: the shared coordinator and the workers phase run by the agents. */
+  async runOptions(): Promise<Pick<RunOptions, 'coordinator' | 'runWorkers'>> {
+    this.coordinator = await RedisCoordinator.open({ client: this.client!, runId: this.o.runId });
+    return { coordinator: this.coordinator, runWorkers: this.runWorkers };
+  }
+
+  /** The controller's presence (agents stop without it) and its claims on its agents. */
+  private async beat(): Promise<void> {
+    const m = this.client!.multi().set(controllerKey(this.o.runId), '1', { PX: LOST_AFTER_MS });
+    for (const id of this.agentIds) m.pExpire(claimKey(id), LOST_AFTER_MS);
+    await m.exec();
+  }
+
+  private spawnLocal(id: string): void {
+    // The same program as this one (node, its flags, planrun's entry), as an agent; the URL and its password go
+    // through the environment, not the command line that `ps` shows. stdin is the lifeline: it ends when we die.
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'agent', '--id', id], {
+      env: { ...process.env, PLANRUN_REDIS_URL: this.url, PLANRUN_AGENT_LOCAL: '1' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+      detached: true,
+    });
+    child.stderr!.on('data', (d: Buffer) => this.localTail.set(child, ((this.localTail.get(child) ?? '') + d.toString()).slice(-2_000)));
+    child.on('error', () => {});
+    this.local.push(child);
+  }
+
+  /** Claims `agents` free agents (SET NX of each one's claim key), waiting for them within the bound. */
+  private async claim(): Promise<string[]> {
+    const { o } = this;
+    const client = this.client!;
+    const deadline = Date.now() + (o.waitMs ?? DEFAULT_WAIT_MS);
+    const claimed: string[] = [];
+    let told = false;
+    for (;;) {
+      const seen: string[] = [];
+      for await (const keys of client.scanIterator({ MATCH: 'planrun:agent:*', COUNT: 1_000 })) {
+        for (const key of keys) {
+          const id = AGENT_KEY.exec(key)?.[1];
+          if (id) seen.push(id);
+        }
+      }
+      for (const id of seen.sort()) {
+        if (claimed.length === o.agents) break;
+        if (claimed.includes(id)) continue;
+        if ((await client.set(claimKey(id), o.runId, { NX: true, PX: LOST_AFTER_MS })) === 'OK') claimed.push(id);
+      }
+      this.agentIds = claimed;
+      // In name order, whichever registered first: the deal (and so the report) does not depend on start-up races.
+      if (claimed.length === o.agents) return claimed.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      const exited = this.local.find((c) => c.exitCode !== null || c.signalCode !== null);
+      if (exited) throw new Error(`a local agent exited before the run started: ${(this.localTail.get(exited) ?? '').trim().split('\n').slice(-3).join(' | ') || `exit ${exited.exitCode ?? exited.signalCode}`}`);
+      if (o.signal?.aborted) throw new Error(`interrupted while waiting for the agents (${claimed.length} of ${o.agents} found)`);
+      if (Date.now() >= deadline) {
+        throw new Error(`waited ${(o.waitMs ?? DEFAULT_WAIT_MS) / 1000}s for ${o.agents} free agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}: ${claimed.length} found (start them with \`planrun agent --redis URL\`)`);
+      }
+      if (o.redisUrl && !told) o.log(`waiting for ${o.agents} agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}…`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private async send(agent: string, m: InboxMessage): Promise<void> {
+    await this.client!.rPush(inboxKey(agent), JSON.stringify(m));
+  }
+
+  private readonly runWorkers: WorkersRunner = async (run, lanes, abortRun) => {
+    const { o } = this;
+    const client = this.client!;
+    const byId = new Map(lanes.map((l) => [l.id, l]));
+    const deal = assignLanes(lanes, run.plan.roles.map((r) => r.name), this.agentIds);
+    const shares: Share[] = [];
+    const startedAt = Date.now();
+    for (const [agent, ids] of deal) {
+      if (ids.length === 0) continue;
+      shares.push({ agent, lanes: new Map(ids.map((id) => [id, byId.get(id)!])), begun: new Set(), ended: new Set(), rounds: new Map(), roundsDone: new Map(), over: false });
+      const job: Job = { type: 'run', runId: o.runId, planFile: o.planFile, planText: o.planText, vars: o.vars, ...(o.seed !== undefined ? { seed: o.seed } : {}), workers: ids, startedAt, reportDir: o.reportDir, headed: o.headed };
+      await this.send(agent, job);
+    }
+    const reader = client.duplicate();
+    reader.on('error', () => {});
+    await reader.connect();
+    const stream = new EventReader(reader, eventsKey(o.runId));
+    const problems: string[] = [];
+    let stopSentAt: number | undefined;
+    let nextCheck = Date.now() + HEARTBEAT_MS;
+    try {
+      while (shares.some((s) => !s.over)) {
+        if (run.signal.aborted && stopSentAt === undefined) {
+          stopSentAt = Date.now();
+          const reason = (run.signal.reason as Error | undefined)?.message ?? 'the run was stopped';
+          for (const s of shares) if (!s.over) await this.send(s.agent, { type: 'stop', runId: o.runId, reason });
+        }
+        let items: StreamItem[];
+        try {
+          items = await stream.next(250);
+        } catch (e) {
+          // While the client still reconnects (a few seconds, see connectRedis), a failed read is tried again;
+          // once it gave up, the read fails with the last reason (refused, unreachable).
+          if (!reader.isOpen) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        for (const item of items) {
+          const share = shares.find((s) => s.agent === item.agent);
+          if (!share || share.over) continue;
+          for (const e of item.events ?? []) {
+            if (e.type === 'worker:begin') share.begun.add(e.worker);
+            if (e.type === 'round:begin') share.rounds.set(e.worker, e.round);
+            if (e.type === 'round:end') share.roundsDone.set(e.worker, e.round);
+            if (e.type === 'worker:end') share.ended.add(e.worker);
+            run.emit(e);
+          }
+          if (item.end) {
+            share.over = true;
+            if (item.end.reason) abortRun(item.end.reason);
+          }
+        }
+        if (Date.now() >= nextCheck) {
+          nextCheck = Date.now() + HEARTBEAT_MS;
+          const graceOver = stopSentAt !== undefined && Date.now() - stopSentAt > STOP_GRACE_MS;
+          for (const s of shares) {
+            if (s.over) continue;
+            if (graceOver) this.lose(run, s, `agent ${s.agent} did not stop within ${STOP_GRACE_MS / 1000}s`, problems);
+            else if ((await client.exists(agentKey(s.agent))) === 0) this.lose(run, s, `agent ${s.agent} lost: no heartbeat for ${LOST_AFTER_MS / 1000}s`, problems);
+          }
+        }
+      }
+      // The agents' last shared values (a login cookie for the crawl headers) reached the log before their end
+      // entries reached the event stream; the crawl must see them.
+      await this.coordinator?.sync();
+    } catch (e) {
+      throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(e)}`);
+    } finally {
+      reader.destroy();
+    }
+    return problems.length > 0 ? problems.join('; ') : undefined;
+  };
+
+  /** The agent is gone: its unfinished workers end (aborted) and every wait on them breaks now, naming it. */
+  private lose(run: RunContext, share: Share, why: string, problems: string[]): void {
+    share.over = true;
+    const lost = [...share.lanes.values()].filter((l) => !share.ended.has(l.id));
+    run.emit({ type: 'log', time: Date.now(), level: 'error', message: `${why}; its worker${lost.length === 1 ? '' : 's'} ${lost.map((l) => l.id).join(', ') || '(none left)'} did not finish` });
+    problems.push(why);
+    for (const lane of lost) {
+      const round = share.rounds.get(lane.id) ?? 1;
+      const cause = { worker: lane.id, role: lane.role, round, step: '(agent lost)', reason: why };
+      for (const name of coordinationNames(lane.steps)) run.coordinator.abandon(name, round, lane.id, cause, true);
+      const outcome: WorkerOutcome = 'aborted';
+      // A worker whose start never reached us still belongs to the agent in the report.
+      if (!share.begun.has(lane.id)) run.emit({ type: 'worker:begin', time: Date.now(), worker: lane.id, role: lane.role, agent: share.agent });
+      run.emit({ type: 'worker:end', time: Date.now(), worker: lane.id, role: lane.role, outcome, rounds: share.roundsDone.get(lane.id) ?? 0 });
+    }
+  }
+
+  /** Releases the agents (their claims), stops the local ones and the private server. Safe to call twice. */
+  async close(): Promise<void> {
+    clearInterval(this.heart);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      await client.del([controllerKey(this.o.runId), ...this.agentIds.map(claimKey)]).catch(() => {});
+      client.destroy();
+    }
+    await Promise.all(this.local.map(stopChild));
+    await this.server?.stop();
+    this.server = undefined;
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

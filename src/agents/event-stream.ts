@@ -1,0 +1,89 @@
+// Events from the agents to the controller, through one Redis stream per run.
+// An agent buffers its events and appends them as one entry per batch (every
+// BATCH_MS, or at once past BATCH_EVENTS): a step costs a few bytes of an XADD,
+// not a round trip. Batches go out one after the other, so the controller reads
+// each agent's events in the order they were emitted.
+import type { RedisConnection } from '../coordination/redis/connect.js';
+import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
+import type { RunEvent } from '../reporting/events.js';
+import type { ShareEnd } from './protocol.js';
+
+export const BATCH_MS = 50;
+export const BATCH_EVENTS = 200;
+
+export class EventBatcher {
+  private buffer: RunEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** The chain of appends: each waits for the previous one. */
+  private writing: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+
+  constructor(private readonly client: RedisConnection, private readonly key: string, private readonly agent: string, private readonly ttlMs = DEFAULT_TTL_MS) {}
+
+  push(event: RunEvent): void {
+    this.buffer.push(event);
+    if (this.buffer.length >= BATCH_EVENTS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  /** Sends what is buffered; resolves once it (and everything before it) is in Redis. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.buffer.length > 0) {
+      const batch = JSON.stringify(this.buffer);
+      this.buffer = [];
+      this.append({ a: this.agent, b: batch });
+    }
+    return this.writing;
+  }
+
+  /** Sends the rest, then the end of this agent's share. Rejects if any batch could not be written. */
+  async end(share: ShareEnd): Promise<void> {
+    this.flush();
+    this.append({ a: this.agent, d: JSON.stringify(share) });
+    await this.writing;
+    if (this.failure) throw this.failure;
+  }
+
+  private append(fields: Record<string, string>): void {
+    this.writing = this.writing.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.client.multi().xAdd(this.key, '*', fields).pExpire(this.key, this.ttlMs).exec();
+      } catch (e) {
+        this.failure = e as Error;
+      }
+    });
+  }
+}
+
+export interface StreamItem {
+  agent: string;
+  events?: RunEvent[];
+  end?: ShareEnd;
+}
+
+/** The controller's side: reads the stream from its start, a blocking XREAD at a time. */
+export class EventReader {
+  private last = '0-0';
+
+  constructor(private readonly reader: RedisConnection, private readonly key: string) {}
+
+  /** The next entries; waits at most `blockMs` for some (then returns none). */
+  async next(blockMs: number): Promise<StreamItem[]> {
+    const reply = (await this.reader.xRead({ key: this.key, id: this.last }, { COUNT: 1_000, BLOCK: blockMs })) as Array<{
+      messages: Array<{ id: string; message: Record<string, string> }>;
+    }> | null;
+    const out: StreamItem[] = [];
+    for (const { id, message } of reply?.[0]?.messages ?? []) {
+      this.last = id;
+      out.push({
+        agent: message.a ?? '?',
+        ...(message.b ? { events: JSON.parse(message.b) as RunEvent[] } : {}),
+        ...(message.d ? { end: JSON.parse(message.d) as ShareEnd } : {}),
+      });
+    }
+    return out;
+  }
+}

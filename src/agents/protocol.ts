@@ -1,0 +1,72 @@
+// What the controller and its agents write to Redis, and where. Agents never
+// talk to the controller or to each other: each side only reads and writes
+// these keys (see docs/agents.md, "Processes").
+import { runKey } from '../coordination/redis/keys.js';
+
+/** An agent refreshes its presence this often… */
+export const HEARTBEAT_MS = 1_000;
+/** …and is lost once it has not for this long (the key's TTL). Same for the controller's presence. */
+export const LOST_AFTER_MS = 5_000;
+
+const AGENT_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export function checkAgentId(id: string): string {
+  if (!AGENT_ID.test(id)) throw new Error(`invalid agent id ${JSON.stringify(id)}: use 1 to 100 letters, digits, ".", "_" or "-"`);
+  return id;
+}
+
+/** Presence of an agent (TTL LOST_AFTER_MS, value: AgentInfo as JSON); SCAN `planrun:agent:*` lists them. */
+export const agentKey = (id: string) => `planrun:agent:${id}`;
+/** The run an agent is claimed by (SET NX by a controller; TTL refreshed while the run lives). */
+export const claimKey = (id: string) => `planrun:agent:${id}:run`;
+/** Jobs and stop orders for one agent (a list; the agent BLPOPs it). */
+export const inboxKey = (id: string) => `planrun:agent:${id}:inbox`;
+/** Agent presence keys, and only those (not their :run / :inbox keys). */
+export const AGENT_KEY = /^planrun:agent:([A-Za-z0-9._-]{1,100})$/;
+
+/** The controller's presence for a run: agents stop their part once it is gone. */
+export const controllerKey = (runId: string) => runKey(runId, 'controller');
+/** Events and ends of the agents' shares, in batches (stream; fields below). */
+export const eventsKey = (runId: string) => runKey(runId, 'events');
+
+export interface AgentInfo {
+  host: string;
+  pid: number;
+}
+
+/** What a controller hands an agent: the plan as text (the agent compiles it itself) and its share of the workers. */
+export interface Job {
+  type: 'run';
+  runId: string;
+  planFile: string;
+  planText: string;
+  vars: Record<string, string>;
+  seed?: number;
+  workers: number[];
+  startedAt: number;
+  reportDir: string;
+  headed: boolean;
+}
+
+export type InboxMessage = Job | { type: 'stop'; runId: string; reason: string };
+
+/**
+ * Stream entries of `eventsKey`: `a` = agent id and either `b` = JSON array of
+ * RunEvents (a batch) or `d` = JSON ShareEnd (the agent's share is over, sent
+ * after its last batch).
+ */
+export interface ShareEnd {
+  outcome: 'passed' | 'failed' | 'aborted';
+  /** Why it stopped: an abort-run reason, or a failure of the agent itself. */
+  reason?: string;
+  /** True when the reason is an abort-run of a worker: the controller stops the whole run with it. */
+  abortRun?: boolean;
+}
+
+/** An error's message, never empty: a refused connection can be an AggregateError without one. */
+export function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.message) return e.message;
+  if (e instanceof AggregateError) return e.errors.map(errorText).join('; ');
+  return e.name;
+}

@@ -1,0 +1,308 @@
+// Runs shared by agent processes, end to end: real planrun processes (controller
+// and `planrun agent`s), a real redis-server, the pad server. The report of a run
+// on agents has the shape and counts of a one-process run plus each worker's
+// agent; barriers hold across agents; a killed agent breaks the waits on its
+// workers at once, naming it; Ctrl-C stops the agents and writes the partial report.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { assignLanes } from '../src/agents/assign.js';
+import { startRedisServer, type RedisServer } from '../src/coordination/redis/server.js';
+import { readReport } from './report-helpers.js';
+import { startPad, type Pad } from './run-helpers.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+let pad: Pad;
+let redis: RedisServer;
+let dir: string;
+const children: ChildProcess[] = [];
+before(async () => {
+  [pad, redis] = await Promise.all([startPad(), startRedisServer({ password: 'agents-test' })]);
+  dir = await mkdtemp(join(tmpdir(), 'planrun-agents-'));
+});
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all([pad.stop(), redis.stop()]);
+});
+
+interface Proc {
+  child: ChildProcess;
+  stderr(): string;
+  /** Resolves once stdout or stderr matches. */
+  until(re: RegExp): Promise<void>;
+  exit: Promise<number | null>;
+}
+
+function planrun(args: string[]): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  let all = '';
+  const waiters: Array<{ re: RegExp; resolve(): void }> = [];
+  const seen = (text: string) => {
+    all += text;
+    for (const w of [...waiters]) if (w.re.test(all)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  };
+  child.stdout!.on('data', (d: Buffer) => seen(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    seen(d.toString());
+  });
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    child,
+    stderr: () => err,
+    until: (re) => (re.test(all) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
+    exit,
+  };
+}
+
+async function planFile(name: string, yaml: string): Promise<string> {
+  const file = join(dir, `${name}.yml`);
+  await writeFile(file, yaml);
+  return file;
+}
+
+const writerReaders = (rounds: number) => `
+name: writer and readers
+target: ${pad.url}
+workers: 5
+rounds: ${rounds}
+waitTimeout: 30s
+roles: { writer: { workers: [4] }, reader: { rest: true } }
+barriers:
+  written: { signal: writer, wait: reader, scope: round }
+  read: { signal: reader, wait: writer, scope: previous-round }
+vars: { pad: "p-{{ run.id }}" }
+scenario:
+  writer:
+    - wait: read
+    - name: write
+      request:
+        method: POST
+        url: /pads/{{ vars.pad }}/lines
+        json: { text: "round {{ round }} by {{ worker.id }}" }
+        expect: { status: 201 }
+    - signal: written
+  reader:
+    - wait: written
+    - name: read
+      request: { url: "/pads/{{ vars.pad }}/lines/{{ round }}", capture: { text: { json: text } } }
+    - name: same round
+      expect: { value: "{{ captures.text == 'round ' + round + ' by 4' }}", is: true }
+    - signal: read
+`;
+
+test('workers are dealt role by role to the agents in turn: balanced, every role spread', () => {
+  const lanes = [0, 1, 2, 3, 4, 5, 6].map((id) => ({ id, role: id < 2 ? 'writer' : 'reader' }));
+  // Readers first in the plan's role order: readers 2…6 are dealt a, b, c, a, b; the writers go on at c.
+  assert.deepEqual(Object.fromEntries(assignLanes(lanes, ['reader', 'writer'], ['a', 'b', 'c'])), { a: [2, 5, 1], b: [3, 6], c: [4, 0] });
+  assert.deepEqual(Object.fromEntries(assignLanes(lanes.slice(0, 2), ['writer', 'reader'], ['a', 'b', 'c'])), { a: [0], b: [1], c: [] });
+});
+
+test('--agents 2: local agents run the workers; barriers hold across them; the report is that of one process plus each worker\'s agent', { timeout: 120_000 }, async () => {
+  const out = join(dir, 'local-out');
+  const run = planrun(['run', await planFile('local', writerReaders(3)), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'agents-local']);
+  assert.equal(await run.exit, 0, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'passed');
+  assert.equal(report.run.runId, 'agents-local');
+  // writer first in role order: writer 4 → local-1, then readers 0…3 → local-2, local-1, local-2, local-1.
+  assert.deepEqual(report.workers.map((w) => [w.id, w.role, w.rounds, w.outcome, w.agent]), [
+    [0, 'reader', 3, 'done', 'local-2'],
+    [1, 'reader', 3, 'done', 'local-1'],
+    [2, 'reader', 3, 'done', 'local-2'],
+    [3, 'reader', 3, 'done', 'local-1'],
+    [4, 'writer', 3, 'done', 'local-1'],
+  ]);
+  assert.deepEqual(report.steps.map((s) => [s.role, s.name, s.count, s.ok]), [
+    ['writer', 'wait read', 3, 3],
+    ['writer', 'write', 3, 3],
+    ['writer', 'signal written', 3, 3],
+    ['reader', 'wait written', 12, 12],
+    ['reader', 'read', 12, 12],
+    ['reader', 'same round', 12, 12],
+    ['reader', 'signal read', 12, 12],
+  ]);
+  // Across processes: every read of round k ends after the write of round k, every write of k+1 starts after each read of k.
+  const t = report.timeline;
+  for (let round = 1; round <= 3; round++) {
+    const write = t.find((r) => r.name === 'write' && r.round === round)!;
+    for (const read of t.filter((r) => r.name === 'read' && r.round === round)) {
+      assert.ok(read.start >= write.start + write.durationMs, `round ${round}: read by ${read.worker} before the write`);
+      const next = t.find((r) => r.name === 'write' && r.round === round + 1);
+      if (next) assert.ok(next.start >= read.start + read.durationMs, `round ${round + 1} written before worker ${read.worker} read round ${round}`);
+    }
+  }
+});
+
+test('planrun agent serves runs one after another; --redis waits for the agents, bounded', { timeout: 120_000 }, async () => {
+  const url = redis.url;
+  const plan = await planFile('external', writerReaders(2));
+  const early = planrun(['run', plan, '--redis', url, '--agents', '2', '--agents-wait', '1s', '--out', join(dir, 'none-out'), '--reporter', 'json']);
+  assert.equal(await early.exit, 1);
+  assert.match(early.stderr(), /planrun run: waited 1s for 2 free agents at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: 0 found \(start them with `planrun agent --redis URL`\)/);
+  assert.doesNotMatch(early.stderr(), /agents-test/, 'the password is never printed');
+  const interrupted = planrun(['run', plan, '--redis', url, '--agents', '1', '--out', join(dir, 'none-out'), '--reporter', 'json']);
+  await interrupted.until(/waiting for 1 agent at /);
+  interrupted.child.kill('SIGINT');
+  assert.equal(await interrupted.exit, 130);
+  assert.match(interrupted.stderr(), /planrun run: interrupted while waiting for the agents \(0 of 1 found\)\n/);
+
+  const a = planrun(['agent', '--redis', url, '--id', 'ext-a']);
+  const b = planrun(['agent', '--redis', url, '--id', 'ext-b']);
+  await Promise.all([a.until(/agent ext-a waiting for runs/), b.until(/agent ext-b waiting for runs/)]);
+  for (const n of [1, 2]) {
+    const out = join(dir, `ext-out-${n}`);
+    const run = planrun(['run', plan, '--redis', url, '--agents', '2', '--out', out, '--reporter', 'json']);
+    assert.equal(await run.exit, 0, run.stderr());
+    const report = await readReport(join(out, 'report.json'));
+    assert.equal(report.outcome, 'passed');
+    assert.deepEqual(report.workers.map((w) => w.agent), ['ext-b', 'ext-a', 'ext-b', 'ext-a', 'ext-a']);
+    assert.equal(report.steps.find((s) => s.name === 'same round')?.ok, 8);
+  }
+  assert.equal(a.stderr().match(/run \S+ passed; waiting for runs/g)?.length, 2, a.stderr());
+  a.child.kill('SIGTERM');
+  b.child.kill('SIGTERM');
+  assert.deepEqual(await Promise.all([a.exit, b.exit]), [0, 0]);
+});
+
+test('an agent killed mid-run: the waits on its workers break at once naming it, the run ends 1 with a complete report', { timeout: 120_000 }, async () => {
+  const url = redis.url;
+  const plan = await planFile('lost', `
+name: lost agent
+target: ${pad.url}
+workers: 2
+rounds: 1
+waitTimeout: 60s
+roles: { writer: { workers: [0] }, reader: { workers: [1] } }
+barriers:
+  written: { signal: writer, wait: reader }
+scenario:
+  writer:
+    - sleep: 60s
+    - signal: written
+  reader:
+    - wait: written
+`);
+  const a = planrun(['agent', '--redis', url, '--id', 'lost-a']);
+  const b = planrun(['agent', '--redis', url, '--id', 'lost-b']);
+  await Promise.all([a.until(/waiting for runs/), b.until(/waiting for runs/)]);
+  const out = join(dir, 'lost-out');
+  const run = planrun(['run', plan, '--redis', url, '--agents', '2', '--out', out, '--reporter', 'json']);
+  await a.until(/run \S+, workers 0/);
+  const killedAt = Date.now();
+  a.child.kill('SIGKILL');
+  assert.equal(await run.exit, 1, run.stderr());
+  const took = Date.now() - killedAt;
+  assert.ok(took < 20_000, `the controller ended ${took}ms after the kill`);
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'failed');
+  assert.match(report.reason ?? '', /agent lost-a lost: no heartbeat for 5s/);
+  assert.deepEqual(report.workers.map((w) => [w.id, w.outcome, w.agent]), [
+    [0, 'aborted', 'lost-a'],
+    [1, 'done', 'lost-b'],
+  ]);
+  const wait = report.timeline.find((r) => r.worker === 1);
+  assert.equal(wait?.outcome, 'failed');
+  assert.equal(wait?.error?.message, 'barrier "written" broken in round 1: worker 0 (writer) failed at step "(agent lost)" in round 1: agent lost-a lost: no heartbeat for 5s');
+  // The surviving agent is free again for the next run.
+  await b.until(/run \S+ failed; waiting for runs/);
+  b.child.kill('SIGTERM');
+  assert.equal(await b.exit, 0);
+});
+
+test('Ctrl-C on the controller stops the agents\' workers and writes the partial report (exit 130)', { timeout: 120_000 }, async () => {
+  const plan = await planFile('ctrlc', `
+name: long
+target: ${pad.url}
+workers: 2
+duration: 5m
+scenario:
+  - request: GET /health
+  - sleep: 50ms
+`);
+  const out = join(dir, 'ctrlc-out');
+  const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json,plain']);
+  // Both agents' workers ran rounds: their events reached the controller's plain reporter.
+  await Promise.all([run.until(/worker 0 \(\w+\) round 2\b/), run.until(/worker 1 \(\w+\) round 2\b/)]);
+  run.child.kill('SIGINT');
+  assert.equal(await run.exit, 130, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'aborted');
+  assert.deepEqual(report.workers.map((w) => [w.outcome, w.agent]), [
+    ['aborted', 'local-1'],
+    ['aborted', 'local-2'],
+  ]);
+  assert.ok(report.steps[0]!.count > 0);
+});
+
+const sleeper = () => `
+name: sleeper
+target: ${pad.url}
+workers: 1
+rounds: 1
+scenario:
+  - sleep: 60s
+`;
+
+test('the controller killed: its agent stops that run\'s workers within seconds and waits for the next run', { timeout: 120_000 }, async () => {
+  const a = planrun(['agent', '--redis', redis.url, '--id', 'orphan-a']);
+  await a.until(/waiting for runs/);
+  const run = planrun(['run', await planFile('orphan', sleeper()), '--redis', redis.url, '--agents', '1', '--out', join(dir, 'orphan-out'), '--reporter', 'json']);
+  await a.until(/run \S+, workers 0/);
+  const killedAt = Date.now();
+  run.child.kill('SIGKILL');
+  await a.until(/the controller of run \S+ is gone \(no heartbeat for 5s\): stopping its workers\n[^]*run \S+ aborted; waiting for runs/);
+  const took = Date.now() - killedAt;
+  assert.ok(took < 15_000, `the agent stopped ${took}ms after the controller died`);
+  a.child.kill('SIGTERM');
+  assert.equal(await a.exit, 0);
+});
+
+test('Redis gone mid-run: the controller ends within bounded time with the reason and writes what it received', { timeout: 120_000 }, async () => {
+  const own = await startRedisServer();
+  const a = planrun(['agent', '--redis', own.url, '--id', 'gone-a']);
+  await a.until(/waiting for runs/);
+  const out = join(dir, 'gone-out');
+  const run = planrun(['run', await planFile('gone', sleeper()), '--redis', own.url, '--agents', '1', '--out', out, '--reporter', 'json']);
+  await a.until(/run \S+, workers 0/);
+  const stoppedAt = Date.now();
+  await own.stop();
+  assert.equal(await run.exit, 1, run.stderr());
+  const took = Date.now() - stoppedAt;
+  assert.ok(took < 30_000, `the controller ended ${took}ms after Redis went away`);
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'failed');
+  assert.match(report.reason ?? '', /^the agents' Redis at redis:\/\/127\.0\.0\.1:\d+\/? failed: connect ECONNREFUSED/);
+  await a.until(/agent gone-a: .*Redis.*; retrying every 1s/);
+  a.child.kill('SIGTERM');
+  assert.equal(await a.exit, 0);
+});
+
+test('the plan\'s services start once, on the controller, never on the agents', { timeout: 120_000 }, async () => {
+  const marker = join(dir, 'service-starts.txt');
+  const plan = await planFile('services', `
+name: services on the controller
+target: ${pad.url}
+workers: 2
+rounds: 1
+services:
+  - name: marker
+    command: "echo started >> '${marker}' && echo ready-now && sleep 60"
+    ready: { log: ready-now }
+scenario:
+  - request: GET /health
+`);
+  const out = join(dir, 'services-out');
+  const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
+  assert.equal(await run.exit, 0, run.stderr());
+  assert.equal(await readFile(marker, 'utf8'), 'started\n');
+  const report = await readReport(join(out, 'report.json'));
+  assert.deepEqual(report.services.map((s) => s.name), ['marker']);
+  assert.deepEqual(report.workers.map((w) => w.agent), ['local-1', 'local-2']);
+});
