@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordination/redis/connect.js';
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
-import type { RunEvent } from '../reporting/events.js';
+import type { RunEvent } from '../contract/events.js';
 import { EventBatcher } from './event-stream.js';
 import { agentKey, checkAgentId, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type AgentInfo, type InboxMessage, type Job, type ShareEnd } from './protocol.js';
 
@@ -58,7 +58,14 @@ export async function serveAgent(o: AgentOptions): Promise<void> {
     if (o.signal.aborted) break;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, o.reconnectDelayMs ?? 1_000);
-      o.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      o.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

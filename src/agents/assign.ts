@@ -16,6 +16,6 @@ export function assignLanes(lanes: Lane[], roles: string[], agents: string[]): M
   const order = new Map(roles.map((r, i) => [r, i]));
   const sorted = [...lanes].sort((a, b) => (order.get(a.role) ?? roles.length) - (order.get(b.role) ?? roles.length) || a.id - b.id);
   const out = new Map<string, number[]>(agents.map((a) => [a, []]));
-  sorted.forEach((lane, i) => out.get(agents[i % agents.length]!)!.push(lane.id));
+  for (const [i, lane] of sorted.entries()) out.get(agents[i % agents.length]!)!.push(lane.id);
   return out;
 }

@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordination/redis/connect.js';
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
 import { startRedisServer, type RedisServer } from '../coordination/redis/server.js';
-import type { WorkerOutcome } from '../reporting/events.js';
-import type { RunContext } from '../runtime/context.js';
+import type { WorkerOutcome } from '../contract/events.js';
+import type { RunContext } from '../contract/engine.js';
 import type { RunOptions, WorkersRunner } from '../runtime/run.js';
-import { coordinationNames, type WorkerPlan } from '../runtime/worker.js';
+import { coordinationNames, type WorkerLane } from '../runtime/worker.js';
 import { assignLanes } from './assign.js';
 import { EventReader, type StreamItem } from './event-stream.js';
 import { AGENT_KEY, agentKey, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type InboxMessage, type Job } from './protocol.js';
@@ -58,7 +58,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
 
 interface Share {
   agent: string;
-  lanes: Map<number, WorkerPlan>;
+  lanes: Map<number, WorkerLane>;
   /** Workers that reported their start, their end. */
   begun: Set<number>;
   ended: Set<number>;

@@ -5,7 +5,7 @@
 // each agent's events in the order they were emitted.
 import type { RedisConnection } from '../coordination/redis/connect.js';
 import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
-import type { RunEvent } from '../reporting/events.js';
+import type { RunEvent } from '../contract/events.js';
 import type { ShareEnd } from './protocol.js';
 
 export const BATCH_MS = 50;

@@ -73,7 +73,7 @@ export type StepDetails = Partial<Pick<StepResult, 'http' | 'pageUrl' | 'attachm
 export interface Engine {
   readonly name: string;
   /** Runs the step or throws StepFailure. */
-  execute(ctx: StepContext): Promise<StepDetails | void>;
+  execute(ctx: StepContext): Promise<StepDetails | undefined>;
   /** Called when a worker ends (close its page, context, connection…). */
   releaseWorker?(worker: number): Promise<void>;
   close(): Promise<void>;

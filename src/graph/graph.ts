@@ -47,7 +47,7 @@ export function compileGraph(plan: CompiledPlan): ExecutionGraph {
     return { role: r.name, workers: r.workers, steps, points: flattenSteps(steps), maxRounds: r.load ? Infinity : (plan.rounds ?? Infinity) };
   });
   const lanes: Lane[] = [];
-  for (const t of tracks) t.workers.forEach((worker, index) => lanes.push({ worker, role: t.role, index, track: t }));
+  for (const t of tracks) for (const [index, worker] of t.workers.entries()) lanes.push({ worker, role: t.role, index, track: t });
   lanes.sort((a, b) => a.worker - b.worker);
   return { plan, tracks, lanes, rounds: plan.rounds };
 }

@@ -29,7 +29,7 @@ export function renderText(graph: ExecutionGraph, options: { round?: number } = 
       if (t.workers.length === 0) continue;
       out.push(`  ${t.role} [${idRanges(t.workers)}]`);
       const width = Math.max(0, ...t.points.map((p) => p.step.id.length + 2 * p.depth));
-      for (const p of t.points) out.push(`    ${' '.repeat(2 * p.depth)}${p.step.id.padEnd(width - 2 * p.depth)}  ${describe(graph, t, p, round)}`);
+      for (const p of t.points) out.push(`    ${' '.repeat(2 * p.depth)}${p.step.id.padEnd(width - 2 * p.depth)}  ${describe(graph, p, round)}`);
       if (t.points.length === 0) out.push('    (no steps)');
     }
     const waits = whoWaits(graph, round);
@@ -52,7 +52,7 @@ function conditionText(p: StepPoint, round: number): string {
   return notes.length ? ` [${notes.join(', ')}]` : '';
 }
 
-function describe(graph: ExecutionGraph, t: RoleTrack, p: StepPoint, round: number): string {
+function describe(graph: ExecutionGraph, p: StepPoint, round: number): string {
   const step = p.step;
   const cond = conditionText(p, round);
   if (step.kind === 'loop') return `loop ${step.times ? `${step.times.source}×` : `over ${step.as}`}${cond}`;

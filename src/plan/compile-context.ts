@@ -34,7 +34,7 @@ export class CompileContext {
     const walk = (v: unknown, p: YamlPath): void => {
       if (typeof v === 'string') {
         if (this.track(p, () => compileTemplate(v)) === BROKEN) ok = false;
-      } else if (Array.isArray(v)) v.forEach((item, i) => walk(item, [...p, i]));
+      } else if (Array.isArray(v)) for (const [i, item] of v.entries()) walk(item, [...p, i]);
       else if (v !== null && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, [...p, k]);
     };
     walk(value, path);

@@ -33,7 +33,9 @@ class CsvTable implements DataTable {
     if (this.pending.length === 0) return;
     const ends = new Uint32Array(this.pending.length);
     let at = 0;
-    this.pending.forEach((cell, i) => (ends[i] = at += cell.length));
+    this.pending.forEach((cell, i) => {
+      ends[i] = at += cell.length;
+    });
     this.blocks.push(this.pending.join(''));
     this.ends.push(ends);
     this.pending = [];

@@ -25,11 +25,14 @@ export function checkDurations(data: unknown, root: Schema, issues: IssueCollect
       if (typeof value === 'number' || typeof value === 'string') check(value, path, ref === TIMEOUT);
       return;
     }
-    if (ref !== undefined) return walk(definition(ref), value, path);
+    if (ref !== undefined) {
+      walk(definition(ref), value, path);
+      return;
+    }
     for (const key of ['anyOf', 'oneOf', 'allOf'] as const) for (const branch of (schema[key] as Schema[] | undefined) ?? []) walk(branch, value, path);
     if (Array.isArray(value)) {
       const items = schema.items as Schema | undefined;
-      if (items) value.forEach((item, i) => walk(items, item, [...path, i]));
+      if (items) for (const [i, item] of value.entries()) walk(items, item, [...path, i]);
     } else if (value !== null && typeof value === 'object') {
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
       const others = schema.additionalProperties;

@@ -111,7 +111,7 @@ export function compileExpression(source: string): CompiledExpression {
 // for the offending token; good enough for a caret under the right word.
 function locate(source: string, token: string, from = 0): number {
   const i = source.indexOf(token, from);
-  return i < 0 ? 0 : i;
+  return Math.max(0, i);
 }
 
 function check(node: Node, source: string, refs: ExpressionRef[], depth: number): void {

@@ -49,7 +49,7 @@ export class PlanSource {
    */
   position(path: YamlPath, at: 'key' | 'value' = 'value', offsetInValue?: number): Position {
     const { node, pair, complete } = this.find(path);
-    if (at === 'key' && complete && pair && pair.key && hasRange(pair.key)) return this.positionOf(pair.key.range[0]);
+    if (at === 'key' && complete && pair?.key && hasRange(pair.key)) return this.positionOf(pair.key.range[0]);
     const target = node && hasRange(node) ? node : pair?.key && hasRange(pair.key) ? pair.key : undefined;
     if (!target) return { line: 1, col: 1 };
     let offset = target.range[0];

@@ -14,7 +14,7 @@ export function needsBrowser(step: StepSpec): boolean {
   return false;
 }
 
-export async function executeStep(ctx: StepContext): Promise<StepDetails | void> {
+export async function executeStep(ctx: StepContext): Promise<StepDetails | undefined> {
   const { step, run, worker, round } = ctx;
   if (needsBrowser(step)) return (await run.engines.browser()).execute(ctx);
   switch (step.kind) {
@@ -42,9 +42,11 @@ export async function executeStep(ctx: StepContext): Promise<StepDetails | void>
       return;
     }
     case 'capture':
-      return captureStandalone(ctx, step.captures);
+      captureStandalone(ctx, step.captures);
+      return;
     case 'expect':
-      return expectStandalone(ctx, step.expect);
+      expectStandalone(ctx, step.expect);
+      return;
     case 'group':
     case 'loop':
       throw new Error(`${step.kind} steps are run by the worker, not as a leaf`);

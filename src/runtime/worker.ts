@@ -242,7 +242,7 @@ export class Worker {
     const signal = controller.signal;
     const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${limit}ms`, 'TimeoutError')), limit);
     const ctx: StepContext = { run, worker: this.state, round, step, signal, timeoutMs, scope: () => this.scope(round) };
-    let details: StepDetails | void = undefined;
+    let details: StepDetails | undefined;
     let error: StepError | undefined;
     let failure: unknown;
     try {

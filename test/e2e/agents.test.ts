@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { assignLanes } from '../src/agents/assign.js';
-import { startRedisServer, type RedisServer } from '../src/coordination/redis/server.js';
-import { readReport } from './report-helpers.js';
-import { startPad, type Pad } from './run-helpers.js';
+import { assignLanes } from '../../src/agents/assign.js';
+import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
+import { readReport } from '../helpers/report-helpers.js';
+import { startPad, type Pad } from '../helpers/run-helpers.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let pad: Pad;
 let redis: RedisServer;
 let dir: string;
@@ -45,7 +45,11 @@ function planrun(args: string[]): Proc {
   const waiters: Array<{ re: RegExp; resolve(): void }> = [];
   const seen = (text: string) => {
     all += text;
-    for (const w of [...waiters]) if (w.re.test(all)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...waiters]) {
+      if (!w.re.test(all)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   };
   child.stdout!.on('data', (d: Buffer) => seen(d.toString()));
   child.stderr!.on('data', (d: Buffer) => {
@@ -257,7 +261,7 @@ test('the controller killed: its agent stops that run\'s workers within seconds 
   await a.until(/run \S+, workers 0/);
   const killedAt = Date.now();
   run.child.kill('SIGKILL');
-  await a.until(/the controller of run \S+ is gone \(no heartbeat for 5s\): stopping its workers\n[^]*run \S+ aborted; waiting for runs/);
+  await a.until(/the controller of run \S+ is gone \(no heartbeat for 5s\): stopping its workers\n[\s\S]*run \S+ aborted; waiting for runs/);
   const took = Date.now() - killedAt;
   assert.ok(took < 15_000, `the agent stopped ${took}ms after the controller died`);
   a.child.kill('SIGTERM');

@@ -26,7 +26,13 @@ test('plans/ws-broadcast.yml: each round the sender sends once and every receive
     const plan = await loadPlan(file);
     const events: RunEvent[] = [];
     const collector = new MetricsCollector({ thresholds: plan.thresholds });
-    const result = await runPlan(plan, { reportDir: dir, emit: (e) => (events.push(e), collector.onEvent(e)) });
+    const result = await runPlan(plan, {
+      reportDir: dir,
+      emit: (e) => {
+        events.push(e);
+        collector.onEvent(e);
+      },
+    });
     const results = events.flatMap((e) => (e.type === 'step:end' ? [e.result] : []));
     assert.equal(result.outcome, 'passed', JSON.stringify(results.filter((r) => r.outcome !== 'ok')));
 

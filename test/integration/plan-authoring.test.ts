@@ -11,7 +11,7 @@ test('sleep takes a template, rendered when the step runs; one that gives no dur
   const run = await runYaml(['name: templated sleep', 'rounds: 3', 'onError: continue', 'scenario:', '  - { name: nap, sleep: "{{ 40 * round }}ms" }', '  - { name: bad, sleep: "{{ round }} seconds" }'].join('\n'));
   const naps = named(run.results, 'nap');
   assert.deepEqual(naps.map((r) => r.outcome), ['ok', 'ok', 'ok']);
-  naps.forEach((r, i) => assert.ok(r.durationMs >= 40 * (i + 1) - 1 && r.durationMs < 40 * (i + 1) + 200, `round ${i + 1}: ${r.durationMs}ms`));
+  for (const [i, r] of naps.entries()) assert.ok(r.durationMs >= 40 * (i + 1) - 1 && r.durationMs < 40 * (i + 1) + 200, `round ${i + 1}: ${r.durationMs}ms`);
   assert.deepEqual(
     named(run.results, 'bad').map((r) => [r.outcome, r.error?.message]),
     [1, 2, 3].map((n) => ['failed', `sleep: \`{{ round }} seconds\` gave \`${n} seconds\`, not a duration like 500ms, 10s, 2m`]),

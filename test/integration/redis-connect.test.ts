@@ -8,7 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { connectRedis, redactRedisUrl } from '../../src/coordination/redis/connect.js';
+import { connectRedis, redactRedisUrl, type RedisConnection } from '../../src/coordination/redis/connect.js';
 import { findRedisServer, startRedisServer } from '../../src/coordination/redis/server.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -112,7 +112,7 @@ test('rediss:// speaks TLS: a server certificate from a trusted CA is accepted, 
   const url = `rediss://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}`;
   try {
     const ca = readFileSync(cert, 'utf8');
-    let client;
+    let client: RedisConnection | undefined;
     for (let tries = 0; !client; tries++) {
       try {
         client = await connectRedis(url, { ca });

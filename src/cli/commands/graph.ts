@@ -3,6 +3,7 @@
 // the cycle can be seen; the deadlock goes to stderr and the exit code is 2.
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import type { PlanIssue } from '../../plan/issues.js';
 import { plural } from '../../text/plural.js';
 import { colorFor, loadPlanInput, parseVarFlags } from '../plan-input.js';
 
@@ -74,7 +75,7 @@ Exit codes: 0 no deadlock (warnings may be printed), 2 invalid or deadlocking pl
     const graph = compileGraph(plan);
     const opts = round !== undefined ? { round } : {};
     process.stdout.write(`${format === 'mermaid' ? renderMermaid(graph, opts) : renderText(graph, opts)}\n`);
-    let warnings;
+    let warnings: PlanIssue[];
     try {
       warnings = checkGraph(graph);
     } catch (err) {

@@ -115,7 +115,7 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
     });
   }
 
-  async function execute(ctx: StepContext): Promise<StepDetails | void> {
+  async function execute(ctx: StepContext): Promise<StepDetails | undefined> {
     if (crash.crashed) throw crashFailure();
     const started = Date.now();
     // The runtime abandons the step at timeoutMs; our own waits end a little earlier so

@@ -10,6 +10,7 @@ import { locate } from './selectors.js';
 const LOOK_MS = 1000;
 
 async function textOf(page: Page, selector: string | undefined): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, not the DOM property; a page expectation matches the rendered text a user sees (no <script>/<style> source, no hidden elements), like allInnerTexts below
   if (selector === undefined) return page.locator('body').innerText({ timeout: LOOK_MS });
   const texts = await locate(page, selector).allInnerTexts();
   return texts.join('\n');
@@ -77,6 +78,7 @@ export async function runCheck(page: Page, check: PageExpectSpec, scope: Templat
 export async function capture(page: Page, c: PageCaptureSpec, scope: TemplateScope, timeoutMs: number): Promise<unknown> {
   switch (c.from) {
     case 'text':
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, not the DOM property; a text capture takes the rendered text, as the page shows it, the same text the page expectations match
       return locate(page, c.selector.renderString(scope)).first().innerText({ timeout: timeoutMs });
     case 'attribute':
       return (await locate(page, c.selector.renderString(scope)).first().getAttribute(c.attribute, { timeout: timeoutMs })) ?? undefined;

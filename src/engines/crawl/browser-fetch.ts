@@ -9,8 +9,8 @@
 // The crawl's headers go with the page's requests to in-scope origins only,
 // as with the fetcher: cookies through the browser's cookie jar, the others
 // added per request by the route (see serve).
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import type { BrowserSpec, CrawlBrowserOptions } from '../../contract/plan.js';
+import type { APIResponse, Browser, BrowserContext, Page, Route } from 'playwright-core';
+import type { CrawlBrowserOptions } from '../../contract/plan.js';
 import { parseSrcset, type PageData, type RawLink } from './extract.js';
 import { TextFingerprinter } from './fingerprint.js';
 import type { LinkSelector } from '../../contract/plan.js';
@@ -161,7 +161,7 @@ export class PageRenderer {
    * would carry them through redirects to any origin.
    */
   private async sendWithHeaders(route: Route, headers: Record<string, string>): Promise<void> {
-    let response;
+    let response: APIResponse;
     try {
       response = await route.fetch({ headers: { ...route.request().headers(), ...headers }, maxRedirects: 0, timeout: this.opts.timeoutMs });
     } catch {

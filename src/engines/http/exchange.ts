@@ -158,7 +158,10 @@ class Hops implements Handler {
 
   onResponseEnd(controller: Controller): void {
     const next = this.next;
-    if (!next) return this.collector.onResponseEnd();
+    if (!next) {
+      this.collector.onResponseEnd();
+      return;
+    }
     this.next = undefined;
     this.opts = next;
     try {

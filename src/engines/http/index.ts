@@ -11,7 +11,7 @@ import type { StepResult } from '../../contract/events.js';
 import { HttpTransport } from './dispatcher.js';
 import { emptyExchange } from './exchange.js';
 import { toStepFailure } from './failures.js';
-import { RequestBuilder } from './request.js';
+import { RequestBuilder, type OutgoingRequest } from './request.js';
 import { toResponseData, REDIRECT_STATUSES } from './response.js';
 
 export { HttpTransport } from './dispatcher.js';
@@ -28,7 +28,7 @@ export function createHttpEngine(run: RunContext): Engine {
 
   async function send(ctx: StepContext, spec: RequestSpec): Promise<{ response: HttpResponseData; http: HttpInfo }> {
     let scope: TemplateScope | undefined;
-    let outgoing;
+    let outgoing: OutgoingRequest;
     try {
       outgoing = builder.build(spec, () => (scope ??= ctx.scope()));
     } catch (err) {

@@ -96,6 +96,9 @@ export interface OpenOptions {
   signal: AbortSignal;
 }
 
+/** How open() settles: the open connection, or what the handshake met. */
+export type OpenResult = { connection: WsConnection } | { failed: Handshake; aborted: boolean };
+
 export class WsConnection {
   closed: Closed | undefined;
   /** Messages dropped because the buffer was full, not yet reported by a step. */
@@ -130,7 +133,7 @@ export class WsConnection {
    * Opens `url` and settles once the handshake is done: with the connection, or
    * with what the handshake met (`failed`) when it did not open or `signal` aborted it.
    */
-  static open(url: string, o: OpenOptions): Promise<{ connection: WsConnection } | { failed: Handshake; aborted: boolean }> {
+  static open(url: string, o: OpenOptions): Promise<OpenResult> {
     const seen: Handshake = {};
     const dispatcher = o.agent.compose((dispatch) => (opts, handler) => dispatch(opts, new HandshakeObserver(handler, seen)));
     const ws = new WebSocket(url, { dispatcher, headers: o.headers, protocols: o.protocols });

@@ -10,7 +10,7 @@ import type { WsStepInfo } from '../../contract/events.js';
 import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../contract/engine.js';
 import { captureFromText, checkJsonPaths, describeMatcher, excerpt, matchValue, NOT_JSON } from '../matchers.js';
 import { wireFailure } from '../transport/errors.js';
-import { type Closed, type Handshake, type Message, WsConnection } from './connection.js';
+import { type Closed, type Handshake, type Message, type OpenResult, WsConnection } from './connection.js';
 
 export { BUFFER_CAP } from './connection.js';
 
@@ -148,7 +148,7 @@ export function createWsEngine(run: RunContext): Engine {
       skipped = (await previous.close(CLOSE_GRACE_MS, ctx.signal)).unread;
       dropped = previous.dropped;
     }
-    let opened;
+    let opened: OpenResult;
     try {
       opened = await WsConnection.open(url, { agent, headers, protocols, signal: ctx.signal });
     } catch (err) {

@@ -2,7 +2,7 @@
 // stream. The bridge: one task per phase (services, workers with a subtask per
 // role, crawl, reports) whose function awaits promises that events resolve, and
 // titles rewritten from counters at most every REFRESH_MS.
-import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTaskWrapper } from 'listr2';
 import type { Phase, RunEvent, RunInfo } from '../../contract/events.js';
 import type { RunReport } from '../../contract/report.js';
 import type { Reporter } from '../../contract/reporter.js';
@@ -12,9 +12,8 @@ import { plural } from '../../text/plural.js';
 
 const REFRESH_MS = 100;
 
-// listr2's wrapper type carries renderer generics we do not use.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type TaskHandle = ListrTaskWrapper<any, any, any>;
+// A task of ours: no listr context; the default renderer, the simple one as fallback (listr2's defaults).
+type TaskHandle = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
 
 class Deferred<T> {
   resolve!: (value: T) => void;
