@@ -3,6 +3,8 @@
 // for it, read, check the text, then everyone meets at `round-end`.
 // Reader 3 fails "see round" in round 2 (the check after it is skipped).
 import type { RunEvent, RunInfo, StepResult } from '../../src/contract/events.js';
+import type { RunReport } from '../../src/contract/report.js';
+import { MetricsCollector, type MetricsCollectorOptions, type ReportEnd } from '../../src/reporting/metrics/metrics-collector.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
@@ -94,4 +96,25 @@ export function runEvents(o: StreamOptions = {}): RunEvent[] {
   ev({ type: 'phase:end', time: end, phase: 'workers', ok: true });
   ev({ type: 'run:end', time: end + 10, outcome: 'passed' });
   return events;
+}
+
+/**
+ * Feeds an event stream through the real MetricsCollector and returns its
+ * report: every report fixture derives from a synthetic run this way, so what
+ * the outputs are tested on is what the collector produces.
+ */
+export function reportFrom(events: readonly RunEvent[], end: ReportEnd, o: MetricsCollectorOptions = {}): RunReport {
+  const collector = new MetricsCollector(o);
+  for (const e of events) collector.onEvent(e);
+  return collector.buildReport(end);
+}
+
+/** A step's begin and end events, as a worker emits them. */
+export function stepEvents(r: StepResult): RunEvent[] {
+  const { worker, role, round, stepId, name, kind, start, durationMs } = r;
+  if (kind === 'crawl') return [{ type: 'step:end', time: start + durationMs, result: r }];
+  return [
+    { type: 'step:begin', time: start, worker, role, round, stepId, name, kind },
+    { type: 'step:end', time: start + durationMs, result: r },
+  ];
 }
