@@ -8,8 +8,9 @@
 // No fsync: this guards against planrun stopping (signals, crashes), not the
 // machine losing power, and flushing a 50 MB report to disk on every run costs.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, rmSync, writeFile } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 
 /** Temporary files being written now: removed if the process exits before their rename (a second Ctrl-C). */
@@ -32,14 +33,23 @@ function tempPathFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+const writeToFd = promisify(writeFile) as (fd: number, data: string | Uint8Array) => Promise<void>;
+
 /** Writes `data` to `file` whole or not at all, creating its folder if needed. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   removePendingOnExit();
   const temp = tempPathFor(file);
+  // Created on this thread, not the thread pool: once it is in `pending`, the
+  // exit hook removes it. An asynchronous open could create it after the hook ran.
+  const fd = openSync(temp, 'wx');
   pending.add(temp);
   try {
-    await writeFile(temp, data);
+    try {
+      await writeToFd(fd, data);
+    } finally {
+      closeSync(fd);
+    }
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });
