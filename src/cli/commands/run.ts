@@ -21,6 +21,9 @@ Options:
   --run-id ID           Use this run id ({{ run.id }}) instead of a fresh one
   --seed N              Seed the generated values (uuid(), randomInt()…, random
                         data picks) to replay a run; overrides the plan's seed:
+  --timeline-cap N      Keep every step result in the report's timeline up to N
+                        (default 10000); past it, a sample over the whole run
+                        plus up to N failures and barrier waits
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
@@ -34,7 +37,7 @@ export const command: Command = {
   summary: 'Run a plan and write its reports',
   usage,
   async run(argv) {
-    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; help?: boolean };
+    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; 'timeline-cap'?: string; help?: boolean };
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
@@ -48,6 +51,7 @@ export const command: Command = {
           headed: { type: 'boolean' },
           'run-id': { type: 'string' },
           seed: { type: 'string' },
+          'timeline-cap': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -73,6 +77,11 @@ export const command: Command = {
       process.stderr.write(`planrun run: --seed takes a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not \`${values.seed}\`\n`);
       return 2;
     }
+    const timelineCap = values['timeline-cap'] === undefined ? undefined : Number(values['timeline-cap']);
+    if (timelineCap !== undefined && !(/^\d+$/.test(values['timeline-cap']!) && Number.isSafeInteger(timelineCap) && timelineCap > 0)) {
+      process.stderr.write(`planrun run: --timeline-cap takes a whole number above 0, not \`${values['timeline-cap']}\`\n`);
+      return 2;
+    }
     const plan = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
     if (typeof plan === 'number') return plan;
     const reporters = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
@@ -85,6 +94,7 @@ export const command: Command = {
         headed: values.headed ?? false,
         ...(values['run-id'] ? { runId: values['run-id'] } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(timelineCap !== undefined ? { timelineCap } : {}),
       });
       return exitCode;
     } catch (err) {
