@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StepResult } from '../../src/contract/events.js';
 import type { SeriesBucket } from '../../src/contract/report.js';
+import { latencyChart } from '../../src/reporting/files/html/charts.js';
 import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.js';
+import { formatDuration } from '../../src/text/duration.js';
 import { SeriesRecorder } from '../../src/reporting/metrics/time-series.js';
 import { TimelineSample } from '../../src/reporting/metrics/timeline-sample.js';
 import { RUN_INFO, T0, runEvents } from '../helpers/reporting-events.js';
@@ -121,5 +123,19 @@ describe('TimelineSample', () => {
     for (let i = 0; i < 60; i++) t.add(step(2000 + i, { kind: 'wait', wait: { barrier: 'b', waitedMs: 1 } }));
     const e = t.entries();
     assert.deepEqual([t.kept, t.total, e.filter((r) => r.outcome === 'failed').length, e.filter((r) => r.wait).length], [200, 1120, 60, 40]);
+  });
+});
+
+describe('the HTML latency chart', () => {
+  it('is drawn from the series: it spans the whole run, whatever the sampled timeline kept', () => {
+    const c = new MetricsCollector({ timelineCap: 1 });
+    for (const e of runEvents()) c.onEvent(e);
+    const report = c.buildReport({ outcome: 'passed' });
+    assert.ok(report.timelineSampled);
+    const svg = latencyChart(report);
+    // Four 1-second buckets: the axis ends at +4 s; the reads ran in the first three.
+    assert.match(svg, new RegExp(`>\\+${formatDuration(4000)}</text>`));
+    const reads = /<path d="([^"]*)"[^>]*><title>reader · see round<\/title>/.exec(svg)!;
+    assert.equal(reads[1]!.match(/[ML]/g)!.join(''), 'MLL');
   });
 });
