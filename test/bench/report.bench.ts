@@ -33,7 +33,8 @@ const mib = (n: number) => `${(n / (1 << 20)).toFixed(2)} MiB`;
 
 const report = syntheticReport(WORKERS, ROUNDS);
 const all = report.timeline.length;
-// What the collector keeps: the first DEFAULT_TIMELINE_CAP results plus every failure.
+// As many entries as the collector keeps: DEFAULT_TIMELINE_CAP results (a sample spread over the run; the
+// first ones here, the same size to render) plus the failures.
 if (all > DEFAULT_TIMELINE_CAP && !process.env.BENCH_UNCAPPED) {
   const kept = report.timeline.filter((r, i) => i < DEFAULT_TIMELINE_CAP || r.outcome === 'failed');
   report.timelineTruncated = all - kept.length;
