@@ -117,6 +117,38 @@ export interface CrawlReport {
   requests?: number;
 }
 
+/** The run in fixed time buckets, from its start to its end: bounded in size whatever the run's length. */
+export interface TimeSeries {
+  /** Width of a bucket, in ms. */
+  bucketMs: number;
+  buckets: SeriesBucket[];
+}
+
+/** What happened in one bucket. A step counts in the bucket where it ended. */
+export interface SeriesBucket {
+  /** Start of the bucket, in ms from the run's start. */
+  t: number;
+  /** Step runs that executed (ok + failed). */
+  steps: number;
+  /** Of them, HTTP request steps. */
+  requests: number;
+  failed: number;
+  /** Failed runs by error code (`error` for failures without one). */
+  errors: Record<string, number>;
+  /** Latency of the HTTP request steps. Absent when none ended. */
+  http?: Percentiles;
+  /** Per step that executed in the bucket. */
+  byStep: Array<{ role: string; stepId: string; count: number; failed: number; latency: Percentiles }>;
+  /** Workers running (begun, not ended), the most at once. */
+  activeWorkers: number;
+  /** Workers inside a step, the most at once. */
+  busyWorkers: number;
+  /** Open-model iterations dropped. */
+  dropped: number;
+  /** Waits on barriers that ended. */
+  barrierWaits: number;
+}
+
 export interface WorkerSummary {
   id: number;
   role: string;
@@ -143,12 +175,18 @@ export interface RunReport {
   errors: ErrorGroup[];
   thresholds: ThresholdResult[];
   /**
-   * Every step execution in start order, for the coordination timeline.
-   * Capped for very large runs: past the cap only failed results are kept and
-   * `timelineTruncated` says how many ok/skipped results were dropped.
+   * Step executions in start order, for the coordination timeline: every one
+   * when the run is small. Past the cap, a uniform sample of the ok/skipped
+   * results over the whole run plus the failures and barrier waits (up to the
+   * cap again); `timelineSampled` then says so.
    */
   timeline: StepResult[];
+  /** Results left out of the timeline (0 when it is complete). */
   timelineTruncated: number;
+  /** Present when the timeline is a sample: entries kept, results seen, the cap. */
+  timelineSampled?: { kept: number; total: number; cap: number };
+  /** The whole run in time buckets. Absent in reports written before it existed. */
+  series?: TimeSeries;
   /** Per arrival-rate role: iterations not started because every worker of its pool was busy. Absent without such roles. */
   dropped?: Record<string, number>;
   crawl?: CrawlReport;

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CompiledPlan } from '../contract/plan.js';
 import { MetricsCollector } from '../reporting/metrics/metrics-collector.js';
+import { openMetricsStream } from '../reporting/files/metrics-stream.js';
 import { createReporters, DEFAULT_REPORTERS } from '../reporting/registry.js';
 import type { RunReport } from '../contract/report.js';
 import type { Reporter } from '../contract/reporter.js';
@@ -36,6 +37,8 @@ export interface SessionOptions {
   seed?: number;
   /** Where the signal messages go and how a second signal exits (tests); default stderr, process.exit. */
   interrupts?: InterruptOptions;
+  /** Step results kept whole in the report's timeline before it is sampled; default DEFAULT_TIMELINE_CAP. */
+  timelineCap?: number;
   /** The session's own messages (a reporter that failed); default stderr. */
   write?(text: string): void;
   /** Runs the workers elsewhere (agents, src/agents/): called once the run id and report folder are known. */
@@ -76,7 +79,16 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
   await mkdir(reportDir, { recursive: true });
   // Shared with the run, so the messages written here also hide what it learned (a token sent in a header).
   const redactor = new Redactor(plan.redact);
-  const collector = new MetricsCollector({ thresholds: plan.thresholds });
+  // The series streams beside report.json (the same data, as the run goes), so a run killed hard keeps it.
+  const stream = names.includes('json') ? openMetricsStream(reportDir) : undefined;
+  const collector = new MetricsCollector({
+    thresholds: plan.thresholds,
+    ...(o.timelineCap !== undefined ? { timelineCap: o.timelineCap } : {}),
+    ...(stream ? { onBucket: (b) => stream.write(b) } : {}),
+  });
+  // Buckets close as events arrive; the timer closes them when none do (a long wait).
+  const ticker = setInterval(() => collector.tick(Date.now()), collector.bucketMs);
+  ticker.unref();
   const mux = new ReporterMux([collector, ...reporters, ...(o.extraReporters ?? [])]);
 
   const interrupts = new Interrupts(o.interrupts);
@@ -115,10 +127,13 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
     // Shown like the other phases (plain prints `▶ reports`): writing a big run's reports takes seconds.
     mux.onEvent({ type: 'phase:begin', time: Date.now(), phase: 'reports' });
     await mux.onEnd(report);
+    if (stream?.error) write(redactor.redactText(`planrun: ${stream.file} stopped: ${stream.error instanceof Error ? stream.error.message : String(stream.error)}\n`));
     for (const { reporter, error } of mux.errors) write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
     // A signal while the reports were written let them finish; it still says the run was interrupted.
     return { exitCode: interrupts.interrupted ? INTERRUPTED_EXIT_CODE : report.exitCode, report, reportDir };
   } finally {
+    clearInterval(ticker);
+    stream?.close();
     interrupts.dispose();
   }
 }

@@ -8,9 +8,7 @@
 // VmHWM) with another. Children run this file compiled
 // to plain JS (as planrun ships and as the undici baseline is), not through tsx.
 //   npm run bench -- http          (HTTP_BENCH_SECONDS, HTTP_BENCH_WORKERS override)
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +16,7 @@ import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
 import type { RunEvent } from '../../src/contract/events.js';
 import { buildChildBundle } from './child-bundle.js';
+import { benchChild, peakRssMb, serveOk } from './processes.js';
 
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 5);
 const WORKERS = Number(process.env.HTTP_BENCH_WORKERS ?? 50);
@@ -34,30 +33,9 @@ interface ClientResult {
   peakRssMb: number;
 }
 
-function peakRssMb(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1048576;
-}
-
 const cpuUs = (u: NodeJS.CpuUsage) => u.user + u.system;
 
 // ---------------------------------------------------------------- children
-
-async function serve(): Promise<void> {
-  const body = Buffer.from('ok\n');
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
-    res.end(body);
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    process.stdout.write(`PORT ${port}\n`);
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.stdin.on('end', () => process.exit(0));
-  process.stdin.resume();
-}
 
 /** The baseline: what undici alone does with the engine's Agent options. */
 async function rawClient(origin: string): Promise<ClientResult> {
@@ -181,37 +159,16 @@ async function planrunClient(origin: string, collect = false): Promise<ClientRes
 
 let childScript = SELF;
 
-function child(args: string[]): { proc: ReturnType<typeof spawn>; line: (prefix: string) => Promise<string> } {
-  const proc = spawn(process.execPath, [childScript, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  const waiters: Array<() => void> = [];
-  proc.stdout!.on('data', (d) => {
-    out += d;
-    for (const w of waiters.splice(0)) w();
-  });
-  const line = (prefix: string) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const found = out.split('\n').find((l) => l.startsWith(prefix));
-        if (found) return resolve(found.slice(prefix.length));
-        waiters.push(check);
-      };
-      proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before printing ${prefix.trim()}`)));
-      check();
-    });
-  return { proc, line };
-}
-
 const KINDS = ['raw', 'engine', 'planrun', 'cli'] as const;
 
 async function runClient(kind: (typeof KINDS)[number], origin: string): Promise<ClientResult> {
-  const c = child(['--client', kind, origin]);
+  const c = benchChild(childScript, ['--client', kind, origin]);
   return JSON.parse(await c.line('RESULT ')) as ClientResult;
 }
 
 async function main(): Promise<void> {
   childScript = await buildChildBundle(SELF);
-  const server = child(['--server']);
+  const server = benchChild(childScript, ['--server']);
   const origin = `http://127.0.0.1:${(await server.line('PORT ')).trim()}`;
   try {
     console.log(`${WORKERS} workers, ${SECONDS}s each, GET ${origin}/ (server and each client in its own process, compiled JS; ${(await import('node:os')).availableParallelism()} CPUs)`);
@@ -242,7 +199,7 @@ async function main(): Promise<void> {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--server') await serve();
+if (args[0] === '--server') serveOk();
 else if (args[0] === '--client') {
   const clients = { raw: rawClient, engine: engineClient, planrun: (o: string) => planrunClient(o), cli: (o: string) => planrunClient(o, true) } as Record<string, (origin: string) => Promise<ClientResult>>;
   const result = await clients[args[1]!]!(args[2]!);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePlan } from '../../src/plan/load.js';
-import { LatencyStats } from '../../src/reporting/metrics/metrics-collector.js';
+import { LatencyStats } from '../../src/reporting/metrics/latency-stats.js';
 import { runPlan } from '../../src/runtime/run.js';
 
 const SECONDS = Number(process.env.OPEN_BENCH_SECONDS ?? 3);

@@ -31,7 +31,7 @@ function timed<T>(f: () => T): { ms: number; value: T } {
 
 const mib = (n: number) => `${(n / (1 << 20)).toFixed(2)} MiB`;
 
-// Derived through the collector, which keeps the first DEFAULT_TIMELINE_CAP results plus every failure.
+// Derived through the collector, which keeps DEFAULT_TIMELINE_CAP results (a sample over the whole run) plus failures and barrier waits.
 const report = syntheticReport(WORKERS, ROUNDS, process.env.BENCH_UNCAPPED ? { timelineCap: Infinity } : {});
 const all = report.timeline.length + report.timelineTruncated;
 console.log(`${WORKERS} workers × ${ROUNDS} rounds: ${all} step results, ${report.timeline.length} in the timeline (${report.timelineTruncated} dropped by the cap of ${DEFAULT_TIMELINE_CAP})`);

@@ -3,6 +3,7 @@
 // are written.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,11 +118,53 @@ test('Ctrl-C stops the run, writes the partial report and exits 130', { timeout:
   const tick = report.steps.find((s) => s.name === 'tick')!;
   assert.ok(tick.ok >= 6 && tick.ok < 3000, `ticks that ran are reported: ${tick.ok}`);
   assert.deepEqual(new Set(report.workers.map((w) => w.outcome)), new Set(['aborted']));
+  // Ctrl-C flushed the last, partial bucket too: the stream holds every bucket of the report's series.
+  const streamed = (await readFile(join(out, 'metrics.ndjson'), 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
+  assert.deepEqual(streamed, report.series!.buckets);
+  assert.equal(
+    report.series!.buckets.reduce((n, b) => n + b.requests, 0),
+    tick.count,
+  );
+});
+
+test('a run killed hard (SIGKILL) leaves metrics.ndjson: a parseable line per second it ran', { timeout: 30_000 }, async () => {
+  const file = await planFile('killed', `name: killed\ntarget: ${pad.url}\nworkers: 2\nduration: 20s\nscenario:\n  - name: tick\n    request: GET /health?delay=5\n`);
+  const out = join(dir, 'killed-out');
+  const stream = join(out, 'metrics.ndjson');
+  let killed = false;
+  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json'], {
+    // Checked on each line the plain reporter prints: it prints a line per step.
+    onStdout: (_text, child) => {
+      if (!killed && existsSync(stream) && readFileSync(stream, 'utf8').split('\n').length > 3) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    },
+  });
+  assert.ok(killed, 'the run got three seconds in');
+  assert.equal(r.code, null);
+  assert.deepEqual(await readdir(out), ['metrics.ndjson'], 'no report: the process had no chance to write one');
+  const lines = (await readFile(stream, 'utf8')).split('\n');
+  assert.equal(lines.pop(), '', 'every line is whole');
+  const buckets = lines.map((l) => JSON.parse(l) as { t: number; requests: number; activeWorkers: number });
+  assert.ok(buckets.length >= 3, `${buckets.length} lines`);
+  assert.deepEqual(
+    buckets.map((b) => b.t),
+    buckets.map((_, i) => i * 1000),
+  );
+  assert.ok(
+    buckets.every((b) => b.requests > 0 && b.activeWorkers === 2),
+    JSON.stringify(buckets),
+  );
 });
 
 /** 100,000 step results without a network: the reports take seconds to write (25 MB of report.json). */
 const BIG_PLAN = `name: big\nworkers: 10\nrounds: 100\nscenario:\n  - loop: { times: 100, as: i, steps: [ { set: { a: 1 } } ] }\n`;
-const ALL_FILES = ['junit.xml', 'report.html', 'report.json', 'summary.md'];
+// metrics.ndjson streams during the run; the others are written at its end.
+const ALL_FILES = ['junit.xml', 'metrics.ndjson', 'report.html', 'report.json', 'summary.md'];
 
 /** Runs the big plan with every file reporter; SIGINT once the report phase begins, and again once planrun said it got the first if `twice`. */
 async function interruptReports(name: string, twice: boolean): Promise<{ r: Ran; out: string; sent: number }> {

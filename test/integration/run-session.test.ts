@@ -34,7 +34,8 @@ describe('runSession', () => {
     const r = await runSession(plan('/', `reports:\n  out: ${dir}\n  reporters: [json, markdown]\n`), { runId: 'session-1', extraReporters: [{ name: 'spy', onEvent: (e) => events.push(e) }] });
     assert.equal(hits - before, 4);
     assert.deepEqual([r.exitCode, r.report.outcome, r.reportDir, r.report.run.runId], [0, 'passed', dir, 'session-1']);
-    assert.deepEqual((await readdir(dir)).sort(), ['report.json', 'summary.md']);
+    // metrics.ndjson streams beside report.json.
+    assert.deepEqual((await readdir(dir)).sort(), ['metrics.ndjson', 'report.json', 'summary.md']);
     const saved = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { outcome: string; steps: Array<{ count: number; ok: number }> };
     assert.deepEqual([saved.outcome, saved.steps.map((s) => [s.count, s.ok])], ['passed', [[4, 4]]]);
     // The spy sees every step and, last, the reports phase the session announces.
@@ -48,7 +49,7 @@ describe('runSession', () => {
     const boom = { name: 'boom', onEnd: () => Promise.reject(new Error('disk full after Bearer s3cret-token')) };
     const r = await runSession(plan('/missing'), { reporters: ['json'], reportDir: dir, extraReporters: [boom], write: (t) => lines.push(t) });
     assert.deepEqual([r.exitCode, r.report.outcome, r.report.reason], [1, 'failed', '4 steps failed']);
-    assert.deepEqual(await readdir(dir), ['report.json']);
+    assert.deepEqual((await readdir(dir)).sort(), ['metrics.ndjson', 'report.json']);
     assert.deepEqual(lines, ['planrun: the boom reporter failed: disk full after [redacted]\n']);
   });
 

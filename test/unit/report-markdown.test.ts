@@ -28,6 +28,23 @@ test('summary: verdict, counts, thresholds, steps with percentiles, barriers, er
   assert.ok(md.endsWith('|\n'));
 });
 
+test('a line from the time series: the busiest bucket, the worst p99, and whether the timeline is a sample', { timeout: 10_000 }, () => {
+  const report = barrierReport(dir, { crawl: false });
+  assert.doesNotMatch(renderMarkdown(report), /HTTP over time/);
+  const http = { min: 1, mean: 5, p50: 4, p90: 8, p95: 9, p99: 12.5, max: 20 };
+  const bucket = { steps: 0, failed: 0, errors: {}, byStep: [], activeWorkers: 5, busyWorkers: 5, dropped: 0, barrierWaits: 0 };
+  report.series = {
+    bucketMs: 1000,
+    buckets: [
+      { ...bucket, t: 0, steps: 40, requests: 40, http },
+      { ...bucket, t: 1000, steps: 55, requests: 55, http: { ...http, p99: 30 } },
+      { ...bucket, t: 2000, requests: 0 },
+    ],
+  };
+  report.timelineSampled = { kept: 20, total: 95, cap: 10 };
+  assert.ok(renderMarkdown(report).split('\n').includes('HTTP over time: peak **55** requests/s, worst p99 in a bucket **30 ms** (3 buckets of 1.00 s) · timeline sampled: 20 of 95 step runs'), renderMarkdown(report));
+});
+
 test('pipes and markup in names cannot break the tables', { timeout: 10_000 }, () => {
   const report = barrierReport(dir, { crawl: false });
   report.steps[0]!.name = 'a | b <script> `x`\nnext';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ThresholdSpec } from '../../src/contract/plan.js';
-import { LatencyStats, MetricsCollector } from '../../src/reporting/metrics/metrics-collector.js';
+import { LatencyStats } from '../../src/reporting/metrics/latency-stats.js';
+import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.js';
 import type { RunEvent, StepResult } from '../../src/contract/events.js';
 import type { CrawlReport, Percentiles, RunReport } from '../../src/contract/report.js';
 import { RUN_INFO, T0, runEvents, seeRoundMs, waitWrittenMs } from '../helpers/reporting-events.js';
@@ -225,7 +226,7 @@ describe('MetricsCollector thresholds and exit codes', () => {
 });
 
 describe('MetricsCollector limits and partial runs', () => {
-  it('caps the timeline, then keeps failures only and counts what it dropped', T, () => {
+  it('past the cap, samples the ok results, keeps every failure and says so', T, () => {
     const c = new MetricsCollector({ timelineCap: 10 });
     c.onEvent({ type: 'run:begin', time: T0, run: RUN_INFO });
     for (let i = 0; i < 30; i++) {
@@ -233,12 +234,13 @@ describe('MetricsCollector limits and partial runs', () => {
       c.onEvent({ type: 'step:end', time: T0 + i + 1, result: result({ start: T0 + i, outcome: failed ? 'failed' : 'ok', round: i + 1, ...(failed ? { error: { message: 'boom' } } : {}) }) });
     }
     const r = c.buildReport({ outcome: 'failed' });
-    assert.equal(r.timeline.length, 12); // 10 first + failures at i = 19 and 29
+    assert.equal(r.timeline.length, 13); // 10 sampled ok + failures at i = 9, 19 and 29
     assert.deepEqual(
-      r.timeline.slice(10).map((t) => t.round),
-      [20, 30],
+      r.timeline.filter((t) => t.outcome === 'failed').map((t) => t.round),
+      [10, 20, 30],
     );
-    assert.equal(r.timelineTruncated, 18);
+    assert.deepEqual([r.timelineTruncated, r.timelineSampled], [17, { kept: 13, total: 30, cap: 10 }]);
+    assert.ok(r.timeline.every((t, i) => i === 0 || r.timeline[i - 1]!.start <= t.start), 'in start order');
     assert.equal(r.steps.find((s) => s.stepId === 'r2')!.count, 30);
   });
 

@@ -28,6 +28,9 @@ Options:
                         --redis, N \`planrun agent\` processes already waiting there
   --redis URL           The agents' Redis (redis://, rediss://, unix://)
   --agents-wait TIME    How long to wait for the agents (default 30s)
+  --timeline-cap N      Keep every step result in the report's timeline up to N
+                        (default 10000); past it, a sample over the whole run
+                        plus up to N failures and barrier waits
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
@@ -41,7 +44,7 @@ export const command: Command = {
   summary: 'Run a plan and write its reports',
   usage,
   async run(argv) {
-    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; agents?: string; redis?: string; 'agents-wait'?: string; help?: boolean };
+    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; 'timeline-cap'?: string; agents?: string; redis?: string; 'agents-wait'?: string; help?: boolean };
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
@@ -55,6 +58,7 @@ export const command: Command = {
           headed: { type: 'boolean' },
           'run-id': { type: 'string' },
           seed: { type: 'string' },
+          'timeline-cap': { type: 'string' },
           agents: { type: 'string' },
           redis: { type: 'string' },
           'agents-wait': { type: 'string' },
@@ -81,6 +85,11 @@ export const command: Command = {
     const seed = values.seed === undefined ? undefined : parseSeed(values.seed);
     if (seed === null) {
       process.stderr.write(`planrun run: --seed takes a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, not \`${values.seed}\`\n`);
+      return 2;
+    }
+    const timelineCap = values['timeline-cap'] === undefined ? undefined : Number(values['timeline-cap']);
+    if (timelineCap !== undefined && !(/^\d+$/.test(values['timeline-cap']!) && Number.isSafeInteger(timelineCap) && timelineCap > 0)) {
+      process.stderr.write(`planrun run: --timeline-cap takes a whole number above 0, not \`${values['timeline-cap']}\`\n`);
       return 2;
     }
     const agents = parseAgentsFlags(values);
@@ -127,6 +136,7 @@ export const command: Command = {
         headed: values.headed ?? false,
         ...(values['run-id'] ? { runId: values['run-id'] } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(timelineCap !== undefined ? { timelineCap } : {}),
       });
       return exitCode;
     } catch (err) {

@@ -21,6 +21,17 @@ function cell(text: string): string {
 
 const VERDICT: Record<RunReport['outcome'], string> = { passed: '✅ passed', failed: '❌ failed', aborted: '⚠️ aborted' };
 
+/** The busiest bucket and the worst p99 of the run's time series, per second; undefined without HTTP requests. */
+function seriesLine(r: RunReport): string | undefined {
+  const buckets = r.series?.buckets.filter((b) => b.http) ?? [];
+  if (buckets.length === 0) return undefined;
+  const perSecond = 1000 / r.series!.bucketMs;
+  const peak = Math.max(...buckets.map((b) => b.requests)) * perSecond;
+  const p99 = Math.max(...buckets.map((b) => b.http!.p99));
+  const sampled = r.timelineSampled ? ` · timeline sampled: ${r.timelineSampled.kept} of ${r.timelineSampled.total} step runs` : '';
+  return `HTTP over time: peak **${Math.round(peak)}** requests/s, worst p99 in a bucket **${formatDuration(p99)}** (${r.series!.buckets.length} buckets of ${formatDuration(r.series!.bucketMs)})${sampled}`;
+}
+
 export function renderMarkdown(report: RunReport): string {
   const r = report;
   const out: string[] = [];
@@ -31,6 +42,9 @@ export function renderMarkdown(report: RunReport): string {
     `**${r.run.workers}** workers${r.run.rounds !== undefined ? ` × **${r.run.rounds}** rounds` : ''} · **${steps.count}** step runs, **${steps.failed}** failed · ${formatDuration(r.durationMs)} · run \`${r.run.runId}\` · \`${cell(r.run.planFile)}\``,
     '',
   );
+
+  const perSecond = seriesLine(r);
+  if (perSecond) out.push(perSecond, '');
 
   if (r.thresholds.length > 0) {
     out.push('### Thresholds', '', '| | threshold | condition | measured |', '|---|---|---|---:|');

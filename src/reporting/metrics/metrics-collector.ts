@@ -1,71 +1,19 @@
 // The one place metrics are computed. Fed by the run's event stream, it builds
 // the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
-import { build, type Histogram } from 'hdr-histogram-js';
 import type { ThresholdSpec } from '../../contract/plan.js';
 import type { RunEvent, RunInfo, RunOutcome, StepResult } from '../../contract/events.js';
-import type { BarrierAggregate, CrawlReport, ErrorGroup, Percentiles, RunReport, StepAggregate, WorkerSummary } from '../../contract/report.js';
+import type { BarrierAggregate, CrawlReport, ErrorGroup, RunReport, SeriesBucket, StepAggregate, WorkerSummary } from '../../contract/report.js';
 import { REPORT_VERSION } from '../../contract/report.js';
 import type { Reporter } from '../../contract/reporter.js';
 import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './evaluate-thresholds.js';
 import { nounFor, plural } from '../../text/plural.js';
+import { LatencyStats } from './latency-stats.js';
+import { TimelineSample } from './timeline-sample.js';
+import { SeriesRecorder } from './time-series.js';
 
-export const DEFAULT_TIMELINE_CAP = 200_000;
+/** Timeline entries kept as a sample of a big run (and as many failures and barrier waits): a few MB of report.json. */
+export const DEFAULT_TIMELINE_CAP = 10_000;
 const ERROR_EXAMPLES = 5;
-
-/**
- * Latency distribution of one metric. Percentiles come from an HDR histogram at
- * microsecond resolution (3 significant digits, ±0.1 %), so memory stays flat
- * however long the run; count, min, max and mean are kept exactly.
- */
-export class LatencyStats {
-  private readonly histogram: Histogram = build({ numberOfSignificantValueDigits: 3 });
-  count = 0;
-  private sum = 0;
-  private min = Infinity;
-  private max = -Infinity;
-
-  record(ms: number): void {
-    const value = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    this.histogram.recordValue(Math.round(value * 1000));
-    this.count++;
-    this.sum += value;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
-  }
-
-  /** Adds another distribution into this one (combining steps for `http`, `steps`…). */
-  merge(other: LatencyStats): this {
-    if (other.count === 0) return this;
-    this.histogram.add(other.histogram);
-    this.count += other.count;
-    this.sum += other.sum;
-    this.min = Math.min(this.min, other.min);
-    this.max = Math.max(this.max, other.max);
-    return this;
-  }
-
-  /** In ms; undefined when nothing was recorded. */
-  percentiles(): Percentiles | undefined {
-    if (this.count === 0) return undefined;
-    // A bucket reports its highest equivalent value, which can sit a hair
-    // outside the exact range: clamp so p99 never exceeds max.
-    const at = (p: number) => Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(p) / 1000));
-    return {
-      min: round3(this.min),
-      mean: round3(this.sum / this.count),
-      p50: round3(at(50)),
-      p90: round3(at(90)),
-      p95: round3(at(95)),
-      p99: round3(at(99)),
-      max: round3(this.max),
-    };
-  }
-}
-
-/** Microseconds are all a histogram of microseconds can claim. */
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}
 
 interface StepBucket {
   agg: Omit<StepAggregate, 'latency' | 'scheduledLatency'>;
@@ -84,8 +32,12 @@ interface BarrierBucket {
 
 export interface MetricsCollectorOptions {
   thresholds?: readonly ThresholdSpec[];
-  /** Step results kept in the timeline before only failures are kept. */
+  /** Step results sampled into the timeline past this many (see timeline-sample.ts). */
   timelineCap?: number;
+  /** Width of a time-series bucket, in ms; default 1 s. */
+  bucketMs?: number;
+  /** Each bucket of the time series as it closes (metrics.ndjson). */
+  onBucket?: (bucket: SeriesBucket) => void;
   /** Clock for a report built before run:end (tests). */
   now?: () => number;
 }
@@ -99,7 +51,6 @@ export interface ReportEnd {
 export class MetricsCollector implements Reporter {
   readonly name = 'metrics';
   private readonly thresholds: readonly ThresholdSpec[];
-  private readonly timelineCap: number;
   private readonly now: () => number;
 
   private run?: RunInfo;
@@ -110,17 +61,19 @@ export class MetricsCollector implements Reporter {
   private readonly errors = new Map<string, ErrorGroup>();
   private readonly services = new Map<string, RunReport['services'][number]>();
   private readonly workers = new Map<number, WorkerSummary & { ended: boolean }>();
-  private readonly timeline: StepResult[] = [];
+  private readonly timeline: TimelineSample;
+  private readonly series: SeriesRecorder;
   private readonly dropped = new Map<string, number>();
-  private timelineTruncated = 0;
 
   constructor(o: MetricsCollectorOptions = {}) {
     this.thresholds = o.thresholds ?? [];
-    this.timelineCap = o.timelineCap ?? DEFAULT_TIMELINE_CAP;
+    this.timeline = new TimelineSample(o.timelineCap ?? DEFAULT_TIMELINE_CAP);
+    this.series = new SeriesRecorder({ ...(o.bucketMs !== undefined ? { bucketMs: o.bucketMs } : {}), ...(o.onBucket ? { onBucket: o.onBucket } : {}) });
     this.now = o.now ?? Date.now;
   }
 
   onEvent(event: RunEvent): void {
+    this.series.onEvent(event);
     switch (event.type) {
       case 'run:begin':
         this.run = event.run;
@@ -205,8 +158,16 @@ export class MetricsCollector implements Reporter {
 
     if (r.outcome === 'failed') this.recordError(r);
 
-    if (this.timeline.length < this.timelineCap || r.outcome === 'failed') this.timeline.push(r);
-    else this.timelineTruncated++;
+    this.timeline.add(r);
+  }
+
+  get bucketMs(): number {
+    return this.series.bucketMs;
+  }
+
+  /** Closes the time-series buckets that ended before `now`, so they stream while no event comes. */
+  tick(now: number): void {
+    this.series.tick(now);
   }
 
   private recordError(r: StepResult): void {
@@ -294,9 +255,10 @@ export class MetricsCollector implements Reporter {
       ),
       errors: [...this.errors.values()].sort((a, b) => b.count - a.count).map((g) => stripUndefined({ ...g, examples: [...g.examples] })),
       thresholds,
-      // Results arrive in end order; the timeline reads in start order.
-      timeline: [...this.timeline].sort((a, b) => a.start - b.start),
-      timelineTruncated: this.timelineTruncated,
+      timeline: this.timeline.entries(),
+      timelineTruncated: this.timeline.total - this.timeline.kept,
+      ...optional('timelineSampled', this.timeline.kept < this.timeline.total ? { kept: this.timeline.kept, total: this.timeline.total, cap: this.timeline.cap } : undefined),
+      series: this.series.series(),
       ...optional('dropped', this.dropped.size > 0 ? Object.fromEntries(this.dropped) : undefined),
       ...optional('crawl', end.crawl),
     };

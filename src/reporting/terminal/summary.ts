@@ -119,7 +119,7 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
     if (c.brokenUrls.length > 5) out.push(paint('dim', `  … ${c.brokenUrls.length - 5} more broken URLs in the report`));
   }
 
-  if (report.timelineTruncated > 0) out.push('', paint('dim', `Timeline capped: ${report.timelineTruncated} ok/skipped results left out of the report.`));
+  if (report.timelineTruncated > 0) out.push('', paint('dim', `Timeline sampled: ${report.timelineTruncated} of ${report.timeline.length + report.timelineTruncated} step results left out of the report.`));
 
   if (o.files && o.files.length > 0) {
     out.push('', paint('bold', 'Reports'));

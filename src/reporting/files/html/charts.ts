@@ -1,5 +1,6 @@
 // Static SVG charts rendered on the server side: they need no script to show.
-import type { RunReport } from '../../../contract/report.js';
+import type { StepResult } from '../../../contract/events.js';
+import type { RunReport, TimeSeries } from '../../../contract/report.js';
 import { esc } from './escape.js';
 import { formatDuration } from '../../../text/duration.js';
 
@@ -8,34 +9,30 @@ const PALETTE = ['#3b6fd4', '#e07b24', '#2e9d5b', '#a04ac9', '#c7a414', '#1fa3a3
 const NOT_LATENCY = new Set(['wait', 'barrier', 'signal', 'sleep', 'set', 'group', 'loop', 'capture']);
 const MAX_BUCKETS = 60;
 
+/** What the latency chart draws: per charted step a mean per column (null: none ran), failures per column. */
+interface Columns {
+  /** The time the columns cover, in ms from the first one's start. */
+  span: number;
+  means: Array<Array<number | null>>;
+  failures: Uint32Array;
+}
+
 /**
  * Mean latency per time bucket for the busiest steps (up to 8 lines), failed
- * executions marked with red ticks on the x axis.
+ * executions marked with red ticks on the x axis. Drawn from the report's time
+ * series, which covers the whole run; a report written before it had one
+ * falls back to its timeline.
  */
 export function latencyChart(report: RunReport): string {
   const series = report.steps
     .filter((s) => !NOT_LATENCY.has(s.kind) && s.ok + s.failed > 0)
     .sort((a, b) => b.count - a.count)
     .slice(0, PALETTE.length);
-  if (series.length === 0 || report.timeline.length === 0) return '<p class="muted">No timed steps to chart.</p>';
-  // Enough buckets for a few points each: a short run gets a coarse, readable line.
-  const BUCKETS = Math.max(8, Math.min(MAX_BUCKETS, Math.round(report.timeline.length / (series.length * 3))));
-  const t0 = report.timeline.reduce((m, r) => Math.min(m, r.start), Infinity);
-  const t1 = report.timeline.reduce((m, r) => Math.max(m, r.start + r.durationMs), -Infinity);
-  const span = Math.max(1, t1 - t0);
   const index = new Map(series.map((s, i) => [`${s.role}\u0000${s.stepId}`, i]));
-  const sums = series.map(() => new Float64Array(BUCKETS));
-  const counts = series.map(() => new Uint32Array(BUCKETS));
-  const failures = new Uint32Array(BUCKETS);
-  for (const r of report.timeline) {
-    const b = Math.min(BUCKETS - 1, Math.floor(((r.start - t0) / span) * BUCKETS));
-    if (r.outcome === 'failed') failures[b]!++;
-    const i = index.get(`${r.role}\u0000${r.stepId}`);
-    if (i === undefined || r.outcome === 'skipped') continue;
-    sums[i]![b]! += r.durationMs;
-    counts[i]![b]!++;
-  }
-  const means = sums.map((s, i) => Array.from(s, (v, b) => (counts[i]![b]! > 0 ? v / counts[i]![b]! : null)));
+  const columns = series.length === 0 ? undefined : report.series ? fromSeries(report.series, index) : fromTimeline(report.timeline, index);
+  if (!columns) return '<p class="muted">No timed steps to chart.</p>';
+  const { span, means, failures } = columns;
+  const BUCKETS = failures.length;
   const maxY = Math.max(1, ...means.flat().map((v) => v ?? 0)) * 1.1;
   const W = 760, H = 240, L = 56, R = 10, T = 10, B = 30;
   const x = (b: number) => L + ((b + 0.5) / BUCKETS) * (W - L - R);
@@ -74,6 +71,52 @@ export function latencyChart(report: RunReport): string {
     .map((s, i) => `<span class="key"><i style="background:${PALETTE[i]}"></i>${esc(s.role)} · ${esc(s.name)}</span>`)
     .join(' ');
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Mean latency over time per step">${parts.join('')}<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" class="axis"/></svg><div class="legend">${legend} <span class="key"><i style="background:#d64541"></i>failures</span></div>`;
+}
+
+/** Columns of whole series buckets: at most MAX_BUCKETS, each mean weighted by its bucket's runs. */
+function fromSeries(ts: TimeSeries, index: Map<string, number>): Columns | undefined {
+  if (ts.buckets.length === 0) return undefined;
+  const per = Math.ceil(ts.buckets.length / MAX_BUCKETS);
+  const n = Math.ceil(ts.buckets.length / per);
+  const sums = [...index.keys()].map(() => new Float64Array(n));
+  const counts = [...index.keys()].map(() => new Uint32Array(n));
+  const failures = new Uint32Array(n);
+  ts.buckets.forEach((b, k) => {
+    const col = Math.floor(k / per);
+    failures[col]! += b.failed;
+    for (const s of b.byStep) {
+      const i = index.get(`${s.role}\u0000${s.stepId}`);
+      if (i === undefined) continue;
+      sums[i]![col]! += s.latency.mean * s.count;
+      counts[i]![col]! += s.count;
+    }
+  });
+  return { span: n * per * ts.bucketMs, means: meansOf(sums, counts), failures };
+}
+
+/** Columns over the timeline's span (reports without a series): enough for a few points each. */
+function fromTimeline(timeline: StepResult[], index: Map<string, number>): Columns | undefined {
+  if (timeline.length === 0) return undefined;
+  const n = Math.max(8, Math.min(MAX_BUCKETS, Math.round(timeline.length / (index.size * 3))));
+  const t0 = timeline.reduce((m, r) => Math.min(m, r.start), Infinity);
+  const t1 = timeline.reduce((m, r) => Math.max(m, r.start + r.durationMs), -Infinity);
+  const span = Math.max(1, t1 - t0);
+  const sums = [...index.keys()].map(() => new Float64Array(n));
+  const counts = [...index.keys()].map(() => new Uint32Array(n));
+  const failures = new Uint32Array(n);
+  for (const r of timeline) {
+    const b = Math.min(n - 1, Math.floor(((r.start - t0) / span) * n));
+    if (r.outcome === 'failed') failures[b]!++;
+    const i = index.get(`${r.role}\u0000${r.stepId}`);
+    if (i === undefined || r.outcome === 'skipped') continue;
+    sums[i]![b]! += r.durationMs;
+    counts[i]![b]!++;
+  }
+  return { span, means: meansOf(sums, counts), failures };
+}
+
+function meansOf(sums: Float64Array[], counts: Uint32Array[]): Array<Array<number | null>> {
+  return sums.map((s, i) => Array.from(s, (v, b) => (counts[i]![b]! > 0 ? v / counts[i]![b]! : null)));
 }
 
 /** Horizontal bars, one per HTTP status seen by the crawl. */

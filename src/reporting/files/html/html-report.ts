@@ -131,7 +131,7 @@ function timeline(r: RunReport): string {
 <ul id="barrier-list">${barrierList}</ul>
 <div class="tl-tools"><button id="tl-out" type="button" title="zoom out">−</button><span id="tl-zoom">1×</span><button id="tl-in" type="button" title="zoom in">+</button><button id="tl-fit" type="button">fit</button>
 <span class="legend"><span class="key"><i style="background:var(--ok)"></i>ok</span><span class="key"><i style="background:var(--bad)"></i>failed</span><span class="key"><i style="background:var(--skip)"></i>skipped</span><span class="key"><i class="hatch"></i>barrier wait</span></span>
-${data.truncated ? `<span class="muted">${data.truncated} ok/skipped step runs were left out of this very large run's timeline (failures are all kept).</span>` : ''}</div>
+${data.truncated ? `<span class="muted">A sample: ${data.truncated} of ${r.timeline.length + data.truncated} step runs were left out of this large run's timeline (the kept ones spread over the whole run; failures and barrier waits are kept up to the cap).</span>` : ''}</div>
 <div id="timeline" data-lanes="${data.lanes.length}"><canvas></canvas><div class="tl-scroll"><div class="tl-spacer"></div></div><div class="tl-tip" hidden></div></div>
 <script type="application/json" id="timeline-data">${scriptJson(data)}</script>
 </section>`;

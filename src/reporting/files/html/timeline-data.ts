@@ -23,7 +23,7 @@ export interface TimelineData {
   errors: string[];
   /** Per lane, BAR_STRIDE integers per bar. */
   bars: number[][];
-  /** Ok/skipped results the report dropped past its timeline cap. */
+  /** Step results the report left out of its sampled timeline. */
   truncated: number;
 }
 

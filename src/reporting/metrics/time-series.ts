@@ -1,0 +1,178 @@
+// The whole run in fixed time buckets (1 s by default), so a report covers an
+// hour-long run as well as a 3-second one. Only the current bucket holds HDR
+// histograms; a closed bucket is reduced to its counts and percentiles, so the
+// memory grows by a few hundred bytes a bucket, not with the results. Each
+// closed bucket is handed to `onBucket` once (metrics.ndjson streams them).
+import type { RunEvent, StepResult } from '../../contract/events.js';
+import type { SeriesBucket, TimeSeries } from '../../contract/report.js';
+import { LatencyStats } from './latency-stats.js';
+
+export const DEFAULT_BUCKET_MS = 1000;
+
+interface StepTally {
+  role: string;
+  stepId: string;
+  failed: number;
+  latency: LatencyStats;
+}
+
+interface OpenBucket {
+  index: number;
+  steps: number;
+  requests: number;
+  failed: number;
+  errors: Map<string, number>;
+  http: LatencyStats;
+  byStep: Map<string, StepTally>;
+  activeWorkers: number;
+  busyWorkers: number;
+  dropped: number;
+  barrierWaits: number;
+}
+
+export interface SeriesOptions {
+  bucketMs?: number;
+  /** Called with every bucket as it closes, in order. */
+  onBucket?: (bucket: SeriesBucket) => void;
+}
+
+export class SeriesRecorder {
+  readonly bucketMs: number;
+  private readonly onBucket: ((bucket: SeriesBucket) => void) | undefined;
+  private origin: number | undefined;
+  private readonly closed: SeriesBucket[] = [];
+  private open: OpenBucket | undefined;
+  private ended = false;
+  private readonly active = new Set<number>();
+  /** Workers inside a step now. */
+  private readonly busy = new Set<number>();
+
+  constructor(o: SeriesOptions = {}) {
+    this.bucketMs = o.bucketMs ?? DEFAULT_BUCKET_MS;
+    this.onBucket = o.onBucket;
+  }
+
+  onEvent(event: RunEvent): void {
+    if (event.type === 'run:begin') {
+      this.origin = event.time;
+      this.open = this.newBucket(0);
+      return;
+    }
+    if (this.ended || this.origin === undefined) return;
+    const b = this.advance(event.time);
+    switch (event.type) {
+      case 'worker:begin':
+        this.active.add(event.worker);
+        b.activeWorkers = Math.max(b.activeWorkers, this.active.size);
+        break;
+      case 'worker:end':
+        this.active.delete(event.worker);
+        this.busy.delete(event.worker);
+        break;
+      case 'step:begin':
+        this.busy.add(event.worker);
+        b.busyWorkers = Math.max(b.busyWorkers, this.busy.size);
+        break;
+      case 'step:end':
+        this.busy.delete(event.result.worker);
+        record(b, event.result);
+        break;
+      case 'iteration:dropped':
+        b.dropped += event.count;
+        break;
+      case 'run:end':
+        // The last, partial bucket: streamed now, so Ctrl-C and the normal end both leave it.
+        this.close(b);
+        this.open = undefined;
+        this.ended = true;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Closes the buckets that ended before `now` (a timer calls this, so a quiet run still streams). */
+  tick(now: number): void {
+    if (!this.ended && this.origin !== undefined) this.advance(now);
+  }
+
+  /** Every bucket so far, the current one included (without closing it). */
+  series(): TimeSeries {
+    return { bucketMs: this.bucketMs, buckets: this.open ? [...this.closed, summarize(this.open, this.bucketMs)] : [...this.closed] };
+  }
+
+  /** The bucket `time` falls in, closing the ones before it (empty ones too, so the series has no holes). */
+  private advance(time: number): OpenBucket {
+    let b = this.open!;
+    // Step times come from the monotonic clock, the others from Date.now: never go back a bucket.
+    const index = Math.floor((time - this.origin!) / this.bucketMs);
+    while (b.index < index) {
+      this.close(b);
+      b = this.newBucket(b.index + 1);
+    }
+    this.open = b;
+    return b;
+  }
+
+  private close(b: OpenBucket): void {
+    const summary = summarize(b, this.bucketMs);
+    this.closed.push(summary);
+    this.onBucket?.(summary);
+  }
+
+  private newBucket(index: number): OpenBucket {
+    return {
+      index,
+      steps: 0,
+      requests: 0,
+      failed: 0,
+      errors: new Map(),
+      http: new LatencyStats(),
+      byStep: new Map(),
+      activeWorkers: this.active.size,
+      busyWorkers: this.busy.size,
+      dropped: 0,
+      barrierWaits: 0,
+    };
+  }
+}
+
+function record(b: OpenBucket, r: StepResult): void {
+  if (r.wait) b.barrierWaits++;
+  if (r.outcome === 'skipped') return;
+  b.steps++;
+  const key = `${r.role}\u0000${r.stepId}`;
+  let tally = b.byStep.get(key);
+  if (!tally) {
+    tally = { role: r.role, stepId: r.stepId, failed: 0, latency: new LatencyStats() };
+    b.byStep.set(key, tally);
+  }
+  tally.latency.record(r.durationMs);
+  if (r.kind === 'request') {
+    b.requests++;
+    b.http.record(r.durationMs);
+  }
+  if (r.outcome === 'failed') {
+    b.failed++;
+    tally.failed++;
+    const code = r.error?.code ?? 'error';
+    b.errors.set(code, (b.errors.get(code) ?? 0) + 1);
+  }
+}
+
+function summarize(b: OpenBucket, bucketMs: number): SeriesBucket {
+  const http = b.http.percentiles();
+  return {
+    t: b.index * bucketMs,
+    steps: b.steps,
+    requests: b.requests,
+    failed: b.failed,
+    errors: Object.fromEntries(b.errors),
+    ...(http ? { http } : {}),
+    byStep: [...b.byStep.values()].map((s) => ({ role: s.role, stepId: s.stepId, count: s.latency.count, failed: s.failed, latency: s.latency.percentiles()! })),
+    activeWorkers: b.activeWorkers,
+    busyWorkers: b.busyWorkers,
+    dropped: b.dropped,
+    barrierWaits: b.barrierWaits,
+  };
+}

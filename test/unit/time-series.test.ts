@@ -1,0 +1,141 @@
+// The run's time series (buckets from the event stream, closed by events or by
+// the session's timer, streamed once each) and the sampled timeline (a uniform
+// sample over the whole run, failures and barrier waits kept up to the cap).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StepResult } from '../../src/contract/events.js';
+import type { SeriesBucket } from '../../src/contract/report.js';
+import { latencyChart } from '../../src/reporting/files/html/charts.js';
+import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.js';
+import { formatDuration } from '../../src/text/duration.js';
+import { SeriesRecorder } from '../../src/reporting/metrics/time-series.js';
+import { TimelineSample } from '../../src/reporting/metrics/timeline-sample.js';
+import { RUN_INFO, T0, runEvents } from '../helpers/reporting-events.js';
+
+describe('SeriesRecorder', () => {
+  it('buckets the run a second at a time; the buckets add up to the totals and stream once each, in order', () => {
+    const streamed: SeriesBucket[] = [];
+    const c = new MetricsCollector({ onBucket: (b) => streamed.push(b) });
+    for (const e of runEvents()) c.onEvent(e);
+    const r = c.buildReport({ outcome: 'passed' });
+    const buckets = r.series!.buckets;
+    // The run ends at T0 + 3020: four buckets, the last one partial.
+    assert.deepEqual(
+      buckets.map((b) => [b.t, b.requests, b.steps, b.failed, b.barrierWaits, b.activeWorkers]),
+      [
+        [0, 5, 19, 0, 9, 5],
+        [1000, 5, 18, 1, 9, 5],
+        [2000, 5, 19, 0, 9, 5],
+        [3000, 0, 0, 0, 0, 5],
+      ],
+    );
+    assert.deepEqual(buckets[1]!.errors, { expectation: 1 });
+    const reads = r.steps.find((s) => s.stepId === 'r2')!;
+    assert.equal(
+      buckets.reduce((n, b) => n + (b.byStep.find((s) => s.stepId === 'r2')?.count ?? 0), 0),
+      reads.count,
+    );
+    assert.deepEqual(streamed, buckets);
+  });
+
+  it('closes the buckets a quiet run has passed on the timer; a report mid-run shows the open one without streaming it', () => {
+    const streamed: number[] = [];
+    const s = new SeriesRecorder({ onBucket: (b) => streamed.push(b.t) });
+    s.onEvent({ type: 'run:begin', time: T0, run: RUN_INFO });
+    s.tick(T0 + 2500);
+    assert.deepEqual(streamed, [0, 1000]);
+    assert.deepEqual(
+      s.series().buckets.map((b) => b.t),
+      [0, 1000, 2000],
+    );
+    s.onEvent({ type: 'run:end', time: T0 + 2600, outcome: 'passed' });
+    assert.deepEqual(streamed, [0, 1000, 2000]);
+    // Nothing after the end.
+    s.tick(T0 + 9000);
+    assert.deepEqual(s.series().buckets.length, 3);
+  });
+
+  it('counts dropped iterations and the most workers busy at once', () => {
+    const s = new SeriesRecorder({ bucketMs: 100 });
+    s.onEvent({ type: 'run:begin', time: T0, run: RUN_INFO });
+    for (const w of [0, 1, 2]) s.onEvent({ type: 'worker:begin', time: T0 + 1, worker: w, role: 'reader' });
+    for (const w of [0, 1]) s.onEvent({ type: 'step:begin', time: T0 + 2, worker: w, role: 'reader', round: 1, stepId: 'r2', name: 'see round', kind: 'request' });
+    s.onEvent({ type: 'iteration:dropped', time: T0 + 150, role: 'reader', count: 7 });
+    s.onEvent({ type: 'worker:end', time: T0 + 160, worker: 2, role: 'reader', outcome: 'done', rounds: 1 });
+    s.onEvent({ type: 'run:end', time: T0 + 210, outcome: 'passed' });
+    assert.deepEqual(
+      s.series().buckets.map((b) => [b.t, b.activeWorkers, b.busyWorkers, b.dropped]),
+      [
+        [0, 3, 2, 0],
+        [100, 3, 2, 7],
+        [200, 2, 2, 0],
+      ],
+    );
+  });
+});
+
+/** A seeded generator, so the sample is the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const step = (i: number, extra: Partial<StepResult> = {}): StepResult => ({
+  worker: i % 50,
+  role: 'r',
+  round: 1,
+  stepId: 's',
+  name: 's',
+  kind: 'request',
+  start: i,
+  durationMs: 1,
+  outcome: 'ok',
+  ...extra,
+});
+
+describe('TimelineSample', () => {
+  it('keeps everything up to the cap', () => {
+    const t = new TimelineSample(100);
+    for (let i = 99; i >= 0; i--) t.add(step(i));
+    assert.deepEqual([t.kept, t.total], [100, 100]);
+    assert.deepEqual(
+      t.entries().map((r) => r.start),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+  });
+
+  it('past the cap, spreads its sample over the whole run: every tenth of it is represented', () => {
+    const t = new TimelineSample(100, seeded(13));
+    for (let i = 0; i < 100_000; i++) t.add(step(i));
+    const tenths = new Set(t.entries().map((r) => Math.floor(r.start / 10_000)));
+    assert.deepEqual([t.kept, t.total, tenths.size], [100, 100_000, 10]);
+  });
+
+  it('keeps failures and barrier waits apart from the sample, up to the cap', () => {
+    const t = new TimelineSample(100, seeded(7));
+    for (let i = 0; i < 1000; i++) t.add(step(i));
+    for (let i = 0; i < 60; i++) t.add(step(1000 + i, { outcome: 'failed', error: { message: 'boom' } }));
+    for (let i = 0; i < 60; i++) t.add(step(2000 + i, { kind: 'wait', wait: { barrier: 'b', waitedMs: 1 } }));
+    const e = t.entries();
+    assert.deepEqual([t.kept, t.total, e.filter((r) => r.outcome === 'failed').length, e.filter((r) => r.wait).length], [200, 1120, 60, 40]);
+  });
+});
+
+describe('the HTML latency chart', () => {
+  it('is drawn from the series: it spans the whole run, whatever the sampled timeline kept', () => {
+    const c = new MetricsCollector({ timelineCap: 1 });
+    for (const e of runEvents()) c.onEvent(e);
+    const report = c.buildReport({ outcome: 'passed' });
+    assert.ok(report.timelineSampled);
+    const svg = latencyChart(report);
+    // Four 1-second buckets: the axis ends at +4 s; the reads ran in the first three.
+    assert.match(svg, new RegExp(`>\\+${formatDuration(4000)}</text>`));
+    const reads = /<path d="([^"]*)"[^>]*><title>reader · see round<\/title>/.exec(svg)!;
+    assert.equal(reads[1]!.match(/[ML]/g)!.join(''), 'MLL');
+  });
+});
