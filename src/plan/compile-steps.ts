@@ -79,6 +79,10 @@ const NOT_IN_PHASES = ['signal', 'wait', 'barrier', 'browser'] as const;
  */
 export function compilePhaseSteps(cx: CompileContext, input: ScenarioInput, facts: StepFacts, phase: 'setup' | 'teardown', raw: Raw.Steps | undefined): StepSpec[] {
   if (raw === undefined) return [];
+  // Reports tell the phase's steps by their role: a role of that name would mix them with its workers'.
+  if (input.roleNames.includes(phase)) {
+    cx.issues.error(['roles', phase], `roles.${phase}: \`${phase}\` is the role the plan's \`${phase}:\` steps are reported under`, { at: 'key', hint: 'give this role another name' });
+  }
   return new StepCompiler(cx, input, facts, phase, new Map(), phase).steps(raw, [phase], `${phase}/`);
 }
 
