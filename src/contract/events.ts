@@ -34,6 +34,7 @@ export interface WsStepInfo {
 }
 
 export interface StepResult {
+  /** The worker's id; -1 and -2 for the setup and teardown pseudo-workers (roles `setup`, `teardown`). */
   worker: number;
   role: string;
   round: number;
@@ -81,7 +82,7 @@ export interface RunInfo {
   reportDir: string;
 }
 
-export type Phase = 'services' | 'workers' | 'crawl' | 'reports';
+export type Phase = 'services' | 'setup' | 'workers' | 'crawl' | 'teardown' | 'reports';
 
 export type ServiceStatus = 'starting' | 'ready' | 'failed' | 'stopped' | 'skipped';
 

@@ -405,6 +405,9 @@ export interface CompiledPlan {
   barriers: Map<string, BarrierSpec>;
   /** Steps each role runs per round, already filtered by `role:` conditions. */
   scenarios: Map<string, StepSpec[]>;
+  /** Steps run once before the workers (`setup:`) and once at the end (`teardown:`); empty when absent. */
+  setup: StepSpec[];
+  teardown: StepSpec[];
   crawl?: CrawlSpec;
   thresholds: ThresholdSpec[];
   reports: { out?: string; reporters?: ReporterName[] };

@@ -70,6 +70,22 @@ export function compileScenario(cx: CompileContext, input: ScenarioInput): { sce
   return { scenarios, facts };
 }
 
+/** What setup and teardown cannot do: nobody else runs beside them to signal, wait or meet, and they open no browser. */
+const NOT_IN_PHASES = ['signal', 'wait', 'barrier', 'browser'] as const;
+
+/**
+ * `setup:` / `teardown:` → the steps of that phase's pseudo-worker (role `setup` or `teardown`, ids `setup/0`…).
+ * Their names, vars and captures count in `facts` like a role's.
+ */
+export function compilePhaseSteps(cx: CompileContext, input: ScenarioInput, facts: StepFacts, phase: 'setup' | 'teardown', raw: Raw.Steps | undefined): StepSpec[] {
+  if (raw === undefined) return [];
+  // Reports tell the phase's steps by their role: a role of that name would mix them with its workers'.
+  if (input.roleNames.includes(phase)) {
+    cx.issues.error(['roles', phase], `roles.${phase}: \`${phase}\` is the role the plan's \`${phase}:\` steps are reported under`, { at: 'key', hint: 'give this role another name' });
+  }
+  return new StepCompiler(cx, input, facts, phase, new Map(), phase).steps(raw, [phase], `${phase}/`);
+}
+
 class StepCompiler {
   constructor(
     private readonly cx: CompileContext,
@@ -77,12 +93,15 @@ class StepCompiler {
     private readonly facts: StepFacts,
     private readonly role: string,
     private readonly names: Map<string, YamlPath>,
+    /** Compiling `setup:` or `teardown:` rather than a role's scenario. */
+    private readonly phase?: 'setup' | 'teardown',
   ) {}
 
   steps(raw: Raw.Steps, path: YamlPath, idPrefix: string): StepSpec[] {
     const out: StepSpec[] = [];
     raw.forEach((step, i) => {
       const p = [...path, i];
+      if (this.phase && this.refused(step, p)) return;
       if (step.role !== undefined) {
         const roles = resolveRoleRef(step.role, [...p, 'role'], this.input.roleNames, this.cx.issues);
         if (!roles.includes(this.role)) return;
@@ -91,6 +110,17 @@ class StepCompiler {
       if (compiled) out.push(compiled);
     });
     return out;
+  }
+
+  /** A step `setup:` / `teardown:` cannot run, reported at its key. */
+  private refused(raw: Raw.Step, path: YamlPath): boolean {
+    const key = raw.role !== undefined ? 'role' : NOT_IN_PHASES.find((a) => raw[a] !== undefined);
+    if (!key) return false;
+    const what = key === 'role' ? '`role:`' : `a \`${key}\` step`;
+    const when = this.phase === 'setup' ? 'before the workers start' : 'after the workers end';
+    const hint = key === 'role' ? `\`${this.phase}:\` belongs to no role: its steps run once` : key === 'browser' ? 'put browser steps in the scenario' : 'put it in the scenario; to hand a value to the workers, use `share:`';
+    this.cx.issues.error([...path, key], `${formatPath([...path, key])}: ${what} cannot be used in \`${this.phase}:\`: its steps run once, alone, ${when}`, { at: 'key', hint });
+    return true;
   }
 
   private step(raw: Raw.Step, path: YamlPath, id: string): StepSpec | undefined {

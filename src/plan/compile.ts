@@ -15,7 +15,7 @@ import type { BrowserSpec, CompiledPlan, DataSetSpec, ServiceSpec, ValueTemplate
 import type * as Raw from './raw-plan.js';
 import { resolveRoles } from './roles.js';
 import type { YamlPath } from './source.js';
-import { compileScenario, type StepFacts } from './compile-steps.js';
+import { compilePhaseSteps, compileScenario, type StepFacts } from './compile-steps.js';
 import { didYouMean } from './suggest.js';
 import { compileThresholds } from './compile-thresholds.js';
 
@@ -56,7 +56,10 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   compileLoadModels(raw, roles, durationMs, issues);
   const { barriers, broken } = compileBarriers(raw, roles, waitTimeoutMs, issues);
   checkScheduledBarriers(roles, barriers, issues);
-  const { scenarios, facts } = compileScenario(cx, { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) });
+  const scenarioInput = { scenario: raw.scenario, roleNames: roles.map((r) => r.name), barriers, brokenBarriers: broken, ...(target ? { target } : {}) };
+  const { scenarios, facts } = compileScenario(cx, scenarioInput);
+  const setup = compilePhaseSteps(cx, scenarioInput, facts, 'setup', raw.setup);
+  const teardown = compilePhaseSteps(cx, scenarioInput, facts, 'teardown', raw.teardown);
   checkBarrierUse(barriers, broken, facts, issues);
   checkReferences(cx, facts, vars, raw.data ?? {}, data);
   // Templates see only the environment variables they name: nothing can enumerate or send the rest.
@@ -94,6 +97,8 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     workerRoles,
     barriers,
     scenarios,
+    setup,
+    teardown,
     ...(crawl ? { crawl } : {}),
     thresholds,
     reports: { ...(raw.reports?.out !== undefined ? { out: raw.reports.out } : {}), ...(raw.reports?.reporters ? { reporters: raw.reports.reporters } : {}) },

@@ -54,7 +54,9 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
     }
   }
   out.push('', bold('steps'));
-  for (const [role, steps] of plan.scenarios) {
+  // Setup and teardown are listed where they run: before and after every role's steps.
+  const once = (name: string, steps: StepSpec[]): Array<[string, StepSpec[]]> => (steps.length > 0 ? [[name, steps]] : []);
+  for (const [role, steps] of [...once('setup', plan.setup), ...plan.scenarios, ...once('teardown', plan.teardown)]) {
     out.push(`  ${role} (${plural(countSteps(steps), 'step')})`);
     pushSteps(out, steps, 4);
   }

@@ -47,6 +47,8 @@ export interface Plan {
   roles?: Record<string, Role>;
   barriers?: Record<string, Barrier>;
   scenario?: Steps | Record<string, Steps>;
+  setup?: Steps;
+  teardown?: Steps;
   crawl?: Crawl;
   thresholds?: Record<string, string[]>;
   reports?: Reports;

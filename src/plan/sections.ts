@@ -14,6 +14,8 @@ const READS: Record<string, readonly string[]> = {
   stages: ['rate', 'maxWorkers', 'duration', 'rounds', 'rampUp', 'roles'],
   barriers: ['workers', 'roles', 'scenario', 'waitTimeout', 'rate', 'stages'],
   scenario: ['target', 'vars', 'workers', 'roles', 'barriers'],
+  setup: ['target', 'vars'],
+  teardown: ['target', 'vars'],
   http: ['vars'],
   crawl: ['target', 'vars'],
   thresholds: ['scenario', 'barriers', 'crawl'],

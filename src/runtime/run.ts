@@ -1,16 +1,18 @@
-// runPlan: the phases of a run (services → workers → crawl), the engines they
-// share, and the one abort signal that stops everything. Each role's workers
-// run under the executor of its load model (executors/). It reports only
-// through events; how they are shown is the reporters' business.
+// runPlan: the phases of a run (services → setup → workers → crawl → teardown),
+// the engines they share, and the one abort signal that stops everything. Each
+// role's workers run under the executor of its load model (executors/); setup
+// and teardown run their steps once as pseudo-workers of their own. It reports
+// only through events; how they are shown is the reporters' business.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Coordinator } from '../contract/coordinator.js';
 import { createHttpEngine } from '../engines/http/index.js';
 import { createWsEngine } from '../engines/ws/index.js';
 import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
+import { flattenSteps } from '../graph/points.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
 import { MemoryFrontier } from '../coordination/memory-frontier.js';
-import type { CompiledPlan, RoleSpec } from '../contract/plan.js';
+import type { CompiledPlan, RoleSpec, StepSpec } from '../contract/plan.js';
 import type { Phase, RunEvent, RunInfo, RunOutcome } from '../contract/events.js';
 import { Redactor } from './redact.js';
 import type { CrawlReport } from '../contract/report.js';
@@ -63,6 +65,10 @@ export interface RunResult {
   stopReason?: string;
 }
 
+/** The worker ids of the setup and teardown pseudo-workers in events and reports (a role's workers count from 0). */
+export const SETUP_WORKER = -1;
+export const TEARDOWN_WORKER = -2;
+
 export function newRunId(): string {
   const d = new Date();
   const stamp = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
@@ -92,7 +98,7 @@ export function runInfo(graph: ExecutionGraph, runId: string, reportDir: string)
         : { name: b.name, kind: b.kind, signal: b.partyRoles, wait: b.partyRoles, count: b.parties.length },
     ),
     // Leaf steps only: groups and loops are not reported, their children are.
-    steps: graph.tracks.flatMap((t) =>
+    steps: [{ role: 'setup', points: flattenSteps(plan.setup) }, ...graph.tracks, { role: 'teardown', points: flattenSteps(plan.teardown) }].flatMap((t) =>
       t.points.filter(({ step: s }) => s.kind !== 'group' && s.kind !== 'loop').map(({ step: s }) => ({ role: t.role, stepId: s.id, name: s.name, kind: s.kind })),
     ),
     hasCrawl: plan.crawl !== undefined,
@@ -183,9 +189,23 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     return undefined;
   };
 
+  /**
+   * Setup's or teardown's steps, once, as its pseudo-worker on `on` (teardown's has a signal of its own).
+   * Its own data draws: its rows do not take the workers'. Resolves the first failure, if any.
+   */
+  const runAlone = async (on: RunContext, role: 'setup' | 'teardown', steps: StepSpec[], abortRun: (reason: string) => void) => {
+    const id = role === 'setup' ? SETUP_WORKER : TEARDOWN_WORKER;
+    try {
+      return await new Worker(on, { id, role, index: 0, steps }, abortRun, new RunDraws(plan, options.seed ?? plan.seed)).once();
+    } finally {
+      await releaseWorker([http, ws], browser.created(), id);
+    }
+  };
+
   const graph = compileGraph(plan);
   emit({ type: 'run:begin', time: Date.now(), run: runInfo(graph, runId, options.reportDir) });
   let failure: string | undefined;
+  let teardownFailure: string | undefined;
   let crawl: CrawlReport | undefined;
   let services: { stop(): Promise<void> } | undefined;
   const phase = async (name: Phase, body: () => Promise<string | undefined>) => {
@@ -200,8 +220,11 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     return problem;
   };
 
+  const abortRun = (reason: string) => {
+    stopReason ??= reason;
+    stop.abort(new Error(reason));
+  };
   try {
-    let servicesFailed = false;
     if (plan.services.length > 0 && !options.share) {
       failure = await phase('services', async () => {
         if (options.services === false) {
@@ -212,26 +235,28 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
         services = await startServices(plan.services, { reportDir: options.reportDir, emit, signal: stop.signal });
         return undefined;
       });
-      servicesFailed = failure !== undefined;
     }
+    // Once, before any worker: what it shares the workers read as shared.*. If it fails, nothing else runs but the teardown.
+    if (!failure && !stop.signal.aborted && plan.setup.length > 0 && !options.share) {
+      const problem = await phase('setup', () => runAlone(run, 'setup', plan.setup, abortRun));
+      if (problem) failure = `setup failed: ${problem}`;
+    }
+    // Failed services or setup: neither the workers nor the crawl run.
+    const stoppedBeforeWorkers = failure !== undefined;
     // An agent runs only its share of the workers, on the controller's clock.
     const share = options.share;
     const lanes = roleLanes(graph, share?.workers);
     const all = [...lanes.values()].flat();
     if (!failure && !stop.signal.aborted && all.length > 0) {
       failure = await phase('workers', async () => {
-        const abortRun = (reason: string) => {
-          stopReason ??= reason;
-          stop.abort(new Error(reason));
-        };
         const problem = options.runWorkers ? await options.runWorkers(run, all, abortRun) : await runHere(lanes, abortRun, share?.startedAt ?? Date.now());
         if (stopReason) return stopReason;
         const failed = failedSteps > 0 ? `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed` : undefined;
         return problem && failed ? `${problem}; ${failed}` : (problem ?? failed);
       });
     }
-    // The crawl runs even after failed scenario steps (both get reported), but not without its services.
-    if (plan.crawl && !stop.signal.aborted && !servicesFailed && !options.share) {
+    // The crawl runs even after failed scenario steps (both get reported), but not without its services or setup.
+    if (plan.crawl && !stop.signal.aborted && !stoppedBeforeWorkers && !options.share) {
       const crawlProblem = await phase('crawl', async () => {
         const { runCrawl } = await import('../engines/crawl/index.js');
         crawl = await runCrawl(run, new MemoryFrontier());
@@ -242,11 +267,19 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     }
   } finally {
     options.signal?.removeEventListener('abort', onUserAbort);
+    // Whatever happened before (failures, Ctrl-C), with the services still up. A signal of its own: the run's may
+    // be aborted already, so only the steps' timeouts bound it (and the session's second Ctrl-C, which exits).
+    if (plan.teardown.length > 0 && !options.share) {
+      const end = new AbortController();
+      const problem = await phase('teardown', () => runAlone({ ...run, signal: end.signal }, 'teardown', plan.teardown, (reason) => end.abort(new Error(reason))));
+      if (problem) teardownFailure = `teardown failed: ${problem}`;
+    }
     await closeAll(run, http, ws, browser.created(), services, coordinator);
   }
 
-  const outcome: RunOutcome = options.signal?.aborted ? 'aborted' : failure ? 'failed' : 'passed';
-  const reason = outcome === 'aborted' ? 'interrupted: the run was stopped before it finished' : failure;
+  const outcome: RunOutcome = options.signal?.aborted ? 'aborted' : failure || teardownFailure ? 'failed' : 'passed';
+  // A failed teardown is told beside what went wrong before it, never instead.
+  const reason = [outcome === 'aborted' ? 'interrupted: the run was stopped before it finished' : failure, teardownFailure].filter(Boolean).join('; ') || undefined;
   emit({ type: 'run:end', time: Date.now(), outcome, ...(reason ? { reason } : {}) });
   return redactor.redact({ outcome, ...(reason ? { reason } : {}), ...(crawl ? { crawl } : {}), ...(stopReason ? { stopReason } : {}) });
 }

@@ -122,6 +122,21 @@ export class Worker {
     return flow === 'end' || run.signal.aborted ? 'end' : 'more';
   }
 
+  /**
+   * Runs the steps once as the setup or teardown pseudo-worker: one round and no worker events (it is
+   * no worker of a role), its steps stopped with its run's signal. Resolves the first failure as
+   * "<step>: <message>", if a step failed.
+   */
+  async once(): Promise<string | undefined> {
+    this.run.signal.addEventListener('abort', this.onRunAbort, { once: true });
+    try {
+      await this.iteration(1);
+    } finally {
+      this.run.signal.removeEventListener('abort', this.onRunAbort);
+    }
+    return this.firstFailure;
+  }
+
   /** Tells the coordinator this worker signals nothing more and reports how it ended. */
   finish(): WorkerOutcome {
     const { run, lane } = this;
@@ -148,6 +163,8 @@ export class Worker {
   /** Rejects the step in flight; set while a leaf step runs. */
   private rejectStep: ((reason: unknown) => void) | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The first step that failed, "<step>: <message>": what a failed setup or teardown reports. */
+  private firstFailure: string | undefined;
   /** Why this worker's later signals will not come; for a broken wait, the cause that broke it (the root, not a chain). */
   private lastCause: BreakCause | undefined;
 
@@ -280,6 +297,7 @@ export class Worker {
       run.emit({ type: 'step:end', time: Date.now(), result });
       if (finished || error.code === 'aborted') return 'end';
       this.failedThisRound = true;
+      this.firstFailure ??= `${step.name}: ${error.message}`;
       this.lastCause =
         failure instanceof BrokenBarrierError
           ? failure.breakCause

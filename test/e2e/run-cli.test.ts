@@ -244,3 +244,54 @@ test('--seed N replays the generated values and overrides the plan seed; a bad -
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'planrun run: --seed takes a whole number from 0 to 9007199254740991, not `-3`\n');
 });
+
+const SETUP_AND_TEARDOWN = `setup:
+  - name: create pad
+    request: { method: POST, url: /pads, expect: { status: 201 }, capture: { id: { json: id } } }
+  - share: { pad: "{{ captures.id }}" }
+teardown:
+  - name: delete pad
+    request: { method: DELETE, url: "/pads/{{ shared.pad }}", expect: { status: 204 } }
+`;
+
+test('a failing setup exits 1 before any worker runs, with the setup step and its message as the reason', { timeout: 30_000 }, async () => {
+  const file = await planFile('setup-fails', `name: setup-fails\ntarget: ${pad.url}\nworkers: 2\nsetup:\n  - name: log in\n    request: { url: /pads/nobody/lines/1, expect: { status: 200 } }\nscenario:\n  - name: tick\n    request: GET /health\n`);
+  const out = join(dir, 'setup-fails-out');
+  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json']);
+  assert.equal(r.code, 1, r.stderr);
+  const reason = `setup failed: log in: GET ${pad.url}/pads/nobody/lines/1: expected status 200, got 404 (body: "{\\"error\\":\\"line 1 of pad nobody is not written yet\\"}")`;
+  assert.ok(r.stdout.includes(reason), r.stdout);
+  assert.match(r.stdout, /▶ setup\n/);
+  assert.doesNotMatch(r.stdout, /▶ workers/);
+  const report = await readReport(out);
+  assert.equal(report.outcome, 'failed');
+  assert.equal(report.reason, reason);
+  assert.deepEqual(report.workers, []);
+  assert.deepEqual(report.steps.map((s) => [s.role, s.name, s.count, s.ok, s.failed]), [['setup', 'log in', 1, 0, 1], ['worker', 'tick', 0, 0, 0]]);
+});
+
+test('Ctrl-C mid-run still runs the teardown: the server saw the delete, exit 130', { timeout: 30_000 }, async () => {
+  const before = ((await (await fetch(`${pad.url}/requests`)).json()) as string[]).length;
+  const file = await planFile('teardown-on-ctrl-c', `name: teardown-on-ctrl-c\ntarget: ${pad.url}\nworkers: 2\nrounds: 1000\n${SETUP_AND_TEARDOWN}scenario:\n  - name: read\n    request: GET /pads/{{ shared.pad }}?delay=20\n`);
+  const out = join(dir, 'teardown-on-ctrl-c-out');
+  let sent = false;
+  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json'], {
+    onStdout: (text, child) => {
+      if (!sent && /round 3\/1000/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  assert.ok(sent, 'the run got going');
+  assert.equal(r.code, 130, r.stderr);
+  const requests = ((await (await fetch(`${pad.url}/requests`)).json()) as string[]).slice(before);
+  assert.equal(requests[0], 'POST /pads');
+  const id = requests.at(-1)!.replace('DELETE /pads/', '');
+  assert.match(id, /^pad-\d+$/);
+  assert.ok(requests.slice(1, -1).length >= 4 && requests.slice(1, -1).every((q) => q === `GET /pads/${id}`), requests.join(', '));
+  assert.match(r.stdout, /▶ teardown\n[\s\S]*✔ teardown done/);
+  const report = await readReport(out);
+  assert.equal(report.outcome, 'aborted');
+  assert.deepEqual(report.steps.filter((s) => s.role === 'teardown').map((s) => [s.name, s.ok]), [['delete pad', 1]]);
+});

@@ -175,7 +175,7 @@ test('screenshots past the byte budget are linked, not embedded', { timeout: 30_
   assert.match(html, /screenshot: <code>screenshots\/reader-2-round-1-see-round\.png<\/code> \(not embedded: missing or over the size budget\)/);
 });
 
-test('a real run of the pad HTTP plan (planrun run → planrun report): every worker lane and both barriers drawn, no errors or requests', { timeout: 90_000 }, async () => {
+test('a real run of the pad HTTP plan (planrun run → planrun report): every worker lane, setup, teardown and both barriers drawn, no errors or requests', { timeout: 90_000 }, async () => {
   const { startPad } = await import('../helpers/run-helpers.js');
   const { spawnSync } = await import('node:child_process');
   const pad = await startPad();
@@ -196,11 +196,12 @@ test('a real run of the pad HTTP plan (planrun run → planrun report): every wo
     const { page, problems, requests } = await open(join(out, 'report.html'));
     try {
       const paint = await page.evaluate(() => (globalThis as unknown as { planrunTimeline: { lastPaint: Paint } }).planrunTimeline.lastPaint);
-      assert.deepEqual(paint.lanes, [4, 0, 1, 2, 3]);
-      assert.deepEqual(paint.roles, ['writer', 'reader']);
+      // The setup and teardown pseudo-workers get lanes of their own, after the roles'.
+      assert.deepEqual(paint.lanes, [4, 0, 1, 2, 3, -1, -2]);
+      assert.deepEqual(paint.roles, ['writer', 'reader', 'setup', 'teardown']);
       assert.deepEqual([...paint.barriers].sort(), ['read', 'written']);
       assert.equal(paint.bars, report.timeline.length);
-      assert.equal(report.timeline.length, 5 * 3 * 4);
+      assert.equal(report.timeline.length, 5 * 3 * 4 + 2 + 1);
       await page.locator('#coordination').screenshot({ path: join(OUT, 'report-html-real-run.png') });
       assert.deepEqual(problems, []);
       assert.deepEqual(requests, []);

@@ -276,3 +276,28 @@ test('a template in http.headers names an env variable the templates may read', 
   assert.deepEqual(plan.env, { TOKEN_X: 't-1' });
   assert.equal(plan.http.headers.authorization!.renderString(scope({ env: plan.env })), 'Bearer t-1');
 });
+
+test('setup and teardown compile to their own step lists (ids setup/…, teardown/…); their names and captures count like a role\'s', async () => {
+  const plan = parsePlan(
+    `name: once\ntarget: http://127.0.0.1:1\nworkers: 2
+setup:
+  - name: log in
+    request: { method: POST, url: /login, capture: { token: { json: token } } }
+  - group:
+      - share: { token: "{{ captures.token }}" }
+scenario:
+  - request: { url: /me, headers: { authorization: "Bearer {{ shared.token }}" } }
+teardown:
+  - name: log out
+    request: { method: POST, url: /logout }
+thresholds:
+  step.log in: ["errors < 1"]
+`,
+    join(tmpdir(), 'once.yml'),
+  );
+  assert.deepEqual(flat(plan.setup).map((s) => `${s.id} ${s.kind} ${s.name}`), ['setup/0 request log in', 'setup/1 group group', 'setup/1.0 set share token']);
+  assert.deepEqual(flat(plan.teardown).map((s) => `${s.id} ${s.kind} ${s.name}`), ['teardown/0 request log out']);
+  assert.deepEqual(summary(plan, 'worker'), ['worker/0 request GET /me']);
+  // Not part of any role's steps, so not of the execution graph.
+  assert.deepEqual(compileGraph(plan).tracks.map((t) => t.role), ['worker']);
+});
