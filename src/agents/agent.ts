@@ -10,7 +10,21 @@ import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordinat
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
 import type { RunEvent } from '../contract/events.js';
 import { EventBatcher } from './event-stream.js';
-import { agentKey, checkAgentId, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type AgentInfo, type InboxMessage, type Job, type ShareEnd } from './protocol.js';
+import {
+  agentKey,
+  checkAgentId,
+  claimKey,
+  controllerKey,
+  eventsKey,
+  HEARTBEAT_MS,
+  inboxKey,
+  LOST_AFTER_MS,
+  errorText,
+  type AgentInfo,
+  type InboxMessage,
+  type Job,
+  type ShareEnd,
+} from './protocol.js';
 
 export interface AgentOptions {
   url: string;
@@ -28,7 +42,9 @@ export interface AgentOptions {
 const FORWARDED = new Set<RunEvent['type']>(['worker:begin', 'round:begin', 'step:begin', 'step:end', 'round:end', 'worker:end', 'log']);
 
 export function defaultAgentId(): string {
-  return `${hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}-${process.pid}`;
+  return `${hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 80)}-${process.pid}`;
 }
 
 /** Serves runs until `signal` aborts; reconnects when Redis goes away. */
@@ -74,7 +90,11 @@ export async function serveAgent(o: AgentOptions): Promise<void> {
 class Session {
   private current: { runId: string; stop: AbortController; done: Promise<void> } | undefined;
 
-  constructor(private readonly client: RedisConnection, private readonly id: string, private readonly o: AgentOptions) {}
+  constructor(
+    private readonly client: RedisConnection,
+    private readonly id: string,
+    private readonly o: AgentOptions,
+  ) {}
 
   async serve(): Promise<void> {
     const { client, id } = this;
@@ -125,12 +145,15 @@ class Session {
     const batcher = new EventBatcher(client, eventsKey(job.runId), id);
     // The controller's heartbeat: without it, nobody reads this run's events any more.
     const watch = setInterval(() => {
-      void client.exists(controllerKey(job.runId)).then((n) => {
-        if (n === 0 && !stop.signal.aborted) {
-          this.o.log(`agent ${id}: the controller of run ${job.runId} is gone (no heartbeat for ${LOST_AFTER_MS / 1000}s): stopping its workers`);
-          stop.abort(new Error('the controller is gone'));
-        }
-      }, () => {});
+      void client.exists(controllerKey(job.runId)).then(
+        (n) => {
+          if (n === 0 && !stop.signal.aborted) {
+            this.o.log(`agent ${id}: the controller of run ${job.runId} is gone (no heartbeat for ${LOST_AFTER_MS / 1000}s): stopping its workers`);
+            stop.abort(new Error('the controller is gone'));
+          }
+        },
+        () => {},
+      );
     }, HEARTBEAT_MS);
     let end: ShareEnd;
     try {

@@ -145,10 +145,15 @@ export class Controller {
       // In name order, whichever registered first: the deal (and so the report) does not depend on start-up races.
       if (claimed.length === o.agents) return claimed.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       const exited = this.local.find((c) => c.exitCode !== null || c.signalCode !== null);
-      if (exited) throw new Error(`a local agent exited before the run started: ${(this.localTail.get(exited) ?? '').trim().split('\n').slice(-3).join(' | ') || `exit ${exited.exitCode ?? exited.signalCode}`}`);
+      if (exited)
+        throw new Error(
+          `a local agent exited before the run started: ${(this.localTail.get(exited) ?? '').trim().split('\n').slice(-3).join(' | ') || `exit ${exited.exitCode ?? exited.signalCode}`}`,
+        );
       if (o.signal?.aborted) throw new Error(`interrupted while waiting for the agents (${claimed.length} of ${o.agents} found)`);
       if (Date.now() >= deadline) {
-        throw new Error(`waited ${(o.waitMs ?? DEFAULT_WAIT_MS) / 1000}s for ${o.agents} free agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}: ${claimed.length} found (start them with \`planrun agent --redis URL\`)`);
+        throw new Error(
+          `waited ${(o.waitMs ?? DEFAULT_WAIT_MS) / 1000}s for ${o.agents} free agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}: ${claimed.length} found (start them with \`planrun agent --redis URL\`)`,
+        );
       }
       if (o.redisUrl && !told) o.log(`waiting for ${o.agents} agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}…`);
       told = true;
@@ -164,13 +169,28 @@ export class Controller {
     const { o } = this;
     const client = this.client!;
     const byId = new Map(lanes.map((l) => [l.id, l]));
-    const deal = assignLanes(lanes, run.plan.roles.map((r) => r.name), this.agentIds);
+    const deal = assignLanes(
+      lanes,
+      run.plan.roles.map((r) => r.name),
+      this.agentIds,
+    );
     const shares: Share[] = [];
     const startedAt = Date.now();
     for (const [agent, ids] of deal) {
       if (ids.length === 0) continue;
       shares.push({ agent, lanes: new Map(ids.map((id) => [id, byId.get(id)!])), begun: new Set(), ended: new Set(), rounds: new Map(), roundsDone: new Map(), over: false });
-      const job: Job = { type: 'run', runId: o.runId, planFile: o.planFile, planText: o.planText, vars: o.vars, ...(o.seed !== undefined ? { seed: o.seed } : {}), workers: ids, startedAt, reportDir: o.reportDir, headed: o.headed };
+      const job: Job = {
+        type: 'run',
+        runId: o.runId,
+        planFile: o.planFile,
+        planText: o.planText,
+        vars: o.vars,
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        workers: ids,
+        startedAt,
+        reportDir: o.reportDir,
+        headed: o.headed,
+      };
       await this.send(agent, job);
     }
     const reader = client.duplicate();
@@ -237,7 +257,12 @@ export class Controller {
   private lose(run: RunContext, share: Share, why: string, problems: string[]): void {
     share.over = true;
     const lost = [...share.lanes.values()].filter((l) => !share.ended.has(l.id));
-    run.emit({ type: 'log', time: Date.now(), level: 'error', message: `${why}; its worker${lost.length === 1 ? '' : 's'} ${lost.map((l) => l.id).join(', ') || '(none left)'} did not finish` });
+    run.emit({
+      type: 'log',
+      time: Date.now(),
+      level: 'error',
+      message: `${why}; its worker${lost.length === 1 ? '' : 's'} ${lost.map((l) => l.id).join(', ') || '(none left)'} did not finish`,
+    });
     problems.push(why);
     for (const lane of lost) {
       const round = share.rounds.get(lane.id) ?? 1;

@@ -18,7 +18,12 @@ export class EventBatcher {
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
 
-  constructor(private readonly client: RedisConnection, private readonly key: string, private readonly agent: string, private readonly ttlMs = DEFAULT_TTL_MS) {}
+  constructor(
+    private readonly client: RedisConnection,
+    private readonly key: string,
+    private readonly agent: string,
+    private readonly ttlMs = DEFAULT_TTL_MS,
+  ) {}
 
   push(event: RunEvent): void {
     this.buffer.push(event);
@@ -68,7 +73,10 @@ export interface StreamItem {
 export class EventReader {
   private last = '0-0';
 
-  constructor(private readonly reader: RedisConnection, private readonly key: string) {}
+  constructor(
+    private readonly reader: RedisConnection,
+    private readonly key: string,
+  ) {}
 
   /** The next entries; waits at most `blockMs` for some (then returns none). */
   async next(blockMs: number): Promise<StreamItem[]> {

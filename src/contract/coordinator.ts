@@ -17,14 +17,24 @@ export interface BreakCause {
 
 export class BarrierTimeoutError extends Error {
   readonly code = 'barrier-timeout';
-  constructor(readonly barrier: string, readonly round: number, readonly timeoutMs: number, readonly got: number, readonly needed: number) {
+  constructor(
+    readonly barrier: string,
+    readonly round: number,
+    readonly timeoutMs: number,
+    readonly got: number,
+    readonly needed: number,
+  ) {
     super(`timed out after ${timeoutMs}ms waiting for "${barrier}" in round ${round} (${got} of ${needed} arrived)`);
   }
 }
 
 export class BrokenBarrierError extends Error {
   readonly code = 'broken-barrier';
-  constructor(readonly barrier: string, readonly round: number, readonly breakCause: BreakCause) {
+  constructor(
+    readonly barrier: string,
+    readonly round: number,
+    readonly breakCause: BreakCause,
+  ) {
     super(
       `barrier "${barrier}" broken in round ${round}: worker ${breakCause.worker} (${breakCause.role}) ${breakCause.skipped ? 'skipped' : 'failed at'} step "${breakCause.step}" in round ${breakCause.round}: ${breakCause.reason}`,
     );

@@ -29,7 +29,11 @@ export interface WorkerState {
 
 /** A failed step. `code` groups failures in reports (timeout, connect, expectation, …). */
 export class StepFailure extends Error {
-  constructor(message: string, readonly code: string = 'failed', readonly extra: Partial<StepResult> = {}) {
+  constructor(
+    message: string,
+    readonly code: string = 'failed',
+    readonly extra: Partial<StepResult> = {},
+  ) {
     super(message);
   }
 }

@@ -163,11 +163,7 @@ export interface HttpExpectSpec {
   maxDurationMs?: number;
 }
 
-export type RequestBody =
-  | { type: 'none' }
-  | { type: 'json'; value: ValueTemplate }
-  | { type: 'form'; fields: Record<string, Template> }
-  | { type: 'raw'; text: Template };
+export type RequestBody = { type: 'none' } | { type: 'json'; value: ValueTemplate } | { type: 'form'; fields: Record<string, Template> } | { type: 'raw'; text: Template };
 
 export interface RequestSpec {
   method: HttpMethod;
@@ -368,7 +364,6 @@ export interface CrawlSpec {
   maxReportedUrls: number;
   loc: SourceLoc;
 }
-
 
 export interface CompiledPlan {
   /** Absolute path of the plan file. */

@@ -26,7 +26,10 @@ export function show(value: unknown, max = 80): string {
 
 /** The first characters of a body, whitespace collapsed, for failure messages. */
 export function excerpt(body: string, max = 120): string {
-  const flat = body.slice(0, max * 4).replace(/\s+/g, ' ').trim();
+  const flat = body
+    .slice(0, max * 4)
+    .replace(/\s+/g, ' ')
+    .trim();
   if (flat.length <= max) return JSON.stringify(flat);
   // Cut at a word boundary when one is near, so the excerpt does not end mid-word.
   const cut = flat.lastIndexOf(' ', max - 1);
@@ -87,7 +90,13 @@ export function matchValue(m: MatcherSpec, actual: unknown): string | undefined 
     if (m.exists && !exists) problems.push('expected a value, got nothing');
     if (!m.exists && exists) problems.push(`expected nothing, got ${show(actual)}`);
   }
-  const valueChecks = m.equals !== undefined || m.contains !== undefined || m.notContains !== undefined || m.matches !== undefined || m.oneOf !== undefined || COMPARISONS.some(([k]) => m[k] !== undefined);
+  const valueChecks =
+    m.equals !== undefined ||
+    m.contains !== undefined ||
+    m.notContains !== undefined ||
+    m.matches !== undefined ||
+    m.oneOf !== undefined ||
+    COMPARISONS.some(([k]) => m[k] !== undefined);
   if (!valueChecks) return problems.length ? problems.join('; ') : undefined;
   if (actual === undefined) {
     // Every other condition needs a value; one sentence says why they all fail.

@@ -117,7 +117,8 @@ export function checkDeadlocks(graph: ExecutionGraph): PlanIssue[] {
         file: found.at.step.loc.file,
         line: found.at.step.loc.line,
         col: found.at.step.loc.col,
-        message: mode === 'sure' ? found.message : found.message.replace(/^deadlock in round (\d+):/, 'possible deadlock in round $1, depending on `if:` conditions or loop counts:'),
+        message:
+          mode === 'sure' ? found.message : found.message.replace(/^deadlock in round (\d+):/, 'possible deadlock in round $1, depending on `if:` conditions or loop counts:'),
         ...(found.hint ? { hint: found.hint } : {}),
         severity: mode === 'sure' ? 'error' : 'warning',
       });
@@ -453,7 +454,12 @@ function terminalMessage(play: Play, n: Blocked, t: Terminal, countErrors: Set<s
       };
     case 'nobody': {
       const b = play.plan.barriers.get(barrier) as EventBarrier;
-      return { key, at: n.point, message: `${head}, which nobody signals: ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'no role'} ha${b.signalRoles.length === 1 ? 's' : 've'} no \`signal: ${barrier}\` step${t.exists ? ` that runs ${source(b, n.round)}` : ''}`, hint: 'this wait would always time out' };
+      return {
+        key,
+        at: n.point,
+        message: `${head}, which nobody signals: ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'no role'} ha${b.signalRoles.length === 1 ? 's' : 've'} no \`signal: ${barrier}\` step${t.exists ? ` that runs ${source(b, n.round)}` : ''}`,
+        hint: 'this wait would always time out',
+      };
     }
     case 'short':
       if (countErrors.has(barrier)) return undefined;
@@ -469,7 +475,12 @@ function terminalMessage(play: Play, n: Blocked, t: Terminal, countErrors: Set<s
           : `hang in round ${n.round}: ${head}, which ${t.role} signals only in a loop whose count is known at run time (${lineOf(t.point)}); when it is skipped, the wait runs into its timeout`,
       };
     case 'never-arrives':
-      return { key, at: n.point, message: `deadlock in round ${n.round}: ${head} for ${t.role}, which never arrives there: ${t.role} has no \`barrier: ${barrier}\` step${t.exists ? ` that runs in round ${n.round}` : ''}`, hint: `add \`barrier: ${barrier}\` to the steps of ${t.role}, or remove ${t.role} from the parties` };
+      return {
+        key,
+        at: n.point,
+        message: `deadlock in round ${n.round}: ${head} for ${t.role}, which never arrives there: ${t.role} has no \`barrier: ${barrier}\` step${t.exists ? ` that runs in round ${n.round}` : ''}`,
+        hint: `add \`barrier: ${barrier}\` to the steps of ${t.role}, or remove ${t.role} from the parties`,
+      };
     case 'conditional-arrival':
       return {
         key,

@@ -9,7 +9,12 @@ import { pointInRound, type StepPoint } from './points.js';
 const who = (t: RoleTrack) => `${t.role}[${idRanges(t.workers)}]`;
 
 function rolesText(graph: ExecutionGraph, roles: string[]): string {
-  return graph.tracks.filter((t) => roles.includes(t.role) && t.workers.length > 0).map(who).join(', ') || 'nobody';
+  return (
+    graph.tracks
+      .filter((t) => roles.includes(t.role) && t.workers.length > 0)
+      .map(who)
+      .join(', ') || 'nobody'
+  );
 }
 
 /** The rounds shown by default: 1 and 2 (round 2 is how every later round looks). */
@@ -37,7 +42,14 @@ export function renderText(graph: ExecutionGraph, options: { round?: number } = 
   }
   const last = rounds[rounds.length - 1]!;
   if (options.round === undefined && (graph.rounds === undefined || graph.rounds > last)) {
-    out.push('', graph.rounds === undefined ? `rounds ${last + 1} and later: like round ${last}` : graph.rounds === last + 1 ? `round ${last + 1}: like round ${last}` : `rounds ${last + 1}-${graph.rounds}: like round ${last}`);
+    out.push(
+      '',
+      graph.rounds === undefined
+        ? `rounds ${last + 1} and later: like round ${last}`
+        : graph.rounds === last + 1
+          ? `round ${last + 1}: like round ${last}`
+          : `rounds ${last + 1}-${graph.rounds}: like round ${last}`,
+    );
   }
   return out.join('\n');
 }
@@ -63,7 +75,14 @@ function describe(graph: ExecutionGraph, p: StepPoint, round: number): string {
   if (!b) return `${step.kind} ${step.barrier}${cond}`;
   if (b.kind === 'meeting') return `⏸ barrier ${b.name} (meets ${rolesText(graph, b.partyRoles)}, round ${round})${cond}`;
   if (step.kind === 'signal') {
-    const when = b.scope === 'round' ? `in round ${round}` : b.scope === 'run' ? 'over the run' : graph.rounds !== undefined && round >= graph.rounds ? 'in a later round (none: this is the last)' : `in round ${round + 1}`;
+    const when =
+      b.scope === 'round'
+        ? `in round ${round}`
+        : b.scope === 'run'
+          ? 'over the run'
+          : graph.rounds !== undefined && round >= graph.rounds
+            ? 'in a later round (none: this is the last)'
+            : `in round ${round + 1}`;
     return `→ signal ${b.name} (${rolesText(graph, b.waitRoles)} wait${waiterCount(graph, b) === 1 ? 's' : ''} for it ${when})${cond}`;
   }
   const source = sourceRound(b, round);
@@ -93,7 +112,9 @@ function whoWaits(graph: ExecutionGraph, round: number): string[] {
       }
       const source = sourceRound(b, round);
       if (source === 0) continue;
-      lines.push(`${who(t)} waits for ${rolesText(graph, b.signalRoles)}: "${b.name}" (${b.count} signal${b.count === 1 ? '' : 's'} ${source === 'run' ? 'over the run' : `of round ${source}`})`);
+      lines.push(
+        `${who(t)} waits for ${rolesText(graph, b.signalRoles)}: "${b.name}" (${b.count} signal${b.count === 1 ? '' : 's'} ${source === 'run' ? 'over the run' : `of round ${source}`})`,
+      );
     }
   }
   return lines;

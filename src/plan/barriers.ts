@@ -10,7 +10,11 @@ export function compileBarriers(plan: Raw.Plan, roles: RoleSpec[], waitTimeoutMs
   const out = new Map<string, BarrierSpec>();
   const broken = new Set<string>();
   const roleNames = roles.map((r) => r.name);
-  const workersOf = (names: string[]) => roles.filter((r) => names.includes(r.name)).flatMap((r) => r.workers).sort((a, b) => a - b);
+  const workersOf = (names: string[]) =>
+    roles
+      .filter((r) => names.includes(r.name))
+      .flatMap((r) => r.workers)
+      .sort((a, b) => a - b);
   for (const [name, b] of Object.entries(plan.barriers ?? {})) {
     const path = ['barriers', name];
     const before = issues.issues.length;

@@ -3,7 +3,16 @@
 import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
-import { PAGE_CAPTURE_SOURCES, type CaptureSpec, type ExpectSpec, type HttpExpectSpec, type MatcherSpec, type MatcherTemplate, type PageExpectSpec, type WsExpectSpec } from '../contract/plan.js';
+import {
+  PAGE_CAPTURE_SOURCES,
+  type CaptureSpec,
+  type ExpectSpec,
+  type HttpExpectSpec,
+  type MatcherSpec,
+  type MatcherTemplate,
+  type PageExpectSpec,
+  type WsExpectSpec,
+} from '../contract/plan.js';
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';
 
@@ -36,7 +45,9 @@ const hasTemplate = (v: unknown): v is string => typeof v === 'string' && v.incl
 export function compileMatcherTemplate(cx: CompileContext, path: YamlPath, m: Raw.Matcher, plainString: 'equals' | 'contains' = 'equals'): MatcherTemplate {
   if (hasTemplate(m)) {
     const t = cx.template(path, m);
-    return plainString === 'contains' ? { isStatic: false, render: (scope) => ({ contains: t.renderString(scope) }) } : { isStatic: false, render: (scope) => ({ equals: t.render(scope) }) };
+    return plainString === 'contains'
+      ? { isStatic: false, render: (scope) => ({ contains: t.renderString(scope) }) }
+      : { isStatic: false, render: (scope) => ({ equals: t.render(scope) }) };
   }
   const templated = m !== null && typeof m === 'object' ? TEMPLATED_KEYS.filter((k) => hasTemplate(m[k])) : [];
   if (templated.length === 0) {
@@ -101,10 +112,14 @@ export function compileExpect(cx: CompileContext, path: YamlPath, e: Raw.Expect)
   const groups = [has(HTTP_KEYS), has(PAGE_KEYS), has(VALUE_KEYS)].filter((g) => g.length > 0);
   if (groups.length > 1) {
     const second = groups[1]![0]!;
-    cx.issues.error([...path, second], `${formatPath(path)}: one expect checks the last response (${HTTP_KEYS.join(', ')}), the page (${PAGE_KEYS.join(', ')}) or a value (value + is), not several: found \`${groups[0]![0]}\` and \`${second}\``, {
-      at: 'key',
-      hint: 'split it into two expect steps',
-    });
+    cx.issues.error(
+      [...path, second],
+      `${formatPath(path)}: one expect checks the last response (${HTTP_KEYS.join(', ')}), the page (${PAGE_KEYS.join(', ')}) or a value (value + is), not several: found \`${groups[0]![0]}\` and \`${second}\``,
+      {
+        at: 'key',
+        hint: 'split it into two expect steps',
+      },
+    );
   }
   if (has(VALUE_KEYS).length > 0) {
     if (e.is === undefined) cx.issues.error([...path, 'value'], `${formatPath(path)}: \`value\` needs \`is\` (the matcher to check it with)`, { at: 'key' });
@@ -114,7 +129,8 @@ export function compileExpect(cx: CompileContext, path: YamlPath, e: Raw.Expect)
   if (has(PAGE_KEYS).length > 0) {
     const checks: PageExpectSpec[] = [];
     if (e.in !== undefined && e.text === undefined) cx.issues.error([...path, 'in'], `${formatPath(path)}: \`in\` goes with \`text\``, { at: 'key' });
-    if (e.within !== undefined && has(PAGE_KEYS).length === 1) cx.issues.error([...path, 'within'], `${formatPath(path)}: \`within\` needs a page check (text, visible, hidden, count, url, title)`, { at: 'key' });
+    if (e.within !== undefined && has(PAGE_KEYS).length === 1)
+      cx.issues.error([...path, 'within'], `${formatPath(path)}: \`within\` needs a page check (text, visible, hidden, count, url, title)`, { at: 'key' });
     if (e.text !== undefined) {
       checks.push({ check: 'text', text: cx.template([...path, 'text'], e.text), ...(e.in !== undefined ? { in: cx.template([...path, 'in'], e.in) } : {}) });
     }
@@ -155,10 +171,14 @@ export function compileCaptures(cx: CompileContext, path: YamlPath, captures: Re
       continue;
     }
     if (only === 'message' && !(MESSAGE_SOURCES as readonly string[]).includes(source)) {
-      cx.issues.error([...p, source], `${formatPath(p)}: a ws expect captures from the message it matched (${MESSAGE_SOURCES.join(', ')}); \`${source}\` is not part of a message`, {
-        at: 'key',
-        hint: '`body: true` captures the whole message',
-      });
+      cx.issues.error(
+        [...p, source],
+        `${formatPath(p)}: a ws expect captures from the message it matched (${MESSAGE_SOURCES.join(', ')}); \`${source}\` is not part of a message`,
+        {
+          at: 'key',
+          hint: '`body: true` captures the whole message',
+        },
+      );
       continue;
     }
     if (c.group !== undefined && source !== 'regex') cx.issues.error([...p, 'group'], `${formatPath(p)}: \`group\` goes with \`regex\``, { at: 'key' });

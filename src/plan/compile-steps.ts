@@ -81,7 +81,10 @@ export function compilePhaseSteps(cx: CompileContext, input: ScenarioInput, fact
   if (raw === undefined) return [];
   // Reports tell the phase's steps by their role: a role of that name would mix them with its workers'.
   if (input.roleNames.includes(phase)) {
-    cx.issues.error(['roles', phase], `roles.${phase}: \`${phase}\` is the role the plan's \`${phase}:\` steps are reported under`, { at: 'key', hint: 'give this role another name' });
+    cx.issues.error(['roles', phase], `roles.${phase}: \`${phase}\` is the role the plan's \`${phase}:\` steps are reported under`, {
+      at: 'key',
+      hint: 'give this role another name',
+    });
   }
   return new StepCompiler(cx, input, facts, phase, new Map(), phase).steps(raw, [phase], `${phase}/`);
 }
@@ -118,7 +121,12 @@ class StepCompiler {
     if (!key) return false;
     const what = key === 'role' ? '`role:`' : `a \`${key}\` step`;
     const when = this.phase === 'setup' ? 'before the workers start' : 'after the workers end';
-    const hint = key === 'role' ? `\`${this.phase}:\` belongs to no role: its steps run once` : key === 'browser' ? 'put browser steps in the scenario' : 'put it in the scenario; to hand a value to the workers, use `share:`';
+    const hint =
+      key === 'role'
+        ? `\`${this.phase}:\` belongs to no role: its steps run once`
+        : key === 'browser'
+          ? 'put browser steps in the scenario'
+          : 'put it in the scenario; to hand a value to the workers, use `share:`';
     this.cx.issues.error([...path, key], `${formatPath([...path, key])}: ${what} cannot be used in \`${this.phase}:\`: its steps run once, alone, ${when}`, { at: 'key', hint });
     return true;
   }
@@ -189,12 +197,22 @@ class StepCompiler {
       const method = raw.slice(0, raw.search(/\s/)) as Raw.HttpMethod;
       const url = raw.slice(method.length).trimStart();
       this.checkUrl(path, url, raw.indexOf(url));
-      return { method, url: cx.template(path, url, raw.indexOf(url)), headers: {}, query: {}, body: { type: 'none' }, captures: [], expect: compileHttpExpect(cx, path, undefined) };
+      return {
+        method,
+        url: cx.template(path, url, raw.indexOf(url)),
+        headers: {},
+        query: {},
+        body: { type: 'none' },
+        captures: [],
+        expect: compileHttpExpect(cx, path, undefined),
+      };
     }
     this.checkUrl([...path, 'url'], raw.url, 0);
     const bodies = (['json', 'form', 'body'] as const).filter((k) => raw[k] !== undefined);
     if (bodies.length > 1) {
-      cx.issues.error([...path, bodies[1]!], `${formatPath(path)}: a request has one body: \`json\`, \`form\` or \`body\`, not both \`${bodies[0]}\` and \`${bodies[1]}\``, { at: 'key' });
+      cx.issues.error([...path, bodies[1]!], `${formatPath(path)}: a request has one body: \`json\`, \`form\` or \`body\`, not both \`${bodies[0]}\` and \`${bodies[1]}\``, {
+        at: 'key',
+      });
     }
     let body: RequestBody = { type: 'none' };
     if (raw.json !== undefined) body = { type: 'json', value: cx.value([...path, 'json'], raw.json) };
@@ -322,9 +340,13 @@ class StepCompiler {
     const issues = this.cx.issues;
     const b = this.input.barriers.get(name);
     if (!b) {
-      issues.error(path, `${formatPath(path)}: unknown barrier \`${name}\`${this.input.barriers.size ? `; the barriers are ${[...this.input.barriers.keys()].map((n) => `\`${n}\``).join(', ')}` : ''}`, {
-        hint: didYouMean(name, this.input.barriers.keys()) ?? (this.input.barriers.size ? undefined : 'declare it under `barriers:`'),
-      });
+      issues.error(
+        path,
+        `${formatPath(path)}: unknown barrier \`${name}\`${this.input.barriers.size ? `; the barriers are ${[...this.input.barriers.keys()].map((n) => `\`${n}\``).join(', ')}` : ''}`,
+        {
+          hint: didYouMean(name, this.input.barriers.keys()) ?? (this.input.barriers.size ? undefined : 'declare it under `barriers:`'),
+        },
+      );
       return;
     }
     let use = this.facts.barrierUse.get(name);
@@ -339,9 +361,13 @@ class StepCompiler {
     } else if (b.kind === 'event') {
       const allowed = kind === 'signal' ? b.signalRoles : b.waitRoles;
       if (!allowed.includes(this.role)) {
-        issues.error(path, `${formatPath(path)}: role \`${this.role}\` ${kind === 'signal' ? 'signals' : 'waits for'} \`${name}\`, but barriers.${name}.${kind} is ${allowed.map((r) => `\`${r}\``).join(', ') || 'empty'}`, {
-          hint: `add \`${this.role}\` to barriers.${name}.${kind}, or restrict this step with \`role:\``,
-        });
+        issues.error(
+          path,
+          `${formatPath(path)}: role \`${this.role}\` ${kind === 'signal' ? 'signals' : 'waits for'} \`${name}\`, but barriers.${name}.${kind} is ${allowed.map((r) => `\`${r}\``).join(', ') || 'empty'}`,
+          {
+            hint: `add \`${this.role}\` to barriers.${name}.${kind}, or restrict this step with \`role:\``,
+          },
+        );
       }
     } else if (!b.partyRoles.includes(this.role)) {
       issues.error(path, `${formatPath(path)}: role \`${this.role}\` arrives at \`${name}\` but is not one of its parties (${b.partyRoles.map((r) => `\`${r}\``).join(', ')})`);
@@ -366,7 +392,10 @@ class StepCompiler {
         issues.error(path, `${formatPath(path)}: \`${url}\` is not a valid URL`, { offset });
       }
     } else if (!this.input.target) {
-      issues.error(path, `${formatPath(path)}: the relative URL \`${url}\` needs \`target\` (the base URL) at the top of the plan`, { offset, hint: 'add e.g. `target: http://127.0.0.1:8080`, or write an absolute URL' });
+      issues.error(path, `${formatPath(path)}: the relative URL \`${url}\` needs \`target\` (the base URL) at the top of the plan`, {
+        offset,
+        hint: 'add e.g. `target: http://127.0.0.1:8080`, or write an absolute URL',
+      });
     }
   }
 }
@@ -400,7 +429,14 @@ export function defaultName(raw: Raw.Step, action: (typeof ACTIONS)[number]): st
       const a = WS_ACTIONS.find((k) => w[k] !== undefined) ?? 'action';
       if (a === 'connect') return `ws connect ${short(w.connect!)}`;
       if (a === 'send') return `ws send ${short(typeof w.send === 'string' ? w.send : JSON.stringify(w.send!.json), 30)}`;
-      if (a === 'expect') return short(`ws expect ${Object.entries(w.expect!).map(([k, v]) => (typeof v === 'object' && v !== null ? k : `${k} ${v}`)).join(', ') || 'a message'}`);
+      if (a === 'expect')
+        return short(
+          `ws expect ${
+            Object.entries(w.expect!)
+              .map(([k, v]) => (typeof v === 'object' && v !== null ? k : `${k} ${v}`))
+              .join(', ') || 'a message'
+          }`,
+        );
       return `ws ${a}`;
     }
     case 'signal':
@@ -414,10 +450,17 @@ export function defaultName(raw: Raw.Step, action: (typeof ACTIONS)[number]): st
     case 'capture':
       return short(`${action} ${Object.keys(raw[action]!).join(', ')}`);
     case 'expect':
-      return short(`expect ${Object.entries(raw.expect!).filter(([k]) => k !== 'in' && k !== 'within').map(([k, v]) => (typeof v === 'object' ? k : `${k} ${v}`)).join(', ')}`);
+      return short(
+        `expect ${Object.entries(raw.expect!)
+          .filter(([k]) => k !== 'in' && k !== 'within')
+          .map(([k, v]) => (typeof v === 'object' ? k : `${k} ${v}`))
+          .join(', ')}`,
+      );
     case 'group':
       return 'group';
     case 'loop':
-      return raw.loop!.times !== undefined ? `loop ${raw.loop!.times}×` : `loop over ${short(String(Array.isArray(raw.loop!.over) ? `${raw.loop!.over.length} items` : raw.loop!.over), 30)}`;
+      return raw.loop!.times !== undefined
+        ? `loop ${raw.loop!.times}×`
+        : `loop over ${short(String(Array.isArray(raw.loop!.over) ? `${raw.loop!.over.length} items` : raw.loop!.over), 30)}`;
   }
 }

@@ -50,7 +50,8 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     maxBodySize: parseSize(raw.http?.maxBodySize) ?? DEFAULT_MAX_BODY_SIZE,
   };
   const stepTimeoutMs = ms(raw.timeout, 30_000);
-  const crawl = raw.crawl && compileCrawl(cx, raw.crawl, { ...(target ? { target } : {}), workers, stepTimeoutMs, httpHeaders: http.headers, redirectHeaders: http.redirectHeaders, browser });
+  const crawl =
+    raw.crawl && compileCrawl(cx, raw.crawl, { ...(target ? { target } : {}), workers, stepTimeoutMs, httpHeaders: http.headers, redirectHeaders: http.redirectHeaders, browser });
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
   const durationMs = raw.duration === undefined ? undefined : ms(raw.duration, 0);
   compileLoadModels(raw, roles, durationMs, issues);
@@ -68,9 +69,18 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
     const value = ref.root === 'env' && ref.key !== undefined ? env[ref.key] : undefined;
     if (value !== undefined) namedEnv[ref.key!] = value;
   }
-  const thresholds = compileThresholds(raw.thresholds, { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined, hasArrivalRate: roles.some((r) => r.load?.kind === 'arrival-rate') }, issues);
+  const thresholds = compileThresholds(
+    raw.thresholds,
+    { stepNames: facts.stepNames, barrierNames: new Set(barriers.keys()), hasCrawl: raw.crawl !== undefined, hasArrivalRate: roles.some((r) => r.load?.kind === 'arrival-rate') },
+    issues,
+  );
 
-  const think = raw.think === undefined ? undefined : typeof raw.think === 'object' ? { minMs: ms(raw.think.min, 0), maxMs: ms(raw.think.max, 0) } : { minMs: ms(raw.think, 0), maxMs: ms(raw.think, 0) };
+  const think =
+    raw.think === undefined
+      ? undefined
+      : typeof raw.think === 'object'
+        ? { minMs: ms(raw.think.min, 0), maxMs: ms(raw.think.max, 0) }
+        : { minMs: ms(raw.think, 0), maxMs: ms(raw.think, 0) };
   if (think && think.minMs > think.maxMs) issues.error(['think', 'max'], 'think.max must not be smaller than think.min');
 
   return {
@@ -117,7 +127,12 @@ function parseTarget(target: string, issues: IssueCollector): URL | undefined {
 }
 
 /** Plan vars after `{ env: NAME }` lookups and --var overrides (which keep the declared type when they can). */
-function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Record<string, string | undefined>, cx: CompileContext): { vars: Record<string, unknown>; varsTemplate: ValueTemplate } {
+function resolveVars(
+  raw: Raw.Plan,
+  overrides: Record<string, string>,
+  env: Record<string, string | undefined>,
+  cx: CompileContext,
+): { vars: Record<string, unknown>; varsTemplate: ValueTemplate } {
   const vars: Record<string, unknown> = {};
   // Where each value is written, for its template errors: a default in the plan, else the var itself.
   const where: Record<string, YamlPath> = {};
@@ -130,8 +145,7 @@ function resolveVars(raw: Raw.Plan, overrides: Record<string, string>, env: Reco
       else if ('default' in value) {
         vars[name] = value.default;
         where[name] = [...path, 'default'];
-      }
-      else if (overrides[name] === undefined) {
+      } else if (overrides[name] === undefined) {
         cx.issues.error([...path, 'env'], `vars.${name}: the environment variable ${value.env} is not set`, {
           hint: `set ${value.env}, pass --var ${name}=…, or add \`default:\``,
         });
@@ -192,15 +206,22 @@ function checkBarrierUse(barriers: CompiledPlan['barriers'], broken: Set<string>
       const signalled = [...use.signal.keys()].some((role) => b.signalRoles.includes(role));
       for (const [role, path] of use.wait) {
         if (!signalled && b.waitRoles.includes(role)) {
-          issues.error(path, `${formatPath(path)}: nobody signals \`${name}\`: no \`signal: ${name}\` step in the scenario of ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'any role'}`, {
-            hint: 'this wait would always time out',
-          });
+          issues.error(
+            path,
+            `${formatPath(path)}: nobody signals \`${name}\`: no \`signal: ${name}\` step in the scenario of ${b.signalRoles.map((r) => `\`${r}\``).join(', ') || 'any role'}`,
+            {
+              hint: 'this wait would always time out',
+            },
+          );
         }
       }
     } else if (use.arrive.size > 0) {
       for (const role of b.partyRoles) {
         if (!use.arrive.has(role)) {
-          issues.error(['barriers', name, 'parties'], `barriers.${name}: role \`${role}\` is a party but has no \`barrier: ${name}\` step, so the others would wait until the timeout`);
+          issues.error(
+            ['barriers', name, 'parties'],
+            `barriers.${name}: role \`${role}\` is a party but has no \`barrier: ${name}\` step, so the others would wait until the timeout`,
+          );
         }
       }
     }

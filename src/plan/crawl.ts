@@ -37,7 +37,12 @@ export function compileCrawl(cx: CompileContext, raw: Raw.Crawl, defaults: Crawl
   raw.start.forEach((s, i) => {
     const url = parseUrl(s, defaults.target);
     if (url && /^https?:$/.test(url.protocol)) start.push(url.href);
-    else fail(at('start', i), `\`${s}\` is not an http(s) URL${url || defaults.target ? '' : ' and the plan has no target to resolve it against'}`, 'write an absolute URL like http://127.0.0.1:8080/ or set `target:`');
+    else
+      fail(
+        at('start', i),
+        `\`${s}\` is not an http(s) URL${url || defaults.target ? '' : ' and the plan has no target to resolve it against'}`,
+        'write an absolute URL like http://127.0.0.1:8080/ or set `target:`',
+      );
   });
 
   const origins = new Set<string>();
@@ -53,7 +58,11 @@ export function compileCrawl(cx: CompileContext, raw: Raw.Crawl, defaults: Crawl
       try {
         return [compilePathPattern(p)];
       } catch (e) {
-        fail(at('scope', key, i), `invalid pattern \`${p}\`: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, 'use a glob like /docs/** or a regex like /^\\/p\\/\\d+$/');
+        fail(
+          at('scope', key, i),
+          `invalid pattern \`${p}\`: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          'use a glob like /docs/** or a regex like /^\\/p\\/\\d+$/',
+        );
         return [];
       }
     });

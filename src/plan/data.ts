@@ -100,7 +100,11 @@ function loadTable(spec: Raw.DataSet, file: string, report: Report): DataTable |
     bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    report(`cannot read ${spec.file}: ${code === 'ENOENT' ? `no such file (${file})` : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, 'file', 'the path is relative to the plan file');
+    report(
+      `cannot read ${spec.file}: ${code === 'ENOENT' ? `no such file (${file})` : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`,
+      'file',
+      'the path is relative to the plan file',
+    );
     return undefined;
   }
   const json = spec.format === 'json' || (spec.format === undefined && extname(file).toLowerCase() === '.json');

@@ -71,7 +71,9 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
 /** `arrival rate 0 → 200/s over 10000 ms, hold 10000 ms, …` */
 function describeLoad(load: LoadModel): string {
   const unit = load.kind === 'arrival-rate' ? '/s' : ' workers';
-  const parts = load.segments.map((s) => (s.from === s.to ? `${s.to === 0 ? 'pause' : `${s.to}${unit}`} for ${s.durationMs} ms` : `${s.from} → ${s.to}${unit} over ${s.durationMs} ms`));
+  const parts = load.segments.map((s) =>
+    s.from === s.to ? `${s.to === 0 ? 'pause' : `${s.to}${unit}`} for ${s.durationMs} ms` : `${s.from} → ${s.to}${unit} over ${s.durationMs} ms`,
+  );
   return `${load.kind === 'arrival-rate' ? 'arrival rate' : 'ramping workers'}: ${parts.join(', ')}`;
 }
 

@@ -17,7 +17,11 @@ const TIMEOUT = '#/definitions/Timeout';
 type Schema = Record<string, unknown>;
 
 export function checkDurations(data: unknown, root: Schema, issues: IssueCollector): void {
-  const definition = (ref: string) => ref.replace(/^#\//, '').split('/').reduce<unknown>((s, key) => (s as Schema | undefined)?.[key], root) as Schema;
+  const definition = (ref: string) =>
+    ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce<unknown>((s, key) => (s as Schema | undefined)?.[key], root) as Schema;
 
   const walk = (schema: Schema, value: unknown, path: YamlPath): void => {
     const ref = schema.$ref as string | undefined;

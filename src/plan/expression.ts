@@ -53,13 +53,33 @@ export const FUNCTIONS: Record<string, (this: TemplateScope, ...args: unknown[])
 
 /** How many arguments each function takes (min, max). */
 const ARITY: Record<string, [number, number]> = {
-  upper: [1, 1], lower: [1, 1], trim: [1, 1], default: [2, 2], json: [1, 1], urlencode: [1, 1], length: [1, 1], int: [1, 1], str: [1, 1],
-  uuid: [0, 0], randomInt: [2, 2], randomChoice: [1, 1], randomString: [1, 2], now: [0, 1], dateOffset: [1, 2], base64encode: [1, 1], base64decode: [1, 1], sha256: [1, 1],
+  upper: [1, 1],
+  lower: [1, 1],
+  trim: [1, 1],
+  default: [2, 2],
+  json: [1, 1],
+  urlencode: [1, 1],
+  length: [1, 1],
+  int: [1, 1],
+  str: [1, 1],
+  uuid: [0, 0],
+  randomInt: [2, 2],
+  randomChoice: [1, 1],
+  randomString: [1, 2],
+  now: [0, 1],
+  dateOffset: [1, 2],
+  base64encode: [1, 1],
+  base64decode: [1, 1],
+  sha256: [1, 1],
 };
 
 /** A problem in an expression; `index` is the 0-based offset inside the expression text. */
 export class ExpressionError extends Error {
-  constructor(message: string, readonly index: number, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly index: number,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -122,7 +142,8 @@ function check(node: Node, source: string, refs: ExpressionRef[], depth: number)
       return;
     case 'Identifier': {
       const name = (node as jsep.Identifier).name;
-      if (name === 'env') throw new ExpressionError('`env` cannot be read as a whole: a plan reads only the environment variables it names', identifierIndex(source, name), ENV_HINT);
+      if (name === 'env')
+        throw new ExpressionError('`env` cannot be read as a whole: a plan reads only the environment variables it names', identifierIndex(source, name), ENV_HINT);
       if (!(ROOTS as readonly string[]).includes(name)) {
         const hint = isFunction(name) ? ` (${name} is a function: ${name}(…))` : `; use one of ${ROOTS.join(', ')}`;
         throw new ExpressionError(`unknown name \`${name}\`${hint}`, identifierIndex(source, name));
@@ -160,10 +181,7 @@ function check(node: Node, source: string, refs: ExpressionRef[], depth: number)
       const c = node as jsep.CallExpression;
       if (c.callee.type !== 'Identifier' || !isFunction((c.callee as jsep.Identifier).name)) {
         const name = c.callee.type === 'Identifier' ? (c.callee as jsep.Identifier).name : '';
-        throw new ExpressionError(
-          `unknown function${name ? ` \`${name}\`` : ''}; functions are ${Object.keys(FUNCTIONS).join(', ')}`,
-          name ? locate(source, name) : 0,
-        );
+        throw new ExpressionError(`unknown function${name ? ` \`${name}\`` : ''}; functions are ${Object.keys(FUNCTIONS).join(', ')}`, name ? locate(source, name) : 0);
       }
       const name = (c.callee as jsep.Identifier).name;
       const [min, max] = ARITY[name]!;
@@ -248,7 +266,10 @@ function evaluate(node: Node, scope: TemplateScope): unknown {
     case 'CallExpression': {
       const c = node as jsep.CallExpression;
       const fn = FUNCTIONS[(c.callee as jsep.Identifier).name]!;
-      return fn.apply(scope, c.arguments.map((a) => evaluate(a, scope)));
+      return fn.apply(
+        scope,
+        c.arguments.map((a) => evaluate(a, scope)),
+      );
     }
     case 'BinaryExpression': {
       const b = node as jsep.BinaryExpression;

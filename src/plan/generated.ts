@@ -18,7 +18,7 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const OFFSET_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 const known = (v: Arg): boolean => v !== UNKNOWN;
-const show = (v: Arg): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+const show = (v: Arg): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 
 // Numbers from CSV rows and captures arrive as strings: "42" is a whole number too.
 function wholeNumber(v: Arg): number | undefined {

@@ -39,7 +39,10 @@ export function compileLoadModels(raw: Raw.Plan, roles: RoleSpec[], durationMs: 
       if (!r) continue;
       const path = ['roles', role.name];
       if (r.maxWorkers !== undefined && r.rate === undefined && r.stages === undefined) {
-        issues.error([...path, 'maxWorkers'], `${formatPath([...path, 'maxWorkers'])}: only a role with \`rate\` or \`stages\` has a worker pool`, { at: 'key', hint: 'use `count: N` for a closed-model role' });
+        issues.error([...path, 'maxWorkers'], `${formatPath([...path, 'maxWorkers'])}: only a role with \`rate\` or \`stages\` has a worker pool`, {
+          at: 'key',
+          hint: 'use `count: N` for a closed-model role',
+        });
       }
       const load = compileOne(r, path, role.workers.length, raw, durationMs, issues);
       if (load) role.load = load;
@@ -47,7 +50,8 @@ export function compileLoadModels(raw: Raw.Plan, roles: RoleSpec[], durationMs: 
     return;
   }
   if (raw.maxWorkers !== undefined) {
-    if (!planLevel) issues.error(['maxWorkers'], 'maxWorkers: only an open-model plan (`rate` or `stages`) has a worker pool', { at: 'key', hint: 'use `workers: N` for the closed model' });
+    if (!planLevel)
+      issues.error(['maxWorkers'], 'maxWorkers: only an open-model plan (`rate` or `stages`) has a worker pool', { at: 'key', hint: 'use `workers: N` for the closed model' });
     if (raw.workers !== undefined) issues.error(['maxWorkers'], 'maxWorkers: give `workers` or `maxWorkers`, not both: they are the same pool', { at: 'key' });
   }
   if (!planLevel) return;
@@ -57,33 +61,55 @@ export function compileLoadModels(raw: Raw.Plan, roles: RoleSpec[], durationMs: 
   const load = compileOne(raw, [], role.workers.length, raw, durationMs, issues);
   if (load?.kind === 'arrival-rate' && raw.workers === undefined && raw.maxWorkers === undefined) {
     const key = raw.rate !== undefined ? 'rate' : 'stages';
-    issues.error([key], `${key}: an arrival-rate plan needs \`maxWorkers\`: how many iterations may run at once`, { at: 'key', hint: 'e.g. `maxWorkers: 50`; iterations that find no free worker are counted as dropped' });
+    issues.error([key], `${key}: an arrival-rate plan needs \`maxWorkers\`: how many iterations may run at once`, {
+      at: 'key',
+      hint: 'e.g. `maxWorkers: 50`; iterations that find no free worker are counted as dropped',
+    });
   }
   if (load) role.load = load;
 }
 
 /** The schedule of one plan or role (`at` = its path), or undefined for the closed model or after an error. */
-function compileOne(o: { rate?: Raw.Rate; stages?: Raw.Stages }, at: Path, pool: number, raw: Raw.Plan, durationMs: number | undefined, issues: IssueCollector): LoadModel | undefined {
+function compileOne(
+  o: { rate?: Raw.Rate; stages?: Raw.Stages },
+  at: Path,
+  pool: number,
+  raw: Raw.Plan,
+  durationMs: number | undefined,
+  issues: IssueCollector,
+): LoadModel | undefined {
   if (o.rate === undefined && o.stages === undefined) return undefined;
   const key = (k: string) => [...at, k];
   const name = (k: string) => formatPath(key(k));
   const isPlan = at.length === 0;
   if (o.rate !== undefined && o.stages !== undefined) {
-    issues.error(key('stages'), `${name('stages')}: give \`rate\` (a constant rate) or \`stages\` (a ramp), not both`, { at: 'key', hint: 'a constant rate is one stage: `{ duration: 0s, target: 200/s }` then `{ hold: 1m }`' });
+    issues.error(key('stages'), `${name('stages')}: give \`rate\` (a constant rate) or \`stages\` (a ramp), not both`, {
+      at: 'key',
+      hint: 'a constant rate is one stage: `{ duration: 0s, target: 200/s }` then `{ hold: 1m }`',
+    });
     return undefined;
   }
   if (raw.rounds !== undefined) {
     const what = o.rate !== undefined ? 'rate' : 'stages';
-    issues.error(isPlan ? ['rounds'] : key(what), isPlan ? `rounds: a plan with \`${what}\` runs for a time, not for a number of rounds` : `${name(what)}: a role with \`${what}\` runs for a time, not for the plan's \`rounds\``, {
-      at: 'key',
-      hint: what === 'rate' ? 'replace `rounds` with `duration`' : 'remove `rounds`: the stages bound the run',
-    });
+    issues.error(
+      isPlan ? ['rounds'] : key(what),
+      isPlan
+        ? `rounds: a plan with \`${what}\` runs for a time, not for a number of rounds`
+        : `${name(what)}: a role with \`${what}\` runs for a time, not for the plan's \`rounds\``,
+      {
+        at: 'key',
+        hint: what === 'rate' ? 'replace `rounds` with `duration`' : 'remove `rounds`: the stages bound the run',
+      },
+    );
     return undefined;
   }
   if (o.rate !== undefined) {
     const perSecond = parseRate(o.rate) ?? 0;
     if (durationMs === undefined) {
-      issues.error(key('rate'), `${name('rate')}: an arrival rate needs the plan's \`duration\` (how long to keep it)`, { at: 'key', hint: 'add e.g. `duration: 1m`, or ramp with `stages`' });
+      issues.error(key('rate'), `${name('rate')}: an arrival rate needs the plan's \`duration\` (how long to keep it)`, {
+        at: 'key',
+        hint: 'add e.g. `duration: 1m`, or ramp with `stages`',
+      });
       return undefined;
     }
     return { kind: 'arrival-rate', segments: [{ startMs: 0, durationMs, from: perSecond, to: perSecond }], durationMs };
@@ -126,15 +152,19 @@ function compileStages(stages: Raw.Stages, path: Path, pool: number, issues: Iss
     const target = typeof s.target === 'number' ? s.target : (parseRate(s.target) ?? 0);
     const tp = [...at, 'target'];
     if (kind !== undefined && stageKind !== kind) {
-      issues.error(tp, `${formatPath(tp)}: \`${s.target}\` is ${stageKind === 'ramping-workers' ? 'a number of workers' : 'a rate'} but the earlier stages ramp ${kind === 'ramping-workers' ? 'workers' : 'a rate'}`, {
-        hint: 'all stages of a plan or role ramp the same thing: rates like `200/s`, or worker counts',
-      });
+      issues.error(
+        tp,
+        `${formatPath(tp)}: \`${s.target}\` is ${stageKind === 'ramping-workers' ? 'a number of workers' : 'a rate'} but the earlier stages ramp ${kind === 'ramping-workers' ? 'workers' : 'a rate'}`,
+        {
+          hint: 'all stages of a plan or role ramp the same thing: rates like `200/s`, or worker counts',
+        },
+      );
       ok = false;
       return;
     }
     kind = stageKind;
     if (stageKind === 'ramping-workers' && target > pool) {
-      issues.error(tp, `${formatPath(tp)}: ${target} workers, but the pool has ${pool}`, { hint: 'raise `workers` (or the role\'s `count`/`maxWorkers`)' });
+      issues.error(tp, `${formatPath(tp)}: ${target} workers, but the pool has ${pool}`, { hint: "raise `workers` (or the role's `count`/`maxWorkers`)" });
       ok = false;
       return;
     }
@@ -165,14 +195,19 @@ export function checkScheduledBarriers(roles: RoleSpec[], barriers: Map<string, 
     if (b.kind === 'meeting') {
       const role = b.partyRoles.find((r) => scheduled.has(r));
       if (role) {
-        issues.error([...path, 'parties'], `${formatPath(path)}: ${what(role)}, so its workers cannot meet the others at a barrier`, { hint: 'use an event with `scope: run` instead' });
+        issues.error([...path, 'parties'], `${formatPath(path)}: ${what(role)}, so its workers cannot meet the others at a barrier`, {
+          hint: 'use an event with `scope: run` instead',
+        });
       }
       continue;
     }
     if (b.scope === 'run') continue;
     const role = [...b.signalRoles, ...b.waitRoles].find((r) => scheduled.has(r));
     if (role) {
-      issues.error(path, `${formatPath(path)}: ${what(role)}, so its iterations have no common round: it can signal and wait only \`scope: run\` events`, { at: 'key', hint: 'set `scope: run`' });
+      issues.error(path, `${formatPath(path)}: ${what(role)}, so its iterations have no common round: it can signal and wait only \`scope: run\` events`, {
+        at: 'key',
+        hint: 'set `scope: run`',
+      });
     }
   }
 }

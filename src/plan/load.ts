@@ -46,7 +46,13 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   const data = toData(source, issues);
   issues.throwIfErrors();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    issues.push({ file, line: 1, col: 1, severity: 'error', message: data === null || data === undefined ? 'the plan is empty: it needs at least `name:`' : 'a plan is a map of keys (name:, workers:, scenario:, …)' });
+    issues.push({
+      file,
+      line: 1,
+      col: 1,
+      severity: 'error',
+      message: data === null || data === undefined ? 'the plan is empty: it needs at least `name:`' : 'a plan is a map of keys (name:, workers:, scenario:, …)',
+    });
     issues.throwIfErrors();
   }
   // Schema errors do not stop here: the valid sections are compiled too, so every problem comes out at once.
@@ -60,7 +66,11 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   }
   checkDurations(raw, planSchema(), issues);
 
-  const plan = compilePlan(raw as unknown as Raw.Plan, issues, { file: resolve(file), ...(options.vars ? { vars: options.vars } : {}), ...(options.env ? { env: options.env } : {}) });
+  const plan = compilePlan(raw as unknown as Raw.Plan, issues, {
+    file: resolve(file),
+    ...(options.vars ? { vars: options.vars } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
   issues.throwIfErrors();
   return plan;
 }

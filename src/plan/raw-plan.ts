@@ -116,7 +116,6 @@ export interface HttpOptions {
   maxBodySize?: Size;
 }
 
-
 export interface Role {
   count?: number;
   workers?: number[];
@@ -167,7 +166,6 @@ export interface Step {
   group?: Steps;
   loop?: Loop;
 }
-
 
 export interface RequestObject {
   method?: HttpMethod;

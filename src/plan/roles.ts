@@ -103,9 +103,13 @@ export function resolveRoles(plan: Raw.Plan, issues: IssueCollector): ResolvedRo
     const free = range(total).filter((id) => !owner.has(id));
     // Up to 100,000 ids: name the first few, not all of them.
     const listed = free.length > MAX_LISTED ? `${free.slice(0, MAX_LISTED).join(', ')}, … (${free.length} in all)` : free.join(', ');
-    issues.error(declared !== undefined ? ['workers'] : ['roles'], `the roles take ${owner.size} of ${total} workers; worker${free.length === 1 ? '' : 's'} ${listed} ha${free.length === 1 ? 's' : 've'} no role`, {
-      hint: 'make the counts add up to `workers`, or give one role `rest: true`',
-    });
+    issues.error(
+      declared !== undefined ? ['workers'] : ['roles'],
+      `the roles take ${owner.size} of ${total} workers; worker${free.length === 1 ? '' : 's'} ${listed} ha${free.length === 1 ? 's' : 've'} no role`,
+      {
+        hint: 'make the counts add up to `workers`, or give one role `rest: true`',
+      },
+    );
   }
   const workerRoles = range(total).map((id) => owner.get(id) ?? DEFAULT_ROLE);
   const roles = entries.map(([name]) => ({ name, workers: members.get(name)!.sort((a, b) => a - b) }));

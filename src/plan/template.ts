@@ -5,7 +5,11 @@ import type { Template, TemplateScope, ValueTemplate } from '../contract/plan.js
 
 /** A template that failed to parse; `column` is 1-based inside the template source. */
 export class TemplateSyntaxError extends Error {
-  constructor(message: string, readonly column: number, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly column: number,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -64,7 +68,11 @@ export function compileExpressionTemplate(source: string): CompiledTemplate {
     if (err instanceof ExpressionError) throw new TemplateSyntaxError(err.message, err.index + 1, err.hint);
     throw err;
   }
-  return makeTemplate(source, [expr], expr.refs.map((r) => ({ ...r, offset: r.index })));
+  return makeTemplate(
+    source,
+    [expr],
+    expr.refs.map((r) => ({ ...r, offset: r.index })),
+  );
 }
 
 function makeTemplate(source: string, parts: Part[], refs: TemplateRef[]): CompiledTemplate {

@@ -114,7 +114,13 @@ export function toData(source: PlanSource, issues: IssueCollector): unknown {
     if (!reported) {
       const bomb = /alias count/i.test((err as Error).message);
       const pos = bomb ? firstAlias(source) : { line: 1, col: 1 };
-      issues.push({ file: source.file, ...pos, severity: 'error', message: bomb ? `the aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors` : `YAML: ${(err as Error).message}`, ...(bomb ? { hint: 'write the data out, or use fewer aliases of aliases' } : {}) });
+      issues.push({
+        file: source.file,
+        ...pos,
+        severity: 'error',
+        message: bomb ? `the aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors` : `YAML: ${(err as Error).message}`,
+        ...(bomb ? { hint: 'write the data out, or use fewer aliases of aliases' } : {}),
+      });
     }
     return undefined;
   }
@@ -147,7 +153,12 @@ function checkStructure(source: PlanSource, issues: IssueCollector): boolean {
     } else if (isAlias(node)) {
       const target = node.resolve(source.doc);
       if (target?.range && node.range && target.range[0] <= node.range[0] && node.range[1] <= target.range[1]) {
-        issues.push({ file: source.file, ...at(node), severity: 'error', message: `the alias \`*${node.source}\` is inside the value its anchor \`&${node.source}\` names, so that value would contain itself` });
+        issues.push({
+          file: source.file,
+          ...at(node),
+          severity: 'error',
+          message: `the alias \`*${node.source}\` is inside the value its anchor \`&${node.source}\` names, so that value would contain itself`,
+        });
         ok = false;
       }
     }

@@ -289,7 +289,14 @@ async function releaseWorker(engines: Array<Engine | undefined>, browser: Promis
   if (browser) await (await browser).releaseWorker?.(worker);
 }
 
-async function closeAll(run: RunContext, http: Engine | undefined, ws: Engine | undefined, browser: Promise<Engine> | undefined, services: { stop(): Promise<void> } | undefined, coordinator: Coordinator): Promise<void> {
+async function closeAll(
+  run: RunContext,
+  http: Engine | undefined,
+  ws: Engine | undefined,
+  browser: Promise<Engine> | undefined,
+  services: { stop(): Promise<void> } | undefined,
+  coordinator: Coordinator,
+): Promise<void> {
   const warn = (what: string) => (error: unknown) =>
     run.emit({ type: 'log', time: Date.now(), level: 'warn', message: `${what}: ${error instanceof Error ? error.message : String(error)}` });
   await Promise.all([

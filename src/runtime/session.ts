@@ -53,7 +53,10 @@ export interface WorkerPlacement {
 
 /** The workers could not be placed (no agents came, Redis unreachable): nothing ran. */
 export class PlacementError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -128,7 +131,8 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
     mux.onEvent({ type: 'phase:begin', time: Date.now(), phase: 'reports' });
     await mux.onEnd(report);
     if (stream?.error) write(redactor.redactText(`planrun: ${stream.file} stopped: ${stream.error instanceof Error ? stream.error.message : String(stream.error)}\n`));
-    for (const { reporter, error } of mux.errors) write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
+    for (const { reporter, error } of mux.errors)
+      write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
     // A signal while the reports were written let them finish; it still says the run was interrupted.
     return { exitCode: interrupts.interrupted ? INTERRUPTED_EXIT_CODE : report.exitCode, report, reportDir };
   } finally {

@@ -177,11 +177,15 @@ export class Worker {
   private newStepController(): AbortController {
     const controller = new AbortController();
     const { signal } = controller;
-    signal.addEventListener('abort', () => {
-      if (!this.rejectStep) return;
-      const reject = this.rejectStep;
-      this.graceTimer = setTimeout(() => reject(signal.reason), ENGINE_GRACE_MS);
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        if (!this.rejectStep) return;
+        const reject = this.rejectStep;
+        this.graceTimer = setTimeout(() => reject(signal.reason), ENGINE_GRACE_MS);
+      },
+      { once: true },
+    );
     return controller;
   }
 
@@ -204,7 +208,11 @@ export class Worker {
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (flow !== 'next' || this.run.signal.aborted) {
-        this.reportSkipped(step, round, flow === 'end' ? undefined : { message: `skipped: ${flow === 'skip-round' ? 'an earlier step of this round failed' : 'the worker stopped'}`, code: 'skipped' });
+        this.reportSkipped(
+          step,
+          round,
+          flow === 'end' ? undefined : { message: `skipped: ${flow === 'skip-round' ? 'an earlier step of this round failed' : 'the worker stopped'}`, code: 'skipped' },
+        );
         continue;
       }
       if (step.if && !this.truthy(step, round)) {
@@ -229,9 +237,7 @@ export class Worker {
 
   private async runLoop(step: Extract<StepSpec, { kind: 'loop' }>, round: number): Promise<Flow> {
     const scope = this.scope(round);
-    const items: unknown[] = step.over
-      ? toList(step.over.render(scope))
-      : Array.from({ length: Math.max(0, Math.floor(Number(step.times?.render(scope) ?? 0))) }, (_, i) => i);
+    const items: unknown[] = step.over ? toList(step.over.render(scope)) : Array.from({ length: Math.max(0, Math.floor(Number(step.times?.render(scope) ?? 0))) }, (_, i) => i);
     let flow: Flow = 'next';
     for (let index = 0; index < items.length && flow === 'next'; index++) {
       this.state.vars[step.as] = items[index];
@@ -313,7 +319,8 @@ export class Worker {
     const policy: OnError = step.onError ?? this.run.plan.onError;
     if (policy === 'continue') return 'next';
     if (policy === 'skip-round') return 'skip-round';
-    if (policy === 'abort-run') this.onAbortRun(`worker ${this.lane.id} (${this.lane.role}) failed at step "${step.name}" in round ${round} and its onError is abort-run: ${error.message}`);
+    if (policy === 'abort-run')
+      this.onAbortRun(`worker ${this.lane.id} (${this.lane.role}) failed at step "${step.name}" in round ${round} and its onError is abort-run: ${error.message}`);
     return 'stop-worker';
   }
 
@@ -376,4 +383,3 @@ function toList(v: unknown): unknown[] {
   if (v === undefined || v === null || v === '') return [];
   return [v];
 }
-

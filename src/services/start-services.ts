@@ -106,7 +106,11 @@ class ServiceProcess {
   private log: WriteStream;
   private lineListeners: Array<(line: string) => void> = [];
 
-  constructor(readonly spec: ServiceSpec, readonly logRel: string, reportDir: string) {
+  constructor(
+    readonly spec: ServiceSpec,
+    readonly logRel: string,
+    reportDir: string,
+  ) {
     this.logPath = join(reportDir, logRel);
     this.log = createWriteStream(this.logPath, { flags: 'a' });
     this.child = spawn(spec.command, {
@@ -213,9 +217,7 @@ function waitReady(svc: ServiceProcess, signal: AbortSignal): Promise<void> {
       signal.removeEventListener('abort', onAbort);
       err ? reject(err) : resolve();
     };
-    const what = [spec.readyUrl && `${spec.readyUrl} to answer`, spec.readyLog && `a line matching ${spec.readyLog}`]
-      .filter(Boolean)
-      .join(' or ');
+    const what = [spec.readyUrl && `${spec.readyUrl} to answer`, spec.readyLog && `a line matching ${spec.readyLog}`].filter(Boolean).join(' or ');
     const timer = setTimeout(() => {
       finish(
         new Error(
@@ -229,13 +231,7 @@ function waitReady(svc: ServiceProcess, signal: AbortSignal): Promise<void> {
     void svc.exited.then(() => {
       // Let the last output arrive before quoting it.
       setTimeout(
-        () =>
-          finish(
-            new Error(
-              `Service "${spec.name}" ${svc.describeExit()} before it was ready. ` +
-                `Last lines of its output (${svc.logPath}):\n${svc.tail.text()}`,
-            ),
-          ),
+        () => finish(new Error(`Service "${spec.name}" ${svc.describeExit()} before it was ready. ` + `Last lines of its output (${svc.logPath}):\n${svc.tail.text()}`)),
         50,
       );
     });

@@ -3,7 +3,11 @@
 
 /** `512 B`, `1.5 KiB`, `1 MiB`, `2.3 GiB`: one decimal at most, none when it is 0. */
 export function formatSize(n: number): string {
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (n >= size) return `${(n / size).toFixed(1).replace(/\.0$/, '')} ${unit}`;
   }
   return `${n} B`;

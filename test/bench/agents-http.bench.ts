@@ -44,7 +44,11 @@ function childCpuSeconds(times: string): number {
 function run(dir: string, plan: string, flags: string[]): { requests: number; cpuS: number } {
   const out = join(dir, `out-${flags.join('') || 'one'}`);
   // The shell waits for planrun, then `times` prints the CPU of everything it ran, descendants included.
-  const r = spawnSync('bash', ['-c', '"$@" >/dev/null; s=$?; times >&2; exit $s', '_', process.execPath, '--import', 'tsx', MAIN, 'run', plan, '--out', out, '--reporter', 'json', ...flags], { encoding: 'utf8' });
+  const r = spawnSync(
+    'bash',
+    ['-c', '"$@" >/dev/null; s=$?; times >&2; exit $s', '_', process.execPath, '--import', 'tsx', MAIN, 'run', plan, '--out', out, '--reporter', 'json', ...flags],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`planrun ${flags.join(' ')} exited with ${r.status}: ${r.stderr}`);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { steps: Array<{ count: number; failed: number }> };
   if (report.steps[0]!.failed > 0) throw new Error(`${report.steps[0]!.failed} requests failed`);
@@ -67,7 +71,9 @@ async function main(): Promise<void> {
       const { requests, cpuS } = run(dir, plan, flags);
       const rate = requests / SECONDS;
       base ||= rate;
-      console.log(`${name.padEnd(12)} ${rate.toFixed(0).padStart(8)} req/s  (${(rate / base).toFixed(2)}× one process)  CPU ${((cpuS * 1e6) / requests).toFixed(0).padStart(6)} µs/request (${cpuS.toFixed(2)} s)`);
+      console.log(
+        `${name.padEnd(12)} ${rate.toFixed(0).padStart(8)} req/s  (${(rate / base).toFixed(2)}× one process)  CPU ${((cpuS * 1e6) / requests).toFixed(0).padStart(6)} µs/request (${cpuS.toFixed(2)} s)`,
+      );
     }
   } finally {
     pad.stop();

@@ -74,7 +74,12 @@ async function main(): Promise<void> {
       await ping.ping();
       pings.push(performance.now() - sent);
     }
-    console.log(fmtLatency('Redis PING round trip', pings.sort((x, y) => x - y)));
+    console.log(
+      fmtLatency(
+        'Redis PING round trip',
+        pings.sort((x, y) => x - y),
+      ),
+    );
     console.log(fmtLatency('release, in-process', inProcess));
     console.log(fmtLatency('release, Redis (2 agents)', overRedis));
     if (percentile(overRedis, 99) > 5) console.log('!!! release p99 target (≤ 5 ms) missed');
@@ -88,7 +93,9 @@ async function main(): Promise<void> {
     const perUrl = ((await usedMemory(admin)) - before) / URLS;
     await Promise.all(frontiers.map((f) => f.close()));
     console.log(`frontier, memory             ${memoryRate.toFixed(0).padStart(8)} URLs/s`);
-    console.log(`frontier, Redis (2 agents)   ${redisRate.toFixed(0).padStart(8)} URLs/s  (${(redisRate / memoryRate).toFixed(3)}× memory)  Redis memory ${perUrl.toFixed(0)} bytes/visited URL`);
+    console.log(
+      `frontier, Redis (2 agents)   ${redisRate.toFixed(0).padStart(8)} URLs/s  (${(redisRate / memoryRate).toFixed(3)}× memory)  Redis memory ${perUrl.toFixed(0)} bytes/visited URL`,
+    );
   } finally {
     for (const c of clients) c.destroy();
     await server.stop();

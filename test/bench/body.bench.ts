@@ -71,7 +71,11 @@ async function main(): Promise<void> {
   try {
     console.log(`${WORKERS} workers, one GET each, default http.maxBodySize (client in its own process, compiled JS)`);
     const results: Record<string, ClientResult> = {};
-    for (const [label, size] of [['1 KB', 1024], [`${BIG_MB / 4} MB`, (BIG_MB / 4) * 1048576], [`${BIG_MB} MB`, BIG_MB * 1048576]] as const) {
+    for (const [label, size] of [
+      ['1 KB', 1024],
+      [`${BIG_MB / 4} MB`, (BIG_MB / 4) * 1048576],
+      [`${BIG_MB} MB`, BIG_MB * 1048576],
+    ] as const) {
       // Spawned asynchronously: this process serves the body meanwhile.
       const r = await new Promise<ClientResult>((resolve, reject) => {
         const proc = spawn(process.execPath, [script, '--client', origin, String(size)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -84,12 +88,16 @@ async function main(): Promise<void> {
         });
       });
       results[label] = r;
-      console.log(`${label.padStart(7)} bodies: ${(r.bytes / 1048576).toFixed(0).padStart(5)} MB received in ${(r.wallMs / 1000).toFixed(2)} s, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+      console.log(
+        `${label.padStart(7)} bodies: ${(r.bytes / 1048576).toFixed(0).padStart(5)} MB received in ${(r.wallMs / 1000).toFixed(2)} s, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+      );
     }
     const [small, quarter, big] = Object.values(results) as [ClientResult, ClientResult, ClientResult];
     // Dropped chunks wait for a GC: a fixed overhead over 1 KB bodies, but none that grows with the body.
     const growth = big.peakRssMb - quarter.peakRssMb;
-    console.log(`peak RSS over 1 KB bodies: +${(quarter.peakRssMb - small.peakRssMb).toFixed(0)} MB at ${BIG_MB / 4} MB, +${(big.peakRssMb - small.peakRssMb).toFixed(0)} MB at ${BIG_MB} MB`);
+    console.log(
+      `peak RSS over 1 KB bodies: +${(quarter.peakRssMb - small.peakRssMb).toFixed(0)} MB at ${BIG_MB / 4} MB, +${(big.peakRssMb - small.peakRssMb).toFixed(0)} MB at ${BIG_MB} MB`,
+    );
     console.log(`growth ${BIG_MB / 4} MB → ${BIG_MB} MB bodies: ${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB (target < 16 MB: memory bounded whatever the server sends)`);
     if (growth >= 16) console.log('!!! body memory target missed');
   } finally {

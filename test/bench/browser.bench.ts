@@ -139,7 +139,9 @@ async function benchFlagship(): Promise<void> {
     return;
   }
   const port = await freePort();
-  const text = readFileSync('plans/etherpad.yml', 'utf8').replaceAll('9001', String(port)).replace(/rounds: \d+/, 'rounds: 6');
+  const text = readFileSync('plans/etherpad.yml', 'utf8')
+    .replaceAll('9001', String(port))
+    .replace(/rounds: \d+/, 'rounds: 6');
   const plan = parsePlan(text, resolve('plans/etherpad.yml'));
   const reportDir = await mkdtemp(join(tmpdir(), 'planrun-bench-'));
   const events: RunEvent[] = [];

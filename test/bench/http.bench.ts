@@ -142,7 +142,11 @@ async function planrunClient(origin: string, collect = false): Promise<ClientRes
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   const { outcome, reason, report } = collect
-    ? await runSession(plan, { reporters: [], reportDir: dir, extraReporters: [{ name: 'bench', onEvent: count }] }).then(({ report: r }) => ({ outcome: r.outcome, reason: r.reason, report: r }))
+    ? await runSession(plan, { reporters: [], reportDir: dir, extraReporters: [{ name: 'bench', onEvent: count }] }).then(({ report: r }) => ({
+        outcome: r.outcome,
+        reason: r.reason,
+        report: r,
+      }))
     : { ...(await runPlan(plan, { reportDir: dir, emit: count })), report: undefined };
   const wallMs = performance.now() - started;
   const cpu = cpuUs(process.cpuUsage(cpu0));
@@ -171,7 +175,9 @@ async function main(): Promise<void> {
   const server = benchChild(childScript, ['--server']);
   const origin = `http://127.0.0.1:${(await server.line('PORT ')).trim()}`;
   try {
-    console.log(`${WORKERS} workers, ${SECONDS}s each, GET ${origin}/ (server and each client in its own process, compiled JS; ${(await import('node:os')).availableParallelism()} CPUs)`);
+    console.log(
+      `${WORKERS} workers, ${SECONDS}s each, GET ${origin}/ (server and each client in its own process, compiled JS; ${(await import('node:os')).availableParallelism()} CPUs)`,
+    );
     const trials: Record<string, ClientResult[]> = { raw: [], engine: [], planrun: [], cli: [] };
     for (let t = 0; t < TRIALS; t++) for (const kind of KINDS) trials[kind]!.push(await runClient(kind, origin));
     const rate = (r: ClientResult) => r.requests / (r.wallMs / 1000);
@@ -201,7 +207,10 @@ async function main(): Promise<void> {
 const args = process.argv.slice(2);
 if (args[0] === '--server') serveOk();
 else if (args[0] === '--client') {
-  const clients = { raw: rawClient, engine: engineClient, planrun: (o: string) => planrunClient(o), cli: (o: string) => planrunClient(o, true) } as Record<string, (origin: string) => Promise<ClientResult>>;
+  const clients = { raw: rawClient, engine: engineClient, planrun: (o: string) => planrunClient(o), cli: (o: string) => planrunClient(o, true) } as Record<
+    string,
+    (origin: string) => Promise<ClientResult>
+  >;
   const result = await clients[args[1]!]!(args[2]!);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);

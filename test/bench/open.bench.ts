@@ -100,7 +100,9 @@ try {
   // Each worker finishes about one iteration per slowMs, so at most workers × SECONDS / slowMs start.
   const capacity = Math.floor((workers * SECONDS * 1000) / slowMs);
   console.log(`dropped iterations, server answering in ${slowMs} ms, ${rate}/s with ${workers} workers`);
-  console.log(`  scheduled ${m.due} (target ${rate * SECONDS}), started ${m.started} (pool capacity ≈ ${capacity}), dropped ${m.dropped} (expected ≈ ${rate * SECONDS - capacity}); lag p99 ${m.lag?.p99.toFixed(2)} ms`);
+  console.log(
+    `  scheduled ${m.due} (target ${rate * SECONDS}), started ${m.started} (pool capacity ≈ ${capacity}), dropped ${m.dropped} (expected ≈ ${rate * SECONDS - capacity}); lag p99 ${m.lag?.p99.toFixed(2)} ms`,
+  );
 } finally {
   fast.stop();
   slow.stop();

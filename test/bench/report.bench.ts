@@ -34,7 +34,9 @@ const mib = (n: number) => `${(n / (1 << 20)).toFixed(2)} MiB`;
 // Derived through the collector, which keeps DEFAULT_TIMELINE_CAP results (a sample over the whole run) plus failures and barrier waits.
 const report = syntheticReport(WORKERS, ROUNDS, process.env.BENCH_UNCAPPED ? { timelineCap: Infinity } : {});
 const all = report.timeline.length + report.timelineTruncated;
-console.log(`${WORKERS} workers × ${ROUNDS} rounds: ${all} step results, ${report.timeline.length} in the timeline (${report.timelineTruncated} dropped by the cap of ${DEFAULT_TIMELINE_CAP})`);
+console.log(
+  `${WORKERS} workers × ${ROUNDS} rounds: ${all} step results, ${report.timeline.length} in the timeline (${report.timelineTruncated} dropped by the cap of ${DEFAULT_TIMELINE_CAP})`,
+);
 
 const json = timed(() => JSON.stringify(report));
 const jsonBytes = Buffer.byteLength(json.value);
@@ -44,7 +46,9 @@ const junit = timed(() => renderJunit(report));
 const md = timed(() => renderMarkdown(report));
 
 console.log(`baseline  JSON report         ${mib(jsonBytes).padStart(10)}   JSON.stringify ${json.ms.toFixed(0)} ms`);
-console.log(`HTML      report.html         ${mib(htmlBytes).padStart(10)} (${(htmlBytes / jsonBytes).toFixed(2)}× JSON)   render ${html.ms.toFixed(0)} ms (${(html.ms / json.ms).toFixed(2)}× stringify)`);
+console.log(
+  `HTML      report.html         ${mib(htmlBytes).padStart(10)} (${(htmlBytes / jsonBytes).toFixed(2)}× JSON)   render ${html.ms.toFixed(0)} ms (${(html.ms / json.ms).toFixed(2)}× stringify)`,
+);
 console.log(`JUnit     junit.xml           ${mib(Buffer.byteLength(junit.value)).padStart(10)}   render ${junit.ms.toFixed(1)} ms (${(junit.ms / json.ms).toFixed(2)}× stringify)`);
 console.log(`Markdown  summary.md          ${mib(Buffer.byteLength(md.value)).padStart(10)}   render ${md.ms.toFixed(2)} ms`);
 
@@ -66,7 +70,11 @@ try {
     await page.waitForFunction(() => (globalThis as unknown as { planrunTimeline?: { lastPaint: unknown } }).planrunTimeline?.lastPaint != null, undefined, { timeout: 120_000 });
     const wall = performance.now() - t0;
     const inPage = await page.evaluate(async () => {
-      const g = globalThis as unknown as { performance: { getEntriesByType(t: string): Array<{ name: string; startTime: number }>; now(): number }; document: { querySelector(s: string): { scrollTop: number; scrollHeight: number } }; requestAnimationFrame(f: () => void): void };
+      const g = globalThis as unknown as {
+        performance: { getEntriesByType(t: string): Array<{ name: string; startTime: number }>; now(): number };
+        document: { querySelector(s: string): { scrollTop: number; scrollHeight: number } };
+        requestAnimationFrame(f: () => void): void;
+      };
       const fcp = g.performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint')?.startTime ?? -1;
       const drawn = g.performance.now();
       const scroller = g.document.querySelector('#timeline .tl-scroll');
@@ -81,7 +89,9 @@ try {
   }
   const best = (k: 'wall' | 'fcp' | 'drawn' | 'scroll') => Math.min(...loads.map((l) => l[k]));
   console.log(`Chromium  first contentful paint ${best('fcp').toFixed(0)} ms (${(best('fcp') / json.ms).toFixed(2)}× stringify)`);
-  console.log(`Chromium  timeline drawn         ${best('drawn').toFixed(0)} ms after navigation start; goto → drawn ${best('wall').toFixed(0)} ms (${(best('wall') / json.ms).toFixed(2)}× stringify)`);
+  console.log(
+    `Chromium  timeline drawn         ${best('drawn').toFixed(0)} ms after navigation start; goto → drawn ${best('wall').toFixed(0)} ms (${(best('wall') / json.ms).toFixed(2)}× stringify)`,
+  );
   console.log(`Chromium  scroll + redraw        ${best('scroll').toFixed(1)} ms (two animation frames, incl. the windowed canvas draw)`);
 } finally {
   await browser.close();

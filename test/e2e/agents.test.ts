@@ -108,7 +108,7 @@ test('workers are dealt role by role to the agents in turn: balanced, every role
   assert.deepEqual(Object.fromEntries(assignLanes(lanes.slice(0, 2), ['writer', 'reader'], ['a', 'b', 'c'])), { a: [0], b: [1], c: [] });
 });
 
-test('--agents 2: local agents run the workers; barriers hold across them; the report is that of one process plus each worker\'s agent', { timeout: 120_000 }, async () => {
+test("--agents 2: local agents run the workers; barriers hold across them; the report is that of one process plus each worker's agent", { timeout: 120_000 }, async () => {
   const out = join(dir, 'local-out');
   const run = planrun(['run', await planFile('local', writerReaders(3)), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'agents-local']);
   assert.equal(await run.exit, 0, run.stderr());
@@ -116,22 +116,28 @@ test('--agents 2: local agents run the workers; barriers hold across them; the r
   assert.equal(report.outcome, 'passed');
   assert.equal(report.run.runId, 'agents-local');
   // writer first in role order: writer 4 → local-1, then readers 0…3 → local-2, local-1, local-2, local-1.
-  assert.deepEqual(report.workers.map((w) => [w.id, w.role, w.rounds, w.outcome, w.agent]), [
-    [0, 'reader', 3, 'done', 'local-2'],
-    [1, 'reader', 3, 'done', 'local-1'],
-    [2, 'reader', 3, 'done', 'local-2'],
-    [3, 'reader', 3, 'done', 'local-1'],
-    [4, 'writer', 3, 'done', 'local-1'],
-  ]);
-  assert.deepEqual(report.steps.map((s) => [s.role, s.name, s.count, s.ok]), [
-    ['writer', 'wait read', 3, 3],
-    ['writer', 'write', 3, 3],
-    ['writer', 'signal written', 3, 3],
-    ['reader', 'wait written', 12, 12],
-    ['reader', 'read', 12, 12],
-    ['reader', 'same round', 12, 12],
-    ['reader', 'signal read', 12, 12],
-  ]);
+  assert.deepEqual(
+    report.workers.map((w) => [w.id, w.role, w.rounds, w.outcome, w.agent]),
+    [
+      [0, 'reader', 3, 'done', 'local-2'],
+      [1, 'reader', 3, 'done', 'local-1'],
+      [2, 'reader', 3, 'done', 'local-2'],
+      [3, 'reader', 3, 'done', 'local-1'],
+      [4, 'writer', 3, 'done', 'local-1'],
+    ],
+  );
+  assert.deepEqual(
+    report.steps.map((s) => [s.role, s.name, s.count, s.ok]),
+    [
+      ['writer', 'wait read', 3, 3],
+      ['writer', 'write', 3, 3],
+      ['writer', 'signal written', 3, 3],
+      ['reader', 'wait written', 12, 12],
+      ['reader', 'read', 12, 12],
+      ['reader', 'same round', 12, 12],
+      ['reader', 'signal read', 12, 12],
+    ],
+  );
   // Across processes: every read of round k ends after the write of round k, every write of k+1 starts after each read of k.
   const t = report.timeline;
   for (let round = 1; round <= 3; round++) {
@@ -166,7 +172,10 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
     assert.equal(await run.exit, 0, run.stderr());
     const report = await readReport(join(out, 'report.json'));
     assert.equal(report.outcome, 'passed');
-    assert.deepEqual(report.workers.map((w) => w.agent), ['ext-b', 'ext-a', 'ext-b', 'ext-a', 'ext-a']);
+    assert.deepEqual(
+      report.workers.map((w) => w.agent),
+      ['ext-b', 'ext-a', 'ext-b', 'ext-a', 'ext-a'],
+    );
     assert.equal(report.steps.find((s) => s.name === 'same round')?.ok, 8);
   }
   assert.equal(a.stderr().match(/run \S+ passed; waiting for runs/g)?.length, 2, a.stderr());
@@ -177,7 +186,9 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
 
 test('an agent killed mid-run: the waits on its workers break at once naming it, the run ends 1 with a complete report', { timeout: 120_000 }, async () => {
   const url = redis.url;
-  const plan = await planFile('lost', `
+  const plan = await planFile(
+    'lost',
+    `
 name: lost agent
 target: ${pad.url}
 workers: 2
@@ -192,7 +203,8 @@ scenario:
     - signal: written
   reader:
     - wait: written
-`);
+`,
+  );
   const a = planrun(['agent', '--redis', url, '--id', 'lost-a']);
   const b = planrun(['agent', '--redis', url, '--id', 'lost-b']);
   await Promise.all([a.until(/waiting for runs/), b.until(/waiting for runs/)]);
@@ -207,10 +219,13 @@ scenario:
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'failed');
   assert.match(report.reason ?? '', /agent lost-a lost: no heartbeat for 5s/);
-  assert.deepEqual(report.workers.map((w) => [w.id, w.outcome, w.agent]), [
-    [0, 'aborted', 'lost-a'],
-    [1, 'done', 'lost-b'],
-  ]);
+  assert.deepEqual(
+    report.workers.map((w) => [w.id, w.outcome, w.agent]),
+    [
+      [0, 'aborted', 'lost-a'],
+      [1, 'done', 'lost-b'],
+    ],
+  );
   const wait = report.timeline.find((r) => r.worker === 1);
   assert.equal(wait?.outcome, 'failed');
   assert.equal(wait?.error?.message, 'barrier "written" broken in round 1: worker 0 (writer) failed at step "(agent lost)" in round 1: agent lost-a lost: no heartbeat for 5s');
@@ -220,8 +235,10 @@ scenario:
   assert.equal(await b.exit, 0);
 });
 
-test('Ctrl-C on the controller stops the agents\' workers and writes the partial report (exit 130)', { timeout: 120_000 }, async () => {
-  const plan = await planFile('ctrlc', `
+test("Ctrl-C on the controller stops the agents' workers and writes the partial report (exit 130)", { timeout: 120_000 }, async () => {
+  const plan = await planFile(
+    'ctrlc',
+    `
 name: long
 target: ${pad.url}
 workers: 2
@@ -229,7 +246,8 @@ duration: 5m
 scenario:
   - request: GET /health
   - sleep: 50ms
-`);
+`,
+  );
   const out = join(dir, 'ctrlc-out');
   const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json,plain']);
   // Both agents' workers ran rounds: their events reached the controller's plain reporter.
@@ -238,10 +256,13 @@ scenario:
   assert.equal(await run.exit, 130, run.stderr());
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'aborted');
-  assert.deepEqual(report.workers.map((w) => [w.outcome, w.agent]), [
-    ['aborted', 'local-1'],
-    ['aborted', 'local-2'],
-  ]);
+  assert.deepEqual(
+    report.workers.map((w) => [w.outcome, w.agent]),
+    [
+      ['aborted', 'local-1'],
+      ['aborted', 'local-2'],
+    ],
+  );
   assert.ok(report.steps[0]!.count > 0);
 });
 
@@ -254,7 +275,7 @@ scenario:
   - sleep: 60s
 `;
 
-test('the controller killed: its agent stops that run\'s workers within seconds and waits for the next run', { timeout: 120_000 }, async () => {
+test("the controller killed: its agent stops that run's workers within seconds and waits for the next run", { timeout: 120_000 }, async () => {
   const a = planrun(['agent', '--redis', redis.url, '--id', 'orphan-a']);
   await a.until(/waiting for runs/);
   const run = planrun(['run', await planFile('orphan', sleeper()), '--redis', redis.url, '--agents', '1', '--out', join(dir, 'orphan-out'), '--reporter', 'json']);
@@ -288,9 +309,11 @@ test('Redis gone mid-run: the controller ends within bounded time with the reaso
   assert.equal(await a.exit, 0);
 });
 
-test('the plan\'s services start once, on the controller, never on the agents', { timeout: 120_000 }, async () => {
+test("the plan's services start once, on the controller, never on the agents", { timeout: 120_000 }, async () => {
   const marker = join(dir, 'service-starts.txt');
-  const plan = await planFile('services', `
+  const plan = await planFile(
+    'services',
+    `
 name: services on the controller
 target: ${pad.url}
 workers: 2
@@ -301,12 +324,19 @@ services:
     ready: { log: ready-now }
 scenario:
   - request: GET /health
-`);
+`,
+  );
   const out = join(dir, 'services-out');
   const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
   assert.equal(await run.exit, 0, run.stderr());
   assert.equal(await readFile(marker, 'utf8'), 'started\n');
   const report = await readReport(join(out, 'report.json'));
-  assert.deepEqual(report.services.map((s) => s.name), ['marker']);
-  assert.deepEqual(report.workers.map((w) => w.agent), ['local-1', 'local-2']);
+  assert.deepEqual(
+    report.services.map((s) => s.name),
+    ['marker'],
+  );
+  assert.deepEqual(
+    report.workers.map((w) => w.agent),
+    ['local-1', 'local-2'],
+  );
 });

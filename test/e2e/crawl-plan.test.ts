@@ -38,7 +38,10 @@ test('planrun validate refuses bad crawl rules, each at its own line and column,
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
   assert.equal(r.status, 2);
   assert.deepEqual(
-    r.stderr.split('\n').filter((l) => l.startsWith(file)).map((l) => /^[^:]+:(\d+:\d+): error: (crawl[^:]*):/.exec(l)!.slice(1).join(' ')),
+    r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith(file))
+      .map((l) => /^[^:]+:(\d+:\d+): error: (crawl[^:]*):/.exec(l)!.slice(1).join(' ')),
     ['10:7 crawl.start[0]', '11:7 crawl.start[1]', '14:30 crawl.scope.origins[1]', '15:27 crawl.scope.include[1]', '16:23 crawl.follow[1]', '19:18 crawl.expect.contentType'],
   );
   assert.match(r.stderr, /\n6 errors in test\/fixtures\/plan\/bad\/sem-crawl-rules\.yml\n$/);

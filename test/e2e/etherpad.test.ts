@@ -21,7 +21,9 @@ async function runEtherpadPlan(file: string) {
   const port = await freePort();
   // More room than the plan's 30 s: CI runs other test files beside this one on two cores,
   // and five browsers loading a cold Etherpad is the slowest thing here.
-  const text = readFileSync(file, 'utf8').replaceAll('9001', String(port)).replace(/^timeout: 30s$/m, 'timeout: 60s');
+  const text = readFileSync(file, 'utf8')
+    .replaceAll('9001', String(port))
+    .replace(/^timeout: 30s$/m, 'timeout: 60s');
   const plan = parsePlan(text, resolve(file));
   const reportDir = await mkdtemp(join(tmpdir(), 'planrun-etherpad-'));
   const events: RunEvent[] = [];
@@ -45,7 +47,10 @@ function serviceGone(events: RunEvent[]): void {
 test('flagship: one writer, four readers on a real Etherpad, orderings per round', { skip, timeout: 240_000 }, async () => {
   const { result, events, steps, port } = await runEtherpadPlan('plans/etherpad.yml');
   const failed = steps.filter((s) => s.outcome === 'failed');
-  assert.deepEqual(failed.map((s) => `w${s.worker} r${s.round} ${s.name}: ${s.error?.message}`), []);
+  assert.deepEqual(
+    failed.map((s) => `w${s.worker} r${s.round} ${s.name}: ${s.error?.message}`),
+    [],
+  );
   assert.equal(result.outcome, 'passed');
   serviceGone(events);
   for (let round = 1; round <= 3; round++) {
@@ -67,7 +72,10 @@ test('flagship: one writer, four readers on a real Etherpad, orderings per round
 test('mixed engines: writer through the HTTP API, readers in the browser', { skip, timeout: 240_000 }, async () => {
   const { result, events, steps } = await runEtherpadPlan('plans/etherpad-mixed.yml');
   const failed = steps.filter((s) => s.outcome === 'failed');
-  assert.deepEqual(failed.map((s) => `w${s.worker} r${s.round} ${s.name}: ${s.error?.message}`), []);
+  assert.deepEqual(
+    failed.map((s) => `w${s.worker} r${s.round} ${s.name}: ${s.error?.message}`),
+    [],
+  );
   assert.equal(result.outcome, 'passed');
   serviceGone(events);
   for (let round = 1; round <= 3; round++) {

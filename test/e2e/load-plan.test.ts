@@ -24,7 +24,11 @@ test('plans/load-staged.yml runs: ramp up, hold, ramp down, every due iteration 
     const file = join(dir, 'load-staged.yml');
     writeFileSync(file, plan);
     const out = join(dir, 'out');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', file, '--out', out], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', file, '--out', out], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+    });
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     // 0 → 200/s over 1 s, 200/s for 1 s, 200 → 0/s over 1 s: 100 + 200 + 100 iterations due.
     const write = report.steps.find((s) => s.name === 'write line')!;

@@ -87,7 +87,11 @@ test('--version, --help, unknown command, no arguments', () => {
 test('plan errors follow the one colour policy: FORCE_COLOR colours a pipe, NO_COLOR wins, --no-color too', () => {
   const { NO_COLOR: _nc, FORCE_COLOR: _fc, ...base } = process.env;
   const run = (env: NodeJS.ProcessEnv, ...flags: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', ...flags, 'test/fixtures/plan/bad/schema-enum.yml'], { encoding: 'utf8', timeout: 30_000, env: { ...base, ...env } });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', ...flags, 'test/fixtures/plan/bad/schema-enum.yml'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...base, ...env },
+    });
     assert.equal(r.status, 2, r.stderr);
     return /\x1b\[31;1merror\x1b\[39;22m/.test(r.stderr);
   };

@@ -27,7 +27,13 @@ test('re-renders html, junit and markdown from report.json into --out, reading s
   const out = join(dir, 'rendered');
   const r = planrun('report', join(src, 'report.json'), '--reporter', 'html,junit', '--reporter', 'markdown', '--out', out);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]), ['html', 'junit', 'markdown']);
+  assert.deepEqual(
+    r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[0]),
+    ['html', 'junit', 'markdown'],
+  );
   // Byte-identical to rendering in-process: the JSON report is the single source.
   assert.equal(readFileSync(join(out, 'junit.xml'), 'utf8'), renderJunit(report, { reportDir: src }));
   assert.equal(readFileSync(join(out, 'summary.md'), 'utf8'), renderMarkdown(report));

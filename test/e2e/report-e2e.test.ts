@@ -121,7 +121,13 @@ test('a real run with barriers, a failed browser step and a crawl: report.html i
   assert.equal(report.reason, '1 step failed; the crawl found 9 broken links', 'the reason names every failure of the run');
   const ghost = report.timeline.filter((t) => t.name === 'click the ghost');
   // Its `if` keeps it to round 1; round 2 reports it skipped.
-  assert.deepEqual(ghost.map((t) => [t.worker, t.round, t.outcome]), [[5, 1, 'failed'], [5, 2, 'skipped']]);
+  assert.deepEqual(
+    ghost.map((t) => [t.worker, t.round, t.outcome]),
+    [
+      [5, 1, 'failed'],
+      [5, 2, 'skipped'],
+    ],
+  );
   const shot = ghost[0]!.attachments?.[0];
   assert.ok(shot, 'the failed browser step has a screenshot attachment');
   assert.equal(shot.contentType, 'image/png');
@@ -184,7 +190,11 @@ test('a real run with barriers, a failed browser step and a crawl: report.html i
 
   // The crawl section lists every broken URL with each of its referrer pages.
   // (The tsconfig has no DOM lib: describe the little of an element this reads.)
-  interface El { textContent: string | null; querySelector(s: string): El | null; querySelectorAll(s: string): ArrayLike<El> }
+  interface El {
+    textContent: string | null;
+    querySelector(s: string): El | null;
+    querySelectorAll(s: string): ArrayLike<El>;
+  }
   const listed = await page.locator('#broken-list > li').evaluateAll((lis) =>
     (lis as unknown as El[]).map((li) => ({
       url: li.querySelector(':scope > .url')!.textContent,

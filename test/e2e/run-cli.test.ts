@@ -65,7 +65,10 @@ test('a passing run exits 0 and writes report.json', { timeout: 30_000 }, async 
 });
 
 test('a failed threshold exits 1 and names it', { timeout: 30_000 }, async () => {
-  const file = await planFile('threshold', `name: slow\ntarget: ${pad.url}\nworkers: 1\nrounds: 2\nscenario:\n  - name: slow\n    request: GET /health?delay=60\nthresholds:\n  step.slow: ["p95 < 20ms"]\n`);
+  const file = await planFile(
+    'threshold',
+    `name: slow\ntarget: ${pad.url}\nworkers: 1\nrounds: 2\nscenario:\n  - name: slow\n    request: GET /health?delay=60\nthresholds:\n  step.slow: ["p95 < 20ms"]\n`,
+  );
   const out = join(dir, 'threshold-out');
   const r = await planrun([file, '--out', out]);
   assert.equal(r.code, 1);
@@ -213,7 +216,10 @@ test('a second Ctrl-C while the reports are written exits at once, leaving no tr
   assert.doesNotMatch(r.stdout, /PASSED/, 'left before the summary');
   // Whatever was written is whole; whatever was being written is gone, temporary file included.
   const files = (await readdir(out)).sort();
-  assert.ok(files.every((f) => ALL_FILES.includes(f)), `only report files: ${files.join(', ')}`);
+  assert.ok(
+    files.every((f) => ALL_FILES.includes(f)),
+    `only report files: ${files.join(', ')}`,
+  );
   if (files.includes('report.json')) assert.equal((await readReport(out)).steps[0]?.count, 100_000);
   if (files.includes('junit.xml')) assert.equal(spawnSync('xmllint', ['--noout', join(out, 'junit.xml')]).status, 0);
   if (files.includes('report.html')) assert.match(await readFile(join(out, 'report.html'), 'utf8'), /<\/html>\n?$/);
@@ -226,7 +232,9 @@ test('--seed N replays the generated values and overrides the plan seed; a bad -
     `name: seeded\ntarget: ${pad.url}\nseed: 1\nworkers: 2\nrounds: 2\nscenario:\n  - request:\n      method: POST\n      url: /pads/{{ run.id }}-w{{ worker.id }}/lines\n      json: { text: "{{ uuid() }} {{ randomInt(0, 1000000000) }} {{ randomString(16) }}" }\n`,
   );
   const lines = async (runId: string) => {
-    const texts = await Promise.all([0, 1].map(async (w) => ((await (await fetch(`${pad.url}/pads/${runId}-w${w}`)).json()) as { lines: Array<{ text: string }> }).lines.map((l) => l.text)));
+    const texts = await Promise.all(
+      [0, 1].map(async (w) => ((await (await fetch(`${pad.url}/pads/${runId}-w${w}`)).json()) as { lines: Array<{ text: string }> }).lines.map((l) => l.text)),
+    );
     return texts.flat();
   };
   for (const runId of ['seed-a', 'seed-b']) {
@@ -255,7 +263,10 @@ teardown:
 `;
 
 test('a failing setup exits 1 before any worker runs, with the setup step and its message as the reason', { timeout: 30_000 }, async () => {
-  const file = await planFile('setup-fails', `name: setup-fails\ntarget: ${pad.url}\nworkers: 2\nsetup:\n  - name: log in\n    request: { url: /pads/nobody/lines/1, expect: { status: 200 } }\nscenario:\n  - name: tick\n    request: GET /health\n`);
+  const file = await planFile(
+    'setup-fails',
+    `name: setup-fails\ntarget: ${pad.url}\nworkers: 2\nsetup:\n  - name: log in\n    request: { url: /pads/nobody/lines/1, expect: { status: 200 } }\nscenario:\n  - name: tick\n    request: GET /health\n`,
+  );
   const out = join(dir, 'setup-fails-out');
   const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json']);
   assert.equal(r.code, 1, r.stderr);
@@ -267,12 +278,21 @@ test('a failing setup exits 1 before any worker runs, with the setup step and it
   assert.equal(report.outcome, 'failed');
   assert.equal(report.reason, reason);
   assert.deepEqual(report.workers, []);
-  assert.deepEqual(report.steps.map((s) => [s.role, s.name, s.count, s.ok, s.failed]), [['setup', 'log in', 1, 0, 1], ['worker', 'tick', 0, 0, 0]]);
+  assert.deepEqual(
+    report.steps.map((s) => [s.role, s.name, s.count, s.ok, s.failed]),
+    [
+      ['setup', 'log in', 1, 0, 1],
+      ['worker', 'tick', 0, 0, 0],
+    ],
+  );
 });
 
 test('Ctrl-C mid-run still runs the teardown: the server saw the delete, exit 130', { timeout: 30_000 }, async () => {
   const before = ((await (await fetch(`${pad.url}/requests`)).json()) as string[]).length;
-  const file = await planFile('teardown-on-ctrl-c', `name: teardown-on-ctrl-c\ntarget: ${pad.url}\nworkers: 2\nrounds: 1000\n${SETUP_AND_TEARDOWN}scenario:\n  - name: read\n    request: GET /pads/{{ shared.pad }}?delay=20\n`);
+  const file = await planFile(
+    'teardown-on-ctrl-c',
+    `name: teardown-on-ctrl-c\ntarget: ${pad.url}\nworkers: 2\nrounds: 1000\n${SETUP_AND_TEARDOWN}scenario:\n  - name: read\n    request: GET /pads/{{ shared.pad }}?delay=20\n`,
+  );
   const out = join(dir, 'teardown-on-ctrl-c-out');
   let sent = false;
   const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json'], {
@@ -293,5 +313,8 @@ test('Ctrl-C mid-run still runs the teardown: the server saw the delete, exit 13
   assert.match(r.stdout, /▶ teardown\n[\s\S]*✔ teardown done/);
   const report = await readReport(out);
   assert.equal(report.outcome, 'aborted');
-  assert.deepEqual(report.steps.filter((s) => s.role === 'teardown').map((s) => [s.name, s.ok]), [['delete pad', 1]]);
+  assert.deepEqual(
+    report.steps.filter((s) => s.role === 'teardown').map((s) => [s.name, s.ok]),
+    [['delete pad', 1]],
+  );
 });

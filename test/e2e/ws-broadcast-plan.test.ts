@@ -14,7 +14,7 @@ import { runPlan } from '../../src/runtime/run.js';
 import { freePort } from '../helpers/free-port.js';
 import { end, named } from '../helpers/run-helpers.js';
 
-test('plans/ws-broadcast.yml: each round the sender sends once and every receiver gets that round\'s message after it', { timeout: 60_000 }, async () => {
+test("plans/ws-broadcast.yml: each round the sender sends once and every receiver gets that round's message after it", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'planrun-ws-plan-'));
   try {
     const port = await freePort();
@@ -39,7 +39,10 @@ test('plans/ws-broadcast.yml: each round the sender sends once and every receive
     for (const round of [1, 2, 3]) {
       const sends = named(results, 'send round', round);
       const receives = named(results, 'receive round', round);
-      assert.deepEqual(sends.map((r) => r.worker), [4]);
+      assert.deepEqual(
+        sends.map((r) => r.worker),
+        [4],
+      );
       assert.deepEqual(receives.map((r) => r.worker).sort(), [0, 1, 2, 3]);
       for (const r of receives) {
         assert.ok(end(r) > end(sends[0]!), `round ${round}: worker ${r.worker} received at ${end(r)}, before the send ended at ${end(sends[0]!)}`);
@@ -47,17 +50,22 @@ test('plans/ws-broadcast.yml: each round the sender sends once and every receive
       }
     }
     // One connection per worker for the whole run: connect ran in round 1 only.
-    assert.deepEqual(results.filter((r) => r.name === 'connect').map((r) => [r.round, r.outcome]).sort(), [
-      ...Array.from({ length: 5 }, () => [1, 'ok']),
-      ...Array.from({ length: 5 }, () => [2, 'skipped']),
-      ...Array.from({ length: 5 }, () => [3, 'skipped']),
-    ].sort());
+    assert.deepEqual(
+      results
+        .filter((r) => r.name === 'connect')
+        .map((r) => [r.round, r.outcome])
+        .sort(),
+      [...Array.from({ length: 5 }, () => [1, 'ok']), ...Array.from({ length: 5 }, () => [2, 'skipped']), ...Array.from({ length: 5 }, () => [3, 'skipped'])].sort(),
+    );
 
     const report = collector.buildReport({ outcome: result.outcome });
     const agg = (name: string) => report.steps.find((s) => s.name === name)?.ws;
     assert.deepEqual(agg('send round'), { sent: 3, received: 0, skipped: 0, dropped: 0 });
     assert.deepEqual(agg('receive round'), { sent: 0, received: 12, skipped: 0, dropped: 0 });
-    assert.ok(report.thresholds.every((t) => t.passed), JSON.stringify(report.thresholds));
+    assert.ok(
+      report.thresholds.every((t) => t.passed),
+      JSON.stringify(report.thresholds),
+    );
     assert.match(formatSummary(report, { color: false }), /\nWebSocket\n {2}3 sent, 12 received \(0 skipped\)\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

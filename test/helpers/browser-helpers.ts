@@ -8,8 +8,7 @@ import { parsePlan } from '../../src/plan/load.js';
 import type { RunEvent, StepResult } from '../../src/contract/events.js';
 import { runPlan, type RunResult } from '../../src/runtime/run.js';
 
-const page = (title: string, body: string) =>
-  `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
+const page = (title: string, body: string) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
 
 export const PAGES: Record<string, string> = {
   '/': page(

@@ -90,7 +90,13 @@ export function makeWorker(plan: CompiledPlan, id = 0): WorkerState {
 /** The role's steps of the plan, by name. */
 export function stepNamed(plan: CompiledPlan, name: string, role = 'worker'): StepSpec {
   const step = plan.scenarios.get(role)?.find((s) => s.name === name);
-  if (!step) throw new Error(`no step "${name}" for role ${role}: ${plan.scenarios.get(role)?.map((s) => s.name).join(', ')}`);
+  if (!step)
+    throw new Error(
+      `no step "${name}" for role ${role}: ${plan.scenarios
+        .get(role)
+        ?.map((s) => s.name)
+        .join(', ')}`,
+    );
   return step;
 }
 

@@ -94,14 +94,25 @@ test('actions, page expectations and captures all pass on the local site', { tim
 `,
   );
   const failed = steps.filter((s) => s.outcome !== 'ok');
-  assert.deepEqual(failed.map((s) => `${s.name}: ${s.error?.message}`), []);
+  assert.deepEqual(
+    failed.map((s) => `${s.name}: ${s.error?.message}`),
+    [],
+  );
   assert.equal(result.outcome, 'passed');
   const shot = steps.find((s) => s.name === 'shot')!;
-  assert.deepEqual(shot.attachments?.map((a) => a.path), ['screenshots/frames-0.png']);
+  assert.deepEqual(
+    shot.attachments?.map((a) => a.path),
+    ['screenshots/frames-0.png'],
+  );
   assert.deepEqual(steps.find((s) => s.name === 'shot jpeg')!.attachments, [{ name: 'frames-0.jpg', path: 'screenshots/frames-0.jpg', contentType: 'image/jpeg' }]);
   // Written whole through a temporary file that is gone; each in the format its name says.
   assert.deepEqual(readdirSync(join(reportDir, 'screenshots')).sort(), ['frames-0.jpg', 'frames-0.png']);
-  assert.equal(readFileSync(join(reportDir, 'screenshots', 'frames-0.png')).subarray(1, 4).toString(), 'PNG');
+  assert.equal(
+    readFileSync(join(reportDir, 'screenshots', 'frames-0.png'))
+      .subarray(1, 4)
+      .toString(),
+    'PNG',
+  );
   assert.deepEqual([...readFileSync(join(reportDir, 'screenshots', 'frames-0.jpg')).subarray(0, 3)], [0xff, 0xd8, 0xff]);
   const goto = steps.find((s) => s.name === 'open home')!;
   assert.equal(goto.pageUrl, `${site.origin}/`);
@@ -253,7 +264,12 @@ scenario:
     'r2 after crash: failed browser-crashed',
   ]);
   assert.deepEqual(byName(1).slice(0, 2), ['r1 open: ok', 'r1 wait forever: failed browser-crashed']);
-  assert.ok(byName(1).slice(2).every((s) => s.endsWith('skipped')), 'the stopped writer runs nothing more');
+  assert.ok(
+    byName(1)
+      .slice(2)
+      .every((s) => s.endsWith('skipped')),
+    'the stopped writer runs nothing more',
+  );
   for (const reader of [2, 3]) assert.equal(byName(reader)[0], 'r1 wait written: failed broken-barrier');
   const crashed = steps.find((s) => s.error?.code === 'browser-crashed')!;
   assert.match(crashed.error!.message, /browser crashed or was closed/);

@@ -15,10 +15,19 @@ import { startRedisServer, type RedisServer } from '../../src/coordination/redis
 
 const root: BreakCause = { worker: 9, role: 'writer', round: 1, step: 'write', reason: 'expected status 201, got 500' };
 const wait = (c: Coordinator, round: number, o: { scope?: 'round' | 'previous-round' | 'run'; count: number; possible?: number; timeoutMs?: number; signal?: AbortSignal }) =>
-  c.waitFor('read', round, { scope: o.scope ?? 'round', count: o.count, possible: o.possible ?? o.count, timeoutMs: o.timeoutMs ?? 5_000, ...(o.signal ? { signal: o.signal } : {}) });
+  c.waitFor('read', round, {
+    scope: o.scope ?? 'round',
+    count: o.count,
+    possible: o.possible ?? o.count,
+    timeoutMs: o.timeoutMs ?? 5_000,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
 const settledSoon = async (p: Promise<unknown>) => {
   let settled = false;
-  void p.then(() => (settled = true), () => (settled = true));
+  void p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   // Long enough for a Redis round trip to come back, had the wait been (wrongly) released.
   await new Promise((r) => setTimeout(r, 30));
   return settled;
@@ -176,7 +185,7 @@ describe('redis only', () => {
     await assert.rejects(wait(late, 2, { count: 1 }), (e: unknown) => e instanceof BrokenBarrierError && e.breakCause.step === 'write');
   });
 
-  test("sync() applies every entry other agents appended before it, even when its own write awaits the same entry", { timeout: 5_000 }, async () => {
+  test('sync() applies every entry other agents appended before it, even when its own write awaits the same entry', { timeout: 5_000 }, async () => {
     const runId = randomUUID();
     const [a, b] = [await redisAgent(runId), await redisAgent(runId)];
     for (let i = 1; i <= 200; i++) await a.setShared('n', i);

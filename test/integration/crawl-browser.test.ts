@@ -16,14 +16,23 @@ test('browser mode follows links added by JavaScript; HTTP mode cannot see them'
     const base = { start: [`${site.origin}/`], robots: 'ignore' as const, fragments: true, headers: { cookie: 'session=ok' } };
 
     const http = await crawlSite(base);
-    const httpCrawled = pathsOf(http.urls.filter((u) => u.mode === 'crawled'), site.origin);
+    const httpCrawled = pathsOf(
+      http.urls.filter((u) => u.mode === 'crawled'),
+      site.origin,
+    );
     assert.deepEqual(httpCrawled, ['/', '/app/', '/page/0', '/page/1']);
     // Without rendering, the id the script adds is missing too.
-    assert.deepEqual(brokenOf(http).map((b) => [b.url.slice(site.origin.length), b.kind]), [['/app/#js-section', 'fragment']]);
+    assert.deepEqual(
+      brokenOf(http).map((b) => [b.url.slice(site.origin.length), b.kind]),
+      [['/app/#js-section', 'fragment']],
+    );
 
     const rendered = await crawlSite({ ...base, browser: true }, { workers: 3 });
     assert.equal(rendered.stoppedBy, 'complete');
-    const crawled = pathsOf(rendered.urls.filter((u) => u.mode === 'crawled'), site.origin);
+    const crawled = pathsOf(
+      rendered.urls.filter((u) => u.mode === 'crawled'),
+      site.origin,
+    );
     assert.deepEqual(crawled, ['/', '/app/', '/app/missing', '/app/page-1', '/page/0', '/page/1']);
     // The link the script adds after fetching /app/links.json (as the logged-in user) is checked and broken.
     assert.deepEqual(brokenOf(rendered), [
@@ -56,13 +65,19 @@ test('browser mode sends the crawl cookies from the page too (a logged-in crawl)
 });
 
 test('browser mode: a missing browser fails the crawl before it starts, with what to do', { timeout: 20_000 }, async () => {
-  const rules = compileCrawlRules({ start: ['http://127.0.0.1:9/'], browser: true }, { workers: 1, stepTimeoutMs: 1000, browser: { executablePath: '/nonexistent/chromium', headless: true, args: [] } });
+  const rules = compileCrawlRules(
+    { start: ['http://127.0.0.1:9/'], browser: true },
+    { workers: 1, stepTimeoutMs: 1000, browser: { executablePath: '/nonexistent/chromium', headless: true, args: [] } },
+  );
   await assert.rejects(crawl(rules, { frontier: new MemoryFrontier() }), /The browser named by plan browser\.executablePath \(\/nonexistent\/chromium\) does not exist/);
 });
 
 test('browser mode: the page sends the crawl headers to in-scope origins only, and not through a redirect out of scope', { timeout: 60_000 }, async () => {
   const seen = (log: Array<{ request: string; headers: Record<string, unknown> }>) =>
-    log.map((r) => ({ request: r.request, ours: ['authorization', 'x-api-key', 'cookie', 'user-agent'].filter((h) => h in r.headers).map((h) => `${h}: ${String(r.headers[h])}`) }));
+    log.map((r) => ({
+      request: r.request,
+      ours: ['authorization', 'x-api-key', 'cookie', 'user-agent'].filter((h) => h in r.headers).map((h) => `${h}: ${String(r.headers[h])}`),
+    }));
   const outsideLog: Array<{ request: string; headers: Record<string, unknown> }> = [];
   const outside = await startServer((req, res) => {
     outsideLog.push({ request: `${req.method} ${req.url}`, headers: req.headers });
@@ -75,7 +90,8 @@ test('browser mode: the page sends the crawl headers to in-scope origins only, a
     siteLog.push({ request: `${req.method} ${req.url}`, headers: req.headers });
     if (req.url === '/api/away') res.writeHead(302, { location: `${away}/landed` }).end();
     else if (req.url === '/api/data') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    else res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><title>home</title><img src="${away}/pic.png">
+    else
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><title>home</title><img src="${away}/pic.png">
       <script>fetch('/api/data'); fetch('/api/away');</script></html>`);
   });
   try {
@@ -88,17 +104,23 @@ test('browser mode: the page sends the crawl headers to in-scope origins only, a
     assert.equal(report.broken, 0);
     const ours = ['authorization: Bearer crawl-token', 'x-api-key: k-1', 'cookie: session=s1', 'user-agent: planrun-crawl'];
     // The crawler's GET of the page and the page's own fetches, in the browser.
-    assert.deepEqual(seen(siteLog).sort((a, b) => (a.request < b.request ? -1 : 1)), [
-      { request: 'GET /', ours },
-      { request: 'GET /api/away', ours },
-      { request: 'GET /api/data', ours },
-    ]);
+    assert.deepEqual(
+      seen(siteLog).sort((a, b) => (a.request < b.request ? -1 : 1)),
+      [
+        { request: 'GET /', ours },
+        { request: 'GET /api/away', ours },
+        { request: 'GET /api/data', ours },
+      ],
+    );
     // The crawler's check of the image, the browser's load of it, and the end of the redirect: the user agent only.
-    assert.deepEqual(seen(outsideLog).sort((a, b) => (a.request < b.request ? -1 : 1)), [
-      { request: 'GET /landed', ours: ['user-agent: planrun-crawl'] },
-      { request: 'GET /pic.png', ours: ['user-agent: planrun-crawl'] },
-      { request: 'HEAD /pic.png', ours: ['user-agent: planrun-crawl'] },
-    ]);
+    assert.deepEqual(
+      seen(outsideLog).sort((a, b) => (a.request < b.request ? -1 : 1)),
+      [
+        { request: 'GET /landed', ours: ['user-agent: planrun-crawl'] },
+        { request: 'GET /pic.png', ours: ['user-agent: planrun-crawl'] },
+        { request: 'HEAD /pic.png', ours: ['user-agent: planrun-crawl'] },
+      ],
+    );
   } finally {
     await Promise.all([site.close(), outside.close()]);
   }

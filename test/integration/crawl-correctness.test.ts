@@ -35,7 +35,12 @@ for (const browser of [false, true]) {
       const report = await crawlSite({ start: [`${site.origin}/docs/s5/page.html`], robots: 'ignore', normalize: { trailingSlash: 'strip' }, browser });
       assert.equal(report.stoppedBy, 'complete');
       const crawled = report.urls.filter((u) => u.mode === 'crawled').map((u) => [u.url.slice(site.origin.length), u.status]);
-      assert.deepEqual(crawled.sort(), [['/docs/s5/35', 200], ['/docs/s5/missing', 404], ['/docs/s5/page.html', 200], ['/docs/s6/36', 200]]);
+      assert.deepEqual(crawled.sort(), [
+        ['/docs/s5/35', 200],
+        ['/docs/s5/missing', 404],
+        ['/docs/s5/page.html', 200],
+        ['/docs/s6/36', 200],
+      ]);
       assert.deepEqual(brokenOf(report), [
         { url: `${site.origin}/docs/s5/missing`, kind: '4xx', referrers: [{ page: `${site.origin}/docs/s5/page.html`, element: 'a[href]', text: 'gone' }] },
       ]);
@@ -97,10 +102,19 @@ test('a body cut short is broken (network), HTML or not; whole bodies are fine',
     assert.equal(report.stoppedBy, 'complete');
     assert.deepEqual(
       brokenOf(report).map((b) => [b.url.slice(server.origin.length), b.kind]),
-      [['/len.bin', 'network'], ['/len.html', 'network'], ['/reset.bin', 'network'], ['/reset.html', 'network']],
+      [
+        ['/len.bin', 'network'],
+        ['/len.html', 'network'],
+        ['/reset.bin', 'network'],
+        ['/reset.html', 'network'],
+      ],
     );
     const ok = report.urls.filter((u) => !u.broken).map((u) => [u.url.slice(server.origin.length), u.status]);
-    assert.deepEqual(ok.sort(), [['/', 200], ['/ok.bin', 200], ['/ok.html', 200]]);
+    assert.deepEqual(ok.sort(), [
+      ['/', 200],
+      ['/ok.bin', 200],
+      ['/ok.html', 200],
+    ]);
   } finally {
     await server.close();
   }

@@ -63,11 +63,17 @@ test('robots.txt: respected by default, ignored on request', async () => {
   try {
     const respected = await crawlSite({ start: [`${site.origin}/`], ...strip });
     assert.equal(respected.skipped.byRobots, 1);
-    assert.equal(site.log.some((r) => r.path.startsWith('/private/')), false);
+    assert.equal(
+      site.log.some((r) => r.path.startsWith('/private/')),
+      false,
+    );
     site.log.length = 0;
     const ignored = await crawlSite({ start: [`${site.origin}/`], ...strip, robots: 'ignore' });
     assert.equal(ignored.skipped.byRobots, 0);
-    assert.deepEqual(paths(site.log).filter((p) => p.startsWith('/private/')), ['/private/secret', '/private/broken']);
+    assert.deepEqual(
+      paths(site.log).filter((p) => p.startsWith('/private/')),
+      ['/private/secret', '/private/broken'],
+    );
     assert.ok(ignored.brokenUrls.some((b) => b.url === `${site.origin}/private/broken`));
     assert.equal(paths(site.log).includes('/robots.txt'), false);
   } finally {
@@ -80,9 +86,16 @@ test('include / exclude: URLs out of the patterns are checked, never parsed', as
   try {
     const report = await crawlSite({ start: [`${site.origin}/`], ...strip, scope: { exclude: ['/page/1*', '/^\\/docs\\/.+$/'] } });
     const gets = paths(site.log);
-    assert.equal(gets.some((p) => /^\/page\/1\d*$/.test(p)), false, 'no /page/1x parsed');
+    assert.equal(
+      gets.some((p) => /^\/page\/1\d*$/.test(p)),
+      false,
+      'no /page/1x parsed',
+    );
     // Checked pages are only HEAD-ed (a 404 is confirmed by GET): nothing under /docs/ that exists is read.
-    assert.deepEqual(gets.filter((p) => /^\/docs\/.+/.test(p)), ['/docs/ref/gone.html']);
+    assert.deepEqual(
+      gets.filter((p) => /^\/docs\/.+/.test(p)),
+      ['/docs/ref/gone.html'],
+    );
     assert.deepEqual(new Set(paths(site.log, 'HEAD').filter((p) => p.startsWith('/docs/'))), new Set(['/docs/ref/intro.html', '/docs/ref/gone.html', '/docs/guide/']));
     assert.ok(gets.includes('/docs/'), '/docs/ itself matches neither pattern');
     const p12 = report.urls.find((u) => u.url === `${site.origin}/page/12`);
@@ -94,7 +107,10 @@ test('include / exclude: URLs out of the patterns are checked, never parsed', as
 
     site.log.length = 0;
     const only = await crawlSite({ start: [`${site.origin}/`], ...strip, scope: { include: ['/', '/page/*'] } });
-    assert.equal(paths(site.log).some((p) => p.startsWith('/docs/')), false);
+    assert.equal(
+      paths(site.log).some((p) => p.startsWith('/docs/')),
+      false,
+    );
     assert.equal(only.urls.find((u) => u.url === `${site.origin}/docs/`)?.mode, 'checked');
   } finally {
     await site.close();
@@ -107,7 +123,10 @@ test('outOfScope: ignore never touches other origins', async () => {
     const report = await crawlSite({ start: [`${site.origin}/`], ...strip, scope: { outOfScope: 'ignore' } });
     assert.equal(site.otherLog.length, 0);
     assert.equal(report.skipped.outOfScope, 3);
-    assert.equal(report.brokenUrls.some((b) => !b.url.startsWith(site.origin)), false);
+    assert.equal(
+      report.brokenUrls.some((b) => !b.url.startsWith(site.origin)),
+      false,
+    );
   } finally {
     await site.close();
   }
@@ -233,7 +252,10 @@ test('a large body its status passes is read to its end (not kept); one it fails
   const site = await startSite({ pages: 1, specials: false, variants: false, homeLinks: ['/big/2048.png', '/big/2048-404.png', '/big/4.png'] });
   try {
     const report = await crawlSite({ start: [`${site.origin}/`], ...strip, retries: 0 });
-    assert.deepEqual(report.brokenUrls.map((b) => [b.url, b.broken?.kind, b.broken?.message]), [[`${site.origin}/big/2048-404.png`, '4xx', 'status 404, expected 2xx']]);
+    assert.deepEqual(
+      report.brokenUrls.map((b) => [b.url, b.broken?.kind, b.broken?.message]),
+      [[`${site.origin}/big/2048-404.png`, '4xx', 'status 404, expected 2xx']],
+    );
     for (const path of ['/big/2048.png', '/big/4.png']) {
       const u = report.urls.find((r) => r.url === `${site.origin}${path}`);
       assert.equal(u?.status, 200, path);
@@ -324,15 +346,20 @@ test('runCrawl: headers render shared values (a login cookie) and progress is em
 });
 
 test('bad rules fail at load, each at its own line, all at once (the fixture corpus holds the exact messages)', () => {
-  const text = ['name: bad crawl', 'crawl:', '  start: [/relative]', '  scope: { include: ["/(unclosed|x/"] }', '  check: ["img"]', '  expect: { contentType: "(html" }'].join('\n');
-  assert.throws(() => parsePlan(text, '/plans/c.yml'), (e: unknown) => {
-    assert.ok(e instanceof PlanError);
-    assert.deepEqual(
-      e.message.split('\n').map((l) => l.replace(/: error: (crawl\.[\w.[\]]+).*/, ' $1')),
-      ['/plans/c.yml:3:11 crawl.start[0]', '/plans/c.yml:4:22 crawl.scope.include[0]', '/plans/c.yml:5:11 crawl.check[0]', '/plans/c.yml:6:26 crawl.expect.contentType'],
-    );
-    return true;
-  });
+  const text = ['name: bad crawl', 'crawl:', '  start: [/relative]', '  scope: { include: ["/(unclosed|x/"] }', '  check: ["img"]', '  expect: { contentType: "(html" }'].join(
+    '\n',
+  );
+  assert.throws(
+    () => parsePlan(text, '/plans/c.yml'),
+    (e: unknown) => {
+      assert.ok(e instanceof PlanError);
+      assert.deepEqual(
+        e.message.split('\n').map((l) => l.replace(/: error: (crawl\.[\w.[\]]+).*/, ' $1')),
+        ['/plans/c.yml:3:11 crawl.start[0]', '/plans/c.yml:4:22 crawl.scope.include[0]', '/plans/c.yml:5:11 crawl.check[0]', '/plans/c.yml:6:26 crawl.expect.contentType'],
+      );
+      return true;
+    },
+  );
 });
 
 test('maxRedirects: a longer chain is broken with kind redirect-limit; a chain within the limit is followed', async () => {
@@ -340,7 +367,10 @@ test('maxRedirects: a longer chain is broken with kind redirect-limit; a chain w
   try {
     const start = [`${site.origin}/redirect/chain/1`];
     const short = await crawlSite({ start, robots: 'ignore', maxRedirects: 2 });
-    assert.deepEqual(short.brokenUrls.map((b) => [b.url, b.broken?.kind, b.broken?.message]), [[start[0], 'redirect-limit', 'more than 2 redirects']]);
+    assert.deepEqual(
+      short.brokenUrls.map((b) => [b.url, b.broken?.kind, b.broken?.message]),
+      [[start[0], 'redirect-limit', 'more than 2 redirects']],
+    );
     const enough = await crawlSite({ start, robots: 'ignore', maxRedirects: 3, maxPages: 1 });
     assert.equal(enough.urls[0]?.status, 200);
     assert.equal(enough.urls[0]?.redirects.length, 3);
@@ -356,7 +386,9 @@ test('scope.origins: a listed second origin is crawled too (its links followed);
     // /ext/ok twice: once linked, once as the end of /redirect/away (a redirect target is fetched, not parsed again).
     assert.deepEqual(site.otherLog.map((r) => `${r.method} ${r.path}`).sort(), ['GET /ext/deep', 'GET /ext/missing', 'GET /ext/ok', 'GET /ext/ok', 'GET /robots.txt']);
     assert.equal(report.urls.find((u) => u.url === `${site.otherOrigin}/ext/ok`)?.mode, 'crawled');
-    assert.deepEqual(report.brokenUrls.find((b) => b.url === `${site.otherOrigin}/ext/deep`)?.referrers, [{ page: `${site.otherOrigin}/ext/ok`, element: 'a[href]', text: 'deep' }]);
+    assert.deepEqual(report.brokenUrls.find((b) => b.url === `${site.otherOrigin}/ext/deep`)?.referrers, [
+      { page: `${site.otherOrigin}/ext/ok`, element: 'a[href]', text: 'deep' },
+    ]);
     // The redirect to the partner is now in scope: followed, not broken.
     assert.equal(report.urls.find((u) => u.url === `${site.origin}/redirect/away`)?.broken, undefined);
     // The closed origin is still only checked.
@@ -371,7 +403,12 @@ test('concurrency: never more requests in flight than crawl.concurrency, and tha
   const site = await startSite({ pages: 1, specials: false, variants: false, homeLinks: slow });
   try {
     await crawlSite({ start: [`${site.origin}/`], ...strip, robots: 'ignore', concurrency: 3 });
-    const edges = site.log.flatMap((r) => [{ t: r.at, d: 1 }, { t: r.endAt!, d: -1 }]).sort((a, b) => a.t - b.t || a.d - b.d);
+    const edges = site.log
+      .flatMap((r) => [
+        { t: r.at, d: 1 },
+        { t: r.endAt!, d: -1 },
+      ])
+      .sort((a, b) => a.t - b.t || a.d - b.d);
     let now = 0;
     let max = 0;
     for (const e of edges) max = Math.max(max, (now += e.d));
@@ -444,11 +481,17 @@ test('crawl headers go to the in-scope origins only: out-of-scope checks and red
     ]);
 
     // http.redirectHeaders widens what crosses between in-scope origins, never what leaves the scope.
-    for (const [redirectHeaders, crossed] of [[['x-api-key'], { ...ua, 'x-api-key': 'k-1' }], ['keep', all]] as const) {
+    for (const [redirectHeaders, crossed] of [
+      [['x-api-key'], { ...ua, 'x-api-key': 'k-1' }],
+      ['keep', all],
+    ] as const) {
       for (const s of [outside, second, site]) s.log.length = 0;
       await run(redirectHeaders as RedirectHeaders);
       assert.deepEqual(second.log.find((r) => r.request === 'GET /from-first')?.headers, crossed);
-      assert.deepEqual(outside.log.map((r) => r.headers), [ua, ua, ua]);
+      assert.deepEqual(
+        outside.log.map((r) => r.headers),
+        [ua, ua, ua],
+      );
     }
   } finally {
     await Promise.all([outside.server.close(), second.server.close(), site.server.close()]);

@@ -16,8 +16,12 @@ name: logged-in crawl
 target: ${origin}
 workers: 1
 scenario:
-${login ? `  - request: { method: POST, url: /login, capture: { session: { json: session } } }
-  - share: { session: "{{ captures.session }}" }` : `  - share: { session: anonymous }`}
+${
+  login
+    ? `  - request: { method: POST, url: /login, capture: { session: { json: session } } }
+  - share: { session: "{{ captures.session }}" }`
+    : `  - share: { session: anonymous }`
+}
 crawl:
   start: [/]
   robots: ignore
@@ -51,7 +55,10 @@ test('runPlan: a crawl after a login step runs as the logged-in user', { timeout
     const anon = await runPlan(parsePlan(plan(site.origin, false), '/plans/crawl-anon.yml'), { emit: () => {}, reportDir });
     assert.equal(anon.outcome, 'failed');
     assert.equal(anon.reason, 'the crawl found 1 broken link');
-    assert.deepEqual(anon.crawl?.brokenUrls.map((b) => [b.url, b.status, b.broken?.kind]), [[`${site.origin}/account`, 401, '4xx']]);
+    assert.deepEqual(
+      anon.crawl?.brokenUrls.map((b) => [b.url, b.status, b.broken?.kind]),
+      [[`${site.origin}/account`, 401, '4xx']],
+    );
   } finally {
     await site.close();
     await rm(reportDir, { recursive: true, force: true });

@@ -25,7 +25,14 @@ test('finds exactly the ground truth: every broken URL with its exact referrers,
     for (const page of site.crawlablePages()) assert.equal(crawled.get(page)?.status, 200, `${page} crawled`);
     // The redirect chain is reported hop by hop.
     const chain = report.urls.find((u) => u.url === `${site.origin}/redirect/chain/1`)!;
-    assert.deepEqual(chain.redirects.map((r) => [new URL(r.url).pathname, r.status]), [['/redirect/chain/1', 301], ['/redirect/chain/2', 302], ['/redirect/chain/3', 307]]);
+    assert.deepEqual(
+      chain.redirects.map((r) => [new URL(r.url).pathname, r.status]),
+      [
+        ['/redirect/chain/1', 301],
+        ['/redirect/chain/2', 302],
+        ['/redirect/chain/3', 307],
+      ],
+    );
     assert.equal(chain.status, 200);
   } finally {
     await site.close();
@@ -63,9 +70,15 @@ test('fragments: true reports #fragment links missing on their target page, with
   const site = await startSite({ pages: 30 });
   try {
     const report = await crawlSite({ start: [`${site.origin}/`], ...REFERENCE, fragments: true });
-    assert.deepEqual(brokenOf(report, (k) => k === 'fragment'), normalizeTruth(site.fragmentTruth()));
+    assert.deepEqual(
+      brokenOf(report, (k) => k === 'fragment'),
+      normalizeTruth(site.fragmentTruth()),
+    );
     assert.equal(site.fragmentTruth().length, 1);
-    assert.deepEqual(brokenOf(report, (k) => k !== 'fragment'), normalizeTruth(site.truth()));
+    assert.deepEqual(
+      brokenOf(report, (k) => k !== 'fragment'),
+      normalizeTruth(site.truth()),
+    );
   } finally {
     await site.close();
   }
@@ -107,7 +120,10 @@ for (const [path, stuck] of [
       assert.equal(report.stoppedBy, 'aborted');
       assert.ok(performance.now() - started < 1500, `did not wait for ${path}`);
       assert.ok(report.crawled >= 6, `crawled ${report.crawled} before the abort`);
-      assert.equal(report.urls.some((u) => u.url.endsWith(path)), false);
+      assert.equal(
+        report.urls.some((u) => u.url.endsWith(path)),
+        false,
+      );
     } finally {
       await site.close();
     }

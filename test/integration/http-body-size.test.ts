@@ -146,10 +146,7 @@ scenario:
 });
 
 test('sizes: bytes or binary units, case-insensitive; the schema rejects anything else', () => {
-  assert.deepEqual(
-    [0, 1500, '512KB', '1MB', '1mib', '1.5 MiB', '2GB', '10 B', '3kb'].map(parseSize),
-    [0, 1500, 512 * 1024, MiB, MiB, 1.5 * MiB, 2 * 1024 * MiB, 10, 3072],
-  );
+  assert.deepEqual([0, 1500, '512KB', '1MB', '1mib', '1.5 MiB', '2GB', '10 B', '3kb'].map(parseSize), [0, 1500, 512 * 1024, MiB, MiB, 1.5 * MiB, 2 * 1024 * MiB, 10, 3072]);
   assert.deepEqual([1.5, -1, '1TB', '1 M', 'MB', ''].map(parseSize), [undefined, undefined, undefined, undefined, undefined, undefined]);
   assert.deepEqual([0, 512, 1024, 1536, MiB, 200 * MiB, 1.25 * 1024 * MiB].map(formatSize), ['0 B', '512 B', '1 KiB', '1.5 KiB', '1 MiB', '200 MiB', '1.3 GiB']);
   assert.equal(parsePlan('name: x\nhttp: { maxBodySize: 4MB }\n', '/tmp/x.yml').http.maxBodySize, 4 * MiB);

@@ -287,7 +287,6 @@ describe('http engine failures and connections', () => {
     }
   });
 
-
   test('connection refused names the host and the code', { timeout: 5000 }, async () => {
     const t = makeRun('name: refused\ntarget: http://127.0.0.1:9\nscenario:\n  - request: GET /health\n');
     const engine = createHttpEngine(t.run);

@@ -29,7 +29,8 @@ describe('http engine redirects and aborts', () => {
         if (path === '/see-other') res.writeHead(303, { location: '/echo' }).end();
         else if (path === '/temporary') res.writeHead(307, { location: '/echo' }).end('moved, body ignored');
         else if (path === '/away') res.writeHead(302, { location: `${other.origin}/there` }).end();
-        else if (path === '/hang') return; // never answers
+        else if (path === '/hang')
+          return; // never answers
         else {
           res.setHeader('content-type', 'application/json');
           res.end(JSON.stringify({ method: req.method, path, body, authorization: req.headers.authorization ?? null }));
@@ -144,7 +145,8 @@ describe('http engine: which headers a redirect carries', () => {
   });
 
   const STEP_HEADERS = '{ accept: application/json, user-agent: planrun-test, cookie: session=s1, x-trace: t1 }';
-  const plan = (http: string, steps: string) => makeRun(`
+  const plan = (http: string, steps: string) =>
+    makeRun(`
 name: redirect headers
 target: ${server.origin}
 http: { connections: 1, headers: { authorization: Bearer plan-token, x-api-key: plan-key, accept-language: fr }${http} }
@@ -173,10 +175,13 @@ ${steps}
   });
 
   test('to another origin only accept, accept-language, user-agent (and content-type with a 307 body) arrive', { timeout: 5000 }, async () => {
-    const t = plan('', `  - name: post 307
+    const t = plan(
+      '',
+      `  - name: post 307
     request: { method: POST, url: /to-other/307, body: payload, headers: ${STEP_HEADERS} }
   - name: post 302
-    request: { method: POST, url: /to-other/302, body: payload, headers: ${STEP_HEADERS} }`);
+    request: { method: POST, url: /to-other/302, body: payload, headers: ${STEP_HEADERS} }`,
+    );
     const kept = await run(t, 'post 307');
     assert.equal(kept.response.url, `${other.origin}/headers`);
     assert.deepEqual(kept.received, {
@@ -194,10 +199,13 @@ ${steps}
   });
 
   test('redirectHeaders: keep carries every header; a list carries those too', { timeout: 5000 }, async () => {
-    const t = plan('', `  - name: keep
+    const t = plan(
+      '',
+      `  - name: keep
     request: { url: /to-other/302, headers: ${STEP_HEADERS}, redirectHeaders: keep }
   - name: list
-    request: { url: /to-other/302, headers: ${STEP_HEADERS}, redirectHeaders: [X-Trace, Cookie] }`);
+    request: { url: /to-other/302, headers: ${STEP_HEADERS}, redirectHeaders: [X-Trace, Cookie] }`,
+    );
     const all = { accept: 'application/json', 'accept-language': 'fr', 'user-agent': 'planrun-test' };
     assert.deepEqual((await run(t, 'keep')).received.headers, {
       ...transport(other),
@@ -211,17 +219,23 @@ ${steps}
   });
 
   test("http.redirectHeaders is the default of every step; a step's own list wins", { timeout: 5000 }, async () => {
-    const t = plan(', redirectHeaders: [x-api-key]', `  - name: plan default
+    const t = plan(
+      ', redirectHeaders: [x-api-key]',
+      `  - name: plan default
     request: { url: /to-other/302 }
   - name: step says none
-    request: { url: /to-other/302, redirectHeaders: [] }`);
+    request: { url: /to-other/302, redirectHeaders: [] }`,
+    );
     assert.deepEqual((await run(t, 'plan default')).received.headers, { ...transport(other), 'accept-language': 'fr', 'x-api-key': 'plan-key' });
     assert.deepEqual((await run(t, 'step says none')).received.headers, { ...transport(other), 'accept-language': 'fr' });
   });
 
   test('a redirect within the origin carries every header', { timeout: 5000 }, async () => {
-    const t = plan('', `  - name: same origin
-    request: { method: POST, url: /same/307, body: payload, headers: ${STEP_HEADERS} }`);
+    const t = plan(
+      '',
+      `  - name: same origin
+    request: { method: POST, url: /same/307, body: payload, headers: ${STEP_HEADERS} }`,
+    );
     const { response, received } = await run(t, 'same origin');
     assert.equal(response.url, `${server.origin}/headers`);
     assert.deepEqual(received, {
@@ -241,11 +255,14 @@ ${steps}
     });
   });
 
-  test('a redirect loop fails the step with the loop\'s URLs', { timeout: 5000 }, async () => {
-    const t = plan('', `  - name: loop
+  test("a redirect loop fails the step with the loop's URLs", { timeout: 5000 }, async () => {
+    const t = plan(
+      '',
+      `  - name: loop
     request: GET /loop/a
   - name: loop across origins
-    request: GET /bounce`);
+    request: GET /bounce`,
+    );
     await assert.rejects(run(t, 'loop'), (err: unknown) => {
       assert.ok(err instanceof StepFailure, String(err));
       assert.equal(err.code, 'http');

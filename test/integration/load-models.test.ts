@@ -41,7 +41,8 @@ function near(actual: number, expected: number, tolerance: number, what: string)
 }
 
 test('load models compile to schedules: rate units, ramps, hold, pause, per-role pools', () => {
-  const plan = parsePlan(`name: t
+  const plan = parsePlan(
+    `name: t
 duration: 1m
 roles:
   open: { maxWorkers: 3, rate: 90/m }
@@ -51,22 +52,39 @@ roles:
 workers: 10
 scenario:
   - sleep: 1ms
-`, 't.yml');
+`,
+    't.yml',
+  );
   assert.deepEqual(
     plan.roles.map((r) => [r.name, r.workers, r.load]),
     [
       ['open', [0, 1, 2], { kind: 'arrival-rate', segments: [{ startMs: 0, durationMs: 60_000, from: 1.5, to: 1.5 }], durationMs: 60_000 }],
-      ['staged', [3, 4], {
-        kind: 'arrival-rate',
-        segments: [
-          { startMs: 0, durationMs: 0, from: 0, to: 10 },
-          { startMs: 0, durationMs: 5000, from: 10, to: 10 },
-          { startMs: 5000, durationMs: 2000, from: 0, to: 0 },
-          { startMs: 7000, durationMs: 10_000, from: 10, to: 1 / 3600 },
-        ],
-        durationMs: 17_000,
-      }],
-      ['ramp', [5, 6, 7, 8], { kind: 'ramping-workers', segments: [{ startMs: 0, durationMs: 20_000, from: 0, to: 4 }, { startMs: 20_000, durationMs: 10_000, from: 4, to: 1 }], durationMs: 30_000 }],
+      [
+        'staged',
+        [3, 4],
+        {
+          kind: 'arrival-rate',
+          segments: [
+            { startMs: 0, durationMs: 0, from: 0, to: 10 },
+            { startMs: 0, durationMs: 5000, from: 10, to: 10 },
+            { startMs: 5000, durationMs: 2000, from: 0, to: 0 },
+            { startMs: 7000, durationMs: 10_000, from: 10, to: 1 / 3600 },
+          ],
+          durationMs: 17_000,
+        },
+      ],
+      [
+        'ramp',
+        [5, 6, 7, 8],
+        {
+          kind: 'ramping-workers',
+          segments: [
+            { startMs: 0, durationMs: 20_000, from: 0, to: 4 },
+            { startMs: 20_000, durationMs: 10_000, from: 4, to: 1 },
+          ],
+          durationMs: 30_000,
+        },
+      ],
       ['closed', [9], undefined],
     ],
   );
@@ -136,7 +154,10 @@ scenario:
     // `round` counts each worker's own iterations: 1, 2, 3, … per worker id.
     for (let w = 0; w < 100; w++) {
       const rounds = requests.filter((r) => r.worker === w).map((r) => r.round);
-      assert.deepEqual(rounds, rounds.map((_, i) => i + 1));
+      assert.deepEqual(
+        rounds,
+        rounds.map((_, i) => i + 1),
+      );
     }
     const begin = run.events.find((e) => e.type === 'run:begin');
     assert.equal(begin?.type === 'run:begin' && begin.run.roles[0]!.load, 'arrival-rate');
@@ -166,14 +187,17 @@ scenario:
     // The report counts the drops and keeps both latencies. A started iteration was started
     // when due (a busy pool drops, it does not queue), so its scheduled latency is its request time plus the tool's own lag.
     const collector = new MetricsCollector();
-    const lagged = await runYaml(`name: lagged
+    const lagged = await runYaml(
+      `name: lagged
 target: ${s.origin}
 rate: 4/s
 maxWorkers: 1
 duration: 1s
 scenario:
   - request: GET /
-`, { emit: (e) => collector.onEvent(e) });
+`,
+      { emit: (e) => collector.onEvent(e) },
+    );
     const report = collector.buildReport({ outcome: lagged.outcome });
     assert.equal(report.dropped?.worker, dropped(lagged.events));
     const step = report.steps[0]!;
@@ -293,14 +317,17 @@ test('Ctrl-C stops an arrival-rate schedule at once', { timeout: 20_000 }, async
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 300);
     const began = performance.now();
-    const run = await runYaml(`name: stop
+    const run = await runYaml(
+      `name: stop
 target: ${s.origin}
 rate: 100/s
 maxWorkers: 5
 duration: 30s
 scenario:
   - request: GET /
-`, { signal: abort.signal });
+`,
+      { signal: abort.signal },
+    );
     assert.equal(run.outcome, 'aborted');
     assert.ok(performance.now() - began < 5000);
     assert.ok(run.results.filter((r) => r.kind === 'request').length < 100);

@@ -44,17 +44,16 @@ test('CSV: header, RFC 4180 quoting (delimiter, doubled quote, line break inside
     { name: 'Lovelace, Ada', note: 'said "hi"' },
     { name: 'plain', note: 'two\nlines' },
   ]);
-  assert.deepEqual(
-    { pick: plan.data[0]!.pick, every: plan.data[0]!.every, atEnd: plan.data[0]!.atEnd },
-    { pick: 'sequence', every: 'round', atEnd: 'wrap' },
-    'the defaults',
-  );
+  assert.deepEqual({ pick: plan.data[0]!.pick, every: plan.data[0]!.every, atEnd: plan.data[0]!.atEnd }, { pick: 'sequence', every: 'round', atEnd: 'wrap' }, 'the defaults');
 });
 
 test('CSV: columns named in the plan, without a header or replacing it; another delimiter', () => {
   file('bare.csv', 'a;1\nb;2\n');
   const bare = load('name: t\ndata:\n  kv: { file: bare.csv, header: false, columns: [key, value], delimiter: ";" }\n');
-  assert.deepEqual(rowsOf(bare, 'kv'), [{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+  assert.deepEqual(rowsOf(bare, 'kv'), [
+    { key: 'a', value: '1' },
+    { key: 'b', value: '2' },
+  ]);
   const renamed = load('name: t\ndata:\n  users: { file: users.csv, columns: [login, secret, mail] }\n');
   assert.deepEqual(rowsOf(renamed, 'users')[6], { login: 'u7', secret: 'p7', mail: 'u7@x' });
 });
@@ -68,11 +67,20 @@ test('CSV rows across the table blocks come back whole and in order', () => {
 });
 
 test('JSON: an array of objects (columns are their keys) or of plain values', () => {
-  file('items.json', JSON.stringify([{ sku: 'a', qty: 1 }, { sku: 'b', tags: ['x'] }]));
+  file(
+    'items.json',
+    JSON.stringify([
+      { sku: 'a', qty: 1 },
+      { sku: 'b', tags: ['x'] },
+    ]),
+  );
   file('tokens.json', JSON.stringify(['t1', 't2']));
   const plan = load('name: t\ndata:\n  items: { file: items.json }\n  tokens: { file: tokens.json }\nscenario:\n  - set: { a: "{{ data.items.tags }}", b: "{{ data.tokens }}" }\n');
   assert.deepEqual(plan.data[0]!.table.columns, ['sku', 'qty', 'tags']);
-  assert.deepEqual(rowsOf(plan, 'items'), [{ sku: 'a', qty: 1 }, { sku: 'b', tags: ['x'] }]);
+  assert.deepEqual(rowsOf(plan, 'items'), [
+    { sku: 'a', qty: 1 },
+    { sku: 'b', tags: ['x'] },
+  ]);
   assert.deepEqual(rowsOf(plan, 'tokens'), ['t1', 't2']);
   assert.equal(plan.data[1]!.table.columns, undefined);
 });
@@ -130,12 +138,14 @@ test('data errors are located at the plan line that names the file, with the fil
   );
 });
 
-test('columns are checked through [\'literal\'] keys too, with the caret under the column; computed keys are left to run time', () => {
+test("columns are checked through ['literal'] keys too, with the caret under the column; computed keys are left to run time", () => {
   const plan = (expr: string) => `name: t\nvars: { k: users }\ndata:\n  users: { file: users.csv }\nscenario:\n  - set: { a: "${expr}" }\n`;
   assert.deepEqual(issuesOf(plan('{{ data[vars.k].x }} {{ data.users[vars.k] }} {{ data.users.users }}')), [
     '6:76 scenario[0].set.a: unknown column `users` in users.csv (columns: username, password, email)',
   ]);
-  assert.deepEqual(issuesOf(plan("{{ data['users'].emial }}")), ['6:33 scenario[0].set.a: unknown column `emial` in users.csv (columns: username, password, email) | hint: did you mean `email`?']);
+  assert.deepEqual(issuesOf(plan("{{ data['users'].emial }}")), [
+    '6:33 scenario[0].set.a: unknown column `emial` in users.csv (columns: username, password, email) | hint: did you mean `email`?',
+  ]);
 });
 
 // A server that records what each worker sent in each round.
@@ -182,7 +192,10 @@ async function run(dataSpec: string, o: { workers: number; rounds: number; extra
   const events: RunEvent[] = [];
   const result = await runPlan(plan, { reportDir: await mkdtemp(join(tmpdir(), 'planrun-data-run-')), runId: 't', ...o, emit: (e) => events.push(e) });
   // By worker id: a worker without a row ends before the others.
-  const outcomes = events.flatMap((e) => (e.type === 'worker:end' ? [[e.worker, e.outcome] as const] : [])).sort((x, y) => x[0] - y[0]).map(([, o]) => o);
+  const outcomes = events
+    .flatMap((e) => (e.type === 'worker:end' ? [[e.worker, e.outcome] as const] : []))
+    .sort((x, y) => x[0] - y[0])
+    .map(([, o]) => o);
   const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
   return { result, outcomes, logs, sent: [...sent] };
 }
@@ -216,10 +229,7 @@ test('pick: sequence, atEnd: fail: the run stops as failed once the rows are use
 test('every: worker: a fixed row per worker (worker N gets row N+1) for all its rounds', { timeout: 30_000 }, async () => {
   const r = await run('{ file: users.csv, every: worker }', { workers: 3, rounds: 2 });
   assert.equal(r.result.outcome, 'passed');
-  assert.deepEqual(
-    r.sent.map((s) => `w${s.worker}r${s.round}:${s.user}`).sort(),
-    ['w0r1:u1', 'w0r2:u1', 'w1r1:u2', 'w1r2:u2', 'w2r1:u3', 'w2r2:u3'],
-  );
+  assert.deepEqual(r.sent.map((s) => `w${s.worker}r${s.round}:${s.user}`).sort(), ['w0r1:u1', 'w0r2:u1', 'w1r1:u2', 'w1r2:u2', 'w2r1:u3', 'w2r2:u3']);
   const few = await run('{ file: users.csv, every: worker, atEnd: stop-worker }', { workers: 9, rounds: 1 });
   assert.deepEqual(few.outcomes, ['done', 'done', 'done', 'done', 'done', 'done', 'done', 'stopped', 'stopped'], 'workers 7 and 8 find no row');
 });
@@ -248,7 +258,11 @@ test('plans/data-users.yml signs the pad once per user of plans/data/users.csv',
   assert.equal(result.outcome, 'passed');
   const res = await fetch(`${pad.url}/pads/users-users`);
   const { lines } = (await res.json()) as { lines: Array<{ text: string; by: string }> };
-  const csvUsers = readFileSync('plans/data/users.csv', 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+  const csvUsers = readFileSync('plans/data/users.csv', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',')[0]);
   assert.equal(csvUsers.length, 10);
   assert.deepEqual(lines.map((l) => l.by).sort(), [...csvUsers].sort());
   const ada = lines.find((l) => l.by === 'ada')!;

@@ -31,7 +31,10 @@ test('a password-protected server: the URL password and an ACL user:password wor
       assert.equal((e as Error).message, `cannot connect to Redis at redis://agent:***@127.0.0.1:${port}: WRONGPASS invalid username-password pair or user is disabled.`);
       return true;
     });
-    await assert.rejects(connectRedis(`redis://127.0.0.1:${port}`).then((c) => c.ping()), /NOAUTH/);
+    await assert.rejects(
+      connectRedis(`redis://127.0.0.1:${port}`).then((c) => c.ping()),
+      /NOAUTH/,
+    );
   } finally {
     await server.stop();
   }
@@ -105,10 +108,49 @@ test('no redis-server installed: the error names the Debian package; PLANRUN_RED
 test('rediss:// speaks TLS: a server certificate from a trusted CA is accepted, an untrusted one refused', { timeout: 30_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'planrun-tls-'));
   const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   assert.equal(made.status, 0, made.stderr.toString());
   const port = await freePort();
-  const server = spawn(findRedisServer(), ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', cert, '--tls-key-file', key, '--tls-auth-clients', 'no', '--requirepass', PASSWORD, '--save', '', '--dir', dir], { stdio: 'ignore' });
+  const server = spawn(
+    findRedisServer(),
+    [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--tls-cert-file',
+      cert,
+      '--tls-key-file',
+      key,
+      '--tls-auth-clients',
+      'no',
+      '--requirepass',
+      PASSWORD,
+      '--save',
+      '',
+      '--dir',
+      dir,
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `rediss://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}`;
   try {
     const ca = readFileSync(cert, 'utf8');

@@ -35,8 +35,20 @@ async function agent(runId: string, options: Partial<RedisFrontierOptions> = {})
 const N = 1_500;
 
 for (const [name, open] of [
-  ['memory (one frontier, two crawlers)', async () => { const f = new MemoryFrontier(); return [f, f]; }],
-  ['redis (two agents)', async () => { const runId = randomUUID(); return [await agent(runId), await agent(runId)]; }],
+  [
+    'memory (one frontier, two crawlers)',
+    async () => {
+      const f = new MemoryFrontier();
+      return [f, f];
+    },
+  ],
+  [
+    'redis (two agents)',
+    async () => {
+      const runId = randomUUID();
+      return [await agent(runId), await agent(runId)];
+    },
+  ],
 ] as Array<[string, () => Promise<Frontier[]>]>) {
   test(`${name}: every URL of the graph is fetched exactly once and every worker ends exactly at termination`, { timeout: 30_000 }, async () => {
     const agents = await open();
@@ -49,7 +61,7 @@ for (const [name, open] of [
   });
 }
 
-test('a killed agent\'s in-flight URL goes to another agent when its lease expires; its late completion does not count', { timeout: 10_000 }, async () => {
+test("a killed agent's in-flight URL goes to another agent when its lease expires; its late completion does not count", { timeout: 10_000 }, async () => {
   const runId = randomUUID();
   const killed = await agent(runId, { agentId: 'killed', leaseMs: 300 });
   const survivor = await agent(runId, { agentId: 'survivor', leaseMs: 300 });
@@ -64,7 +76,7 @@ test('a killed agent\'s in-flight URL goes to another agent when its lease expir
   assert.ok(waited >= 200 && waited < 2_000, `handed over after ${waited} ms`);
   assert.deepEqual(survivor.stats(), { queued: 0, inFlight: 1, done: 0, seen: 1 });
   await killed.complete(lost!); // the zombie finishes after all: its lease is gone, so it counts nowhere
-  assert.deepEqual(killed.stats(), { queued: 0, inFlight: 1, done: 0, seen: 1 }, 'the survivor\'s lease is untouched');
+  assert.deepEqual(killed.stats(), { queued: 0, inFlight: 1, done: 0, seen: 1 }, "the survivor's lease is untouched");
   await survivor.complete(handedOver!);
   assert.equal(await survivor.take(), undefined);
   assert.deepEqual(survivor.stats(), { queued: 0, inFlight: 0, done: 1, seen: 1 });
@@ -116,7 +128,7 @@ test('entries leased by a take() that stop() answered go back to the queue at on
   assert.deepEqual(await b.take(), entry(page(0)));
 });
 
-test('stop() ends only this agent\'s takes; the frontier\'s keys are namespaced by run id and expire', { timeout: 10_000 }, async () => {
+test("stop() ends only this agent's takes; the frontier's keys are namespaced by run id and expire", { timeout: 10_000 }, async () => {
   const runId = randomUUID();
   const a = await agent(runId, { ttlMs: 60_000 });
   const b = await agent(runId, { ttlMs: 60_000 });

@@ -78,14 +78,19 @@ test('barrier plan report: every worker lane and barrier is drawn; hover explain
     assert.deepEqual(await page.locator('#barrier-list li b').allTextContents(), ['written', 'read']);
 
     // Hover reader 1's wait in round 2: the tooltip names the barrier, the wait and who signals.
-    const at = await page.evaluate(() => (globalThis as unknown as { planrunTimeline: { locate(w: number, s: string, r: number): { x: number; y: number } } }).planrunTimeline.locate(1, 'wait written', 2));
+    const at = await page.evaluate(() =>
+      (globalThis as unknown as { planrunTimeline: { locate(w: number, s: string, r: number): { x: number; y: number } } }).planrunTimeline.locate(1, 'wait written', 2),
+    );
     assert.ok(at);
     // The pixel under the wait bar is painted (not the white/zebra background).
     await page.mouse.move(at.x, at.y);
     const tip = page.locator('.tl-tip');
     await tip.waitFor({ state: 'visible', timeout: 5000 });
     const text = await tip.textContent();
-    assert.match(text ?? '', /^worker 1 · reader · round 2\nwait written \(wait\)\nat \+[\d.]+ s, took \d+ ms · ok\nwaited \d+ ms at barrier "written" \(event, scope round\) for writer; released at \+[\d.]+ s$/);
+    assert.match(
+      text ?? '',
+      /^worker 1 · reader · round 2\nwait written \(wait\)\nat \+[\d.]+ s, took \d+ ms · ok\nwaited \d+ ms at barrier "written" \(event, scope round\) for writer; released at \+[\d.]+ s$/,
+    );
     await page.screenshot({ path: join(OUT, 'report-html-timeline.png'), fullPage: true });
 
     // The failed browser step's screenshot is embedded as a data: URI and decodes.
@@ -100,7 +105,7 @@ test('barrier plan report: every worker lane and barrier is drawn; hover explain
     assert.deepEqual(await page.locator('#broken-list > li:visible .url').first().textContent(), 'http://127.0.0.1:8080/missing.html');
     assert.equal(await page.locator('#broken-list > li:visible').count(), 1);
     assert.equal(await page.locator('#crawl-count').textContent(), '1 of 3');
-    assert.match(await page.locator('#crawl').textContent() ?? '', /http:\/\/127\.0\.0\.1:8080\/old \(301\) → final 200/);
+    assert.match((await page.locator('#crawl').textContent()) ?? '', /http:\/\/127\.0\.0\.1:8080\/old \(301\) → final 200/);
     assert.equal(await page.locator('#crawl svg.hist rect').count(), 4);
 
     assert.deepEqual(problems, []);
@@ -142,7 +147,10 @@ test('summary, thresholds, per-step percentiles and the latency chart are in the
   const html = renderHtml(barrierReport(dir), { reportDir: dir });
   assert.match(html, /<span class="verdict failed">failed<\/span>/);
   assert.match(html, /<tr class="bad"><td class="fail">FAIL<\/td><td>barrier\.written\.wait<\/td><td><code>p99 &lt; 100ms<\/code><\/td><td class="n">390\.4<\/td><\/tr>/);
-  assert.match(html, /<tr class="bad"><td>reader<\/td><td>see round <span class="muted">reader\/2<\/span><\/td><td>expect<\/td><td class="n">12<\/td><td class="n">11<\/td><td class="n">1<\/td><td class="n">0<\/td><td class="n">30 ms<\/td><td class="n">31 ms<\/td>/);
+  assert.match(
+    html,
+    /<tr class="bad"><td>reader<\/td><td>see round <span class="muted">reader\/2<\/span><\/td><td>expect<\/td><td class="n">12<\/td><td class="n">11<\/td><td class="n">1<\/td><td class="n">0<\/td><td class="n">30 ms<\/td><td class="n">31 ms<\/td>/,
+  );
   assert.match(html, /<svg class="chart"[^>]*>.*<path d="M[\d. ML]+" fill="none" stroke="#[0-9a-f]{6}" stroke-width="1.8"><title>reader · see round<\/title>/s);
   // No external resource of any kind.
   assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
@@ -175,7 +183,9 @@ test('screenshots past the byte budget are linked, not embedded', { timeout: 30_
   assert.match(html, /screenshot: <code>screenshots\/reader-2-round-1-see-round\.png<\/code> \(not embedded: missing or over the size budget\)/);
 });
 
-test('a real run of the pad HTTP plan (planrun run → planrun report): every worker lane, setup, teardown and both barriers drawn, no errors or requests', { timeout: 90_000 }, async () => {
+test('a real run of the pad HTTP plan (planrun run → planrun report): every worker lane, setup, teardown and both barriers drawn, no errors or requests', {
+  timeout: 90_000,
+}, async () => {
   const { startPad } = await import('../helpers/run-helpers.js');
   const { spawnSync } = await import('node:child_process');
   const pad = await startPad();
@@ -187,7 +197,8 @@ test('a real run of the pad HTTP plan (planrun run → planrun report): every wo
     const file = join(dir, 'pad-http.yml');
     writeFileSync(file, plan);
     const out = join(dir, 'real');
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
     const run = cli('run', file, '--out', out);
     assert.equal(run.status, 0, run.stderr + run.stdout);
     const rep = cli('report', join(out, 'report.json'), '--reporter', 'html');

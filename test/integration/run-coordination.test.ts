@@ -56,7 +56,10 @@ test('readers read round k only after the writer wrote it; the writer writes k+1
   assert.equal(run.outcome, 'passed', run.reason);
   assert.equal(named(run.results, 'write').length, 3);
   assert.equal(named(run.results, 'read').length, 12);
-  assert.ok(run.results.every((r) => r.outcome === 'ok'), 'every step ok');
+  assert.ok(
+    run.results.every((r) => r.outcome === 'ok'),
+    'every step ok',
+  );
   for (let round = 1; round <= 3; round++) {
     const writeEnd = index(run.events, (e) => e.type === 'step:end' && e.result.name === 'write' && e.result.round === round);
     const readBegins = index(run.events, (e) => e.type === 'step:begin' && e.name === 'read' && e.round === round);
@@ -77,7 +80,10 @@ test('readers read round k only after the writer wrote it; the writer writes k+1
   assert.deepEqual([...new Set(named(run.results, 'signal read').map((r) => r.signal?.barrier))], ['read']);
   assert.deepEqual([...new Set(named(run.results, 'signal written').map((r) => r.signal?.barrier))], ['written']);
   const ends = run.events.filter((e) => e.type === 'worker:end');
-  assert.deepEqual(ends.map((e) => e.type === 'worker:end' && e.outcome), ['done', 'done', 'done', 'done', 'done']);
+  assert.deepEqual(
+    ends.map((e) => e.type === 'worker:end' && e.outcome),
+    ['done', 'done', 'done', 'done', 'done'],
+  );
 });
 
 test('a failed write breaks the barrier: readers fail at once naming the writer, its step and the round', { timeout: 15_000 }, async () => {
@@ -210,7 +216,10 @@ scenario:
   assert.equal(run.outcome, 'passed', run.reason);
   const rounds = run.events.flatMap((e) => (e.type === 'worker:end' ? [e.rounds] : []));
   assert.equal(rounds.length, 3);
-  assert.ok(rounds.every((n) => n >= 3), `every worker ran several rounds: ${rounds}`);
+  assert.ok(
+    rounds.every((n) => n >= 3),
+    `every worker ran several rounds: ${rounds}`,
+  );
   const starts = run.events.flatMap((e) => (e.type === 'worker:begin' ? [e.time] : []));
   assert.ok(starts.length === 3);
 });
@@ -237,7 +246,10 @@ scenario:
     - wait: go
 `);
   const check = named(run.results, 'total is six');
-  assert.deepEqual(check.map((r) => r.outcome), ['ok', 'ok']);
+  assert.deepEqual(
+    check.map((r) => r.outcome),
+    ['ok', 'ok'],
+  );
   const waits = named(run.results, 'wait go');
   assert.equal(waits[0]?.outcome, 'ok');
   assert.equal(waits[1]?.outcome, 'failed');
@@ -289,10 +301,19 @@ scenario:
     timeout: 300ms
 `);
   const naps = named(run.results, 'nap');
-  assert.deepEqual(naps.map((r) => r.error?.code), ['timeout', 'timeout']);
-  assert.ok(naps.every((r) => r.durationMs < 1500), `naps stopped near 200 ms: ${naps.map((r) => r.durationMs)}`);
+  assert.deepEqual(
+    naps.map((r) => r.error?.code),
+    ['timeout', 'timeout'],
+  );
+  assert.ok(
+    naps.every((r) => r.durationMs < 1500),
+    `naps stopped near 200 ms: ${naps.map((r) => r.durationMs)}`,
+  );
   const slow = named(run.results, 'slow request');
-  assert.deepEqual(slow.map((r) => r.error?.code), ['timeout', 'timeout']);
+  assert.deepEqual(
+    slow.map((r) => r.error?.code),
+    ['timeout', 'timeout'],
+  );
   // The engine's own message (with the request) wins over the bare timer's.
   assert.match(slow[0]!.error!.message, /GET http:\/\/127\.0\.0\.1:\d+\/health\?delay=3000/);
   assert.equal(slow[0]!.http?.method, 'GET');

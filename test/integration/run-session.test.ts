@@ -24,14 +24,20 @@ before(async () => {
 after(() => server.close());
 
 const plan = (path: string, extra = '') =>
-  parsePlan(`name: session\ntarget: ${server.origin}\nworkers: 2\nrounds: 2\n${extra}scenario:\n  - request: { url: '${path}', headers: { authorization: Bearer s3cret-token } }\n`, join(tmpdir(), 'session.yml'));
+  parsePlan(
+    `name: session\ntarget: ${server.origin}\nworkers: 2\nrounds: 2\n${extra}scenario:\n  - request: { url: '${path}', headers: { authorization: Bearer s3cret-token } }\n`,
+    join(tmpdir(), 'session.yml'),
+  );
 
 describe('runSession', () => {
   it("writes the plan's reporters into its report folder and returns the report", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'planrun-session-'));
     const events: RunEvent[] = [];
     const before = hits;
-    const r = await runSession(plan('/', `reports:\n  out: ${dir}\n  reporters: [json, markdown]\n`), { runId: 'session-1', extraReporters: [{ name: 'spy', onEvent: (e) => events.push(e) }] });
+    const r = await runSession(plan('/', `reports:\n  out: ${dir}\n  reporters: [json, markdown]\n`), {
+      runId: 'session-1',
+      extraReporters: [{ name: 'spy', onEvent: (e) => events.push(e) }],
+    });
     assert.equal(hits - before, 4);
     assert.deepEqual([r.exitCode, r.report.outcome, r.reportDir, r.report.run.runId], [0, 'passed', dir, 'session-1']);
     // metrics.ndjson streams beside report.json.

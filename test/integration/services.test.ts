@@ -41,10 +41,10 @@ const HTTP_SERVER = `node -e "require('http').createServer((q,s)=>s.end('ok')).l
 test('ready when its URL answers; output in services/<name>.log; stop ends it', { timeout: 30_000 }, () =>
   withDir(async (dir, events) => {
     const port = await freePort();
-    const services = await startServices(
-      [spec({ name: 'web', command: `echo booting; ${HTTP_SERVER}`, env: { PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/` })],
-      { reportDir: dir, emit: (e) => events.push(e) },
-    );
+    const services = await startServices([spec({ name: 'web', command: `echo booting; ${HTTP_SERVER}`, env: { PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/` })], {
+      reportDir: dir,
+      emit: (e) => events.push(e),
+    });
     const res = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(await res.text(), 'ok');
     await services.stop();
@@ -93,11 +93,14 @@ test('a service that exits early fails with its exit code and the tail of its lo
     const failed = events.find((e) => e.type === 'service' && e.status === 'failed');
     assert.ok(failed && failed.type === 'service' && /exited with code 3/.test(failed.message ?? ''));
     // Reported failed once: its stop afterwards only says how it ended.
-    assert.deepEqual(events.map((e) => (e.type === 'service' ? [e.status, e.status === 'starting' || e.status === 'failed' ? '…' : e.message] : [])), [
-      ['starting', '…'],
-      ['failed', '…'],
-      ['stopped', 'exited with code 3'],
-    ]);
+    assert.deepEqual(
+      events.map((e) => (e.type === 'service' ? [e.status, e.status === 'starting' || e.status === 'failed' ? '…' : e.message] : [])),
+      [
+        ['starting', '…'],
+        ['failed', '…'],
+        ['stopped', 'exited with code 3'],
+      ],
+    );
   }),
 );
 
@@ -120,16 +123,17 @@ test('never ready: a timeout error with the tail of its log, and its whole group
     const pids = (await readFile(pidFile, 'utf8')).trim().split('\n').map(Number);
     assert.equal(pids.length, 3);
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
-    assert.deepEqual(events.filter((e) => e.type === 'service').map((e) => (e.type === 'service' ? e.status : '')), ['starting', 'failed', 'stopped']);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'service').map((e) => (e.type === 'service' ? e.status : '')),
+      ['starting', 'failed', 'stopped'],
+    );
   }),
 );
 
 test('stop() kills the whole process group, SIGKILL for processes that ignore SIGTERM', { timeout: 30_000 }, () =>
   withDir(async (dir) => {
     const pidFile = join(dir, 'pids');
-    const command =
-      `sh -c 'trap "" TERM; echo $$ >> ${pidFile}; while true; do sleep 0.1; done' & ` +
-      `sleep 300 & echo $! >> ${pidFile}; echo $$ >> ${pidFile}; echo up; wait`;
+    const command = `sh -c 'trap "" TERM; echo $$ >> ${pidFile}; while true; do sleep 0.1; done' & ` + `sleep 300 & echo $! >> ${pidFile}; echo $$ >> ${pidFile}; echo up; wait`;
     const events: RunEvent[] = [];
     const services = await startServices([spec({ name: 'stubborn', command, readyLog: /^up$/ })], { reportDir: dir, emit: (e) => events.push(e) });
     let pids: number[] = [];
@@ -192,8 +196,14 @@ test('a service that dies during the run, on its own or killed by someone else, 
         ['crashes', 'failed', join('services', 'crashes.log')],
       ],
     );
-    assert.equal(ends[0]!.message, `Service "victim" was killed by SIGKILL during the run, before planrun stopped it. Last lines of its output (${join(dir, 'services', 'victim.log')}):\n  | up`);
-    assert.equal(ends[1]!.message, `Service "crashes" exited with code 3 during the run, before planrun stopped it. Last lines of its output (${join(dir, 'services', 'crashes.log')}):\n  | up\n  | panic: out of memory`);
+    assert.equal(
+      ends[0]!.message,
+      `Service "victim" was killed by SIGKILL during the run, before planrun stopped it. Last lines of its output (${join(dir, 'services', 'victim.log')}):\n  | up`,
+    );
+    assert.equal(
+      ends[1]!.message,
+      `Service "crashes" exited with code 3 during the run, before planrun stopped it. Last lines of its output (${join(dir, 'services', 'crashes.log')}):\n  | up\n  | panic: out of memory`,
+    );
   }),
 );
 

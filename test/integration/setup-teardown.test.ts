@@ -62,12 +62,26 @@ test('setup creates a pad and shares its id, every worker writes to it, teardown
   const phases = r.events.flatMap((e) => (e.type === 'phase:begin' ? [e.phase] : []));
   assert.deepEqual(phases, ['setup', 'workers', 'teardown']);
   const setup = r.results.filter((s) => s.role === 'setup');
-  assert.deepEqual(setup.map((s) => [s.worker, s.name, s.outcome]), [[SETUP_WORKER, 'create pad', 'ok'], [SETUP_WORKER, 'share pad', 'ok']]);
-  assert.deepEqual(r.results.filter((s) => s.role === 'teardown').map((s) => [s.worker, s.name, s.outcome]), [[TEARDOWN_WORKER, 'delete pad', 'ok']]);
+  assert.deepEqual(
+    setup.map((s) => [s.worker, s.name, s.outcome]),
+    [
+      [SETUP_WORKER, 'create pad', 'ok'],
+      [SETUP_WORKER, 'share pad', 'ok'],
+    ],
+  );
+  assert.deepEqual(
+    r.results.filter((s) => s.role === 'teardown').map((s) => [s.worker, s.name, s.outcome]),
+    [[TEARDOWN_WORKER, 'delete pad', 'ok']],
+  );
   // Setup and teardown are not workers of a role: no worker events for them.
   assert.deepEqual(r.events.flatMap((e) => (e.type === 'worker:begin' ? [e.worker] : [])).sort(), [0, 1]);
   const begin = r.events.find((e) => e.type === 'run:begin');
-  assert.deepEqual(begin?.type === 'run:begin' && begin.run.steps.map((s) => `${s.role}/${s.name}`), ['setup/create pad', 'setup/share pad', 'worker/write', 'teardown/delete pad']);
+  assert.deepEqual(begin?.type === 'run:begin' && begin.run.steps.map((s) => `${s.role}/${s.name}`), [
+    'setup/create pad',
+    'setup/share pad',
+    'worker/write',
+    'teardown/delete pad',
+  ]);
 });
 
 test('a failing setup step stops the run before any worker: failed with the step and its message; teardown still runs', { timeout: 20_000 }, async () => {
@@ -90,10 +104,23 @@ scenario:
   const refused = `GET ${pad.url}/pads/nobody/lines/1: expected status 200, got 404 (body: "{\\"error\\":\\"line 1 of pad nobody is not written yet\\"}")`;
   assert.equal(r.reason, `setup failed: log in: ${refused}`);
   assert.deepEqual(await seen(), ['GET /pads/nobody/lines/1', 'DELETE /pads/nobody']);
-  assert.deepEqual(r.results.filter((s) => s.role === 'worker'), []);
-  assert.deepEqual(r.results.map((s) => [s.name, s.outcome]), [['log in', 'failed'], ['never', 'skipped'], ['clean up', 'ok']]);
+  assert.deepEqual(
+    r.results.filter((s) => s.role === 'worker'),
+    [],
+  );
+  assert.deepEqual(
+    r.results.map((s) => [s.name, s.outcome]),
+    [
+      ['log in', 'failed'],
+      ['never', 'skipped'],
+      ['clean up', 'ok'],
+    ],
+  );
   const ends = r.events.flatMap((e) => (e.type === 'phase:end' ? [[e.phase, e.ok, e.message]] : []));
-  assert.deepEqual(ends, [['setup', false, `log in: ${refused}`], ['teardown', true, undefined]]);
+  assert.deepEqual(ends, [
+    ['setup', false, `log in: ${refused}`],
+    ['teardown', true, undefined],
+  ]);
 });
 
 test('teardown runs after failed workers; its own failure is joined to theirs, not put in their place', { timeout: 20_000 }, async () => {
@@ -134,9 +161,16 @@ test('a stopped run (Ctrl-C) still runs the teardown, on a signal of its own', {
   assert.equal(r.outcome, 'aborted');
   const requests = await seen();
   assert.match(requests.at(-1)!, /^DELETE \/pads\/pad-\d+$/);
-  assert.deepEqual(r.results.filter((s) => s.role === 'teardown').map((s) => [s.name, s.outcome]), [['delete pad', 'ok']]);
+  assert.deepEqual(
+    r.results.filter((s) => s.role === 'teardown').map((s) => [s.name, s.outcome]),
+    [['delete pad', 'ok']],
+  );
   assert.deepEqual(
     r.events.flatMap((e) => (e.type === 'phase:end' ? [[e.phase, e.ok]] : [])),
-    [['setup', true], ['workers', true], ['teardown', true]],
+    [
+      ['setup', true],
+      ['workers', true],
+      ['teardown', true],
+    ],
   );
 });

@@ -50,9 +50,15 @@ scenario:
   assert.equal(hello.length, 2);
   for (const r of hello) assert.deepEqual({ ...r.ws, bytes: 0 }, { url: `${ws}/hello`, sent: 0, received: 1, skipped: 0, dropped: 0, bytes: 0 });
   const echo = named(results, 'echo');
-  assert.deepEqual(echo.map((r) => r.ws?.received), [1, 1]);
+  assert.deepEqual(
+    echo.map((r) => r.ws?.received),
+    [1, 1],
+  );
   const closes = results.filter((r) => r.name === 'ws close');
-  assert.deepEqual(closes.map((r) => r.ws?.closeCode), [1000, 1000]);
+  assert.deepEqual(
+    closes.map((r) => r.ws?.closeCode),
+    [1000, 1000],
+  );
   assert.equal(await openConnections(), 0);
 });
 
@@ -79,7 +85,7 @@ scenario:
   );
 });
 
-test('connect again closes the worker\'s connection first; its unread messages count as skipped', { timeout: 15_000 }, async () => {
+test("connect again closes the worker's connection first; its unread messages count as skipped", { timeout: 15_000 }, async () => {
   const { outcome, results } = await runYaml(`
 name: ws reconnect
 target: ${server.url}
@@ -158,7 +164,10 @@ scenario:
   assert.equal(outcome, 'failed');
   const [waits] = named(results, 'waits');
   assert.equal(waits!.error?.code, 'closed');
-  assert.equal(waits!.error?.message, `${ws}/echo was closed by the server (code 4001 "bye") before a message with text "never" arrived (skipped 1 other message; last messages: "before")`);
+  assert.equal(
+    waits!.error?.message,
+    `${ws}/echo was closed by the server (code 4001 "bye") before a message with text "never" arrived (skipped 1 other message; last messages: "before")`,
+  );
   assert.ok(waits!.durationMs >= 250 && waits!.durationMs < 2000, `${waits!.durationMs}ms`);
   assert.deepEqual(waits!.ws, { url: `${ws}/echo`, sent: 0, received: 1, skipped: 1, dropped: 0, bytes: 0, closeCode: 4001 });
   const [again] = named(results, 'send after close');
@@ -183,7 +192,10 @@ scenario:
   assert.equal(outcome, 'failed');
   const [within] = named(results, 'within');
   assert.equal(within!.error?.code, 'timeout');
-  assert.equal(within!.error?.message, `timed out after 300ms waiting on ${ws}/echo for a message with text "nope" and json $.a 1 (skipped 2 other messages; last messages: "y 1", "y 2")`);
+  assert.equal(
+    within!.error?.message,
+    `timed out after 300ms waiting on ${ws}/echo for a message with text "nope" and json $.a 1 (skipped 2 other messages; last messages: "y 1", "y 2")`,
+  );
   assert.ok(within!.durationMs >= 290 && within!.durationMs < 2000, `${within!.durationMs}ms`);
   const [stepTimeout] = named(results, 'step timeout');
   assert.equal(stepTimeout!.error?.code, 'timeout');
@@ -214,7 +226,14 @@ scenario:
   assert.equal(outcome, 'aborted');
   assert.ok(performance.now() - started < 3000, `${performance.now() - started}ms`);
   const waits = named(results, 'waits');
-  assert.deepEqual(waits.map((r) => [r.outcome, r.error?.code]), [['skipped', 'aborted'], ['skipped', 'aborted'], ['skipped', 'aborted']]);
+  assert.deepEqual(
+    waits.map((r) => [r.outcome, r.error?.code]),
+    [
+      ['skipped', 'aborted'],
+      ['skipped', 'aborted'],
+      ['skipped', 'aborted'],
+    ],
+  );
   // At once: not after the runtime's 1 s grace for engines that ignore the signal.
   for (const r of waits) assert.ok(r.durationMs < 900, `${r.durationMs}ms`);
   assert.match(waits[0]!.error!.message, /^stopped: the run was aborted while waiting on ws:\/\/127\.0\.0\.1:\d+\/echo for a message with text "never"$/);
@@ -269,5 +288,8 @@ test('plan checks: ws keys beside the wrong action, captures a message cannot gi
   assert.throws(() => parsePlan('name: x\nscenario:\n  - ws: { connect: "ftp://h/x" }\n', 'mem.yml'), /`ftp:\/\/h\/x` is not a ws\(s\) or http\(s\) URL/);
   assert.throws(() => parsePlan('name: x\nscenario:\n  - ws: { connect: /socket }\n', 'mem.yml'), /the relative URL `\/socket` needs `target`/);
   const plan = parsePlan('name: x\nscenario:\n  - ws: { connect: "wss://h/x" }\n  - ws: { close: true }\n', 'mem.yml');
-  assert.deepEqual(plan.scenarios.get('worker')!.map((s) => s.name), ['ws connect wss://h/x', 'ws close']);
+  assert.deepEqual(
+    plan.scenarios.get('worker')!.map((s) => s.name),
+    ['ws connect wss://h/x', 'ws close'],
+  );
 });

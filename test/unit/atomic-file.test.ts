@@ -32,7 +32,11 @@ test('a reader during the write sees the old or the new content, whole', { timeo
     seen.set(what, (seen.get(what) ?? 0) + 1);
   }
   await written;
-  assert.deepEqual([...seen.keys()].filter((k) => k !== 'old' && k !== 'new'), [], 'never anything but the old or the new content');
+  assert.deepEqual(
+    [...seen.keys()].filter((k) => k !== 'old' && k !== 'new'),
+    [],
+    'never anything but the old or the new content',
+  );
   assert.ok((seen.get('old') ?? 0) >= 1, 'the reader ran while the write was under way');
   assert.equal(await readFile(file, 'utf8'), next);
   assert.deepEqual(await readdir(dir), ['report.json'], 'no temporary file left');
@@ -47,7 +51,10 @@ test('creates the folder; a failed write keeps the old target, removes its tempo
   await mkdir(blocked);
   await writeFile(join(blocked, 'inside'), 'kept');
   await assert.rejects(writeFileAtomic(blocked, '<html></html>'), (e: Error) => {
-    assert.match(e.message, new RegExp(`^Could not write ${blocked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(EISDIR|ENOTEMPTY|EEXIST).*\\. Check that its folder is writable\\.$`));
+    assert.match(
+      e.message,
+      new RegExp(`^Could not write ${blocked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(EISDIR|ENOTEMPTY|EEXIST).*\\. Check that its folder is writable\\.$`),
+    );
     return true;
   });
   assert.deepEqual((await readdir(sub)).sort(), ['report.html', 'summary.md']);

@@ -137,7 +137,13 @@ test('Retry-After: seconds or HTTP date', () => {
 
 test('frontier: take() resolves undefined exactly when nothing is queued or in flight', async () => {
   const f = new MemoryFrontier();
-  assert.deepEqual(await f.addAll([{ url: 'a', depth: 0, checkOnly: false }, { url: 'a', depth: 0, checkOnly: false }]), [true, false]);
+  assert.deepEqual(
+    await f.addAll([
+      { url: 'a', depth: 0, checkOnly: false },
+      { url: 'a', depth: 0, checkOnly: false },
+    ]),
+    [true, false],
+  );
   const a = (await f.take())!;
   let ended = false;
   const parked = f.take().then((e) => {

@@ -80,7 +80,8 @@ test('the default system paths are the usual Chromium/Chrome locations', () => {
 test('launch flags: --no-sandbox only as root, container-friendly flags, plan args last', () => {
   const asRoot = launchArgs(['--lang=fr'], true);
   assert.equal(asRoot[0], '--no-sandbox');
-  for (const flag of ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']) assert.ok(asRoot.includes(flag), flag);
+  for (const flag of ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'])
+    assert.ok(asRoot.includes(flag), flag);
   assert.equal(asRoot.at(-1), '--lang=fr');
   assert.ok(!launchArgs([], false).includes('--no-sandbox'));
 });

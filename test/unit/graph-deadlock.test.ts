@@ -38,7 +38,10 @@ test('the seed with `read` scoped to the round is a cycle across roles, named st
   ]);
   // The loader does not play the plan forward; the check on its graph refuses it with a PlanError, like every other plan error.
   assert.equal(parsePlan(text, 't.yml').name, 'Etherpad — one writer, four readers');
-  assert.throws(() => checked(text, 'test/fixtures/plan/good/etherpad-seed.yml'), (err: unknown) => err instanceof PlanError && err.issues.length === 1 && err.issues[0]!.line === 18);
+  assert.throws(
+    () => checked(text, 'test/fixtures/plan/good/etherpad-seed.yml'),
+    (err: unknown) => err instanceof PlanError && err.issues.length === 1 && err.issues[0]!.line === 18,
+  );
 });
 
 test('a previous-round wait in round 1 passes at once, also with one round and a role that signals itself', { timeout: 10_000 }, () => {
@@ -83,7 +86,8 @@ scenario:
       line: 11,
       col: 7,
       severity: 'error',
-      message: 'deadlock in round 2: writer waits for "read" (line 11), which reader signals only after waiting for "written" (line 15), which writer signals only after waiting for "read" (line 11)',
+      message:
+        'deadlock in round 2: writer waits for "read" (line 11), which reader signals only after waiting for "written" (line 15), which writer signals only after waiting for "read" (line 11)',
     },
   ]);
   // With rounds: 1 the guarded wait never runs: no deadlock.
@@ -113,7 +117,10 @@ ${loop ? '    - loop:\n        times: 2\n        steps:\n          - signal: don
   ]);
   // A loop with a static count signals once per iteration: 4 workers × 2.
   assert.deepEqual(deadlocks(text(8, true)), []);
-  assert.equal(deadlocks(text(9, true))[0]?.message, 'barriers.done: count 9 is larger than the 8 signals "done" can get in a round from its signalers r[1-4], so every wait for it would time out');
+  assert.equal(
+    deadlocks(text(9, true))[0]?.message,
+    'barriers.done: count 9 is larger than the 8 signals "done" can get in a round from its signalers r[1-4], so every wait for it would time out',
+  );
   assert.throws(() => checked(text(5), 't.yml'), PlanError);
 });
 
@@ -221,7 +228,8 @@ test('conditions known only at run time: a wait whose only signals are condition
       line: 13,
       col: 7,
       severity: 'warning',
-      message: 'may fail in round 1: r waits for "x" (line 13), which w signals only under a condition (line 10); when the condition is false, the wait fails at once (broken barrier)',
+      message:
+        'may fail in round 1: r waits for "x" (line 13), which w signals only under a condition (line 10); when the condition is false, the wait fails at once (broken barrier)',
     },
   ]);
   // Warnings are returned, not thrown.
@@ -230,7 +238,10 @@ test('conditions known only at run time: a wait whose only signals are condition
     ['13:7 warning'],
   );
   // A cycle closed only when a conditional wait runs is a possible deadlock (warning).
-  const seedIf = seed.replace('scope: previous-round', 'scope: round').replace('    - wait: read\n', '    - wait: read\n      if: vars.strict\n').replace('roles:', 'vars: { strict: false }\nroles:');
+  const seedIf = seed
+    .replace('scope: previous-round', 'scope: round')
+    .replace('    - wait: read\n', '    - wait: read\n      if: vars.strict\n')
+    .replace('roles:', 'vars: { strict: false }\nroles:');
   assert.deepEqual(deadlocks(seedIf), [
     {
       line: 19,
@@ -265,12 +276,13 @@ scenario:
       line: 10,
       col: 7,
       severity: 'warning',
-      message: 'hang in round 1: w waits for "x" (line 10), which r signals only in a loop whose count is known at run time (line 15); when it is skipped, the wait runs into its timeout',
+      message:
+        'hang in round 1: w waits for "x" (line 10), which r signals only in a loop whose count is known at run time (line 15); when it is skipped, the wait runs into its timeout',
     },
   ]);
 });
 
-test('a role on a schedule runs as many iterations as its schedule allows: its scope-run signals are not capped by the plan\'s rounds', { timeout: 10_000 }, () => {
+test("a role on a schedule runs as many iterations as its schedule allows: its scope-run signals are not capped by the plan's rounds", { timeout: 10_000 }, () => {
   // One round for the closed role `watcher`; the `load` pool of 2 signals `warm` on every iteration, so a count of 5 is reachable.
   const text = `name: t
 roles:

@@ -13,15 +13,30 @@ import type { EventBarrier } from '../../src/contract/plan.js';
 
 test('etherpad: a track per role, a lane per worker on the track of its role; what each wait needs, per round', { timeout: 10_000 }, async () => {
   const graph = compileGraph(await loadPlan('test/fixtures/plan/good/etherpad-seed.yml'));
-  assert.deepEqual(graph.lanes.map((l) => `${l.worker}:${l.role}#${l.index}`), ['0:reader#0', '1:reader#1', '2:reader#2', '3:reader#3', '4:writer#0']);
+  assert.deepEqual(
+    graph.lanes.map((l) => `${l.worker}:${l.role}#${l.index}`),
+    ['0:reader#0', '1:reader#1', '2:reader#2', '3:reader#3', '4:writer#0'],
+  );
   assert.equal(graph.rounds, 3);
-  assert.deepEqual(graph.tracks.map((t) => `${t.role}[${t.workers.join(',')}] ${t.points.map((p) => p.step.kind).join(' ')}`), ['writer[4] wait browser browser signal', 'reader[0,1,2,3] browser wait expect signal']);
-  assert.ok(graph.lanes.every((l) => l.track === graph.tracks.find((t) => t.role === l.role)), 'the workers of a role share its track');
+  assert.deepEqual(
+    graph.tracks.map((t) => `${t.role}[${t.workers.join(',')}] ${t.points.map((p) => p.step.kind).join(' ')}`),
+    ['writer[4] wait browser browser signal', 'reader[0,1,2,3] browser wait expect signal'],
+  );
+  assert.ok(
+    graph.lanes.every((l) => l.track === graph.tracks.find((t) => t.role === l.role)),
+    'the workers of a role share its track',
+  );
   const read = graph.plan.barriers.get('read') as EventBarrier;
   const written = graph.plan.barriers.get('written') as EventBarrier;
   // The writer's previous-round wait needs nothing in round 1, then the reads of the round before.
-  assert.deepEqual([1, 2, 3].map((r) => sourceRound(read, r)), [0, 1, 2]);
-  assert.deepEqual([1, 2, 3].map((r) => sourceRound(written, r)), [1, 2, 3]);
+  assert.deepEqual(
+    [1, 2, 3].map((r) => sourceRound(read, r)),
+    [0, 1, 2],
+  );
+  assert.deepEqual(
+    [1, 2, 3].map((r) => sourceRound(written, r)),
+    [1, 2, 3],
+  );
 });
 
 test('rounds are not unrolled: a duration run of 2000 workers is 2000 lanes over one track, known in round 10^9', { timeout: 10_000 }, () => {
@@ -41,8 +56,14 @@ scenario:
   assert.equal(graph.lanes.length, 2000);
   assert.equal(graph.tracks.length, 1);
   assert.equal(graph.lanes[1999]!.track, graph.tracks[0]);
-  assert.deepEqual(graph.tracks[0]!.points.map((p) => pointInRound(p, 1e9).runs), ['always', 'always']);
-  assert.deepEqual(graph.tracks[0]!.points.map((p) => pointInRound(p, 1).runs), ['always', 'never']);
+  assert.deepEqual(
+    graph.tracks[0]!.points.map((p) => pointInRound(p, 1e9).runs),
+    ['always', 'always'],
+  );
+  assert.deepEqual(
+    graph.tracks[0]!.points.map((p) => pointInRound(p, 1).runs),
+    ['always', 'never'],
+  );
 });
 
 test('the loader does not reach into graph/: no file of src/plan imports src/graph', () => {
@@ -81,19 +102,28 @@ scenario:
   );
   const graph = compileGraph(plan);
   const a = graph.tracks[0]!;
-  assert.deepEqual(a.points.map((p) => `${'  '.repeat(p.depth)}${p.step.id} ${p.step.kind}`), ['a/0 group', '  a/0.0 sleep', '  a/0.1 loop', '    a/0.1.0 signal', 'a/1 barrier']);
+  assert.deepEqual(
+    a.points.map((p) => `${'  '.repeat(p.depth)}${p.step.id} ${p.step.kind}`),
+    ['a/0 group', '  a/0.0 sleep', '  a/0.1 loop', '    a/0.1.0 signal', 'a/1 barrier'],
+  );
   assert.deepEqual(pointInRound(a.points[3]!, 1), { runs: 'always', times: 3 });
   assert.deepEqual(pointInRound(a.points[4]!, 1), { runs: 'never', times: 0 });
   assert.deepEqual(pointInRound(a.points[4]!, 2), { runs: 'always', times: 1 });
   // `if:` on anything but the round, and loops counted at run time, are "maybe".
   const dyn = flattenSteps(
-    parsePlan('name: d\nvars: { n: 2 }\nscenario:\n  - loop:\n      times: "{{ vars.n }}"\n      steps:\n        - sleep: 1ms\n  - sleep: 1ms\n    if: vars.n > 1\n', 'd.yml').scenarios.get('worker')!,
+    parsePlan(
+      'name: d\nvars: { n: 2 }\nscenario:\n  - loop:\n      times: "{{ vars.n }}"\n      steps:\n        - sleep: 1ms\n  - sleep: 1ms\n    if: vars.n > 1\n',
+      'd.yml',
+    ).scenarios.get('worker')!,
   );
-  assert.deepEqual(dyn.map((p) => pointInRound(p, 1)), [
-    { runs: 'always', times: 1 },
-    { runs: 'maybe', times: Infinity },
-    { runs: 'maybe', times: 1 },
-  ]);
+  assert.deepEqual(
+    dyn.map((p) => pointInRound(p, 1)),
+    [
+      { runs: 'always', times: 1 },
+      { runs: 'maybe', times: Infinity },
+      { runs: 'maybe', times: 1 },
+    ],
+  );
 });
 
 function planrun(...args: string[]) {

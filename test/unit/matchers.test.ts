@@ -69,7 +69,7 @@ describe('jsonPath', { timeout: 5000 }, () => {
     assert.equal(jsonPath(doc, 'list[-1]'), 'y');
     assert.deepEqual(jsonPath(doc, '$'), doc);
     assert.equal(jsonPath(doc, '$.nil'), null);
-    assert.equal(jsonPath(doc, '$.list.length'), 2, 'an array\'s length is its own property, handy to count items');
+    assert.equal(jsonPath(doc, '$.list.length'), 2, "an array's length is its own property, handy to count items");
   });
   test('missing parts are undefined, never a throw', () => {
     assert.equal(jsonPath(doc, '$.a.x.y'), undefined);
@@ -92,17 +92,37 @@ describe('checkHttpExpect', { timeout: 5000 }, () => {
     assert.deepEqual(checkHttpExpect(none, response({ status: 404, body: 'not   here' })), ['expected status 2xx or 3xx, got 404 (body: "not here")']);
   });
   test('status predicates are described from what they accept', () => {
-    assert.equal(describeStatus((s) => s === 201), '201');
-    assert.equal(describeStatus((s) => s === 200 || s === 204), '200 or 204');
-    assert.equal(describeStatus((s) => s >= 400 && s < 500), '4xx');
-    assert.equal(describeStatus((s) => s >= 200 && s < 300 || s === 304), '2xx or 304');
-    assert.deepEqual(checkHttpExpect({ ...none, status: (s) => s === 201, statusText: 'Created (201)' }, response()), ['expected status Created (201), got 200 (body: "{\\"a\\":{\\"b\\":[{\\"c\\":1},{\\"c\\":2,\\"d.e\\":\\"dot\\"}]},\\"list\\":[\\"x\\",\\"y\\"],\\"nil\\":null}")']);
+    assert.equal(
+      describeStatus((s) => s === 201),
+      '201',
+    );
+    assert.equal(
+      describeStatus((s) => s === 200 || s === 204),
+      '200 or 204',
+    );
+    assert.equal(
+      describeStatus((s) => s >= 400 && s < 500),
+      '4xx',
+    );
+    assert.equal(
+      describeStatus((s) => (s >= 200 && s < 300) || s === 304),
+      '2xx or 304',
+    );
+    assert.deepEqual(checkHttpExpect({ ...none, status: (s) => s === 201, statusText: 'Created (201)' }, response()), [
+      'expected status Created (201), got 200 (body: "{\\"a\\":{\\"b\\":[{\\"c\\":1},{\\"c\\":2,\\"d.e\\":\\"dot\\"}]},\\"list\\":[\\"x\\",\\"y\\"],\\"nil\\":null}")',
+    ]);
   });
   test('headers, json paths, body and duration', () => {
     const failures = checkHttpExpect(
       {
-        headers: [{ name: 'x-count', matcher: { lt: 5 } }, { name: 'x-missing', matcher: { exists: true } }],
-        json: [{ path: '$.a.b[0].c', matcher: { equals: 1 } }, { path: '$.list', matcher: { contains: 'z' } }],
+        headers: [
+          { name: 'x-count', matcher: { lt: 5 } },
+          { name: 'x-missing', matcher: { exists: true } },
+        ],
+        json: [
+          { path: '$.a.b[0].c', matcher: { equals: 1 } },
+          { path: '$.list', matcher: { contains: 'z' } },
+        ],
         body: { contains: 'nope' },
         maxDurationMs: 10,
       },
@@ -120,7 +140,9 @@ describe('checkHttpExpect', { timeout: 5000 }, () => {
     assert.deepEqual(checkHttpExpect({ ...none, json: [{ path: '$.a[', matcher: { exists: true } }] }, response()), ['json $.a[: JSON path "$.a[": "[" at 4 is never closed']);
   });
   test('json checks on a body that is not JSON', () => {
-    assert.deepEqual(checkHttpExpect({ ...none, json: [{ path: '$.a', matcher: { exists: true } }] }, response({ body: '<html>' })), ['json: the response body is not JSON (body: "<html>")']);
+    assert.deepEqual(checkHttpExpect({ ...none, json: [{ path: '$.a', matcher: { exists: true } }] }, response({ body: '<html>' })), [
+      'json: the response body is not JSON (body: "<html>")',
+    ]);
   });
 });
 
@@ -143,19 +165,28 @@ describe('captureFromResponse', { timeout: 5000 }, () => {
     assert.equal(captureFromResponse(json, html), undefined);
     assert.equal(captureMissing(json, html), 'capture "id": the response body of http://127.0.0.1:1/x is not JSON (body: "<p>hi</p>")');
     assert.equal(captureMissing({ name: 't', from: 'header', header: 'x-token' }, r), 'capture "t": http://127.0.0.1:1/x sent no "x-token" header');
-    assert.equal(captureMissing({ name: 'r', from: 'regex', regex: /zzz(\d)/, group: 1 }, html), 'capture "r": /zzz(\\d)/ does not match the body of http://127.0.0.1:1/x (body: "<p>hi</p>")');
+    assert.equal(
+      captureMissing({ name: 'r', from: 'regex', regex: /zzz(\d)/, group: 1 }, html),
+      'capture "r": /zzz(\\d)/ does not match the body of http://127.0.0.1:1/x (body: "<p>hi</p>")',
+    );
   });
   test('a cut body answers no body capture, even one its kept part could (the standalone capture step reads these too)', () => {
     // `"c":1` is in the kept part, but a prefix proves nothing about the whole body.
     const cut = response({ bytes: 3 * 1048576, cutAt: 1048576 });
-    const note = 'the body was cut at 1 MiB (of 3 MiB received); raise http.maxBodySize or the request\'s maxBodySize';
-    for (const c of [{ name: 'g', from: 'regex', regex: /"c":(\d)/, group: 1 }, { name: 'j', from: 'json', path: 'a.b.0.c' }, { name: 'b', from: 'body' }] as const) {
+    const note = "the body was cut at 1 MiB (of 3 MiB received); raise http.maxBodySize or the request's maxBodySize";
+    for (const c of [
+      { name: 'g', from: 'regex', regex: /"c":(\d)/, group: 1 },
+      { name: 'j', from: 'json', path: 'a.b.0.c' },
+      { name: 'b', from: 'body' },
+    ] as const) {
       assert.equal(captureFromResponse(c, cut), undefined);
       assert.equal(captureMissing(c, cut), `capture "${c.name}": ${note}`);
     }
     assert.equal(captureFromResponse({ name: 'h', from: 'header', header: 'x-count' }, cut), '7');
     assert.equal(captureFromResponse({ name: 's', from: 'status' }, cut), 200);
-    assert.deepEqual(checkHttpExpect({ headers: [{ name: 'x-count', matcher: { equals: 7 } }], json: [], body: { contains: '"c":1' } }, cut), [`body: expected a value containing "\\"c\\":1", but ${note}`]);
+    assert.deepEqual(checkHttpExpect({ headers: [{ name: 'x-count', matcher: { equals: 7 } }], json: [], body: { contains: '"c":1' } }, cut), [
+      `body: expected a value containing "\\"c\\":1", but ${note}`,
+    ]);
   });
   test('page sources are refused: they belong to the browser engine', () => {
     assert.throws(() => captureFromResponse({ name: 'p', from: 'title' }, response()), /capture "p" reads the page \(title\), not an HTTP response/);

@@ -20,7 +20,16 @@ test('page capture sources go to the browser; response sources do not', () => {
   assert.deepEqual(PAGE_CAPTURE_SOURCES, ['text', 'attribute', 'url', 'title']);
   assert.deepEqual(
     Object.keys(SOURCE_YAML).map((s) => [s, needsBrowser(captureStep(s))]),
-    [['text', true], ['attribute', true], ['url', true], ['title', true], ['json', false], ['header', false], ['status', false], ['body', false]],
+    [
+      ['text', true],
+      ['attribute', true],
+      ['url', true],
+      ['title', true],
+      ['json', false],
+      ['header', false],
+      ['status', false],
+      ['body', false],
+    ],
   );
 });
 
@@ -28,7 +37,9 @@ test('a request refuses every page source, naming the response sources', () => {
   for (const source of PAGE_CAPTURE_SOURCES) {
     assert.throws(
       () => parsePlan(`name: c\ntarget: http://127.0.0.1:1\nscenario:\n  - request: { url: /, capture: { v: { ${source}: ${SOURCE_YAML[source]} } } }\n`, join(tmpdir(), 'c.yml')),
-      (err: unknown) => err instanceof PlanError && err.issues.some((i) => i.message.includes(`a request captures from its response (json, header, regex, status, body); \`${source}\` reads the page`)),
+      (err: unknown) =>
+        err instanceof PlanError &&
+        err.issues.some((i) => i.message.includes(`a request captures from its response (json, header, regex, status, body); \`${source}\` reads the page`)),
     );
   }
 });

@@ -10,7 +10,9 @@ import { PlanError } from '../../src/plan/issues.js';
 import { loadPlan } from '../../src/plan/load.js';
 
 const dir = join(import.meta.dirname, '../fixtures/plan/bad');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 
 test('the corpus has at least 30 malformed plans', () => {
   assert.ok(files.length >= 30, `only ${files.length} fixtures`);
@@ -39,15 +41,7 @@ test('formatPlanError prints file:line:col, the line, a caret under the column a
   const text = formatPlanError(err, { color: false });
   assert.equal(
     text,
-    [
-      `${file}:3:1: error: unknown key \`wokers\``,
-      '  2 | name: typo',
-      '> 3 | wokers: 3',
-      '    | ^',
-      '  hint: did you mean `workers`?',
-      '',
-      `1 error in ${file}`,
-    ].join('\n'),
+    [`${file}:3:1: error: unknown key \`wokers\``, '  2 | name: typo', '> 3 | wokers: 3', '    | ^', '  hint: did you mean `workers`?', '', `1 error in ${file}`].join('\n'),
   );
 });
 

@@ -21,8 +21,14 @@ const RUNS = 1200;
 const CLI_RUNS = 30;
 
 const sources = [
-  ...readdirSync('plans').filter((f) => /\.ya?ml$/.test(f)).map((f) => join('plans', f)),
-  ...['good', 'bad'].flatMap((d) => readdirSync(join('test/fixtures/plan', d)).filter((f) => f.endsWith('.yml')).map((f) => join('test/fixtures/plan', d, f))),
+  ...readdirSync('plans')
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => join('plans', f)),
+  ...['good', 'bad'].flatMap((d) =>
+    readdirSync(join('test/fixtures/plan', d))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => join('test/fixtures/plan', d, f)),
+  ),
 ].map((file) => ({ file, text: readFileSync(file, 'utf8') }));
 
 const rep = (n: number, s: string) => s.repeat(n);
@@ -37,11 +43,16 @@ const adversarialValue: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('600h', '596h', '0s', '0.0ms', '99999999999999999999h', '1m30s', '"0"', '2147483647'),
   // names on Object.prototype, as keys, values and calls
   fc.constantFrom('__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', 'valueOf'),
-  fc.constantFrom('toString()', 'valueOf()', 'constructor("x")', '__proto__()', 'hasOwnProperty("a")', '__defineGetter__("a", 1)', 'round > 1 && toString()').map((e) => `"{{ ${e} }}"`),
+  fc
+    .constantFrom('toString()', 'valueOf()', 'constructor("x")', '__proto__()', 'hasOwnProperty("a")', '__defineGetter__("a", 1)', 'round > 1 && toString()')
+    .map((e) => `"{{ ${e} }}"`),
   fc.constantFrom('vars.__proto__', 'vars.constructor.name', 'captures["__proto__"]', 'env.toString', 'length(constructor)', 'upper.call(1)').map((e) => `"{{ ${e} }}"`),
   // aliases
   fc.constantFrom('&a [*a]', '&a { b: *a }', '*nope', '&x 1', '[&y [1, 2], *y, *y]'),
-  fc.integer({ min: 2, max: 6 }).map((n) => `&b0 [x, x, x, x, x, x, x, x, x, x]${Array.from({ length: n }, (_, i) => `, &b${i + 1} [${rep(10, `*b${i}, `)}]`).join('')}`).map((v) => `[${v}]`),
+  fc
+    .integer({ min: 2, max: 6 })
+    .map((n) => `&b0 [x, x, x, x, x, x, x, x, x, x]${Array.from({ length: n }, (_, i) => `, &b${i + 1} [${rep(10, `*b${i}, `)}]`).join('')}`)
+    .map((v) => `[${v}]`),
   // deep nesting, flow and block
   fc.integer({ min: 50, max: 3000 }).map((n) => `${rep(n, '[')}${rep(n, ']')}`),
   fc.integer({ min: 50, max: 1500 }).map((n) => `${rep(n, '{a: ')}1${rep(n, '}')}`),
@@ -84,17 +95,41 @@ const mutation: fc.Arbitrary<{ name: string; apply: (lines: Lines) => Lines }> =
       const candidates = valued(l);
       if (candidates.length === 0) return l;
       const [line, k] = candidates[i % candidates.length]!;
-      return l.with(k, line.replace(/(:\s*)(.*)$/, (_, colon: string) => `${colon}${value}`));
+      return l.with(
+        k,
+        line.replace(/(:\s*)(.*)$/, (_, colon: string) => `${colon}${value}`),
+      );
     },
   })),
-  fc.tuple(fc.nat(), fc.constantFrom('workers', 'rounds', 'count', 'times', 'timeout', 'waitTimeout', 'sleep', 'duration', 'maxPages', 'concurrency', 'maxDepth', 'connections', '__proto__', 'constructor'), adversarialValue).map(([i, key, value]) => ({
-    name: `insertKey(${key})`,
-    apply: (l: Lines) => {
-      const k = at(l, i);
-      const indent = /^\s*(- )?/.exec(l[k] ?? '')![0].replace('- ', '  ');
-      return l.toSpliced(k + 1, 0, `${indent}${key}: ${value}`);
-    },
-  })),
+  fc
+    .tuple(
+      fc.nat(),
+      fc.constantFrom(
+        'workers',
+        'rounds',
+        'count',
+        'times',
+        'timeout',
+        'waitTimeout',
+        'sleep',
+        'duration',
+        'maxPages',
+        'concurrency',
+        'maxDepth',
+        'connections',
+        '__proto__',
+        'constructor',
+      ),
+      adversarialValue,
+    )
+    .map(([i, key, value]) => ({
+      name: `insertKey(${key})`,
+      apply: (l: Lines) => {
+        const k = at(l, i);
+        const indent = /^\s*(- )?/.exec(l[k] ?? '')![0].replace('- ', '  ');
+        return l.toSpliced(k + 1, 0, `${indent}${key}: ${value}`);
+      },
+    })),
   fc.nat().map((i) => ({
     name: 'deleteKey',
     apply: (l: Lines) => {
@@ -122,7 +157,15 @@ const mutation: fc.Arbitrary<{ name: string; apply: (lines: Lines) => Lines }> =
       const [b, y] = v[j % v.length]!;
       const va = /:\s*(.*)$/.exec(a)![1]!;
       const vb = /:\s*(.*)$/.exec(b)![1]!;
-      return l.with(x, a.replace(/(:\s*).*$/, (_, colon: string) => colon + vb)).with(y, b.replace(/(:\s*).*$/, (_, colon: string) => colon + va));
+      return l
+        .with(
+          x,
+          a.replace(/(:\s*).*$/, (_, colon: string) => colon + vb),
+        )
+        .with(
+          y,
+          b.replace(/(:\s*).*$/, (_, colon: string) => colon + va),
+        );
     },
   })),
   fc.tuple(fc.nat(), fc.nat({ max: 6 })).map(([i, n]) => ({ name: 'reindent', apply: (l: Lines) => l.with(at(l, i), `${' '.repeat(n)}${(l[at(l, i)] ?? '').trimStart()}`) })),
@@ -135,8 +178,18 @@ interface Case {
 }
 
 const fuzzCase: fc.Arbitrary<Case> = fc.oneof(
-  { weight: 9, arbitrary: fc.tuple(fc.constantFrom(...sources), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([s, ms]) => ({ file: s.file, applied: ms.map((m) => m.name), text: ms.reduce((lines, m) => m.apply(lines).join('\n').split('\n'), s.text.split('\n')).join('\n') })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...sources), fc.double({ min: 0, max: 1, noNaN: true })).map(([s, f]) => ({ file: s.file, applied: ['truncate'], text: s.text.slice(0, Math.floor(f * s.text.length)) })) },
+  {
+    weight: 9,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...sources), fc.array(mutation, { minLength: 1, maxLength: 4 }))
+      .map(([s, ms]) => ({ file: s.file, applied: ms.map((m) => m.name), text: ms.reduce((lines, m) => m.apply(lines).join('\n').split('\n'), s.text.split('\n')).join('\n') })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...sources), fc.double({ min: 0, max: 1, noNaN: true }))
+      .map(([s, f]) => ({ file: s.file, applied: ['truncate'], text: s.text.slice(0, Math.floor(f * s.text.length)) })),
+  },
 );
 
 /** What a plan may end as: loaded, or a PlanError located inside the file with bounded messages. */
@@ -182,7 +235,10 @@ test(`${RUNS} mutated and adversarial plans: a plan or a located PlanError, noth
 /** `planrun validate` in a child process; resolves with its exit code and stderr. */
 function validate(file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

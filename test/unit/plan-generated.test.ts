@@ -58,7 +58,10 @@ test('randomInt(min, max): whole numbers in [min, max], both ends reached; numer
     const n = render('{{ randomInt(-2, 3) }}', random);
     seen.set(n, (seen.get(n) ?? 0) + 1);
   }
-  assert.deepEqual([...seen.keys()].sort((x, y) => Number(x) - Number(y)), [-2, -1, 0, 1, 2, 3]);
+  assert.deepEqual(
+    [...seen.keys()].sort((x, y) => Number(x) - Number(y)),
+    [-2, -1, 0, 1, 2, 3],
+  );
   for (const count of seen.values()) assert.ok(count > 400 && count < 600, `about 500 each: ${[...seen]}`);
   assert.equal(render('{{ randomInt(7, 7) }}'), 7);
   const fromStrings = render('{{ randomInt(vars.lo, vars.hi) }}');
@@ -70,7 +73,10 @@ test('randomString(length, alphabet?): the length asked, letters and digits by d
   assert.match(render('{{ randomString(40) }}') as string, /^[A-Za-z0-9]{40}$/);
   assert.match(render("{{ randomString(30, 'ab') }}") as string, /^[ab]{30}$/);
   // Characters, not UTF-16 halves.
-  assert.equal([...(render("{{ randomString(10, '🙂é') }}") as string)].every((c) => c === '🙂' || c === 'é'), true);
+  assert.equal(
+    [...(render("{{ randomString(10, '🙂é') }}") as string)].every((c) => c === '🙂' || c === 'é'),
+    true,
+  );
 });
 
 test('randomChoice(list): an item of the list; all items come up', () => {
@@ -112,11 +118,11 @@ test('misuse is refused at validate with the line and column of the call', () =>
     'name: misuse',
     'scenario:',
     '  - set:',
-    "      a: \"{{ randomInt('a', 2) }}\"",
+    '      a: "{{ randomInt(\'a\', 2) }}"',
     '      b: "id-{{ randomString(-1) }}"',
     '      c: "{{ uuid(1) }}"',
     "      d: \"{{ randomChoice(['a']) }} {{ now('x') }}\"",
-    "      e: \"{{ dateOffset('2 days') }}\"",
+    '      e: "{{ dateOffset(\'2 days\') }}"',
   ].join('\n');
   const err = (() => {
     try {

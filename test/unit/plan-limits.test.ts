@@ -50,7 +50,10 @@ test('a long value quoted in a message keeps its start and end and says how long
 });
 
 test('the schema caps workers, role counts and worker ids at MAX_WORKERS', () => {
-  const schema = planSchema() as { properties: { workers: { maximum: number } }; definitions: { Role: { properties: { count: { maximum: number }; workers: { items: { maximum: number } } } } } };
+  const schema = planSchema() as {
+    properties: { workers: { maximum: number } };
+    definitions: { Role: { properties: { count: { maximum: number }; workers: { items: { maximum: number } } } } };
+  };
   assert.equal(schema.properties.workers.maximum, MAX_WORKERS);
   assert.equal(schema.definitions.Role.properties.count.maximum, MAX_WORKERS);
   assert.equal(schema.definitions.Role.properties.workers.items.maximum, MAX_WORKERS - 1);
@@ -139,7 +142,10 @@ test('a plan with thousands of errors prints the first 50 with their frames and 
 test('the summary of a plan with 200,000 steps in one role is printed (Math.max(...steps) overflowed the stack)', () => {
   const plan = parsePlan('name: x\nscenario:\n  - sleep: 1ms\n', 'mem.yml');
   const step = plan.scenarios.get('worker')![0]!;
-  plan.scenarios.set('worker', Array.from({ length: 200_000 }, (_, i) => ({ ...step, id: `worker/${i}` })));
+  plan.scenarios.set(
+    'worker',
+    Array.from({ length: 200_000 }, (_, i) => ({ ...step, id: `worker/${i}` })),
+  );
   const lines = summarizePlan(plan, 'mem.yml').split('\n');
   assert.equal(lines.at(-1), '    worker/199999  sleep   sleep 1ms');
   assert.equal(lines.at(-200_000), '    worker/0       sleep   sleep 1ms');

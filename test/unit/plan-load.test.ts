@@ -109,12 +109,18 @@ test('every part of the format compiles (fixtures/plan/good/everything.yml)', as
   assert.equal(r.url.render(scope()), '/login');
   assert.ok(r.body.type === 'json');
   assert.deepEqual(r.body.value.render(scope({ worker: { id: 4, role: 'writer', index: 1 }, vars: { user: 'bob' } })), { user: 'bob', n: 4 });
-  assert.deepEqual(r.captures.map((c) => c.from), ['header', 'regex']);
+  assert.deepEqual(
+    r.captures.map((c) => c.from),
+    ['header', 'regex'],
+  );
   const rx = r.captures[1]!;
   assert.ok(rx.from === 'regex' && rx.group === 1 && rx.regex.source === 'id=(\\d+)');
   assert.equal(r.expect.status?.(201), true);
   assert.equal(r.expect.status?.(204), false);
-  assert.deepEqual(r.expect.headers.map((h) => [h.name, h.matcher]), [['content-type', { contains: 'json' }]]);
+  assert.deepEqual(
+    r.expect.headers.map((h) => [h.name, h.matcher]),
+    [['content-type', { contains: 'json' }]],
+  );
   assert.deepEqual(r.expect.body, { contains: 'ok' });
   assert.deepEqual(r.expect.json, [{ path: '$.ok', matcher: { equals: true } }]);
   assert.equal(r.expect.maxDurationMs, 800);
@@ -225,7 +231,11 @@ test('every example plan in plans/ loads without errors', async () => {
     const plan = await loadPlan(join('plans', f));
     assert.ok(plan.name.length > 0, f);
     assert.deepEqual(checkGraph(compileGraph(plan)), [], `${f} has no deadlock or possible hang`);
-    assert.match(readFileSync(join('plans', f), 'utf8').split('\n')[0]!, /^# yaml-language-server: \$schema=\.\.\/schemas\/plan\.schema\.json$/, `${f} starts with the schema line`);
+    assert.match(
+      readFileSync(join('plans', f), 'utf8').split('\n')[0]!,
+      /^# yaml-language-server: \$schema=\.\.\/schemas\/plan\.schema\.json$/,
+      `${f} starts with the schema line`,
+    );
   }
 });
 
@@ -235,12 +245,15 @@ test('templates see only the environment variables they name, read at load time'
     'target: http://127.0.0.1:1',
     'vars: { home: "{{ env.HOME_X }}" }',
     'scenario:',
-    "  - request: \"GET /{{ env['PATH_X'] }}/{{ env.UNSET_X }}\"",
+    '  - request: "GET /{{ env[\'PATH_X\'] }}/{{ env.UNSET_X }}"',
     'crawl: { start: [/], headers: { x-user: "{{ env.USER_X }}" } }',
   ].join('\n');
   const env = { HOME_X: '/h', PATH_X: '/p', USER_X: 'u', OTHER_X: 'leak' };
   // A --var value is a template too (workers render vars), so it is checked like one.
-  assert.throws(() => parsePlan(text, 'mem.yml', { env, vars: { home: '{{ json(env) }}' } }), (e: unknown) => e instanceof PlanError && /vars\.home: bad template: `env` cannot be read as a whole/.test(e.issues[0]!.message));
+  assert.throws(
+    () => parsePlan(text, 'mem.yml', { env, vars: { home: '{{ json(env) }}' } }),
+    (e: unknown) => e instanceof PlanError && /vars\.home: bad template: `env` cannot be read as a whole/.test(e.issues[0]!.message),
+  );
   const plan = parsePlan(text, 'mem.yml', { env });
   // Unset names are absent (they render as ''); the others never reach a template scope.
   assert.deepEqual(plan.env, { HOME_X: '/h', PATH_X: '/p', USER_X: 'u' });
@@ -277,7 +290,7 @@ test('a template in http.headers names an env variable the templates may read', 
   assert.equal(plan.http.headers.authorization!.renderString(scope({ env: plan.env })), 'Bearer t-1');
 });
 
-test('setup and teardown compile to their own step lists (ids setup/…, teardown/…); their names and captures count like a role\'s', async () => {
+test("setup and teardown compile to their own step lists (ids setup/…, teardown/…); their names and captures count like a role's", async () => {
   const plan = parsePlan(
     `name: once\ntarget: http://127.0.0.1:1\nworkers: 2
 setup:
@@ -295,9 +308,18 @@ thresholds:
 `,
     join(tmpdir(), 'once.yml'),
   );
-  assert.deepEqual(flat(plan.setup).map((s) => `${s.id} ${s.kind} ${s.name}`), ['setup/0 request log in', 'setup/1 group group', 'setup/1.0 set share token']);
-  assert.deepEqual(flat(plan.teardown).map((s) => `${s.id} ${s.kind} ${s.name}`), ['teardown/0 request log out']);
+  assert.deepEqual(
+    flat(plan.setup).map((s) => `${s.id} ${s.kind} ${s.name}`),
+    ['setup/0 request log in', 'setup/1 group group', 'setup/1.0 set share token'],
+  );
+  assert.deepEqual(
+    flat(plan.teardown).map((s) => `${s.id} ${s.kind} ${s.name}`),
+    ['teardown/0 request log out'],
+  );
   assert.deepEqual(summary(plan, 'worker'), ['worker/0 request GET /me']);
   // Not part of any role's steps, so not of the execution graph.
-  assert.deepEqual(compileGraph(plan).tracks.map((t) => t.role), ['worker']);
+  assert.deepEqual(
+    compileGraph(plan).tracks.map((t) => t.role),
+    ['worker'],
+  );
 });

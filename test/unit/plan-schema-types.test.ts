@@ -37,7 +37,13 @@ export function interfaceShapes(source: string): Map<string, Shape> {
   const out = new Map<string, Shape>();
   for (const name of own.keys()) {
     const members = resolve(name);
-    out.set(name, { properties: [...members.keys()].sort(), required: [...members].filter(([, r]) => r).map(([k]) => k).sort() });
+    out.set(name, {
+      properties: [...members.keys()].sort(),
+      required: [...members]
+        .filter(([, r]) => r)
+        .map(([k]) => k)
+        .sort(),
+    });
   }
   return out;
 }
@@ -61,7 +67,8 @@ export function drift(schema: Schema, tsSource: string): string[] {
     const onlySchema = s.properties.filter((p) => !t.properties.includes(p));
     if (onlyTs.length) problems.push(`${name}: only in raw-plan.ts: ${onlyTs.join(', ')}`);
     if (onlySchema.length) problems.push(`${name}: only in the schema: ${onlySchema.join(', ')}`);
-    if (t.required.join() !== s.required.join()) problems.push(`${name}: required ${t.required.join(', ') || '(none)'} in raw-plan.ts but ${s.required.join(', ') || '(none)'} in the schema`);
+    if (t.required.join() !== s.required.join())
+      problems.push(`${name}: required ${t.required.join(', ') || '(none)'} in raw-plan.ts but ${s.required.join(', ') || '(none)'} in the schema`);
   }
   for (const name of defs.keys()) if (!types.has(name)) problems.push(`${name}: object definition with no interface in raw-plan.ts`);
   return problems;

@@ -81,7 +81,11 @@ test('nothing outside the scope is reachable', () => {
     ['{{ round | 1 }}', /operator `\|` is not allowed/],
     ['{{ a b }}', /./],
   ] as const) {
-    assert.throws(() => compileTemplate(source), (e: unknown) => e instanceof TemplateSyntaxError && pattern.test(e.message), source);
+    assert.throws(
+      () => compileTemplate(source),
+      (e: unknown) => e instanceof TemplateSyntaxError && pattern.test(e.message),
+      source,
+    );
   }
   // Computed keys are checked at run time too.
   assert.equal(compileTemplate("{{ vars.obj[lower('__PROTO__')] }}").render(scope), undefined);

@@ -16,7 +16,11 @@ test('plan-validator.generated.ts is up to date with schemas/plan.schema.json', 
 test('the generated validator and the full validator agree on every fixture plan', () => {
   const files = [
     'plans/etherpad.yml',
-    ...['good', 'bad'].flatMap((d) => readdirSync(join('test/fixtures/plan', d)).filter((f) => f.endsWith('.yml')).map((f) => join('test/fixtures/plan', d, f))),
+    ...['good', 'bad'].flatMap((d) =>
+      readdirSync(join('test/fixtures/plan', d))
+        .filter((f) => f.endsWith('.yml'))
+        .map((f) => join('test/fixtures/plan', d, f)),
+    ),
   ];
   let invalid = 0;
   for (const file of files) {

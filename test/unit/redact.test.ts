@@ -58,12 +58,31 @@ test('redact() copies only what changed and keeps everything else as is', () => 
   const r = new Redactor({ ...none, secrets: ['hunter22'] });
   const clean: RunEvent = { type: 'log', time: 1, level: 'info', message: 'all fine' };
   assert.equal(r.redact(clean), clean);
-  const result = { worker: 0, role: 'w', round: 1, stepId: 's', name: 'login', kind: 'request' as const, start: 1, durationMs: 2, outcome: 'failed' as const, error: { message: 'body was "hunter22"', code: 'expectation' }, http: { method: 'GET', url: 'http://h/?token=hunter22', bytes: 3 } };
+  const result = {
+    worker: 0,
+    role: 'w',
+    round: 1,
+    stepId: 's',
+    name: 'login',
+    kind: 'request' as const,
+    start: 1,
+    durationMs: 2,
+    outcome: 'failed' as const,
+    error: { message: 'body was "hunter22"', code: 'expectation' },
+    http: { method: 'GET', url: 'http://h/?token=hunter22', bytes: 3 },
+  };
   const event: RunEvent = { type: 'step:end', time: 1, result };
   const out = r.redact(event);
   assert.notEqual(out, event);
-  assert.deepEqual(out, { ...event, result: { ...result, error: { message: `body was "${REDACTED}"`, code: 'expectation' }, http: { method: 'GET', url: `http://h/?token=${REDACTED}`, bytes: 3 } } });
+  assert.deepEqual(out, {
+    ...event,
+    result: { ...result, error: { message: `body was "${REDACTED}"`, code: 'expectation' }, http: { method: 'GET', url: `http://h/?token=${REDACTED}`, bytes: 3 } },
+  });
   // The original event is untouched: only outputs are redacted.
   assert.equal(result.error.message, 'body was "hunter22"');
-  assert.deepEqual(r.redact({ urls: ['a', 'hunter22'], n: 5, nested: { deep: [{ at: 'x hunter22' }] } }), { urls: ['a', REDACTED], n: 5, nested: { deep: [{ at: `x ${REDACTED}` }] } });
+  assert.deepEqual(r.redact({ urls: ['a', 'hunter22'], n: 5, nested: { deep: [{ at: 'x hunter22' }] } }), {
+    urls: ['a', REDACTED],
+    n: 5,
+    nested: { deep: [{ at: `x ${REDACTED}` }] },
+  });
 });

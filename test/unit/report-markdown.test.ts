@@ -21,7 +21,10 @@ test('summary: verdict, counts, thresholds, steps with percentiles, barriers, er
   assert.ok(lines.includes('| ❌ | barrier.written.wait | p99 \\< 100ms | 390.4 |'));
   assert.ok(lines.includes('| reader | ❌ see round | 12 | 11 | 1 | 0 | 31 ms | 2.00 s | 2.00 s | 2.00 s |'), md);
   assert.ok(lines.includes('| writer | write round | 3 | 3 | 0 | 0 | 120 ms | 120 ms | 120 ms | 120 ms |'), md);
-  assert.ok(lines.some((l) => /^\| written \| 12 \| 0 \| 0 \| /.test(l)), md);
+  assert.ok(
+    lines.some((l) => /^\| written \| 12 \| 0 \| 0 \| /.test(l)),
+    md,
+  );
   assert.ok(lines.includes('| 1 | expected the page to show text "round 1" within 2s, found "round 0" | see round (reader, worker 2, round 1) |'), md);
   assert.ok(lines.includes('3 pages crawled, 3 links checked, **3** broken · stopped: complete · 420 ms'));
   assert.ok(lines.includes('| 404 | http://127.0.0.1:8080/missing.html | HTTP 404 Not Found | http://127.0.0.1:8080/ (+1 more) |'), md);
@@ -42,7 +45,12 @@ test('a line from the time series: the busiest bucket, the worst p99, and whethe
     ],
   };
   report.timelineSampled = { kept: 20, total: 95, cap: 10 };
-  assert.ok(renderMarkdown(report).split('\n').includes('HTTP over time: peak **55** requests/s, worst p99 in a bucket **30 ms** (3 buckets of 1.00 s) · timeline sampled: 20 of 95 step runs'), renderMarkdown(report));
+  assert.ok(
+    renderMarkdown(report)
+      .split('\n')
+      .includes('HTTP over time: peak **55** requests/s, worst p99 in a bucket **30 ms** (3 buckets of 1.00 s) · timeline sampled: 20 of 95 step runs'),
+    renderMarkdown(report),
+  );
 });
 
 test('pipes and markup in names cannot break the tables', { timeout: 10_000 }, () => {

@@ -21,7 +21,9 @@ test('the sample reports validate: barriers, a failed step with a screenshot, a 
 });
 
 test('a report that drifts from the schema fails with every ajv error', async () => {
-  const report = JSON.parse(JSON.stringify(barrierReport(mkdtempSync(join(tmpdir(), 'planrun-schema-'))))) as Record<string, unknown> & { timeline: Array<Record<string, unknown>> };
+  const report = JSON.parse(JSON.stringify(barrierReport(mkdtempSync(join(tmpdir(), 'planrun-schema-'))))) as Record<string, unknown> & {
+    timeline: Array<Record<string, unknown>>;
+  };
   report.timeline[0]!.outcome = 'passed';
   report.timeline[1]!.extra = true;
   delete report.timelineTruncated;

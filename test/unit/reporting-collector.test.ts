@@ -37,7 +37,13 @@ function assertPercentiles(actual: Percentiles | undefined, values: number[]): v
 function threshold(selector: string, source: string): ThresholdSpec {
   const m = /^(\w+)\s*(<=|>=|<|>|==)\s*(\S+)$/.exec(source)!;
   const raw = m[3]!;
-  const value = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : raw.endsWith('ms') ? Number(raw.slice(0, -2)) : raw.endsWith('s') ? Number(raw.slice(0, -1)) * 1000 : Number(raw);
+  const value = raw.endsWith('%')
+    ? Number(raw.slice(0, -1)) / 100
+    : raw.endsWith('ms')
+      ? Number(raw.slice(0, -2))
+      : raw.endsWith('s')
+        ? Number(raw.slice(0, -1)) * 1000
+        : Number(raw);
   return { selector, source, stat: m[1] as ThresholdSpec['stat'], op: m[2] as ThresholdSpec['op'], value, loc: { file: 'plan.yml', line: 1, col: 1 } };
 }
 
@@ -65,8 +71,17 @@ describe('MetricsCollector aggregates', () => {
     assert.equal(step('reader', 'r2').bytes, 12_000);
     assert.equal(step('writer', 'w1').bytes, 300);
     const counted = collect(runEvents(), { thresholds: [threshold('step.check text', 'count == 11'), threshold('steps', 'count == 56')] }).buildReport({ outcome: 'passed' });
-    assert.deepEqual(counted.thresholds.map((t) => [t.condition, t.actual, t.passed]), [['count == 11', 11, true], ['count == 56', 56, true]]);
-    assert.equal(report.steps.reduce((n, s) => n + s.count, 0), 56);
+    assert.deepEqual(
+      counted.thresholds.map((t) => [t.condition, t.actual, t.passed]),
+      [
+        ['count == 11', 11, true],
+        ['count == 56', 56, true],
+      ],
+    );
+    assert.equal(
+      report.steps.reduce((n, s) => n + s.count, 0),
+      56,
+    );
   });
 
   it('computes latency percentiles from the histogram within its precision', T, () => {
@@ -82,7 +97,10 @@ describe('MetricsCollector aggregates', () => {
     assertPercentiles(written.wait, all(waitWrittenMs));
     const meet = report.barriers.find((b) => b.name === 'round-end')!;
     assert.equal(meet.waits, 15);
-    assertPercentiles(meet.wait, rounds.flatMap(() => [10, 11, 12, 13, 14]));
+    assertPercentiles(
+      meet.wait,
+      rounds.flatMap(() => [10, 11, 12, 13, 14]),
+    );
   });
 
   it('groups the failure with its first occurrence, and fails the run', T, () => {
@@ -161,10 +179,22 @@ describe('MetricsCollector thresholds and exit codes', () => {
     const events = runEvents().filter((e) => !(e.type === 'step:end' && e.result.outcome === 'failed'));
     const service = (name: string, status: 'ready' | 'failed' | 'stopped', message: string): RunEvent => ({ type: 'service', time: T0, name, status, message });
     const end = events.pop()!;
-    events.push(service('db', 'ready', 'ready in 5 ms'), service('api', 'ready', 'ready in 9 ms'), service('api', 'failed', 'Service "api" exited with code 3 during the run'), service('db', 'stopped', 'stopped by planrun'), end);
+    events.push(
+      service('db', 'ready', 'ready in 5 ms'),
+      service('api', 'ready', 'ready in 9 ms'),
+      service('api', 'failed', 'Service "api" exited with code 3 during the run'),
+      service('db', 'stopped', 'stopped by planrun'),
+      end,
+    );
     const r = collect(events).buildReport({ outcome: 'passed' });
     assert.deepEqual([r.outcome, r.exitCode, r.reason], ['failed', 1, 'service api failed during the run']);
-    assert.deepEqual(r.services.map((s) => [s.name, s.status]), [['db', 'stopped'], ['api', 'failed']]);
+    assert.deepEqual(
+      r.services.map((s) => [s.name, s.status]),
+      [
+        ['db', 'stopped'],
+        ['api', 'failed'],
+      ],
+    );
     const stoppedOnly = collect(events.filter((e) => !(e.type === 'service' && e.status === 'failed'))).buildReport({ outcome: 'passed' });
     assert.deepEqual([stoppedOnly.outcome, stoppedOnly.exitCode], ['passed', 0]);
   });
@@ -231,7 +261,11 @@ describe('MetricsCollector limits and partial runs', () => {
     c.onEvent({ type: 'run:begin', time: T0, run: RUN_INFO });
     for (let i = 0; i < 30; i++) {
       const failed = i % 10 === 9;
-      c.onEvent({ type: 'step:end', time: T0 + i + 1, result: result({ start: T0 + i, outcome: failed ? 'failed' : 'ok', round: i + 1, ...(failed ? { error: { message: 'boom' } } : {}) }) });
+      c.onEvent({
+        type: 'step:end',
+        time: T0 + i + 1,
+        result: result({ start: T0 + i, outcome: failed ? 'failed' : 'ok', round: i + 1, ...(failed ? { error: { message: 'boom' } } : {}) }),
+      });
     }
     const r = c.buildReport({ outcome: 'failed' });
     assert.equal(r.timeline.length, 13); // 10 sampled ok + failures at i = 9, 19 and 29
@@ -240,7 +274,10 @@ describe('MetricsCollector limits and partial runs', () => {
       [10, 20, 30],
     );
     assert.deepEqual([r.timelineTruncated, r.timelineSampled], [17, { kept: 13, total: 30, cap: 10 }]);
-    assert.ok(r.timeline.every((t, i) => i === 0 || r.timeline[i - 1]!.start <= t.start), 'in start order');
+    assert.ok(
+      r.timeline.every((t, i) => i === 0 || r.timeline[i - 1]!.start <= t.start),
+      'in start order',
+    );
     assert.equal(r.steps.find((s) => s.stepId === 'r2')!.count, 30);
   });
 
@@ -294,12 +331,16 @@ describe('MetricsCollector limits and partial runs', () => {
     );
     assert.equal(r.reason, 'barrier written timed out');
     // A barrier nobody waited on yet is listed with no waits.
-    assert.deepEqual(r.barriers.find((x) => x.name === 'round-end'), { name: 'round-end', waits: 0, timeouts: 0, broken: 0 });
+    assert.deepEqual(
+      r.barriers.find((x) => x.name === 'round-end'),
+      { name: 'round-end', waits: 0, timeouts: 0, broken: 0 },
+    );
   });
 
   it('groups errors by code and message, keeping the first five examples', T, () => {
     const c = new MetricsCollector();
-    for (let i = 0; i < 8; i++) c.onEvent({ type: 'step:end', time: T0 + i, result: result({ worker: i, outcome: 'failed', error: { message: 'connection refused', code: 'connect' } }) });
+    for (let i = 0; i < 8; i++)
+      c.onEvent({ type: 'step:end', time: T0 + i, result: result({ worker: i, outcome: 'failed', error: { message: 'connection refused', code: 'connect' } }) });
     c.onEvent({ type: 'step:end', time: T0 + 9, result: result({ outcome: 'failed', error: { message: 'connection refused', code: 'timeout' } }) });
     const r = c.buildReport({ outcome: 'failed' });
     assert.deepEqual(
@@ -320,7 +361,7 @@ describe('LatencyStats', () => {
     const b = new LatencyStats();
     const values: number[] = [];
     for (let i = 1; i <= 10_000; i++) {
-      const v = (i * 7919) % 100_000 / 10 + 0.001; // 0.001 ms .. 10 s, scrambled order
+      const v = ((i * 7919) % 100_000) / 10 + 0.001; // 0.001 ms .. 10 s, scrambled order
       values.push(v);
       (i % 2 ? a : b).record(v);
     }

@@ -142,7 +142,15 @@ describe('summary', () => {
     c.onEvent({ type: 'run:begin', time: T0, run: { ...RUN_INFO, hasCrawl: true } });
     c.onEvent({ type: 'service', time: T0, name: 'pad', status: 'failed', message: 'exited with code 1', logFile: 'services/pad.log' });
     c.onEvent({ type: 'run:end', time: T0 + 2500, outcome: 'aborted' });
-    const broken = { url: 'http://x/missing', mode: 'checked' as const, status: 404, depth: 1, redirects: [], referrers: [{ page: 'http://x/', element: 'a[href]' }], broken: { kind: '4xx' as const, message: 'HTTP 404' } };
+    const broken = {
+      url: 'http://x/missing',
+      mode: 'checked' as const,
+      status: 404,
+      depth: 1,
+      redirects: [],
+      referrers: [{ page: 'http://x/', element: 'a[href]' }],
+      broken: { kind: '4xx' as const, message: 'HTTP 404' },
+    };
     const report = c.buildReport({
       outcome: 'aborted',
       reason: 'SIGINT received',

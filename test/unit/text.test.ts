@@ -33,14 +33,10 @@ describe('text', () => {
   });
 
   it('counts nouns', () => {
-    assert.deepEqual([plural(0, 'round'), plural(1, 'round'), plural(2, 'round'), plural(2, 'match', 'matches'), nounFor(1, 'worker'), nounFor(3, 'worker')], [
-      '0 rounds',
-      '1 round',
-      '2 rounds',
-      '2 matches',
-      'worker',
-      'workers',
-    ]);
+    assert.deepEqual(
+      [plural(0, 'round'), plural(1, 'round'), plural(2, 'round'), plural(2, 'match', 'matches'), nounFor(1, 'worker'), nounFor(3, 'worker')],
+      ['0 rounds', '1 round', '2 rounds', '2 matches', 'worker', 'workers'],
+    );
   });
 
   it('paints one style or several in one escape, and nothing when colour is off', () => {

@@ -39,7 +39,10 @@ function parseArgs(argv: string[]): { file: string; formats: Format[]; out?: str
       return v;
     };
     if (flag === '--reporter' || flag === '-r') {
-      for (const name of value().split(',').map((s) => s.trim()).filter(Boolean)) {
+      for (const name of value()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         if (!(FORMATS as readonly string[]).includes(name)) throw new UsageError(`unknown reporter \`${name}\`; planrun report can write: ${FORMATS.join(', ')}`);
         if (!formats.includes(name as Format)) formats.push(name as Format);
       }
@@ -74,11 +77,14 @@ export async function readReport(file: string): Promise<RunReport> {
   } catch (e) {
     throw new Error(`${file} is not valid JSON (${(e as Error).message}); was it cut short? Run the plan again to get a complete report.json`);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`${file} is not a planrun JSON report (expected an object with "version": ${REPORT_VERSION})`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new Error(`${file} is not a planrun JSON report (expected an object with "version": ${REPORT_VERSION})`);
   const version = (data as { version?: unknown }).version;
   if (version === undefined) throw new Error(`${file} is not a planrun JSON report: it has no "version" field`);
   if (version !== REPORT_VERSION) {
-    throw new Error(`${file} is a version ${JSON.stringify(version)} report; this planrun reads version ${REPORT_VERSION}. Re-render it with the planrun that wrote it, or run the plan again`);
+    throw new Error(
+      `${file} is a version ${JSON.stringify(version)} report; this planrun reads version ${REPORT_VERSION}. Re-render it with the planrun that wrote it, or run the plan again`,
+    );
   }
   const r = data as Partial<RunReport>;
   const missing = (['run', 'steps', 'timeline', 'errors', 'thresholds', 'barriers', 'workers', 'services'] as const).filter((k) => r[k] === undefined);

@@ -44,7 +44,20 @@ export const command: Command = {
   summary: 'Run a plan and write its reports',
   usage,
   async run(argv) {
-    let values: { var?: string[]; out?: string; reporter?: string[]; 'no-services'?: boolean; headed?: boolean; 'run-id'?: string; seed?: string; 'timeline-cap'?: string; agents?: string; redis?: string; 'agents-wait'?: string; help?: boolean };
+    let values: {
+      var?: string[];
+      out?: string;
+      reporter?: string[];
+      'no-services'?: boolean;
+      headed?: boolean;
+      'run-id'?: string;
+      seed?: string;
+      'timeline-cap'?: string;
+      agents?: string;
+      redis?: string;
+      'agents-wait'?: string;
+      help?: boolean;
+    };
     let positionals: string[];
     try {
       ({ values, positionals } = parseArgs({
@@ -104,7 +117,10 @@ export const command: Command = {
       process.stderr.write('planrun run: --agents does not run arrival-rate or staged roles (rate, stages) yet: run this plan in one process\n');
       return USAGE_EXIT_CODE;
     }
-    const reporters = (values.reporter ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
+    const reporters = (values.reporter ?? [])
+      .flatMap((r) => r.split(','))
+      .map((r) => r.trim())
+      .filter(Boolean);
     const [{ runSession, PlacementError }, { ReporterSelectionError }] = await Promise.all([import('../../runtime/session.js'), import('../../reporting/registry.js')]);
     // --agents: the workers run in agent processes, which compile the plan themselves from the text this one came from.
     const planText = agents ? await readFile(plan.file, 'utf8') : '';

@@ -51,7 +51,12 @@ export class RedisCoordinator implements Coordinator {
   private closed = false;
   private refresh: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly client: RedisConnection, private readonly reader: RedisConnection, runId: string, ttlMs: number) {
+  private constructor(
+    private readonly client: RedisConnection,
+    private readonly reader: RedisConnection,
+    runId: string,
+    ttlMs: number,
+  ) {
     this.log = runKey(runId, 'log');
     this.ttlMs = ttlMs;
   }

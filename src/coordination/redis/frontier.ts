@@ -179,7 +179,11 @@ export class RedisFrontier implements Frontier {
   private failure: Error | undefined;
   private readonly completions = new Batcher<string>(async (entries) => void (await this.script(COMPLETE, [this.agent, ...entries])));
 
-  private constructor(private readonly client: RedisConnection, private readonly subscriber: RedisConnection, o: RedisFrontierOptions) {
+  private constructor(
+    private readonly client: RedisConnection,
+    private readonly subscriber: RedisConnection,
+    o: RedisFrontierOptions,
+  ) {
     this.keys = ['seen', 'queue', 'leases', 'done'].map((k) => runKey(o.runId, `frontier:${k}`));
     this.channel = runKey(o.runId, 'frontier:wake');
     this.agent = o.agentId ?? randomUUID();

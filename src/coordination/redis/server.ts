@@ -78,7 +78,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  exited.then(() => live.delete(child), () => {});
+  exited.then(
+    () => live.delete(child),
+    () => {},
+  );
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   const url = options.unixSocket ? `unix://${socket}` : `redis://${auth}127.0.0.1:${port}`;
 

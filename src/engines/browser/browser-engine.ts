@@ -15,15 +15,7 @@ export { findBrowser } from './find-browser.js';
 
 /** Flags that let Chromium run in containers and keep it from calling home. */
 export function launchArgs(planArgs: string[], isRoot = process.getuid?.() === 0): string[] {
-  const args = [
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-dev-shm-usage',
-  ];
+  const args = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
   // Chromium refuses to start as root with its sandbox on.
   if (isRoot) args.unshift('--no-sandbox');
   return [...args, ...planArgs];
@@ -52,8 +44,7 @@ class CrashWatch {
 
 function crashFailure(): StepFailure {
   return new StepFailure(
-    'The browser crashed or was closed during the run; every later browser step fails. ' +
-      'See the service/system logs (out of memory? killed?) and run again.',
+    'The browser crashed or was closed during the run; every later browser step fails. ' + 'See the service/system logs (out of memory? killed?) and run again.',
     'browser-crashed',
   );
 }
@@ -111,7 +102,9 @@ export async function createBrowserEngine(run: RunContext, o: { headed?: boolean
       const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      Promise.race([work, crash.promise]).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      Promise.race([work, crash.promise])
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 
@@ -249,13 +242,7 @@ function describeWork(ctx: StepContext): string {
   }
 }
 
-async function expectUntil(
-  page: Page,
-  checks: Parameters<typeof runCheck>[1][],
-  scope: TemplateScope,
-  until: number,
-  signal: AbortSignal,
-): Promise<void> {
+async function expectUntil(page: Page, checks: Parameters<typeof runCheck>[1][], scope: TemplateScope, until: number, signal: AbortSignal): Promise<void> {
   let problems: string[] = [];
   for (;;) {
     problems = [];
@@ -275,13 +262,7 @@ async function expectUntil(
   throw new StepFailure(problems.join('; '), 'expectation');
 }
 
-async function runAction(
-  page: Page,
-  action: BrowserActionSpec,
-  scope: TemplateScope,
-  left: () => number,
-  reportDir: string,
-): Promise<Attachment | undefined> {
+async function runAction(page: Page, action: BrowserActionSpec, scope: TemplateScope, left: () => number, reportDir: string): Promise<Attachment | undefined> {
   const r = (t: { renderString(s: TemplateScope): string }) => t.renderString(scope);
   switch (action.action) {
     case 'goto':

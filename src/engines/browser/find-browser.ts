@@ -10,19 +10,14 @@ export interface FoundBrowser {
   source: string;
 }
 
-export const SYSTEM_BROWSER_PATHS = [
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/usr/bin/google-chrome',
-  '/usr/bin/google-chrome-stable',
-];
+export const SYSTEM_BROWSER_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
 export class BrowserNotFoundError extends Error {
   constructor(readonly looked: string[]) {
     super(
       'No Chromium browser found for the browser steps. Get one in any of these ways:\n' +
         '  - on Debian/Ubuntu: apt-get install -y chromium\n' +
-        '  - Playwright\'s own build: npx playwright install chromium\n' +
+        "  - Playwright's own build: npx playwright install chromium\n" +
         '  - point planrun at an installed Chromium/Chrome: set PLANRUN_BROWSER=/path/to/chrome ' +
         'or browser.executablePath in the plan\n' +
         'Looked in:\n' +
@@ -68,10 +63,7 @@ export function findBrowser(
     if (!path) continue;
     // A path the user named but that is wrong is an error, not a reason to fall back silently.
     if (!isExecutableFile(path)) {
-      throw new Error(
-        `The browser named by ${source} (${path}) does not exist or is not executable. ` +
-          `Fix the path, or unset it to let planrun look for Chromium itself.`,
-      );
+      throw new Error(`The browser named by ${source} (${path}) does not exist or is not executable. ` + `Fix the path, or unset it to let planrun look for Chromium itself.`);
     }
     return { path, source };
   }

@@ -76,7 +76,10 @@ export class PageRenderer {
   /** The crawl's headers but the cookie (a jar cookie) and the user agent (the context's, for every origin); undefined when none is left. */
   private readonly scopeHeaders?: Record<string, string>;
 
-  constructor(private readonly launch: CrawlBrowserOptions, private readonly opts: RenderOptions) {
+  constructor(
+    private readonly launch: CrawlBrowserOptions,
+    private readonly opts: RenderOptions,
+  ) {
     this.selectors = [...opts.follow.map((sel) => ({ sel, follow: true })), ...opts.check.map((sel) => ({ sel, follow: false }))];
     const { cookie: _cookie, 'user-agent': _userAgent, ...scopeHeaders } = opts.headers;
     if (Object.keys(scopeHeaders).length > 0) this.scopeHeaders = scopeHeaders;

@@ -70,7 +70,10 @@ export class Crawler {
   /** The statuses crawl.expect accepts, as text for broken-link messages. */
   private readonly wantedStatus: string;
 
-  constructor(private readonly rules: CrawlRules, private readonly opts: CrawlOptions) {
+  constructor(
+    private readonly rules: CrawlRules,
+    private readonly opts: CrawlOptions,
+  ) {
     this.start = rules.start.map((url) => normalizeUrl(url, undefined, rules.normalize)?.url ?? url);
     this.wantedStatus = describeStatus(rules.expect.status);
     this.frontier = opts.frontier;

@@ -93,7 +93,10 @@ export class LinkExtractor {
   private anchorText = '';
 
   constructor(private readonly opts: ExtractOptions) {
-    for (const [list, follow] of [[opts.follow, true], [opts.check, false]] as const) {
+    for (const [list, follow] of [
+      [opts.follow, true],
+      [opts.check, false],
+    ] as const) {
       for (const sel of list) {
         const l = this.byTag.get(sel.tag) ?? [];
         l.push({ sel, follow });

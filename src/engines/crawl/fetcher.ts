@@ -16,7 +16,10 @@ import { StreamedResponse, type ChunkSink } from './streamed-response.js';
 export type FetchErrorKind = 'network' | 'timeout' | 'aborted';
 
 export class FetchError extends Error {
-  constructor(readonly kind: FetchErrorKind, message: string) {
+  constructor(
+    readonly kind: FetchErrorKind,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -64,7 +67,10 @@ export class Fetcher {
     for (const r of this.inFlight.items()) r.abort(new FetchError('aborted', 'crawl aborted'));
   };
 
-  constructor(private readonly rules: CrawlRules, private readonly runSignal: AbortSignal) {
+  constructor(
+    private readonly rules: CrawlRules,
+    private readonly runSignal: AbortSignal,
+  ) {
     this.agent = new Agent({ connections: rules.concurrency, keepAliveTimeout: 10_000, pipelining: 1, connect: { timeout: rules.timeoutMs } });
     this.scopeHeaders = { 'user-agent': rules.userAgent, ...rules.headers };
     this.outsideHeaders = { 'user-agent': this.scopeHeaders['user-agent']! };
@@ -179,10 +185,7 @@ export class Fetcher {
     const response = new StreamedResponse(this.inFlight);
     const { origin, path } = target(url);
     try {
-      this.agent.dispatch(
-        { origin, path, method, headers, headersTimeout: this.rules.timeoutMs, bodyTimeout: this.rules.timeoutMs },
-        response,
-      );
+      this.agent.dispatch({ origin, path, method, headers, headersTimeout: this.rules.timeoutMs, bodyTimeout: this.rules.timeoutMs }, response);
     } catch (e) {
       response.abort(e as Error); // rejects response.head, awaited just below
     }

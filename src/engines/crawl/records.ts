@@ -20,7 +20,11 @@ export class UrlRecord {
   /** ids and names of the page, for fragment checks (only when `fragments: true`). */
   ids?: Set<string>;
 
-  constructor(readonly url: string, readonly depth: number, readonly checkOnly: boolean) {}
+  constructor(
+    readonly url: string,
+    readonly depth: number,
+    readonly checkOnly: boolean,
+  ) {}
 
   addReferrer(r: CrawlReferrer): void {
     this.referrerCount++;

@@ -13,7 +13,10 @@ const MAX_ROBOTS_BYTES = 512 * 1024;
 export class RobotsCache {
   private readonly byOrigin = new Map<string, Promise<Robot | undefined>>();
 
-  constructor(private readonly fetcher: Fetcher, private readonly userAgent: string) {}
+  constructor(
+    private readonly fetcher: Fetcher,
+    private readonly userAgent: string,
+  ) {}
 
   async allowed(url: string): Promise<boolean> {
     const origin = new URL(url).origin;

@@ -50,9 +50,13 @@ export class HttpTransport {
     if (!slots) {
       const inFlight = (slots = new InFlight<TransportHandler>());
       this.inFlight.set(signal, inFlight);
-      signal.addEventListener('abort', () => {
-        for (const slot of inFlight.items()) slot.abort(signal.reason);
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const slot of inFlight.items()) slot.abort(signal.reason);
+        },
+        { once: true },
+      );
     }
     return slots;
   }

@@ -27,10 +27,11 @@ const UNREACHABLE_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOU
 export function codeOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; errors?: unknown[]; cause?: unknown } | null | undefined;
   if (typeof e?.code === 'string') return e.code;
-  if (Array.isArray(e?.errors)) for (const inner of e.errors) {
-    const c = codeOf(inner);
-    if (c) return c;
-  }
+  if (Array.isArray(e?.errors))
+    for (const inner of e.errors) {
+      const c = codeOf(inner);
+      if (c) return c;
+    }
   const cause = e?.cause as { code?: unknown } | null | undefined;
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }

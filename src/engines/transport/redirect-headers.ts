@@ -15,12 +15,7 @@ export const SAFE_REDIRECT_HEADERS: ReadonlySet<string> = new Set(['accept', 'ac
  * `bodyKept`: the next hop sends the body again (307, 308), so its
  * content-* headers still describe it. `host` never follows (undici sets it per hop).
  */
-export function redirectHeaders(
-  headers: Readonly<Record<string, string>>,
-  crossOrigin: boolean,
-  bodyKept: boolean,
-  keep: RedirectHeaders,
-): Record<string, string> {
+export function redirectHeaders(headers: Readonly<Record<string, string>>, crossOrigin: boolean, bodyKept: boolean, keep: RedirectHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();

@@ -106,7 +106,8 @@ function connectFailure(ctx: StepContext, url: string, seen: Handshake, protocol
   if (ctx.run.signal.aborted) return fail(`stopped: the run was aborted while connecting to ${url}`, 'aborted');
   if (aborted) return fail(`timed out after ${ctx.timeoutMs}ms connecting to ${url} (step timeout)`, 'timeout');
   const { kind, code } = wireFailure(seen.error);
-  if (kind === 'unreachable' || kind === 'connect-timeout') return fail(`cannot connect to ${new URL(url).host} (${code}) for ${url}: is the server running and the target right?`, 'connect');
+  if (kind === 'unreachable' || kind === 'connect-timeout')
+    return fail(`cannot connect to ${new URL(url).host} (${code}) for ${url}: is the server running and the target right?`, 'connect');
   if (seen.error) return fail(`cannot open ${url}: ${seen.error.message}${code && !seen.error.message.includes(code) ? ` (${code})` : ''}`, 'connect');
   if (seen.status !== undefined && seen.status !== 101) return fail(`${url} answered the WebSocket handshake with status ${seen.status} instead of 101 Switching Protocols`, 'ws');
   if (seen.status === 101) {

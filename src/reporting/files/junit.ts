@@ -16,13 +16,7 @@ const MAX_FAILURES_LISTED = 20;
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 export function xmlEscape(text: string): string {
-  return text
-    .replace(NOT_XML_CHAR, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return text.replace(NOT_XML_CHAR, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 /** For attribute values: also keeps line breaks and tabs from being normalised to spaces. */
@@ -80,7 +74,13 @@ export function renderJunit(report: RunReport, o: JunitOptions = {}): string {
         timeMs: 0,
         ...(t.passed
           ? {}
-          : { failure: { message: `${t.selector} ${t.condition} failed: measured ${t.actual ?? 'nothing'}`, type: 'threshold', body: `threshold ${t.selector}: ${t.condition}\nmeasured: ${t.actual ?? 'nothing was measured'}` } }),
+          : {
+              failure: {
+                message: `${t.selector} ${t.condition} failed: measured ${t.actual ?? 'nothing'}`,
+                type: 'threshold',
+                body: `threshold ${t.selector}: ${t.condition}\nmeasured: ${t.actual ?? 'nothing was measured'}`,
+              },
+            }),
       })),
     });
   }
@@ -95,7 +95,13 @@ export function renderJunit(report: RunReport, o: JunitOptions = {}): string {
         classname: 'services',
         timeMs: 0,
         ...(failedServices.includes(s)
-          ? { failure: { message: s.message ?? `service ${s.name} failed`, type: 'service', body: [s.message ?? '', s.logFile ? `log: ${s.logFile}` : ''].filter(Boolean).join('\n') } }
+          ? {
+              failure: {
+                message: s.message ?? `service ${s.name} failed`,
+                type: 'service',
+                body: [s.message ?? '', s.logFile ? `log: ${s.logFile}` : ''].filter(Boolean).join('\n'),
+              },
+            }
           : s.status === 'skipped'
             ? { skipped: s.message ?? 'service not started' }
             : {}),
@@ -125,9 +131,7 @@ export function renderJunit(report: RunReport, o: JunitOptions = {}): string {
   const timestamp = report.startedAt.replace(/(\.\d+)?Z$/, '');
   const total = (f: (c: Case) => boolean) => suites.reduce((n, s) => n + s.cases.filter(f).length, 0);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(
-    `<testsuites name="${attr(report.run.planName)}" tests="${total(() => true)}" failures="${total((c) => !!c.failure)}" errors="0" time="${seconds(report.durationMs)}">`,
-  );
+  out.push(`<testsuites name="${attr(report.run.planName)}" tests="${total(() => true)}" failures="${total((c) => !!c.failure)}" errors="0" time="${seconds(report.durationMs)}">`);
   suites.forEach((s, i) => {
     const failures = s.cases.filter((c) => c.failure).length;
     const skipped = s.cases.filter((c) => c.skipped !== undefined).length;
@@ -191,7 +195,19 @@ function stepCase(s: StepAggregate, name: string, failures: StepResult[], report
       listed = report.errors.flatMap((g) =>
         g.examples
           .filter((e) => e.stepId === s.stepId && e.role === s.role)
-          .map((e) => ({ worker: e.worker, role: e.role, round: e.round, stepId: e.stepId, name: e.name, kind: s.kind, start: 0, durationMs: 0, outcome: 'failed' as const, error: { message: g.message, ...(g.code ? { code: g.code } : {}) }, ...(e.attachments ? { attachments: e.attachments } : {}) })),
+          .map((e) => ({
+            worker: e.worker,
+            role: e.role,
+            round: e.round,
+            stepId: e.stepId,
+            name: e.name,
+            kind: s.kind,
+            start: 0,
+            durationMs: 0,
+            outcome: 'failed' as const,
+            error: { message: g.message, ...(g.code ? { code: g.code } : {}) },
+            ...(e.attachments ? { attachments: e.attachments } : {}),
+          })),
       );
     }
     for (const f of listed.slice(0, MAX_FAILURES_LISTED)) {

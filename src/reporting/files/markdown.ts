@@ -48,7 +48,8 @@ export function renderMarkdown(report: RunReport): string {
 
   if (r.thresholds.length > 0) {
     out.push('### Thresholds', '', '| | threshold | condition | measured |', '|---|---|---|---:|');
-    for (const t of r.thresholds) out.push(`| ${t.passed ? '✅' : '❌'} | ${cell(t.selector)} | ${cell(t.condition)} | ${t.actual === null ? '–' : String(Math.round(t.actual * 1000) / 1000)} |`);
+    for (const t of r.thresholds)
+      out.push(`| ${t.passed ? '✅' : '❌'} | ${cell(t.selector)} | ${cell(t.condition)} | ${t.actual === null ? '–' : String(Math.round(t.actual * 1000) / 1000)} |`);
     out.push('');
   }
 
@@ -56,7 +57,9 @@ export function renderMarkdown(report: RunReport): string {
     out.push('### Steps', '', '| role | step | runs | ok | failed | skipped | p50 | p95 | p99 | max |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of r.steps) {
       const l = s.latency;
-      out.push(`| ${cell(s.role)} | ${s.failed > 0 ? '❌ ' : ''}${cell(s.name)} | ${s.count} | ${s.ok} | ${s.failed} | ${s.skipped} | ${formatDuration(l?.p50)} | ${formatDuration(l?.p95)} | ${formatDuration(l?.p99)} | ${formatDuration(l?.max)} |`);
+      out.push(
+        `| ${cell(s.role)} | ${s.failed > 0 ? '❌ ' : ''}${cell(s.name)} | ${s.count} | ${s.ok} | ${s.failed} | ${s.skipped} | ${formatDuration(l?.p50)} | ${formatDuration(l?.p95)} | ${formatDuration(l?.p99)} | ${formatDuration(l?.max)} |`,
+      );
     }
     out.push('');
   }
@@ -77,7 +80,8 @@ export function renderMarkdown(report: RunReport): string {
 
   if (r.barriers.length > 0) {
     out.push('### Barriers', '', '| barrier | waits | timeouts | broken | p50 wait | p95 wait | max wait |', '|---|---:|---:|---:|---:|---:|---:|');
-    for (const b of r.barriers) out.push(`| ${cell(b.name)} | ${b.waits} | ${b.timeouts} | ${b.broken} | ${formatDuration(b.wait?.p50)} | ${formatDuration(b.wait?.p95)} | ${formatDuration(b.wait?.max)} |`);
+    for (const b of r.barriers)
+      out.push(`| ${cell(b.name)} | ${b.waits} | ${b.timeouts} | ${b.broken} | ${formatDuration(b.wait?.p50)} | ${formatDuration(b.wait?.p95)} | ${formatDuration(b.wait?.max)} |`);
     out.push('');
   }
 

@@ -89,7 +89,8 @@ export class MetricsCollector implements Reporter {
         this.services.set(event.name, { name: event.name, status: event.status, message: event.message, logFile: event.logFile ?? this.services.get(event.name)?.logFile });
         break;
       case 'worker:begin':
-        if (!this.workers.has(event.worker)) this.workers.set(event.worker, { id: event.worker, role: event.role, rounds: 0, outcome: 'aborted', ended: false, ...(event.agent ? { agent: event.agent } : {}) });
+        if (!this.workers.has(event.worker))
+          this.workers.set(event.worker, { id: event.worker, role: event.role, rounds: 0, outcome: 'aborted', ended: false, ...(event.agent ? { agent: event.agent } : {}) });
         break;
       case 'round:end': {
         const w = this.workers.get(event.worker);
@@ -215,7 +216,9 @@ export class MetricsCollector implements Reporter {
     const durationMs = Math.max(0, endTime - startTime);
 
     const thresholds = evaluateThresholds(this.thresholds, { select: (s) => this.select(s, end.crawl), durationMs });
-    const steps = [...this.steps.values()].map((b): StepAggregate => ({ ...b.agg, ...optional('latency', b.latency.percentiles()), ...optional('scheduledLatency', b.scheduled.percentiles()) }));
+    const steps = [...this.steps.values()].map(
+      (b): StepAggregate => ({ ...b.agg, ...optional('latency', b.latency.percentiles()), ...optional('scheduledLatency', b.scheduled.percentiles()) }),
+    );
 
     let outcome = end.outcome;
     let reason = end.reason;

@@ -148,7 +148,14 @@ class LiveReporter implements Reporter {
     this.run = run;
     // Setup and teardown show only in a plan that has them; their steps are listed under those roles.
     const has = (role: string) => run.steps.some((s) => s.role === role);
-    const names: Phase[] = ['services', ...(has('setup') ? (['setup'] as const) : []), 'workers', ...(run.hasCrawl ? (['crawl'] as const) : []), ...(has('teardown') ? (['teardown'] as const) : []), 'reports'];
+    const names: Phase[] = [
+      'services',
+      ...(has('setup') ? (['setup'] as const) : []),
+      'workers',
+      ...(run.hasCrawl ? (['crawl'] as const) : []),
+      ...(has('teardown') ? (['teardown'] as const) : []),
+      'reports',
+    ];
     for (const name of names) this.phases.set(name, { name, began: new Deferred(), ended: new Deferred() });
     for (const role of run.roles) {
       this.roles.set(role.name, { name: role.name, workers: role.workers.length, ended: 0, round: 0, ok: 0, failed: 0, skipped: 0, done: new Deferred() });

@@ -96,7 +96,9 @@ class PlainReporter implements Reporter {
       case 'round:end': {
         const t = this.tallies.get(e.worker);
         const of = this.rounds !== undefined ? `/${this.rounds}` : '';
-        const counts = t ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatDurationCompact(e.time - t.begin)}` : '';
+        const counts = t
+          ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatDurationCompact(e.time - t.begin)}`
+          : '';
         return `${e.ok ? '·' : p('red', '✖')} worker ${e.worker} (${e.role}) round ${e.round}${of}: ${counts}`;
       }
       case 'worker:end':

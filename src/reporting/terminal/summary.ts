@@ -22,14 +22,16 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
   const out: string[] = [];
   const cwd = o.cwd ?? process.cwd();
 
-  const verdict =
-    report.outcome === 'passed' ? paint('green', '✔ PASSED') : report.outcome === 'aborted' ? paint('yellow', '■ ABORTED') : paint('red', '✖ FAILED');
+  const verdict = report.outcome === 'passed' ? paint('green', '✔ PASSED') : report.outcome === 'aborted' ? paint('yellow', '■ ABORTED') : paint('red', '✖ FAILED');
   const rounds = report.run.rounds !== undefined ? `, ${plural(report.run.rounds, 'round')}` : '';
-  out.push(`${paint('bold', verdict)}  ${report.run.planName || 'run'} — ${plural(report.run.workers, 'worker')}${rounds}, ${formatDurationCompact(report.durationMs)} (exit ${report.exitCode})`);
+  out.push(
+    `${paint('bold', verdict)}  ${report.run.planName || 'run'} — ${plural(report.run.workers, 'worker')}${rounds}, ${formatDurationCompact(report.durationMs)} (exit ${report.exitCode})`,
+  );
   if (report.reason) out.push(`  ${report.reason}`);
 
   const failedServices = report.services.filter((s) => s.status === 'failed');
-  for (const s of failedServices) out.push(`  ${paint('red', `service ${s.name} failed`)}${s.message ? `: ${s.message}` : ''}${s.logFile ? paint('dim', ` (log: ${s.logFile})`) : ''}`);
+  for (const s of failedServices)
+    out.push(`  ${paint('red', `service ${s.name} failed`)}${s.message ? `: ${s.message}` : ''}${s.logFile ? paint('dim', ` (log: ${s.logFile})`) : ''}`);
 
   const steps = report.steps.filter((s) => s.count + s.skipped > 0);
   if (steps.length > 0) {
@@ -59,7 +61,13 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
   const open = steps.filter((s) => s.scheduledLatency);
   if (open.length > 0 || report.dropped) {
     out.push('', paint('bold', 'Open model (latency from the scheduled start)'));
-    const rows = open.map((s) => [s.role, s.name, formatDurationCompact(s.scheduledLatency?.p50), formatDurationCompact(s.scheduledLatency?.p95), formatDurationCompact(s.scheduledLatency?.max)]);
+    const rows = open.map((s) => [
+      s.role,
+      s.name,
+      formatDurationCompact(s.scheduledLatency?.p50),
+      formatDurationCompact(s.scheduledLatency?.p95),
+      formatDurationCompact(s.scheduledLatency?.max),
+    ]);
     if (rows.length > 0) out.push(...table(['role', 'step', 'p50', 'p95', 'max'], rows, [false, false, true, true, true], paint));
     for (const [role, n] of Object.entries(report.dropped ?? {})) {
       out.push(`  ${role}: ${n > 0 ? paint('yellow', `${n} iteration${n === 1 ? '' : 's'} dropped`) : '0 iterations dropped'} (no free worker when due)`);
@@ -83,12 +91,7 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
 
   if (report.thresholds.length > 0) {
     out.push('', paint('bold', 'Thresholds'));
-    const rows = report.thresholds.map((t) => [
-      t.passed ? paint('green', '✔') : paint('red', '✖'),
-      t.selector,
-      t.condition,
-      `actual ${formatThresholdActual(t)}`,
-    ]);
+    const rows = report.thresholds.map((t) => [t.passed ? paint('green', '✔') : paint('red', '✖'), t.selector, t.condition, `actual ${formatThresholdActual(t)}`]);
     out.push(...table(undefined, rows, [false, false, false, false], paint));
   }
 
@@ -111,7 +114,9 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
       .map(([k, n]) => `${k}: ${n}`)
       .join(', ');
     out.push('', paint('bold', 'Crawl'));
-    out.push(`  ${c.crawled} crawled, ${c.checked} checked, ${c.broken > 0 ? paint('red', `${c.broken} broken`) : '0 broken'}${kinds ? ` (${kinds})` : ''} — ${c.stoppedBy}, ${formatDurationCompact(c.durationMs)}`);
+    out.push(
+      `  ${c.crawled} crawled, ${c.checked} checked, ${c.broken > 0 ? paint('red', `${c.broken} broken`) : '0 broken'}${kinds ? ` (${kinds})` : ''} — ${c.stoppedBy}, ${formatDurationCompact(c.durationMs)}`,
+    );
     for (const u of c.brokenUrls.slice(0, 5)) {
       const from = u.referrers[0];
       out.push(`  ${paint('red', '✖')} ${u.url} ${paint('dim', `${u.broken?.message ?? ''}${from ? ` ← ${from.page}` : ''}`)}`);
@@ -119,7 +124,8 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
     if (c.brokenUrls.length > 5) out.push(paint('dim', `  … ${c.brokenUrls.length - 5} more broken URLs in the report`));
   }
 
-  if (report.timelineTruncated > 0) out.push('', paint('dim', `Timeline sampled: ${report.timelineTruncated} of ${report.timeline.length + report.timelineTruncated} step results left out of the report.`));
+  if (report.timelineTruncated > 0)
+    out.push('', paint('dim', `Timeline sampled: ${report.timelineTruncated} of ${report.timeline.length + report.timelineTruncated} step results left out of the report.`));
 
   if (o.files && o.files.length > 0) {
     out.push('', paint('bold', 'Reports'));

@@ -34,13 +34,20 @@ export function latencyChart(report: RunReport): string {
   const { span, means, failures } = columns;
   const BUCKETS = failures.length;
   const maxY = Math.max(1, ...means.flat().map((v) => v ?? 0)) * 1.1;
-  const W = 760, H = 240, L = 56, R = 10, T = 10, B = 30;
+  const W = 760,
+    H = 240,
+    L = 56,
+    R = 10,
+    T = 10,
+    B = 30;
   const x = (b: number) => L + ((b + 0.5) / BUCKETS) * (W - L - R);
   const y = (v: number) => T + (1 - v / maxY) * (H - T - B);
   const parts: string[] = [];
   for (let g = 0; g <= 4; g++) {
     const v = (maxY / 4) * g;
-    parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/><text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${formatDuration(v)}</text>`);
+    parts.push(
+      `<line x1="${L}" x2="${W - R}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/><text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${formatDuration(v)}</text>`,
+    );
   }
   for (let g = 0; g <= 4; g++) {
     const px = L + (g / 4) * (W - L - R);
@@ -61,15 +68,14 @@ export function latencyChart(report: RunReport): string {
     parts.push(`<path d="${d}" fill="none" stroke="${PALETTE[i]}" stroke-width="1.8"><title>${esc(`${s.role} · ${s.name}`)}</title></path>`);
     // Single points (isolated buckets) would not show as a path.
     m.forEach((v, b) => {
-      if (v !== null && (m[b - 1] ?? null) === null && (m[b + 1] ?? null) === null) parts.push(`<circle cx="${x(b).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${PALETTE[i]}"/>`);
+      if (v !== null && (m[b - 1] ?? null) === null && (m[b + 1] ?? null) === null)
+        parts.push(`<circle cx="${x(b).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${PALETTE[i]}"/>`);
     });
   });
   failures.forEach((n, b) => {
     if (n > 0) parts.push(`<rect x="${(x(b) - 2).toFixed(1)}" y="${H - B}" width="4" height="6" fill="#d64541"><title>${n} failed in this interval</title></rect>`);
   });
-  const legend = series
-    .map((s, i) => `<span class="key"><i style="background:${PALETTE[i]}"></i>${esc(s.role)} · ${esc(s.name)}</span>`)
-    .join(' ');
+  const legend = series.map((s, i) => `<span class="key"><i style="background:${PALETTE[i]}"></i>${esc(s.role)} · ${esc(s.name)}</span>`).join(' ');
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Mean latency over time per step">${parts.join('')}<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" class="axis"/></svg><div class="legend">${legend} <span class="key"><i style="background:#d64541"></i>failures</span></div>`;
 }
 
@@ -124,7 +130,8 @@ export function statusHistogram(hist: Record<string, number>): string {
   const entries = Object.entries(hist).sort((a, b) => a[0].localeCompare(b[0]));
   if (entries.length === 0) return '';
   const max = Math.max(...entries.map(([, n]) => n));
-  const W = 420, ROW = 20;
+  const W = 420,
+    ROW = 20;
   const colour = (s: string) => (s.startsWith('2') ? '#2e9d5b' : s.startsWith('3') ? '#3b6fd4' : s.startsWith('4') ? '#e07b24' : s.startsWith('5') ? '#d64541' : '#6b7a8f');
   const rows = entries.map(([s, n], i) => {
     const w = Math.max(1, (n / max) * (W - 120));

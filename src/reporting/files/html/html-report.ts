@@ -31,7 +31,10 @@ const MAX_BROKEN_ROWS = 5000;
 class Images {
   private used = 0;
   private readonly cache = new Map<string, string | null>();
-  constructor(private readonly dir: string, private readonly budget: number) {}
+  constructor(
+    private readonly dir: string,
+    private readonly budget: number,
+  ) {}
 
   html(a: Attachment): string {
     if (!a.contentType.startsWith('image/')) return `<div><code>${esc(a.path)}</code></div>`;
@@ -103,7 +106,10 @@ ${r.reason ? `<p id="reason"><b>${esc(r.reason)}</b></p>` : ''}
 function thresholds(r: RunReport): string {
   if (r.thresholds.length === 0) return '';
   const rows = r.thresholds
-    .map((t) => `<tr class="${t.passed ? '' : 'bad'}"><td class="${t.passed ? 'pass' : 'fail'}">${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.selector)}</td><td><code>${esc(t.condition)}</code></td><td class="n">${t.actual === null ? 'nothing measured' : esc(Math.round(t.actual * 1000) / 1000)}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr class="${t.passed ? '' : 'bad'}"><td class="${t.passed ? 'pass' : 'fail'}">${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.selector)}</td><td><code>${esc(t.condition)}</code></td><td class="n">${t.actual === null ? 'nothing measured' : esc(Math.round(t.actual * 1000) / 1000)}</td></tr>`,
+    )
     .join('');
   return `<section id="thresholds"><h2>Thresholds</h2><table><thead><tr><th></th><th>selector</th><th>condition</th><th class="n">measured</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
@@ -124,7 +130,10 @@ function timeline(r: RunReport): string {
   if (r.timeline.length === 0) return '';
   const data = buildTimelineData(r);
   const barrierList = data.barriers
-    .map((b) => `<li><b>${esc(b.name)}</b> <span class="muted">${esc(b.kind)}${b.kind === 'event' ? `, scope ${esc(b.scope)}` : ''}</span>: ${b.kind === 'meeting' ? `all of ${esc([...b.signal, ...b.wait].join(', '))} meet` : `${esc(b.signal.join(', ') || '?')} signal → ${esc(b.wait.join(', ') || '?')} wait`}</li>`)
+    .map(
+      (b) =>
+        `<li><b>${esc(b.name)}</b> <span class="muted">${esc(b.kind)}${b.kind === 'event' ? `, scope ${esc(b.scope)}` : ''}</span>: ${b.kind === 'meeting' ? `all of ${esc([...b.signal, ...b.wait].join(', '))} meet` : `${esc(b.signal.join(', ') || '?')} signal → ${esc(b.wait.join(', ') || '?')} wait`}</li>`,
+    )
     .join('');
   return `<section id="coordination"><h2>Coordination timeline</h2>
 <p class="muted">A lane per worker, grouped by role; a bar per step per round. Hatched bars are barrier waits, labelled with the barrier: hover one to see how long the worker waited and for whom — the signal steps that released it are outlined and a dashed line marks the release. Scroll to move, zoom for detail.</p>
@@ -140,7 +149,10 @@ ${data.truncated ? `<span class="muted">A sample: ${data.truncated} of ${r.timel
 function barriers(r: RunReport): string {
   if (r.barriers.length === 0) return '';
   const rows = r.barriers
-    .map((b) => `<tr class="${b.timeouts || b.broken ? 'bad' : ''}"><td>${esc(b.name)}</td><td class="n">${b.waits}</td><td class="n">${b.timeouts}</td><td class="n">${b.broken}</td>${[b.wait?.p50, b.wait?.p95, b.wait?.p99, b.wait?.max].map((v) => `<td class="n">${formatDuration(v)}</td>`).join('')}</tr>`)
+    .map(
+      (b) =>
+        `<tr class="${b.timeouts || b.broken ? 'bad' : ''}"><td>${esc(b.name)}</td><td class="n">${b.waits}</td><td class="n">${b.timeouts}</td><td class="n">${b.broken}</td>${[b.wait?.p50, b.wait?.p95, b.wait?.p99, b.wait?.max].map((v) => `<td class="n">${formatDuration(v)}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<section id="barriers"><h2>Barrier waits</h2><table><thead><tr><th>barrier</th><th class="n">waits</th><th class="n">timeouts</th><th class="n">broken</th><th class="n">p50</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
@@ -166,7 +178,12 @@ function errors(r: RunReport, images: Images): string {
 
 function services(r: RunReport): string {
   if (r.services.length === 0) return '';
-  const rows = r.services.map((s) => `<tr class="${s.status === 'failed' ? 'bad' : ''}"><td>${esc(s.name)}</td><td>${esc(s.status)}</td><td>${esc(s.message ?? '')}</td><td>${s.logFile ? `<code>${esc(s.logFile)}</code>` : ''}</td></tr>`).join('');
+  const rows = r.services
+    .map(
+      (s) =>
+        `<tr class="${s.status === 'failed' ? 'bad' : ''}"><td>${esc(s.name)}</td><td>${esc(s.status)}</td><td>${esc(s.message ?? '')}</td><td>${s.logFile ? `<code>${esc(s.logFile)}</code>` : ''}</td></tr>`,
+    )
+    .join('');
   return `<section id="services"><h2>Services</h2><table><thead><tr><th>service</th><th>status</th><th>message</th><th>log</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
@@ -177,23 +194,32 @@ function statusBadge(u: CrawlUrlResult): string {
 }
 
 function crawl(c: NonNullable<RunReport['crawl']>): string {
-  const kinds = Object.entries(c.brokenByKind).map(([k, n]) => `${esc(k)}: ${n}`).join(', ');
+  const kinds = Object.entries(c.brokenByKind)
+    .map(([k, n]) => `${esc(k)}: ${n}`)
+    .join(', ');
   const broken = c.brokenUrls.slice(0, MAX_BROKEN_ROWS).map((u) => {
     const n = u.referrerCount ?? u.referrers.length;
     const search = [u.url, u.broken?.message ?? '', ...u.referrers.map((f) => `${f.page} ${f.text ?? ''}`)].join(' ').toLowerCase();
-    const refs = u.referrers.map((f) => `<li><span class="url">${esc(f.page)}</span> <span class="muted">${esc(f.element)}${f.text ? ` “${esc(f.text)}”` : ''}</span></li>`).join('');
+    const refs = u.referrers
+      .map((f) => `<li><span class="url">${esc(f.page)}</span> <span class="muted">${esc(f.element)}${f.text ? ` “${esc(f.text)}”` : ''}</span></li>`)
+      .join('');
     return `<li data-search="${esc(search)}">${statusBadge(u)}<span class="url">${esc(u.url)}</span> — ${esc(u.broken?.message ?? '')}<div class="muted">linked from ${plural(n, 'place')}</div><ul>${refs}</ul></li>`;
   });
   const redirected = c.urls.filter((u) => u.redirects.length > 0);
   const chains = redirected
     .slice(0, MAX_REDIRECT_ROWS)
-    .map((u) => `<tr class="${u.broken ? 'bad' : ''}"><td class="url">${u.redirects.map((h) => `${esc(h.url)} <span class="muted">(${h.status})</span>`).join(' → ')} → ${u.broken ? esc(u.broken.message) : `final ${esc(u.status ?? '?')}`}</td><td class="n">${u.redirects.length}</td></tr>`)
+    .map(
+      (u) =>
+        `<tr class="${u.broken ? 'bad' : ''}"><td class="url">${u.redirects.map((h) => `${esc(h.url)} <span class="muted">(${h.status})</span>`).join(' → ')} → ${u.broken ? esc(u.broken.message) : `final ${esc(u.status ?? '?')}`}</td><td class="n">${u.redirects.length}</td></tr>`,
+    )
     .join('');
   return `<section id="crawl"><h2>Crawl</h2>
 <div class="muted">from ${c.startUrls.map((s) => `<code>${esc(s)}</code>`).join(', ')} · stopped: ${esc(c.stoppedBy)} · ${formatDuration(c.durationMs)}${c.requests !== undefined ? ` · ${c.requests} requests` : ''}</div>
 <div class="cards"><div class="card"><span class="muted">crawled</span><b>${c.crawled}</b></div><div class="card"><span class="muted">checked</span><b>${c.checked}</b></div><div class="card"><span class="muted">broken</span><b>${c.broken}</b></div><div class="card"><span class="muted">skipped</span><b>${c.skipped.byRule + c.skipped.byRobots + c.skipped.byDepth + c.skipped.byScheme + c.skipped.outOfScope}</b></div></div>
 <div class="cols"><div><h2 style="margin-top:14px">Status histogram</h2>${statusHistogram(c.statusHistogram)}</div>
-<div><h2 style="margin-top:14px">Skipped</h2><table><tbody>${Object.entries(c.skipped).map(([k, n]) => `<tr><td>${esc(k)}</td><td class="n">${n}</td></tr>`).join('')}<tr><td>sampled away</td><td class="n">${c.sampledAway}</td></tr></tbody></table></div></div>
+<div><h2 style="margin-top:14px">Skipped</h2><table><tbody>${Object.entries(c.skipped)
+    .map(([k, n]) => `<tr><td>${esc(k)}</td><td class="n">${n}</td></tr>`)
+    .join('')}<tr><td>sampled away</td><td class="n">${c.sampledAway}</td></tr></tbody></table></div></div>
 <h2 style="margin-top:14px">Broken links (${c.brokenUrls.length})${kinds ? ` <span class="muted">${kinds}</span>` : ''}</h2>
 ${c.brokenUrls.length ? `<input id="crawl-search" type="search" placeholder="Filter by URL, referrer or message" aria-label="Filter broken links"> <span id="crawl-count" class="muted">${broken.length} of ${broken.length}</span>` : '<p>No broken links.</p>'}
 <ul id="broken-list">${broken.join('')}</ul>

@@ -44,9 +44,7 @@ export function buildTimelineData(report: RunReport): TimelineData {
   for (const r of report.run.roles) for (const w of r.workers) workerRole.set(w, r.name);
   for (const w of report.workers) if (!workerRole.has(w.id)) workerRole.set(w.id, w.role);
   for (const r of report.timeline) if (!workerRole.has(r.worker)) workerRole.set(r.worker, r.role);
-  const lanes: Array<[number, number]> = [...workerRole.entries()]
-    .map(([w, role]): [number, number] => [w, roleIndex(role)])
-    .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  const lanes: Array<[number, number]> = [...workerRole.entries()].map(([w, role]): [number, number] => [w, roleIndex(role)]).sort((a, b) => a[1] - b[1] || a[0] - b[0]);
   const laneOf = new Map(lanes.map(([w], i) => [w, i]));
 
   const barrierNames = report.run.barriers.map((b) => b.name);
@@ -105,5 +103,8 @@ export function buildTimelineData(report: RunReport): TimelineData {
 
 /** JSON safe to put inside a <script> element. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
