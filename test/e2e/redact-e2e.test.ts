@@ -123,7 +123,7 @@ for (const c of cases) {
     const secrets = [c.token, SESSION, COOKIE];
     assertNoSecret(secrets, 'the terminal output', ran.output);
     const files = readTree(out);
-    assert.deepEqual([...files.keys()].filter((f) => !f.endsWith('.log')).sort(), ['junit.xml', 'report.html', 'report.json', 'summary.md']);
+    assert.deepEqual([...files.keys()].filter((f) => !f.endsWith('.log')).sort(), ['junit.xml', 'metrics.ndjson', 'report.html', 'report.json', 'summary.md']);
     for (const [name, text] of files) assertNoSecret(secrets, name, text);
 
     // The failures are all there, with [redacted] where the secrets were.
