@@ -52,7 +52,8 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
 
 export class Fetcher {
   readonly agent: Agent;
-  private readonly nextSlot = new Map<string, number>();
+  /** Per origin, when its latest request leaves (resolves to that time): each request waits for the one before it. */
+  private readonly departures = new Map<string, Promise<number>>();
   /** Retries done, by reason, for the report. */
   readonly retries = { network: 0, status: 0 };
   requests = 0;
@@ -162,13 +163,23 @@ export class Fetcher {
     }
   }
 
-  /** Waits for this origin's next request slot when a rate limit is set. */
+  /**
+   * Waits until this origin's previous request left at least 1000/rateLimit ms
+   * ago. Requests queue behind each other's actual departure, not behind slots
+   * computed in advance: after a stall of the event loop, overdue slots would
+   * all fire at once and burst the origin.
+   */
   private async throttle(origin: string): Promise<void> {
-    if (!Number.isFinite(this.rules.rateLimit)) return;
-    const now = performance.now();
-    const slot = Math.max(now, this.nextSlot.get(origin) ?? 0);
-    this.nextSlot.set(origin, slot + 1000 / this.rules.rateLimit);
-    await this.wait(slot - now);
+    const interval = 1000 / this.rules.rateLimit;
+    const previous = this.departures.get(origin);
+    const leaves = (async () => {
+      // A request before that was aborted leaves no gap to keep.
+      const last = previous ? await previous.catch(() => -Infinity) : -Infinity;
+      await this.wait(last + interval - performance.now());
+      return performance.now();
+    })();
+    this.departures.set(origin, leaves);
+    await leaves;
   }
 
   /**
