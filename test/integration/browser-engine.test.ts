@@ -14,12 +14,14 @@ after(async () => {
   await site.close();
 });
 
+// A generous step timeout: the first page of several contexts at once can take seconds on a busy 2-core machine;
+// the tests of timeouts set their own.
 const header = (o: { workers?: number; rounds?: number; extra?: string } = {}) =>
   `name: browser test
 target: ${site.origin}
 workers: ${o.workers ?? 1}
 rounds: ${o.rounds ?? 1}
-timeout: 5s
+timeout: 20s
 ${o.extra ?? ''}
 `;
 
