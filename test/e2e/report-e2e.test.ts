@@ -76,7 +76,7 @@ scenario:
       browser: { goto: "${pagesOrigin}/" }
     - name: click the ghost
       if: round == 1
-      timeout: 1500ms
+      timeout: 5s
       browser: { click: "#ghost" }
 crawl:
   start: ["${siteOrigin}/"]
