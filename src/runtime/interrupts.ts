@@ -20,6 +20,7 @@ export const INTERRUPTED_EXIT_CODE = 130;
 
 export class Interrupts {
   private readonly stop = new AbortController();
+  private readonly any = new AbortController();
   private phase: InterruptPhase = 'run';
   private signalName?: NodeJS.Signals;
   private readonly write: (text: string) => void;
@@ -36,6 +37,11 @@ export class Interrupts {
   /** Aborted by the first signal of the run phase: stops the run. */
   get signal(): AbortSignal {
     return this.stop.signal;
+  }
+
+  /** Aborted by the first signal in any phase: ends what only waits once the reports are written (the metrics linger). */
+  get anySignal(): AbortSignal {
+    return this.any.signal;
   }
 
   /** The first signal received, in any phase. */
@@ -59,6 +65,7 @@ export class Interrupts {
       return;
     }
     this.signalName = sig;
+    this.any.abort(new Error(sig));
     if (this.phase === 'run') {
       this.write(`\nplanrun: ${sig} received: stopping the run and writing the report (press Ctrl-C again to quit at once)\n`);
       this.stop.abort(new Error(sig));

@@ -3,19 +3,25 @@
 // one redactor hides secrets from the events and from the session's own
 // messages; Ctrl-C and SIGTERM are handled by phase (interrupts.ts); a crash of
 // ours becomes the run's failure rather than losing what ran; the reports are
-// written whatever happened. The CLI, the benchmarks and the tests call this;
-// the CLI only parses argv and prints.
+// written whatever happened. With `metrics`, the collector's numbers are also
+// served to Prometheus from before the run until its reports are written (and a
+// linger after). The CLI, the benchmarks and the tests call this; the CLI only
+// parses argv and prints.
 import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import type { CompiledPlan } from '../contract/plan.js';
 import { MetricsCollector } from '../reporting/metrics/metrics-collector.js';
-import { openMetricsStream } from '../reporting/files/metrics-stream.js';
+import { openMetricsStream, type MetricsStream } from '../reporting/files/metrics-stream.js';
+import { startMetricsEndpoint } from '../reporting/prometheus/endpoint.js';
+import { createLiveRegistry } from '../reporting/prometheus/live-registry.js';
 import { createReporters, DEFAULT_REPORTERS } from '../reporting/registry.js';
 import type { RunReport } from '../contract/report.js';
 import type { Reporter } from '../contract/reporter.js';
 import { ReporterMux } from '../reporting/reporter-mux.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts, type InterruptOptions } from './interrupts.js';
 import { Redactor } from './redact.js';
+import { formatDuration } from '../text/duration.js';
 import { newRunId, runPlan, type RunOptions, type RunResult } from './run.js';
 
 export interface SessionOptions {
@@ -41,8 +47,21 @@ export interface SessionOptions {
   timelineCap?: number;
   /** The session's own messages (a reporter that failed); default stderr. */
   write?(text: string): void;
+  /** Serves the live metrics to Prometheus while the run lasts (`--metrics-port`). */
+  metrics?: MetricsOptions;
   /** Runs the workers elsewhere (agents, src/agents/): called once the run id and report folder are known. */
   placeWorkers?(at: { runId: string; reportDir: string; signal: AbortSignal }): Promise<WorkerPlacement>;
+}
+
+export interface MetricsOptions {
+  /** 0: any free port (the URL is written). */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** How long the endpoint stays up after the reports are written (a last scrape); default 0. A signal ends it. */
+  lingerMs?: number;
+  /** Steps with a `step` label of their own; default STEP_LABEL_CAP. */
+  stepCap?: number;
 }
 
 /** Workers running outside this process: what runPlan needs to reach them, and how to let them go. */
@@ -71,7 +90,9 @@ export interface SessionResult {
 /**
  * Runs the plan and writes its reports. Throws only before anything ran: a
  * ReporterSelectionError (reporters.js) for reporter names that cannot be used,
- * or a PlacementError when the workers could not be placed on agents.
+ * a MetricsEndpointError (reporting/prometheus/endpoint.js) when the metrics
+ * port cannot be listened on, or a PlacementError when the workers could not be
+ * placed on agents.
  */
 export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Promise<SessionResult> {
   const write = o.write ?? ((text: string) => process.stderr.write(text));
@@ -79,24 +100,35 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
   // An empty list in the plan means its default, as if the key were absent.
   const names = o.reporters ?? (plan.reports.reporters?.length ? plan.reports.reporters : DEFAULT_REPORTERS);
   const reporters = await createReporters(names, { reportDir, stream: o.stream ?? process.stdout, env: o.env ?? process.env });
-  await mkdir(reportDir, { recursive: true });
-  // Shared with the run, so the messages written here also hide what it learned (a token sent in a header).
-  const redactor = new Redactor(plan.redact);
-  // The series streams beside report.json (the same data, as the run goes), so a run killed hard keeps it.
-  const stream = names.includes('json') ? openMetricsStream(reportDir) : undefined;
+  const runId = o.runId ?? newRunId();
+  // Set once the report folder exists (below); buckets close only after run:begin.
+  let stream: MetricsStream | undefined;
   const collector = new MetricsCollector({
     thresholds: plan.thresholds,
     ...(o.timelineCap !== undefined ? { timelineCap: o.timelineCap } : {}),
-    ...(stream ? { onBucket: (b) => stream.write(b) } : {}),
+    onBucket: (b) => stream?.write(b),
   });
+  // Listening before anything is written or started: a port in use fails the command and leaves the folder as it was.
+  const endpoint = o.metrics
+    ? await startMetricsEndpoint({
+        port: o.metrics.port,
+        ...(o.metrics.host ? { host: o.metrics.host } : {}),
+        registry: createLiveRegistry({ runId, live: () => collector.live(), hasCrawl: plan.crawl !== undefined, ...(o.metrics.stepCap ? { stepCap: o.metrics.stepCap } : {}) }),
+      })
+    : undefined;
+  if (endpoint) write(`planrun: live metrics at ${endpoint.url}\n`);
+  // Shared with the run, so the messages written here also hide what it learned (a token sent in a header).
+  const redactor = new Redactor(plan.redact);
   // Buckets close as events arrive; the timer closes them when none do (a long wait).
   const ticker = setInterval(() => collector.tick(Date.now()), collector.bucketMs);
   ticker.unref();
   const mux = new ReporterMux([collector, ...reporters, ...(o.extraReporters ?? [])]);
 
   const interrupts = new Interrupts(o.interrupts);
-  const runId = o.runId ?? newRunId();
   try {
+    await mkdir(reportDir, { recursive: true });
+    // The series streams beside report.json (the same data, as the run goes), so a run killed hard keeps it.
+    stream = names.includes('json') ? openMetricsStream(reportDir) : undefined;
     let placement: WorkerPlacement | undefined;
     try {
       placement = await o.placeWorkers?.({ runId, reportDir, signal: interrupts.signal });
@@ -133,11 +165,17 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
     if (stream?.error) write(redactor.redactText(`planrun: ${stream.file} stopped: ${stream.error instanceof Error ? stream.error.message : String(stream.error)}\n`));
     for (const { reporter, error } of mux.errors)
       write(redactor.redactText(`planrun: the ${reporter} reporter failed: ${error instanceof Error ? error.message : String(error)}\n`));
+    // A last scrape can catch the final numbers; a signal ends the wait at once.
+    if (endpoint && o.metrics?.lingerMs && !interrupts.interrupted) {
+      write(`planrun: the live metrics stay at ${endpoint.url} for ${formatDuration(o.metrics.lingerMs)} (Ctrl-C ends it)\n`);
+      await sleep(o.metrics.lingerMs, undefined, { signal: interrupts.anySignal }).catch(() => {});
+    }
     // A signal while the reports were written let them finish; it still says the run was interrupted.
     return { exitCode: interrupts.interrupted ? INTERRUPTED_EXIT_CODE : report.exitCode, report, reportDir };
   } finally {
     clearInterval(ticker);
     stream?.close();
     interrupts.dispose();
+    await endpoint?.close();
   }
 }

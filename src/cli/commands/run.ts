@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../plan/duration.js';
+import type { MetricsOptions } from '../../runtime/session.js';
 import type { Command } from '../command.js';
 import { colorFor, loadPlanInput, parseVarFlags, USAGE_EXIT_CODE } from '../plan-input.js';
 
@@ -31,6 +32,13 @@ Options:
   --timeline-cap N      Keep every step result in the report's timeline up to N
                         (default 10000); past it, a sample over the whole run
                         plus up to N failures and barrier waits
+  --metrics-port PORT   Serve the live metrics for Prometheus at
+                        http://HOST:PORT/metrics while the run lasts, until its
+                        reports are written (0: any free port, printed)
+  --metrics-host HOST   Address to listen on (default 127.0.0.1, this machine
+                        only; 0.0.0.0 exposes the metrics to the network)
+  --metrics-linger TIME Keep serving them this long after the reports are
+                        written, for a last scrape (default 0s; Ctrl-C ends it)
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
@@ -56,6 +64,9 @@ export const command: Command = {
       agents?: string;
       redis?: string;
       'agents-wait'?: string;
+      'metrics-port'?: string;
+      'metrics-host'?: string;
+      'metrics-linger'?: string;
       help?: boolean;
     };
     let positionals: string[];
@@ -75,6 +86,9 @@ export const command: Command = {
           agents: { type: 'string' },
           redis: { type: 'string' },
           'agents-wait': { type: 'string' },
+          'metrics-port': { type: 'string' },
+          'metrics-host': { type: 'string' },
+          'metrics-linger': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -110,6 +124,11 @@ export const command: Command = {
       process.stderr.write(`planrun run: ${agents}\n`);
       return 2;
     }
+    const metrics = parseMetricsFlags(values);
+    if (typeof metrics === 'string') {
+      process.stderr.write(`planrun run: ${metrics}\n`);
+      return 2;
+    }
     const plan = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
     if (typeof plan === 'number') return plan;
     if (agents && plan.roles.some((r) => r.load)) {
@@ -121,7 +140,11 @@ export const command: Command = {
       .flatMap((r) => r.split(','))
       .map((r) => r.trim())
       .filter(Boolean);
-    const [{ runSession, PlacementError }, { ReporterSelectionError }] = await Promise.all([import('../../runtime/session.js'), import('../../reporting/registry.js')]);
+    const [{ runSession, PlacementError }, { ReporterSelectionError }, { MetricsEndpointError }] = await Promise.all([
+      import('../../runtime/session.js'),
+      import('../../reporting/registry.js'),
+      import('../../reporting/prometheus/endpoint.js'),
+    ]);
     // --agents: the workers run in agent processes, which compile the plan themselves from the text this one came from.
     const planText = agents ? await readFile(plan.file, 'utf8') : '';
     const placeWorkers = agents
@@ -153,6 +176,7 @@ export const command: Command = {
         ...(values['run-id'] ? { runId: values['run-id'] } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(timelineCap !== undefined ? { timelineCap } : {}),
+        ...(metrics ? { metrics } : {}),
       });
       return exitCode;
     } catch (err) {
@@ -160,7 +184,7 @@ export const command: Command = {
         process.stderr.write(`planrun run: ${err.message}\n`);
         return err.exitCode;
       }
-      if (!(err instanceof ReporterSelectionError)) throw err;
+      if (!(err instanceof ReporterSelectionError) && !(err instanceof MetricsEndpointError)) throw err;
       process.stderr.write(`planrun run: ${err.message}\n`);
       return USAGE_EXIT_CODE;
     }
@@ -171,6 +195,22 @@ export const command: Command = {
 function parseSeed(text: string): number | null {
   const n = Number(text);
   return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : null;
+}
+
+/** --metrics-port, --metrics-host and --metrics-linger; undefined without --metrics-port, a message when they do not fit. */
+function parseMetricsFlags(v: { 'metrics-port'?: string; 'metrics-host'?: string; 'metrics-linger'?: string }): MetricsOptions | string | undefined {
+  const portText = v['metrics-port'];
+  if (portText === undefined) {
+    return v['metrics-host'] !== undefined || v['metrics-linger'] !== undefined ? '--metrics-host and --metrics-linger need --metrics-port PORT' : undefined;
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65_535) return `--metrics-port takes a port from 0 to 65535 (0: any free one), not \`${portText}\``;
+  const host = v['metrics-host'];
+  if (host !== undefined && host.trim() === '') return '--metrics-host takes an address to listen on (127.0.0.1, ::1, 0.0.0.0), not an empty one';
+  const lingerText = v['metrics-linger'];
+  const lingerMs = lingerText === undefined ? undefined : parseDuration(lingerText);
+  if (lingerText !== undefined && lingerMs === undefined) return `--metrics-linger takes a duration (15s, 1m), not \`${lingerText}\``;
+  return { port, ...(host !== undefined ? { host } : {}), ...(lingerMs !== undefined ? { lingerMs } : {}) };
 }
 
 interface AgentsFlags {

@@ -35,12 +35,23 @@ export class LatencyStats {
     return this;
   }
 
+  /** Every recorded value added up, in ms (a Prometheus summary's `_sum`). */
+  get total(): number {
+    return this.sum;
+  }
+
+  /** The value at percentile `p` (0-100), in ms; 0 when nothing was recorded. */
+  at(p: number): number {
+    if (this.count === 0) return 0;
+    // A bucket reports its highest equivalent value, which can sit a hair
+    // outside the exact range: clamp so p99 never exceeds max.
+    return Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(p) / 1000));
+  }
+
   /** In ms; undefined when nothing was recorded. */
   percentiles(): Percentiles | undefined {
     if (this.count === 0) return undefined;
-    // A bucket reports its highest equivalent value, which can sit a hair
-    // outside the exact range: clamp so p99 never exceeds max.
-    const at = (p: number) => Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(p) / 1000));
+    const at = (p: number) => this.at(p);
     return {
       min: round3(this.min),
       mean: round3(this.sum / this.count),

@@ -1,7 +1,7 @@
 // The one place metrics are computed. Fed by the run's event stream, it builds
 // the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
 import type { ThresholdSpec } from '../../contract/plan.js';
-import type { RunEvent, RunInfo, RunOutcome, StepResult } from '../../contract/events.js';
+import type { CrawlProgress, RunEvent, RunInfo, RunOutcome, StepResult } from '../../contract/events.js';
 import type { BarrierAggregate, CrawlReport, ErrorGroup, RunReport, SeriesBucket, StepAggregate, WorkerSummary } from '../../contract/report.js';
 import { REPORT_VERSION } from '../../contract/report.js';
 import type { Reporter } from '../../contract/reporter.js';
@@ -20,6 +20,28 @@ interface StepBucket {
   latency: LatencyStats;
   /** From the scheduled start, for open-model iterations. */
   scheduled: LatencyStats;
+  /** Failed runs by error code (`error` without one). */
+  codes: Map<string, number>;
+}
+
+/**
+ * The collector's aggregates as they stand, for readers that sample a run while
+ * it goes (the Prometheus endpoint, at each scrape): the buckets themselves,
+ * not copies, so a scrape re-aggregates nothing. Readers must not change them.
+ */
+export interface LiveMetrics {
+  /** Undefined before run:begin. */
+  run: RunInfo | undefined;
+  ended: boolean;
+  /** In plan order (setup, the roles, teardown), then any step first seen in a result (the crawl). */
+  steps: ReadonlyArray<{ readonly agg: Readonly<StepBucket['agg']>; readonly latency: LatencyStats; readonly codes: ReadonlyMap<string, number> }>;
+  barriers: ReadonlyArray<Readonly<BarrierBucket>>;
+  /** Per arrival-rate role. */
+  dropped: ReadonlyMap<string, number>;
+  /** Per role: workers begun and not ended, and of them those inside a step. */
+  workers: Map<string, { active: number; busy: number }>;
+  /** The crawl's latest progress, once it reported some. */
+  crawl: CrawlProgress | undefined;
 }
 
 interface BarrierBucket {
@@ -64,6 +86,7 @@ export class MetricsCollector implements Reporter {
   private readonly timeline: TimelineSample;
   private readonly series: SeriesRecorder;
   private readonly dropped = new Map<string, number>();
+  private crawlProgress?: CrawlProgress;
 
   constructor(o: MetricsCollectorOptions = {}) {
     this.thresholds = o.thresholds ?? [];
@@ -103,6 +126,9 @@ export class MetricsCollector implements Reporter {
       case 'step:end':
         this.recordStep(event.result);
         break;
+      case 'crawl:progress':
+        this.crawlProgress = event.progress;
+        break;
       case 'run:end':
         this.endTime = event.time;
         break;
@@ -115,7 +141,7 @@ export class MetricsCollector implements Reporter {
     const key = `${role}\u0000${stepId}`;
     let b = this.steps.get(key);
     if (!b) {
-      b = { agg: { stepId, name, kind, role, count: 0, ok: 0, failed: 0, skipped: 0, bytes: 0 }, latency: new LatencyStats(), scheduled: new LatencyStats() };
+      b = { agg: { stepId, name, kind, role, count: 0, ok: 0, failed: 0, skipped: 0, bytes: 0 }, latency: new LatencyStats(), scheduled: new LatencyStats(), codes: new Map() };
       this.steps.set(key, b);
     }
     return b;
@@ -157,7 +183,11 @@ export class MetricsCollector implements Reporter {
       if (r.error?.code === 'broken-barrier') w.broken++;
     }
 
-    if (r.outcome === 'failed') this.recordError(r);
+    if (r.outcome === 'failed') {
+      const code = r.error?.code ?? 'error';
+      b.codes.set(code, (b.codes.get(code) ?? 0) + 1);
+      this.recordError(r);
+    }
 
     this.timeline.add(r);
   }
@@ -183,6 +213,32 @@ export class MetricsCollector implements Reporter {
     if (g.examples.length < ERROR_EXAMPLES) {
       g.examples.push({ worker: r.worker, role: r.role, round: r.round, stepId: r.stepId, name: r.name, ...(r.attachments?.length ? { attachments: r.attachments } : {}) });
     }
+  }
+
+  /** The aggregates as of now (see LiveMetrics); O(steps + workers), no histogram copied. */
+  live(): LiveMetrics {
+    const workers = new Map<string, { active: number; busy: number }>();
+    const roleOf = new Map<number, string>();
+    for (const w of this.workers.values()) {
+      roleOf.set(w.id, w.role);
+      const n = workers.get(w.role) ?? { active: 0, busy: 0 };
+      if (!w.ended) n.active++;
+      workers.set(w.role, n);
+    }
+    for (const id of this.series.busyWorkers) {
+      const role = roleOf.get(id);
+      const n = role === undefined ? undefined : workers.get(role);
+      if (n) n.busy++;
+    }
+    return {
+      run: this.run,
+      ended: this.endTime !== undefined,
+      steps: [...this.steps.values()],
+      barriers: [...this.barriers.values()],
+      dropped: this.dropped,
+      workers,
+      crawl: this.crawlProgress,
+    };
   }
 
   /** What a threshold selector measures; see README "Thresholds". */

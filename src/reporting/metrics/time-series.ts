@@ -96,6 +96,11 @@ export class SeriesRecorder {
     if (!this.ended && this.origin !== undefined) this.advance(now);
   }
 
+  /** The workers inside a step right now (read by the live metrics at each scrape). */
+  get busyWorkers(): ReadonlySet<number> {
+    return this.busy;
+  }
+
   /** Every bucket so far, the current one included (without closing it). */
   series(): TimeSeries {
     return { bucketMs: this.bucketMs, buckets: this.open ? [...this.closed, summarize(this.open, this.bucketMs)] : [...this.closed] };
