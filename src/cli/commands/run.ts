@@ -37,12 +37,14 @@ Options:
                         reports are written (0: any free port, printed)
   --metrics-host HOST   Address to listen on (default 127.0.0.1, this machine
                         only; 0.0.0.0 exposes the metrics to the network)
-  --metrics-linger TIME Keep serving them this long after the reports are
+  --metrics-linger TIME
+                        Keep serving them this long after the reports are
                         written, for a last scrape (default 0s; Ctrl-C ends it)
   -h, --help            Show this help
 
 Exit codes: 0 passed, 1 failed steps, broken links or thresholds,
-2 invalid plan or usage, 130 interrupted (the partial report is written).
+2 invalid plan or usage (a metrics port in use too), 130 interrupted
+(the partial report is written).
 Ctrl-C or SIGTERM stops the run and writes its reports; one while the reports
 are written lets them finish, then exits 130. A second one quits at once.
 Report files are replaced whole, never left half-written.`;
