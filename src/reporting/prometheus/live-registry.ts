@@ -103,7 +103,7 @@ export function createLiveRegistry(o: LiveRegistryOptions): LiveRegistry {
   registry.registerMetric(
     new HdrSummary({
       name: 'planrun_step_duration_seconds',
-      help: 'Duration of the step runs that executed (ok and failed), from the run report HDR histograms (0.1 % precision); quantiles over the whole run so far.',
+      help: 'Duration of the step runs that executed (ok and failed), from the same HDR histograms as report.json (0.1 % precision); quantiles over the whole run so far.',
       labelNames: ['role', 'step'],
       read: () => now.steps.map((s) => ({ labels: { role: s.role, step: s.step }, stats: s.latency })),
     }),
