@@ -92,6 +92,19 @@ describe('live metrics registry', () => {
     assert.equal(sampleValue(again, 'planrun_steps_total', { role: 'reader', step: 'other', status: 'ok' }), 46);
   });
 
+  it('folds a step the plan named `other` with the steps past the cap: one series per role, not two alike', async () => {
+    const run = { ...RUN_INFO, steps: RUN_INFO.steps.map((s) => (s.stepId === 'w2' ? { ...s, name: 'other' } : s)) };
+    const events = runEvents().map((e) => (e.type === 'run:begin' ? { ...e, run } : e));
+    const { samples } = await scrape(events, { stepCap: 2 });
+    // writer: `other` (signal written, 3) and meet (3), past the cap.
+    assert.equal(sampleValue(samples, 'planrun_steps_total', { role: 'writer', step: 'other', status: 'ok' }), 6);
+    assert.equal(sampleValue(samples, 'planrun_step_duration_seconds_count', { role: 'writer', step: 'other' }), 6);
+    assert.deepEqual(
+      samplesOf(samples, 'planrun_steps_total', { status: 'ok' }).map((s) => `${s.labels.role}/${s.labels.step}`),
+      ['writer/write pad', 'writer/other', 'reader/other'],
+    );
+  });
+
   it(`keeps ${CODE_LABEL_CAP} error codes and folds the rest, and anything not shaped like a code, into \`other\``, async () => {
     const events: RunEvent[] = [{ type: 'run:begin', time: T0, run: RUN_INFO }];
     const fail = (code: string, n: number) => {

@@ -7,7 +7,8 @@
 //
 // Label values are bounded whatever the run does: a step is labelled by its
 // role and name from the plan (never a URL or a message), the steps past
-// STEP_LABEL_CAP in plan order are folded into `step="other"` of their role, and
+// STEP_LABEL_CAP in plan order are folded into `step="other"` of their role (with
+// a step the plan named `other`, so no two series look alike), and
 // error codes past CODE_LABEL_CAP distinct ones (or not shaped like a code) into
 // `code="other"`. Every series carries `run_id`.
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -212,19 +213,23 @@ function addCrawlMetrics(registers: Registry[], live: () => LiveMetrics): void {
 /** The steps of one scrape, the ones past the cap folded into their role's `other` (a merge, once per scrape). */
 function view(live: LiveMetrics, stepCap: number, codeLabel: (code: string) => string): Scrape {
   const steps: StepRow[] = [];
-  const folded = new Map<string, StepRow>();
+  /** Per role, its `other` row: the folded steps, and a step the plan itself named `other` (one series, not two alike). */
+  const others = new Map<string, StepRow>();
   let index = 0;
   for (const { agg, latency, codes } of live.steps) {
+    const own = index++ < stepCap;
     let row: StepRow;
-    if (index++ < stepCap) {
+    if (own && agg.name !== OTHER) {
       row = { role: agg.role, step: agg.name, ok: agg.ok, failed: agg.failed, skipped: agg.skipped, codes: new Map(), latency };
       steps.push(row);
     } else {
-      row = folded.get(agg.role) ?? { role: agg.role, step: OTHER, ok: 0, failed: 0, skipped: 0, codes: new Map(), latency: new LatencyStats() };
-      if (!folded.has(agg.role)) {
-        folded.set(agg.role, row);
-        steps.push(row);
+      let other = others.get(agg.role);
+      if (!other) {
+        other = { role: agg.role, step: OTHER, ok: 0, failed: 0, skipped: 0, codes: new Map(), latency: new LatencyStats() };
+        others.set(agg.role, other);
+        steps.push(other);
       }
+      row = other;
       row.ok += agg.ok;
       row.failed += agg.failed;
       row.skipped += agg.skipped;
