@@ -56,6 +56,8 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new MetricsEndpointError(listenProblem(err, host, port))));
     server.listen(port, host, () => {
       server.removeAllListeners('error');
+      // A failure of the listening socket later must not crash the run it only reports on.
+      server.on('error', () => {});
       resolve();
     });
   });
