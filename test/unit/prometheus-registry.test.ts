@@ -126,6 +126,17 @@ describe('live metrics registry', () => {
     assert.equal(samplesOf(samples, 'planrun_step_failures_total', { code: 'code-21' }).length, 0);
   });
 
+  it('counts the dropped iterations of arrival-rate roles', async () => {
+    const run = { ...RUN_INFO, roles: RUN_INFO.roles.map((r) => (r.name === 'reader' ? { ...r, load: 'arrival-rate' as const } : r)) };
+    const begin: RunEvent = { type: 'run:begin', time: T0, run };
+    const none = await scrape([begin]);
+    assert.equal(sampleValue(none.samples, 'planrun_iterations_dropped_total', { role: 'reader' }), 0);
+    assert.equal(samplesOf(none.samples, 'planrun_iterations_dropped_total', { role: 'writer' }).length, 0);
+    const dropped = (count: number, time: number): RunEvent => ({ type: 'iteration:dropped', time, role: 'reader', count });
+    const { samples } = await scrape([begin, dropped(3, T0 + 1000), dropped(4, T0 + 2000)]);
+    assert.equal(sampleValue(samples, 'planrun_iterations_dropped_total', { role: 'reader' }), 7);
+  });
+
   it('adds the crawl progress when the plan crawls', async () => {
     const progress: RunEvent = { type: 'crawl:progress', time: T0 + 5, progress: { done: 7, queued: 3, inFlight: 2, broken: 1, pagesPerSecond: 4 } };
     const before = await scrape([{ type: 'run:begin', time: T0, run: RUN_INFO }], { hasCrawl: true });
