@@ -38,8 +38,11 @@ export interface AgentOptions {
   reconnectDelayMs?: number;
 }
 
-/** Events the controller needs: what workers did. Run and phase events are the controller's own. */
-const FORWARDED = new Set<RunEvent['type']>(['worker:begin', 'round:begin', 'step:begin', 'step:end', 'round:end', 'worker:end', 'log']);
+/**
+ * Events the controller needs: what workers did, and the open model's dropped iterations (each agent counts its
+ * own; the controller's collector adds them up). Run and phase events are the controller's own.
+ */
+const FORWARDED = new Set<RunEvent['type']>(['worker:begin', 'round:begin', 'step:begin', 'step:end', 'round:end', 'worker:end', 'iteration:dropped', 'log']);
 
 export function defaultAgentId(): string {
   return `${hostname()
