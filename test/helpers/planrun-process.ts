@@ -8,8 +8,8 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 export interface Proc {
   child: ChildProcess;
   stderr(): string;
-  /** Resolves once stdout and stderr so far match. */
-  until(re: RegExp): Promise<void>;
+  /** Resolves once stdout and stderr so far match; with `ms`, rejects after that long quoting the output. */
+  until(re: RegExp, ms?: number): Promise<void>;
   exit: Promise<number | null>;
 }
 
@@ -48,7 +48,19 @@ export function planrun(args: string[], wrap: string[] = []): Proc {
   return {
     child,
     stderr: () => err,
-    until: (re) => (re.test(all) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
+    until: (re, ms) => {
+      if (re.test(all)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = ms === undefined ? undefined : setTimeout(() => reject(new Error(`no ${re} within ${ms}ms in the output of planrun ${args.join(' ')}:\n${all}`)), ms);
+        waiters.push({
+          re,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
+    },
     exit,
   };
 }
