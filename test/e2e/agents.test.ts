@@ -131,9 +131,10 @@ scenario:
   const started = (agent: string) => report.workers.filter((w) => w.role === 'load' && w.agent === agent).reduce((n, w) => n + w.rounds, 0);
   const dropped = report.dropped?.load ?? Number.NaN;
   assert.equal(started('local-1') + started('local-2') + dropped, 100);
-  // Each agent holds half the pool, so half the schedule: 50 each. A drop needs the agent's 2 workers busy with a
-  // GET /health at once when one is due (20/s, 10/s per agent): rare, but a stalled agent (busy machine) drops a few.
-  for (const agent of ['local-1', 'local-2']) assert.ok(started(agent) >= 40 && started(agent) <= 50, `${agent} ran ${started(agent)} of its 50`);
+  // Each agent holds half the pool, so half the schedule: 50 each (without the split, about 100 each). A drop needs
+  // the agent's 2 workers busy when one is due (10/s per agent, GET /health takes ms): rare, but an agent ready
+  // late or stalled (a busy machine) drops what fell due meanwhile beyond its 2 workers: a few seconds' worth at most.
+  for (const agent of ['local-1', 'local-2']) assert.ok(started(agent) >= 30 && started(agent) <= 50, `${agent} ran ${started(agent)} of its 50`);
   const get = report.steps.find((st) => st.role === 'load')!;
   assert.equal(get.count, started('local-1') + started('local-2'));
   assert.ok(get.scheduledLatency, 'the latency from the scheduled start is kept');
