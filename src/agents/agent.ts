@@ -10,6 +10,7 @@ import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordinat
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
 import type { RunEvent } from '../contract/events.js';
 import { EventBatcher } from './event-stream.js';
+import { RedisLiveness } from './liveness.js';
 import {
   agentKey,
   checkAgentId,
@@ -38,8 +39,11 @@ export interface AgentOptions {
   reconnectDelayMs?: number;
 }
 
-/** Events the controller needs: what workers did. Run and phase events are the controller's own. */
-const FORWARDED = new Set<RunEvent['type']>(['worker:begin', 'round:begin', 'step:begin', 'step:end', 'round:end', 'worker:end', 'log']);
+/**
+ * Events the controller needs: what workers did, and the open model's dropped iterations (each agent counts its
+ * own; the controller's collector adds them up). Run and phase events are the controller's own.
+ */
+const FORWARDED = new Set<RunEvent['type']>(['worker:begin', 'round:begin', 'step:begin', 'step:end', 'round:end', 'worker:end', 'iteration:dropped', 'log']);
 
 export function defaultAgentId(): string {
   return `${hostname()
@@ -101,10 +105,19 @@ class Session {
     const info: AgentInfo = { host: hostname(), pid: process.pid };
     const beat = () => client.set(agentKey(id), JSON.stringify(info), { PX: LOST_AFTER_MS });
     await beat();
-    // A heartbeat that fails is retried by the next; the inbox read below notices a lost connection.
-    const heart = setInterval(() => void beat().catch(() => {}), HEARTBEAT_MS);
     const inbox = client.duplicate();
     inbox.on('error', () => {});
+    // Cut off from Redis (a partition): the controller counts this agent lost after the same time, so its share
+    // stops (below, as the inbox read fails) and the agent reconnects and waits again.
+    const liveness = new RedisLiveness(
+      () => client.isReady,
+      beat,
+      () => {
+        client.destroy();
+        inbox.destroy();
+      },
+    );
+    liveness.start();
     try {
       await inbox.connect();
       while (!this.o.signal.aborted) {
@@ -115,8 +128,10 @@ class Session {
       this.current?.stop.abort(new Error('the agent was stopped'));
       await this.current?.done;
       await client.del([agentKey(id), claimKey(id)]).catch(() => {});
+    } catch (e) {
+      throw liveness.lost ?? e;
     } finally {
-      clearInterval(heart);
+      liveness.stop();
       inbox.destroy();
       // A connection lost mid-run: the run cannot report any more, stop it.
       this.current?.stop.abort(new Error('lost the connection to Redis'));

@@ -18,6 +18,7 @@ import type { RunOptions, WorkersRunner } from '../runtime/run.js';
 import { coordinationNames, type WorkerLane } from '../runtime/worker.js';
 import { assignLanes } from './assign.js';
 import { EventReader, type StreamItem } from './event-stream.js';
+import { RedisLiveness } from './liveness.js';
 import { AGENT_KEY, agentKey, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type InboxMessage, type Job } from './protocol.js';
 
 export interface ControllerOptions {
@@ -74,7 +75,9 @@ export class Controller {
   private readonly local: ChildProcess[] = [];
   private readonly localTail = new Map<ChildProcess, string>();
   private agentIds: string[] = [];
-  private heart: NodeJS.Timeout | undefined;
+  private liveness: RedisLiveness | undefined;
+  /** The connection reading the agents' events, while the workers phase runs. */
+  private reader: RedisConnection | undefined;
   private url = '';
   private coordinator: RedisCoordinator | undefined;
 
@@ -89,9 +92,20 @@ export class Controller {
       this.url = this.server.url;
       for (let k = 1; k <= o.agents; k++) this.spawnLocal(`local-${k}`);
     }
-    this.client = await connectRedis(this.url);
+    const client = await connectRedis(this.url);
+    this.client = client;
     await this.beat();
-    this.heart = setInterval(() => void this.beat().catch(() => {}), HEARTBEAT_MS);
+    // Cut off from Redis (a partition): the blocked reads would wait for ever; destroying the connections fails
+    // them at once, and the workers phase ends with the reason (runWorkers).
+    this.liveness = new RedisLiveness(
+      () => client.isReady,
+      () => this.beat(),
+      () => {
+        client.destroy();
+        this.reader?.destroy();
+      },
+    );
+    this.liveness.start();
     this.agentIds = await this.claim();
   }
 
@@ -194,6 +208,7 @@ export class Controller {
       await this.send(agent, job);
     }
     const reader = client.duplicate();
+    this.reader = reader;
     reader.on('error', () => {});
     await reader.connect();
     const stream = new EventReader(reader, eventsKey(o.runId));
@@ -246,9 +261,10 @@ export class Controller {
       // entries reached the event stream; the crawl must see them.
       await this.coordinator?.sync();
     } catch (e) {
-      throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(e)}`);
+      throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(this.liveness?.lost ?? e)}`);
     } finally {
       reader.destroy();
+      this.reader = undefined;
     }
     return problems.length > 0 ? problems.join('; ') : undefined;
   };
@@ -277,7 +293,7 @@ export class Controller {
 
   /** Releases the agents (their claims), stops the local ones and the private server. Safe to call twice. */
   async close(): Promise<void> {
-    clearInterval(this.heart);
+    this.liveness?.stop();
     const client = this.client;
     this.client = undefined;
     if (client) {

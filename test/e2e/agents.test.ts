@@ -4,66 +4,31 @@
 // agent; barriers hold across agents; a killed agent breaks the waits on its
 // workers at once, naming it; Ctrl-C stops the agents and writes the partial report.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { assignLanes } from '../../src/agents/assign.js';
+import { parsePlan } from '../../src/plan/load.js';
+import { ArrivalSchedule } from '../../src/runtime/executors/arrival-rate.js';
 import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
+import { writerReadersPlan } from '../helpers/plans.js';
+import { killProcesses, planrun } from '../helpers/planrun-process.js';
 import { readReport } from '../helpers/report-helpers.js';
 import { startPad, type Pad } from '../helpers/run-helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let pad: Pad;
 let redis: RedisServer;
 let dir: string;
-const children: ChildProcess[] = [];
 before(async () => {
   [pad, redis] = await Promise.all([startPad(), startRedisServer({ password: 'agents-test' })]);
   dir = await mkdtemp(join(tmpdir(), 'planrun-agents-'));
 });
 after(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killProcesses();
   await Promise.all([pad.stop(), redis.stop()]);
 });
-
-interface Proc {
-  child: ChildProcess;
-  stderr(): string;
-  /** Resolves once stdout or stderr matches. */
-  until(re: RegExp): Promise<void>;
-  exit: Promise<number | null>;
-}
-
-function planrun(args: string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  let all = '';
-  const waiters: Array<{ re: RegExp; resolve(): void }> = [];
-  const seen = (text: string) => {
-    all += text;
-    for (const w of [...waiters]) {
-      if (!w.re.test(all)) continue;
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  };
-  child.stdout!.on('data', (d: Buffer) => seen(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-    seen(d.toString());
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    child,
-    stderr: () => err,
-    until: (re) => (re.test(all) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
-    exit,
-  };
-}
 
 async function planFile(name: string, yaml: string): Promise<string> {
   const file = join(dir, `${name}.yml`);
@@ -71,35 +36,12 @@ async function planFile(name: string, yaml: string): Promise<string> {
   return file;
 }
 
-const writerReaders = (rounds: number) => `
-name: writer and readers
-target: ${pad.url}
-workers: 5
-rounds: ${rounds}
-waitTimeout: 30s
-roles: { writer: { workers: [4] }, reader: { rest: true } }
-barriers:
-  written: { signal: writer, wait: reader, scope: round }
-  read: { signal: reader, wait: writer, scope: previous-round }
-vars: { pad: "p-{{ run.id }}" }
-scenario:
-  writer:
-    - wait: read
-    - name: write
-      request:
-        method: POST
-        url: /pads/{{ vars.pad }}/lines
-        json: { text: "round {{ round }} by {{ worker.id }}" }
-        expect: { status: 201 }
-    - signal: written
-  reader:
-    - wait: written
-    - name: read
-      request: { url: "/pads/{{ vars.pad }}/lines/{{ round }}", capture: { text: { json: text } } }
-    - name: same round
-      expect: { value: "{{ captures.text == 'round ' + round + ' by 4' }}", is: true }
-    - signal: read
-`;
+/** The compiled schedule of a role of a plan file. */
+function compiledLoad(file: string, role: string) {
+  return parsePlan(readFileSync(file, 'utf8'), file).roles.find((r) => r.name === role)!.load!.segments;
+}
+
+const writerReaders = (rounds: number) => writerReadersPlan({ target: pad.url, rounds });
 
 test('workers are dealt role by role to the agents in turn: balanced, every role spread', () => {
   const lanes = [0, 1, 2, 3, 4, 5, 6].map((id) => ({ id, role: id < 2 ? 'writer' : 'reader' }));
@@ -134,6 +76,7 @@ test("--agents 2: local agents run the workers; barriers hold across them; the r
       ['writer', 'signal written', 3, 3],
       ['reader', 'wait written', 12, 12],
       ['reader', 'read', 12, 12],
+      ['reader', 'check', 12, 12],
       ['reader', 'same round', 12, 12],
       ['reader', 'signal read', 12, 12],
     ],
@@ -148,6 +91,69 @@ test("--agents 2: local agents run the workers; barriers hold across them; the r
       if (next) assert.ok(next.start >= read.start + read.durationMs, `round ${round + 1} written before worker ${read.worker} read round ${round}`);
     }
   }
+});
+
+test('--agents 2 runs a staged arrival-rate role: one schedule shared by the agents, the total its stages give', { timeout: 120_000 }, async () => {
+  const plan = await planFile(
+    'open',
+    `
+name: open model on agents
+target: ${pad.url}
+roles:
+  load: { maxWorkers: 4, stages: [{ duration: 2s, target: 20/s }, { hold: 3s }, { duration: 2s, target: 0/s }] }
+  ramp: { count: 2, stages: [{ duration: 0s, target: 1 }, { hold: 3s }, { duration: 0s, target: 2 }, { hold: 1s }] }
+scenario:
+  load:
+    - request: GET /health
+  ramp:
+    - sleep: 250ms
+`,
+  );
+  const out = join(dir, 'open-out');
+  const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
+  assert.equal(await run.exit, 0, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'passed');
+  // Roles dealt in turn: load 0…3 → local-1, local-2, local-1, local-2; ramp 4, 5 → local-1, local-2.
+  assert.deepEqual(
+    report.workers.map((w) => [w.id, w.role, w.agent]),
+    [
+      [0, 'load', 'local-1'],
+      [1, 'load', 'local-2'],
+      [2, 'load', 'local-1'],
+      [3, 'load', 'local-2'],
+      [4, 'ramp', 'local-1'],
+      [5, 'ramp', 'local-2'],
+    ],
+  );
+  // 0 → 20/s over 2 s (20), 20/s for 3 s (60), 20/s → 0 over 2 s (20): the schedule has exactly 100 iterations, each
+  // run or dropped by exactly one agent (without the split, each agent would run all 100).
+  const started = (agent: string) => report.workers.filter((w) => w.role === 'load' && w.agent === agent).reduce((n, w) => n + w.rounds, 0);
+  const dropped = report.dropped?.load ?? Number.NaN;
+  assert.equal(started('local-1') + started('local-2') + dropped, 100);
+  // Each agent holds half the pool, so half the schedule: 50 each (without the split, about 100 each). A drop needs
+  // the agent's 2 workers busy when one is due (10/s per agent, GET /health takes ms): rare, but an agent ready
+  // late or stalled (a busy machine) drops what fell due meanwhile beyond its 2 workers: a few seconds' worth at most.
+  for (const agent of ['local-1', 'local-2']) assert.ok(started(agent) >= 30 && started(agent) <= 50, `${agent} ran ${started(agent)} of its 50`);
+  const get = report.steps.find((st) => st.role === 'load')!;
+  assert.equal(get.count, started('local-1') + started('local-2'));
+  assert.ok(get.scheduledLatency, 'the latency from the scheduled start is kept');
+  // One clock for both: every iteration's due time is that of the one-process schedule from the controller's start,
+  // iterations 0, 2, 4… on local-1 and 1, 3, 5… on local-2 (the worker of index k mod 4 holds iteration k).
+  const schedule = new ArrivalSchedule(compiledLoad(plan, 'load'));
+  const due: number[] = [];
+  for (let t = schedule.next(); t !== undefined; t = schedule.next()) due.push(t);
+  const load = report.timeline.filter((r) => r.role === 'load');
+  // Iteration 0 (due at the start, on a free pool) always runs: the earliest due time is the common start.
+  const t0 = Math.min(...load.map((r) => r.scheduledStart!));
+  for (const r of load) {
+    const k = due.findIndex((d) => Math.abs(t0 + d - r.scheduledStart!) < 1);
+    assert.ok(k >= 0, `worker ${r.worker}: due ${r.scheduledStart! - t0}ms after the start is not on the schedule`);
+    assert.equal(k % 2, r.worker % 2, `iteration ${k} ran on worker ${r.worker}`);
+  }
+  // The ramp's second worker (index 1, on local-2) starts when the level reaches 2, 3 s after the common start.
+  const second = report.timeline.filter((r) => r.worker === 5);
+  assert.ok(second.length > 0 && second.every((r) => r.start >= t0 + 2_950), `worker 5 started ${Math.min(...second.map((r) => r.start)) - t0}ms after the start`);
 });
 
 test('planrun agent serves runs one after another; --redis waits for the agents, bounded', { timeout: 120_000 }, async () => {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { parsePlan } from '../../src/plan/load.js';
 import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.js';
 import type { RunEvent } from '../../src/contract/events.js';
-import { ArrivalSchedule } from '../../src/runtime/executors/arrival-rate.js';
+import { ArrivalSchedule, ownIterations } from '../../src/runtime/executors/arrival-rate.js';
 import { activeFrom } from '../../src/runtime/executors/ramping-workers.js';
 import { startServer } from '../helpers/http-helpers.js';
 import { runYaml } from '../helpers/run-helpers.js';
@@ -116,6 +116,37 @@ test('the arrival schedule: a constant rate, a ramp, a hold and a pause give exa
   // Later iterations of a ramp come closer together, and due times only grow.
   assert.ok(staged[2]! - staged[1]! > staged[49]! - staged[48]!);
   assert.ok(staged.every((t, i) => i === 0 || t >= staged[i - 1]!));
+});
+
+test("an arrival-rate role spread over agents: each runs the iterations of its workers' slots, together exactly the one schedule", () => {
+  const segments = [
+    { startMs: 0, durationMs: 1000, from: 0, to: 90 },
+    { startMs: 1000, durationMs: 1000, from: 90, to: 90 },
+  ];
+  const times = (keep?: (k: number) => boolean) => {
+    const s = new ArrivalSchedule(segments, keep);
+    const out: number[] = [];
+    for (let t = s.next(); t !== undefined; t = s.next()) out.push(t);
+    return out;
+  };
+  const all = times();
+  assert.equal(all.length, 135);
+  // A pool of 5 dealt 3 + 2 (worker indexes 0, 2, 4 and 1, 3): 3/5 and 2/5 of the iterations, none twice, none lost.
+  const role = { name: 'load', workers: [10, 11, 12, 13, 14] };
+  const lanes = (indexes: number[]) => indexes.map((index) => ({ id: 10 + index, role: 'load', index, steps: [] }));
+  const a = times(ownIterations({ role, lanes: lanes([0, 2, 4]) }));
+  const b = times(ownIterations({ role, lanes: lanes([1, 3]) }));
+  assert.equal(a.length, 81);
+  assert.equal(b.length, 54);
+  assert.deepEqual(
+    [...a, ...b].sort((x, y) => x - y),
+    all,
+  );
+  // Iterations 0, 2, 4 of every 5 go to the first: the rate is shared at every instant, not one stage each.
+  assert.deepEqual(a.slice(0, 3), [all[0], all[2], all[4]]);
+  assert.deepEqual(b.slice(0, 2), [all[1], all[3]]);
+  // The whole pool in one process: no filter.
+  assert.equal(ownIterations({ role, lanes: lanes([0, 1, 2, 3, 4]) }), undefined);
 });
 
 test('ramping workers: worker j is active from the moment the level reaches j + 1', () => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { RunEvent } from '../../src/contract/events.js';
+import { writerReadersPlan, type WriterReadersOptions } from '../helpers/plans.js';
 import { named, runYaml, startPad, type Pad } from '../helpers/run-helpers.js';
 
 let pad: Pad;
@@ -12,39 +13,9 @@ before(async () => {
 });
 after(() => pad.stop());
 
-const writerReaders = (opts: { padId?: string; rounds?: number; onError?: string; waitTimeout?: string } = {}) => `
-name: writer and readers
-target: ${pad.url}
-workers: 5
-rounds: ${opts.rounds ?? 3}
-waitTimeout: ${opts.waitTimeout ?? '20s'}
-${opts.onError ? `onError: ${opts.onError}` : ''}
-roles: { writer: { workers: [4] }, reader: { rest: true } }
-barriers:
-  written: { signal: writer, wait: reader, scope: round }
-  read: { signal: reader, wait: writer, scope: previous-round }
-vars: { pad: "${opts.padId ?? 'p-{{ run.id }}-{{ env.TEST_PAD_SUFFIX }}'}" }
-scenario:
-  writer:
-    - wait: read
-    - name: write
-      request:
-        method: POST
-        url: /pads/{{ vars.pad }}/lines
-        json: { text: "round {{ round }}" }
-        expect: { status: 201 }
-        capture: { n: { json: n } }
-    - signal: written
-  reader:
-    - wait: written
-    - name: read
-      request: { url: "/pads/{{ vars.pad }}/lines/{{ round }}", capture: { text: { json: text } } }
-    - name: check
-      expect: { value: "{{ captures.text }}", is: { matches: "^round \\\\d+$" } }
-    - name: same round
-      expect: { value: "{{ captures.text == 'round ' + round }}", is: true }
-    - signal: read
-`;
+// The pad id reads the environment: templates see `env.NAME` values read at load time.
+const writerReaders = (opts: Omit<WriterReadersOptions, 'target'> = {}) =>
+  writerReadersPlan({ target: pad.url, waitTimeout: '20s', padId: 'p-{{ run.id }}-{{ env.TEST_PAD_SUFFIX }}', ...opts });
 
 function index(events: RunEvent[], pred: (e: RunEvent) => boolean): number[] {
   return events.flatMap((e, i) => (pred(e) ? [i] : []));

@@ -133,11 +133,6 @@ export const command: Command = {
     }
     const plan = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
     if (typeof plan === 'number') return plan;
-    if (agents && plan.roles.some((r) => r.load)) {
-      // Each agent would run the whole schedule for its part of the pool: the rate would be multiplied by the agents.
-      process.stderr.write('planrun run: --agents does not run arrival-rate or staged roles (rate, stages) yet: run this plan in one process\n');
-      return USAGE_EXIT_CODE;
-    }
     const reporters = (values.reporter ?? [])
       .flatMap((r) => r.split(','))
       .map((r) => r.trim())

@@ -15,6 +15,8 @@ export interface RedisServerOptions {
   password?: string;
   /** Bound on start-up until the server answers PING. Default 10 s. */
   startTimeoutMs?: number;
+  /** Addresses to listen on besides 127.0.0.1 (the URL keeps 127.0.0.1), e.g. a test network namespace's link. */
+  alsoBind?: string[];
 }
 
 export interface RedisServer {
@@ -68,7 +70,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'planrun-redis-'));
   const socket = join(dir, 'redis.sock');
   const port = options.unixSocket ? 0 : await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', ...(options.alsoBind ?? []), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''];
   if (options.unixSocket) args.push('--unixsocket', socket, '--unixsocketperm', '700');
   if (options.password) args.push('--requirepass', options.password);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,10 +3,12 @@
 // role's pool. An iteration due while every worker is busy is dropped and
 // counted, not started late, so a slow server cannot slow the test down; the
 // ones that start late (a busy event loop) carry their lag in their results.
+// A role spread over agents shares one schedule: iteration k belongs to the
+// agent running the role's worker of index k mod pool (docs/agents.md).
 import type { LoadSegment } from '../../contract/plan.js';
 import type { RunContext } from '../../contract/engine.js';
 import type { Worker } from '../worker.js';
-import { type Executor, pauseUntil } from './base.js';
+import { type Executor, type ExecutorContext, pauseUntil, scheduleOrigin } from './base.js';
 
 /** Dropped iterations are reported at most this often per role (and once at the end). */
 const DROP_REPORT_MS = 1000;
@@ -21,10 +23,11 @@ export const runArrivalRate: Executor = async (cx) => {
   const rounds = new Map<Worker, number>();
   const inFlight = new Set<Promise<void>>();
   const drops = new DropCounter(run, role.name);
-  const schedule = new ArrivalSchedule(role.load!.segments);
+  const schedule = new ArrivalSchedule(role.load!.segments, ownIterations(cx));
   let crash: { error: unknown } | undefined;
-  const t0 = performance.now();
-  const epoch0 = performance.timeOrigin + t0;
+  // The run's start (the controller's, under agents): iterations due before this process was ready start late or drop.
+  const t0 = scheduleOrigin(cx);
+  const epoch0 = cx.startedAt;
   try {
     for (let due = schedule.next(); due !== undefined && !signal.aborted && !crash; ) {
       const now = performance.now() - t0;
@@ -61,9 +64,21 @@ export const runArrivalRate: Executor = async (cx) => {
 };
 
 /**
+ * Which iterations of the role's schedule this process runs: all of them, or, when it has only some of the role's
+ * workers (an agent's share), iteration k when it has the worker of index k mod pool. Every iteration is thus run
+ * by exactly one process, and a process with m of the pool's n workers gets m/n of the rate at every instant.
+ */
+export function ownIterations(cx: Pick<ExecutorContext, 'role' | 'lanes'>): ((k: number) => boolean) | undefined {
+  const pool = cx.role.workers.length;
+  const mine = new Set(cx.lanes.map((lane) => lane.index));
+  return mine.size >= pool ? undefined : (k) => mine.has(k % pool);
+}
+
+/**
  * Due times (ms since the role started) of iterations 0, 1, 2, … of a
  * piecewise-linear rate: iteration k is due when the integral of the rate
  * reaches k. Absolute times, so a late timer never shifts the ones after it.
+ * With `keep`, only the iterations k it keeps.
  */
 export class ArrivalSchedule {
   private k = 0;
@@ -71,7 +86,10 @@ export class ArrivalSchedule {
   /** Iterations due before the current segment (fractional). */
   private before = 0;
 
-  constructor(private readonly segments: LoadSegment[]) {}
+  constructor(
+    private readonly segments: LoadSegment[],
+    private readonly keep?: (k: number) => boolean,
+  ) {}
 
   next(): number | undefined {
     while (this.segment < this.segments.length) {
@@ -81,7 +99,8 @@ export class ArrivalSchedule {
       const total = ((a + b) / 2) * s.durationMs;
       const m = this.k - this.before;
       if (m < total - 1e-9) {
-        this.k++;
+        const k = this.k++;
+        if (this.keep && !this.keep(k)) continue;
         return s.startMs + offsetOf(m, a, b, s.durationMs);
       }
       this.before += total;

@@ -11,8 +11,16 @@ export interface ExecutorContext {
   /** The role's workers, in id order. */
   lanes: WorkerLane[];
   newWorker(lane: WorkerLane): Worker;
-  /** Epoch ms when the workers phase began (the closed model's `duration` counts from it). */
+  /**
+   * Epoch ms when the workers phase began: the closed model's `duration` and the stages count from it. Agents get
+   * the controller's, so every agent's schedule lines up.
+   */
   startedAt: number;
+}
+
+/** `startedAt` on the performance.now() clock (monotonic), the one the schedulers' timers use. */
+export function scheduleOrigin(cx: ExecutorContext): number {
+  return cx.startedAt - performance.timeOrigin;
 }
 
 export type Executor = (cx: ExecutorContext) => Promise<void>;

@@ -3,12 +3,13 @@
 // level is at least j + 1. A worker above the level finishes its iteration,
 // then idles until the level comes back up or the stages end.
 import type { LoadModel } from '../../contract/plan.js';
-import { type Executor, pauseUntil, settleAll, withWorker } from './base.js';
+import { type Executor, pauseUntil, scheduleOrigin, settleAll, withWorker } from './base.js';
 
 export const runRampingWorkers: Executor = async (cx) => {
   const load = cx.role.load!;
   const { signal } = cx.run;
-  const t0 = performance.now();
+  // The run's start, not this executor's: the workers of a role spread over agents follow one ramp.
+  const t0 = scheduleOrigin(cx);
   await settleAll(
     cx.lanes.map((lane) =>
       withWorker(cx, lane, async (worker) => {

@@ -1,0 +1,77 @@
+// planrun as a child process (controller or agent) from the sources, for the
+// tests that need real processes: its output is kept and can be waited on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface Proc {
+  child: ChildProcess;
+  stderr(): string;
+  /** Resolves once stdout and stderr so far match; with `ms`, rejects after that long quoting the output. */
+  until(re: RegExp, ms?: number): Promise<void>;
+  exit: Promise<number | null>;
+}
+
+const started = new Set<ChildProcess>();
+
+/**
+ * `planrun ARGS`; `wrap` goes before node (e.g. `ip netns exec NAME`). The child gets its own process group, so
+ * killProcesses() also ends what a wrapper started.
+ */
+export function planrun(args: string[], wrap: string[] = []): Proc {
+  const argv = [...wrap, process.execPath, '--import', 'tsx', MAIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  started.add(child);
+  let err = '';
+  let all = '';
+  const waiters: Array<{ re: RegExp; resolve(): void }> = [];
+  const seen = (text: string) => {
+    all += text;
+    for (const w of [...waiters]) {
+      if (!w.re.test(all)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  child.stdout!.on('data', (d: Buffer) => seen(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    seen(d.toString());
+  });
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      started.delete(child);
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    stderr: () => err,
+    until: (re, ms) => {
+      if (re.test(all)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = ms === undefined ? undefined : setTimeout(() => reject(new Error(`no ${re} within ${ms}ms in the output of planrun ${args.join(' ')}:\n${all}`)), ms);
+        waiters.push({
+          re,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
+    },
+    exit,
+  };
+}
+
+/** SIGKILLs every process group planrun() started that is still running (a test's `after`). */
+export function killProcesses(): void {
+  for (const c of started) {
+    try {
+      process.kill(-c.pid!, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+}
