@@ -10,7 +10,7 @@ import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.
 import { formatDuration } from '../../src/text/duration.js';
 import { SeriesRecorder } from '../../src/reporting/metrics/time-series.js';
 import { TimelineSample } from '../../src/reporting/metrics/timeline-sample.js';
-import { RUN_INFO, T0, runEvents } from '../helpers/reporting-events.js';
+import { OPEN_RUN_INFO, RUN_INFO, T0, openRunEvents, runEvents } from '../helpers/reporting-events.js';
 
 describe('SeriesRecorder', () => {
   it('buckets the run a second at a time; the buckets add up to the totals and stream once each, in order', () => {
@@ -53,6 +53,42 @@ describe('SeriesRecorder', () => {
     // Nothing after the end.
     s.tick(T0 + 9000);
     assert.deepEqual(s.series().buckets.length, 3);
+  });
+
+  it("counts the iterations begun and carries each open-model role's load target (the mean of its reports in a bucket)", () => {
+    const closed = new MetricsCollector();
+    for (const e of runEvents()) closed.onEvent(e);
+    const closedBuckets = closed.buildReport({ outcome: 'passed' }).series!.buckets;
+    assert.deepEqual(
+      closedBuckets.map((b) => [b.iterations, b.targets]),
+      [
+        [5, undefined],
+        [5, undefined],
+        [5, undefined],
+        [0, undefined],
+      ],
+      'a round per worker a second, no target without an open-model role',
+    );
+    const c = new MetricsCollector();
+    for (const e of openRunEvents()) c.onEvent(e);
+    const buckets = c.buildReport({ outcome: 'failed' }).series!.buckets;
+    assert.deepEqual(
+      buckets.map((b) => [b.t, b.iterations, b.requests, b.dropped, b.targets]),
+      [
+        [0, 100, 100, 0, { api: 100 }],
+        [1000, 10, 10, 90, { api: 75 }],
+        [2000, 1, 1, 0, { api: 0 }],
+      ],
+    );
+    // A bucket without a report carries the last one.
+    const s = new SeriesRecorder();
+    s.onEvent({ type: 'run:begin', time: T0, run: OPEN_RUN_INFO });
+    s.onEvent({ type: 'load:target', time: T0 + 10, role: 'api', target: 40 });
+    s.onEvent({ type: 'run:end', time: T0 + 2500, outcome: 'passed' });
+    assert.deepEqual(
+      s.series().buckets.map((b) => b.targets),
+      [{ api: 40 }, { api: 40 }, { api: 40 }],
+    );
   });
 
   it('counts dropped iterations and the most workers busy at once', () => {

@@ -6,7 +6,7 @@
 import type { LoadSegment } from '../../contract/plan.js';
 import type { RunContext } from '../../contract/engine.js';
 import type { Worker } from '../worker.js';
-import { type Executor, pauseUntil } from './base.js';
+import { type Executor, pauseUntil, reportTarget } from './base.js';
 
 /** Dropped iterations are reported at most this often per role (and once at the end). */
 const DROP_REPORT_MS = 1000;
@@ -25,6 +25,7 @@ export const runArrivalRate: Executor = async (cx) => {
   let crash: { error: unknown } | undefined;
   const t0 = performance.now();
   const epoch0 = performance.timeOrigin + t0;
+  const target = reportTarget(cx, t0);
   try {
     for (let due = schedule.next(); due !== undefined && !signal.aborted && !crash; ) {
       const now = performance.now() - t0;
@@ -52,9 +53,11 @@ export const runArrivalRate: Executor = async (cx) => {
       due = schedule.next();
     }
     drops.flush();
+    target.stop();
     // Iterations in flight when the schedule ends finish (bounded by their steps' timeouts).
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
   } finally {
+    target.stop();
     for (const w of workers) w.finish();
   }
   if (crash) throw crash.error;
