@@ -39,6 +39,8 @@ export interface SessionOptions {
   interrupts?: InterruptOptions;
   /** Step results kept whole in the report's timeline before it is sampled; default DEFAULT_TIMELINE_CAP. */
   timelineCap?: number;
+  /** Width of the report's time-series buckets, in ms; default 1 s (short test runs use less, to get many). */
+  bucketMs?: number;
   /** The session's own messages (a reporter that failed); default stderr. */
   write?(text: string): void;
   /** Runs the workers elsewhere (agents, src/agents/): called once the run id and report folder are known. */
@@ -87,6 +89,7 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
   const collector = new MetricsCollector({
     thresholds: plan.thresholds,
     ...(o.timelineCap !== undefined ? { timelineCap: o.timelineCap } : {}),
+    ...(o.bucketMs !== undefined ? { bucketMs: o.bucketMs } : {}),
     ...(stream ? { onBucket: (b) => stream.write(b) } : {}),
   });
   // Buckets close as events arrive; the timer closes them when none do (a long wait).

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StepResult } from '../../src/contract/events.js';
 import type { SeriesBucket } from '../../src/contract/report.js';
-import { latencyChart } from '../../src/reporting/files/html/charts.js';
+import { buildSeriesCharts } from '../../src/reporting/files/html/series-data.js';
 import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.js';
-import { formatDuration } from '../../src/text/duration.js';
 import { SeriesRecorder } from '../../src/reporting/metrics/time-series.js';
 import { TimelineSample } from '../../src/reporting/metrics/timeline-sample.js';
 import { OPEN_RUN_INFO, RUN_INFO, T0, openRunEvents, runEvents } from '../helpers/reporting-events.js';
@@ -162,16 +161,45 @@ describe('TimelineSample', () => {
   });
 });
 
-describe('the HTML latency chart', () => {
-  it('is drawn from the series: it spans the whole run, whatever the sampled timeline kept', () => {
+describe('the HTML charts of the series', () => {
+  it('are drawn from the series: they span the whole run, whatever the sampled timeline kept', () => {
     const c = new MetricsCollector({ timelineCap: 1 });
     for (const e of runEvents()) c.onEvent(e);
     const report = c.buildReport({ outcome: 'passed' });
     assert.ok(report.timelineSampled);
-    const svg = latencyChart(report);
-    // Four 1-second buckets: the axis ends at +4 s; the reads ran in the first three.
-    assert.match(svg, new RegExp(`>\\+${formatDuration(4000)}</text>`));
-    const reads = /<path d="([^"]*)"[^>]*><title>reader · see round<\/title>/.exec(svg)!;
-    assert.equal(reads[1]!.match(/[ML]/g)!.join(''), 'MLL');
+    const data = buildSeriesCharts(report)!;
+    // Four 1-second buckets; the reads ran in the first three (4 reads each: 10…40, 50…80, 90…120 ms), busiest step first.
+    assert.equal(data.n, 4);
+    const steps = data.charts.find((ch) => ch.id === 'steps')!;
+    assert.deepEqual(
+      steps.lines.map((l) => [l.name, l.values]),
+      [
+        ['reader · see round', [25, 65, 105, null]],
+        ['reader · check text', [1, 1, 1, null]],
+        ['writer · write pad', [5, 5, 5, null]],
+      ],
+    );
+    const latency = data.charts.find((ch) => ch.id === 'latency')!;
+    assert.deepEqual(
+      latency.lines.map((l) => [l.name, l.values]),
+      [
+        ['p50', [20, 60, 100, null]],
+        ['p90', [40, 80, 120, null]],
+        ['p95', [40, 80, 120, null]],
+        ['p99', [40, 80, 120, null]],
+        ['max', [40, 80, 120, null]],
+      ],
+    );
+    // No load target without an open-model role; no dropped line without an arrival rate.
+    assert.deepEqual(
+      data.charts.map((ch) => [ch.id, ch.lines.map((l) => l.name)]),
+      [
+        ['throughput', ['requests/s', 'iterations/s']],
+        ['latency', ['p50', 'p90', 'p95', 'p99', 'max']],
+        ['errors', ['expectation/s']],
+        ['workers', ['active', 'busy']],
+        ['steps', ['reader · see round', 'reader · check text', 'writer · write pad']],
+      ],
+    );
   });
 });
