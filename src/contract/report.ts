@@ -143,8 +143,8 @@ export interface SeriesBucket {
   activeWorkers: number;
   /** Workers inside a step, the most at once. */
   busyWorkers: number;
-  /** Iterations (rounds) that began. */
-  iterations: number;
+  /** Iterations (rounds) that began. Absent in reports written before planrun counted them. */
+  iterations?: number;
   /** Open-model iterations dropped. */
   dropped: number;
   /**

@@ -98,9 +98,9 @@ scenario:
     report: {
       dropped: Object.values(report.dropped ?? {}).reduce((n, v) => n + v, 0),
       seriesDropped: buckets.reduce((n, b) => n + b.dropped, 0),
-      seriesIterations: buckets.reduce((n, b) => n + b.iterations, 0),
+      seriesIterations: buckets.reduce((n, b) => n + (b.iterations ?? 0), 0),
     },
-    perSecond: buckets.slice(1, Math.max(1, Math.floor(report.durationMs / 1000))).map((b) => b.iterations),
+    perSecond: buckets.slice(1, Math.max(1, Math.floor(report.durationMs / 1000))).map((b) => b.iterations ?? 0),
   };
 }
 

@@ -201,5 +201,11 @@ describe('the HTML charts of the series', () => {
         ['steps', ['reader · see round', 'reader · check text', 'writer · write pad']],
       ],
     );
+    // A report written before the series counted iterations: no iterations line rather than a false zero.
+    for (const b of report.series!.buckets) delete b.iterations;
+    assert.deepEqual(
+      buildSeriesCharts(report)!.charts[0]!.lines.map((l) => l.name),
+      ['requests/s'],
+    );
   });
 });

@@ -62,7 +62,8 @@ export function buildSeriesCharts(report: RunReport): SeriesChartData | undefine
     anyRequests
       ? { name: 'requests/s', color: PALETTE[0]!, agg: 'mean', values: col((b) => b.requests * perSecond) }
       : { name: 'step runs/s', color: PALETTE[0]!, agg: 'mean', values: col((b) => b.steps * perSecond) },
-    { name: 'iterations/s', color: PALETTE[2]!, agg: 'mean', values: col((b) => b.iterations * perSecond) },
+    // Reports written before the series counted iterations have no such line.
+    ...(ts.buckets[0]!.iterations === undefined ? [] : [{ name: 'iterations/s', color: PALETTE[2]!, agg: 'mean' as const, values: col((b) => (b.iterations ?? 0) * perSecond) }]),
     ...targetRoles('arrival-rate').map((role) => target(role, 'iterations/s')),
   ];
 
