@@ -1,7 +1,8 @@
 // The single-file HTML report: summary and verdict, thresholds, the run over
-// time (zoomable charts of its series), steps with percentiles, barriers, errors with inline screenshots, the
-// coordination timeline and the crawl. Everything is inline (CSS, JS, SVG,
-// images as data: URIs) and a CSP forbids any fetch, so it opens offline.
+// time (zoomable charts of its series), steps with percentiles, barriers,
+// errors with inline screenshots, the coordination timeline and the crawl.
+// Everything is inline (CSS, JS, SVG, images as data: URIs) and a CSP forbids
+// any fetch, so it opens offline.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../../io/atomic-file.js';
