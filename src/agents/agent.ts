@@ -43,7 +43,7 @@ export interface AgentOptions {
  * Events the controller needs: what workers did, and the open model's dropped iterations (each agent counts its
  * own; the controller's collector adds them up). Run and phase events are the controller's own.
  */
-const FORWARDED = new Set<RunEvent['type']>(['worker:begin', 'round:begin', 'step:begin', 'step:end', 'round:end', 'worker:end', 'iteration:dropped', 'log']);
+const FORWARDED = new Set<RunEvent['type']>(['worker:begin', 'round:begin', 'step:begin', 'step:end', 'round:end', 'worker:end', 'iteration:dropped', 'load:target', 'log']);
 
 export function defaultAgentId(): string {
   return `${hostname()

@@ -110,6 +110,11 @@ export type RunEvent =
   | { type: 'worker:end'; time: number; worker: number; role: string; outcome: WorkerOutcome; rounds: number }
   /** Open-model iterations that were due while every worker of the role was busy: not started (batched, about one event a second). */
   | { type: 'iteration:dropped'; time: number; role: string; count: number }
+  /**
+   * An open-model role's load target now (rate or stages): iterations/s for `arrival-rate`, workers for
+   * `ramping-workers`. Sent when the role starts, a few times a second while it runs, and 0 when its stages end.
+   */
+  | { type: 'load:target'; time: number; role: string; target: number }
   | { type: 'crawl:progress'; time: number; progress: CrawlProgress }
   | { type: 'log'; time: number; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'run:end'; time: number; outcome: RunOutcome; reason?: string };

@@ -143,8 +143,15 @@ export interface SeriesBucket {
   activeWorkers: number;
   /** Workers inside a step, the most at once. */
   busyWorkers: number;
+  /** Iterations (rounds) that began. Absent in reports written before planrun counted them. */
+  iterations?: number;
   /** Open-model iterations dropped. */
   dropped: number;
+  /**
+   * Per open-model role, its load target in the bucket (the mean of what its executor reported):
+   * iterations/s for `arrival-rate`, workers for `ramping-workers`. Absent when no role has one.
+   */
+  targets?: Record<string, number>;
   /** Waits on barriers that ended. */
   barrierWaits: number;
 }

@@ -45,6 +45,8 @@ export interface SessionOptions {
   interrupts?: InterruptOptions;
   /** Step results kept whole in the report's timeline before it is sampled; default DEFAULT_TIMELINE_CAP. */
   timelineCap?: number;
+  /** Width of the report's time-series buckets, in ms; default 1 s (short test runs use less, to get many). */
+  bucketMs?: number;
   /** The session's own messages (a reporter that failed); default stderr. */
   write?(text: string): void;
   /** Serves the live metrics to Prometheus while the run lasts (`--metrics-port`). */
@@ -106,6 +108,7 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
   const collector = new MetricsCollector({
     thresholds: plan.thresholds,
     ...(o.timelineCap !== undefined ? { timelineCap: o.timelineCap } : {}),
+    ...(o.bucketMs !== undefined ? { bucketMs: o.bucketMs } : {}),
     onBucket: (b) => stream?.write(b),
   });
   // Listening before anything is written or started: a port in use fails the command and leaves the folder as it was.

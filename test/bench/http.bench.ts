@@ -13,10 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
-import { Agent } from 'undici';
 import type { RunEvent } from '../../src/contract/events.js';
 import { buildChildBundle } from './child-bundle.js';
-import { benchChild, peakRssMb, serveOk } from './processes.js';
+import { benchChild, peakRssMb, rawUndiciLoop, serveOk } from './processes.js';
 
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 5);
 const WORKERS = Number(process.env.HTTP_BENCH_WORKERS ?? 50);
@@ -39,30 +38,7 @@ const cpuUs = (u: NodeJS.CpuUsage) => u.user + u.system;
 
 /** The baseline: what undici alone does with the engine's Agent options. */
 async function rawClient(origin: string): Promise<ClientResult> {
-  const agent = new Agent({ connections: WORKERS, pipelining: 1, keepAliveTimeout: 30_000 });
-  let requests = 0;
-  let failed = 0;
-  const cpu0 = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: WORKERS }, async () => {
-      while (performance.now() < deadline) {
-        try {
-          const res = await agent.request({ origin, path: '/', method: 'GET' });
-          await res.body.text();
-          if (res.statusCode >= 400) failed++;
-        } catch {
-          failed++;
-        }
-        requests++;
-      }
-    }),
-  );
-  const wallMs = performance.now() - started;
-  const cpu = cpuUs(process.cpuUsage(cpu0));
-  await agent.close();
-  return { client: 'undici', requests, failed, wallMs, cpuUs: cpu, peakRssMb: peakRssMb() };
+  return { client: 'undici', ...(await rawUndiciLoop(origin, WORKERS, SECONDS)) };
 }
 
 /** The engine alone (no runtime): 50 loops calling createHttpEngine(...).execute, to split engine from runtime cost. */

@@ -1,9 +1,11 @@
 // What the benchmarks that run in several processes share: a peak RSS reading,
-// a minimal keep-alive HTTP server answering `ok`, and a child process whose
-// stdout lines are awaited by prefix (`PORT `, `RESULT `).
+// a minimal keep-alive HTTP server answering `ok`, the raw undici loop planrun
+// is measured against, and a child process whose stdout lines are awaited by
+// prefix (`PORT `, `RESULT `).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import { Agent } from 'undici';
 
 /** This process's peak RSS (VmHWM), in MB. */
 export function peakRssMb(): number {
@@ -26,6 +28,46 @@ export function serveOk(): void {
   process.on('disconnect', () => process.exit(0));
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
+}
+
+export interface LoopResult {
+  requests: number;
+  failed: number;
+  wallMs: number;
+  /** User + system CPU, µs. */
+  cpuUs: number;
+  peakRssMb: number;
+}
+
+/**
+ * The baseline: `workers` loops of GET / on an undici Agent with the HTTP
+ * engine's options, for `seconds`: what undici alone does at planrun's load.
+ */
+export async function rawUndiciLoop(origin: string, workers: number, seconds: number): Promise<LoopResult> {
+  const agent = new Agent({ connections: workers, pipelining: 1, keepAliveTimeout: 30_000 });
+  let requests = 0;
+  let failed = 0;
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() < deadline) {
+        try {
+          const res = await agent.request({ origin, path: '/', method: 'GET' });
+          await res.body.text();
+          if (res.statusCode >= 400) failed++;
+        } catch {
+          failed++;
+        }
+        requests++;
+      }
+    }),
+  );
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  await agent.close();
+  return { requests, failed, wallMs, cpuUs: cpu.user + cpu.system, peakRssMb: peakRssMb() };
 }
 
 export interface BenchChild {

@@ -1,25 +1,32 @@
-// Soak bench: does a longer run cost more memory? 50 workers doing GET / against
-// a local server for 10 s, then for 30 s, each through runSession as
-// `planrun run` does (metrics collector, time series, metrics.ndjson, the JSON
-// report written). Printed: requests, peak RSS of each run and their ratio
-// (target: about 1, memory flat in the run's length), report.json's size and
-// metrics.ndjson's lines. The server and each run have a process of their own,
+// Soak bench: does a longer run cost more memory, or run slower? 50 workers
+// doing GET / against a local server through runSession as `planrun run` does
+// (metrics collector, time series, metrics.ndjson, the JSON report written),
+// for a short run (30 s) and a long one (180 s), each right after its
+// baseline: raw undici loops (the HTTP engine's Agent options) at the same load
+// for the short run's length. Printed per run: requests and rate, peak RSS, report.json
+// size, buckets, metrics.ndjson lines, timeline entries; then the ratios: peak
+// RSS long/short (target ≤ 1.15: memory flat in the run's length), peak RSS
+// against undici, report.json long/short, and throughput of each run against
+// its undici baseline (target ≥ 0.80). The server and each run have a process of their own,
 // compiled to plain JS (child-bundle.ts).
-//   npm run bench -- soak          (SOAK_BENCH_SECONDS=10,30 and SOAK_BENCH_WORKERS override)
+//   npm run bench -- soak     (SOAK_SHORT_SECONDS=30, SOAK_LONG_SECONDS=180, SOAK_BENCH_WORKERS=50 override)
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChildBundle } from './child-bundle.js';
-import { benchChild, peakRssMb, serveOk } from './processes.js';
+import { benchChild, type LoopResult, peakRssMb, rawUndiciLoop, serveOk } from './processes.js';
 
-const DURATIONS = (process.env.SOAK_BENCH_SECONDS ?? '10,30').split(',').map(Number);
+const SHORT = Number(process.env.SOAK_SHORT_SECONDS ?? 30);
+const LONG = Number(process.env.SOAK_LONG_SECONDS ?? 180);
 const WORKERS = Number(process.env.SOAK_BENCH_WORKERS ?? 50);
 const SELF = fileURLToPath(import.meta.url);
 
 interface SoakResult {
   seconds: number;
   requests: number;
+  failed: number;
+  wallMs: number;
   peakRssMb: number;
   reportBytes: number;
   buckets: number;
@@ -39,6 +46,9 @@ async function soak(origin: string, seconds: number): Promise<SoakResult> {
   const result: SoakResult = {
     seconds,
     requests: report.steps.reduce((n, s) => n + s.count, 0),
+    failed: report.steps.reduce((n, s) => n + s.failed, 0),
+    // From the run's start to its end: the workers' `duration`, as the raw loop times its own.
+    wallMs: report.durationMs,
     peakRssMb: peakRssMb(),
     reportBytes: statSync(join(dir, 'report.json')).size,
     buckets: report.series!.buckets.length,
@@ -49,25 +59,44 @@ async function soak(origin: string, seconds: number): Promise<SoakResult> {
   return result;
 }
 
+const rate = (r: { requests: number; wallMs: number }) => r.requests / (r.wallMs / 1000);
+const mb = (n: number) => `${n.toFixed(0)} MB`;
+
 async function main(): Promise<void> {
   const script = await buildChildBundle(SELF);
   const server = benchChild(script, ['--server']);
   const origin = `http://127.0.0.1:${(await server.line('PORT ')).trim()}`;
   try {
-    console.log(`soak: ${WORKERS} workers, GET ${origin}/ for ${DURATIONS.join(' s and ')} s through runSession (json reporter), each run in its own process`);
-    const results: SoakResult[] = [];
-    for (const seconds of DURATIONS) {
-      const r = JSON.parse(await benchChild(script, ['--run', origin, String(seconds)]).line('RESULT ')) as SoakResult;
-      results.push(r);
+    console.log(
+      `soak: ${WORKERS} workers, GET ${origin}/; planrun (runSession, json reporter) for ${SHORT} s and ${LONG} s, each right after undici alone for ${SHORT} s (its baseline), each in its own process`,
+    );
+    const raws: LoopResult[] = [];
+    const runs: SoakResult[] = [];
+    for (const seconds of [SHORT, LONG]) {
+      // A baseline just before each run: on a shared machine the load drifts over minutes.
+      const raw = JSON.parse(await benchChild(script, ['--raw', origin, String(SHORT)]).line('RESULT ')) as LoopResult;
+      raws.push(raw);
       console.log(
-        `${String(r.seconds).padStart(4)} s  ${String(r.requests).padStart(9)} requests  peak RSS ${r.peakRssMb.toFixed(0).padStart(4)} MB  report.json ${(r.reportBytes / 1048576).toFixed(2)} MiB  ${r.buckets} buckets, ${r.ndjsonLines} metrics.ndjson lines, ${r.timeline} timeline entries`,
+        `undici  ${String(SHORT).padStart(3)} s  ${String(raw.requests).padStart(9)} requests  ${rate(raw).toFixed(0).padStart(6)} req/s  ${raw.failed} failed  peak RSS ${mb(raw.peakRssMb).padStart(7)}`,
+      );
+      const r = JSON.parse(await benchChild(script, ['--run', origin, String(seconds)]).line('RESULT ')) as SoakResult;
+      runs.push(r);
+      console.log(
+        `planrun ${String(r.seconds).padStart(3)} s  ${String(r.requests).padStart(9)} requests  ${rate(r).toFixed(0).padStart(6)} req/s  ${r.failed} failed  peak RSS ${mb(r.peakRssMb).padStart(7)}  report.json ${(r.reportBytes / 1048576).toFixed(2)} MiB  ${r.buckets} buckets, ${r.ndjsonLines} metrics.ndjson lines, ${r.timeline} timeline entries`,
       );
     }
-    const first = results[0]!;
-    const last = results.at(-1)!;
-    const ratio = last.peakRssMb / first.peakRssMb;
-    console.log(`peak RSS ${last.seconds} s / ${first.seconds} s: ${ratio.toFixed(2)} (target ≤ 1.15) ${ratio <= 1.15 ? 'ok' : 'ABOVE TARGET'}`);
-    console.log(`report.json ${last.seconds} s / ${first.seconds} s: ${(last.reportBytes / first.reportBytes).toFixed(2)}`);
+    const [short, long] = runs as [SoakResult, SoakResult];
+    const rawRss = Math.max(...raws.map((r) => r.peakRssMb));
+    const memory = long.peakRssMb / short.peakRssMb;
+    console.log(`peak RSS ${LONG} s / ${SHORT} s: ${memory.toFixed(2)} (${mb(long.peakRssMb)} / ${mb(short.peakRssMb)}; target ≤ 1.15) ${memory <= 1.15 ? 'ok' : 'ABOVE TARGET'}`);
+    console.log(`peak RSS planrun / undici: ${SHORT} s ${(short.peakRssMb / rawRss).toFixed(2)}, ${LONG} s ${(long.peakRssMb / rawRss).toFixed(2)} (undici ${mb(rawRss)})`);
+    console.log(`report.json ${LONG} s / ${SHORT} s: ${(long.reportBytes / short.reportBytes).toFixed(2)} (${long.reportBytes} / ${short.reportBytes} bytes)`);
+    runs.forEach((r, i) => {
+      const ratio = rate(r) / rate(raws[i]!);
+      console.log(
+        `throughput planrun ${r.seconds} s / undici just before: ${ratio.toFixed(2)} (${rate(r).toFixed(0)} / ${rate(raws[i]!).toFixed(0)} req/s; target ≥ 0.80) ${ratio >= 0.8 ? 'ok' : 'BELOW TARGET'}`,
+      );
+    });
   } finally {
     server.proc.stdin!.end();
     server.proc.kill();
@@ -76,7 +105,10 @@ async function main(): Promise<void> {
 
 const args = process.argv.slice(2);
 if (args[0] === '--server') serveOk();
-else if (args[0] === '--run') {
+else if (args[0] === '--raw') {
+  process.stdout.write(`RESULT ${JSON.stringify(await rawUndiciLoop(args[1]!, WORKERS, Number(args[2])))}\n`);
+  process.exit(0);
+} else if (args[0] === '--run') {
   const result = await soak(args[1]!, Number(args[2]));
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);

@@ -118,3 +118,60 @@ export function stepEvents(r: StepResult): RunEvent[] {
     { type: 'step:end', time: start + durationMs, result: r },
   ];
 }
+
+export const OPEN_RUN_INFO: RunInfo = {
+  runId: 'r2',
+  planName: 'open',
+  planFile: '/plans/open.yml',
+  workers: 10,
+  durationMs: 2000,
+  roles: [{ name: 'api', workers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], load: 'arrival-rate' }],
+  barriers: [],
+  steps: [{ role: 'api', stepId: 'a1', name: 'get', kind: 'request' }],
+  hasCrawl: false,
+  reportDir: '/tmp/report',
+};
+
+/**
+ * An open-model run of 2.5 s (rate 100/s, then 50/s; one GET per iteration), in
+ * three buckets of 1 s whose summary is known exactly:
+ * - second 0: 100 requests, 96 of 10 ms and 4 of 900 ms that fail (`timeout`): p95 10 ms, p99 900 ms; target 100/s;
+ * - second 1: 10 requests of 200 ms (p95 = p99 = 200 ms), 90 iterations dropped; targets 100 and 50 reported: 75;
+ * - second 2 (half): 1 request of 20 ms that fails (`expectation`); the target drops to 0 (stages over).
+ */
+export function openRunEvents(): RunEvent[] {
+  const events: RunEvent[] = [{ type: 'run:begin', time: T0, run: OPEN_RUN_INFO }];
+  const ev = (e: RunEvent) => events.push(e);
+  for (let w = 0; w < 10; w++) ev({ type: 'worker:begin', time: T0 + 1, worker: w, role: 'api' });
+  let round = 0;
+  const get = (start: number, durationMs: number, error?: StepResult['error']) => {
+    const worker = round % 10;
+    round++;
+    ev({ type: 'round:begin', time: start, worker, role: 'api', round });
+    for (const e of stepEvents({
+      worker,
+      role: 'api',
+      round,
+      stepId: 'a1',
+      name: 'get',
+      kind: 'request',
+      start,
+      durationMs,
+      outcome: error ? 'failed' : 'ok',
+      ...(error ? { error } : {}),
+    }))
+      ev(e);
+  };
+  ev({ type: 'load:target', time: T0 + 2, role: 'api', target: 100 });
+  for (let k = 0; k < 96; k++) get(T0 + 5 + k * 9, 10);
+  for (let k = 0; k < 4; k++) get(T0 + 50 + k, 900, { message: 'timed out after 900 ms', code: 'timeout' });
+  ev({ type: 'load:target', time: T0 + 1100, role: 'api', target: 100 });
+  for (let k = 0; k < 10; k++) get(T0 + 1200 + k * 50, 200);
+  ev({ type: 'iteration:dropped', time: T0 + 1500, role: 'api', count: 90 });
+  ev({ type: 'load:target', time: T0 + 1600, role: 'api', target: 50 });
+  get(T0 + 2050, 20, { message: 'expected status 200, got 500', code: 'expectation' });
+  ev({ type: 'load:target', time: T0 + 2100, role: 'api', target: 0 });
+  for (let w = 0; w < 10; w++) ev({ type: 'worker:end', time: T0 + 2400, worker: w, role: 'api', outcome: 'done', rounds: 11 });
+  ev({ type: 'run:end', time: T0 + 2500, outcome: 'failed', reason: '5 steps failed' });
+  return events;
+}

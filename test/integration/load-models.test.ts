@@ -36,6 +36,11 @@ function dropped(events: RunEvent[], role = 'worker'): number {
   return events.reduce((n, e) => n + (e.type === 'iteration:dropped' && e.role === role ? e.count : 0), 0);
 }
 
+/** The load targets the executors reported for `role`, in order. */
+function loadTargets(events: RunEvent[], role = 'worker'): number[] {
+  return events.flatMap((e) => (e.type === 'load:target' && e.role === role ? [e.target] : []));
+}
+
 function near(actual: number, expected: number, tolerance: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual}, expected ${expected} ± ${tolerance}`);
 }
@@ -297,6 +302,13 @@ scenario:
   - request: GET /
 `);
     assert.equal(run.outcome, 'passed');
+    // The executor reported its target along the way (the report's series carries it): the ramp from 0, the hold at 200/s, the pause, 0 at the end.
+    const targets = loadTargets(run.events);
+    assert.ok(targets.length >= 8, `${targets.length} target reports over 3.5 s`);
+    assert.ok(targets[0]! < 20, `first target ${targets[0]}`);
+    assert.ok(targets.includes(200) && targets.every((t) => t >= 0 && t <= 200), targets.join(' '));
+    assert.ok(targets.slice(0, -1).includes(0), 'the pause reports 0');
+    assert.equal(targets.at(-1), 0);
     const starts = run.results.filter((r) => r.kind === 'request').map((r) => r.scheduledStart!);
     const t0 = Math.min(...starts);
     const inWindow = (from: number, to: number) => starts.filter((t) => t - t0 >= from && t - t0 < to).length;
@@ -337,6 +349,9 @@ scenario:
     assert.ok(per(0) > per(3), `worker 0: ${per(0)}, worker 3: ${per(3)}`);
     // During the pause (2 s – 2.5 s) nothing starts.
     assert.equal(requests.filter((r) => r.start - t0 >= 2100).length, 0);
+    const targets = loadTargets(run.events);
+    assert.ok(targets.includes(4) && targets.every((t) => t >= 0 && t <= 4), targets.join(' '));
+    assert.equal(targets.at(-1), 0);
   } finally {
     await s.close();
   }

@@ -151,7 +151,18 @@ test('summary, thresholds, per-step percentiles and the latency chart are in the
     html,
     /<tr class="bad"><td>reader<\/td><td>see round <span class="muted">reader\/2<\/span><\/td><td>expect<\/td><td class="n">12<\/td><td class="n">11<\/td><td class="n">1<\/td><td class="n">0<\/td><td class="n">30 ms<\/td><td class="n">31 ms<\/td>/,
   );
-  assert.match(html, /<svg class="chart"[^>]*>.*<path d="M[\d. ML]+" fill="none" stroke="#[0-9a-f]{6}" stroke-width="1.8"><title>reader · see round<\/title>/s);
+  // The run over time: its series' charts, drawn by the page's script (report-html-series.test.ts) from data embedded here.
+  assert.match(html, /<section id="over-time">.*<script type="application\/json" id="series-data">\{"bucketMs":1000,.*"name":"reader · see round"/s);
+  assert.doesNotMatch(html, /Latency over time/);
+  // A report from before planrun had a series draws the step latency from its timeline instead, without script.
+  const old = barrierReport(dir);
+  delete old.series;
+  const oldHtml = renderHtml(old, { reportDir: dir });
+  assert.doesNotMatch(oldHtml, /id="over-time"/);
+  assert.match(
+    oldHtml,
+    /Latency over time<\/h2><svg class="chart"[^>]*>.*<path d="M[\d. ML]+" fill="none" stroke="#[0-9a-f]{6}" stroke-width="1.8"><title>reader · see round<\/title>/s,
+  );
   // No external resource of any kind.
   assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { junitReporter, renderJunit } from '../../src/reporting/files/junit.js';
 import { barrierReport } from '../fixtures/report/sample.js';
+import { openRunEvents, reportFrom } from '../helpers/reporting-events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'planrun-junit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,4 +90,32 @@ test('many failures are capped at 20 with "and N more"; control characters are s
   assert.equal(body.match(/worker 4, round \d+:/g)?.length, 20);
   assert.match(body, /\nand 5 more<\/failure>/);
   assert.match(xml, /<testcase name="open pad" classname="reader" time="0\.000">\n {6}<skipped message="skipped in all 12 runs"\/>/);
+});
+
+test('the time series summarized as properties of every suite: peak and mean rate, worst p95/p99 bucket, error buckets, drops', { timeout: 30_000 }, () => {
+  const xml = renderJunit(reportFrom(openRunEvents(), { outcome: 'failed', reason: '5 steps failed' }));
+  const file = join(dir, 'series.xml');
+  writeFileSync(file, xml);
+  const v = xmllint(file);
+  assert.equal(v.code, 0, v.stderr);
+  const props = [...xml.matchAll(/<property name="(series\.[^"]+)" value="([^"]*)"\/>/g)].map((m) => `${m[1]}=${m[2]}`);
+  const expected = [
+    'series.buckets=3',
+    'series.bucket_ms=1000',
+    'series.peak_rps=100',
+    'series.peak_rps_at_ms=0',
+    'series.mean_rps=44.4',
+    'series.worst_p95_ms=200',
+    'series.worst_p95_at_ms=1000',
+    'series.worst_p99_ms=900',
+    'series.worst_p99_at_ms=0',
+    'series.error_buckets=2',
+    'series.dropped=90',
+  ];
+  // The one role's suite carries them (each suite repeats the run's properties).
+  assert.deepEqual(props, expected);
+  // A report written before planrun had a series has none of them.
+  const old = barrierReport(dir, { crawl: false });
+  delete old.series;
+  assert.doesNotMatch(renderJunit(old), /series\./);
 });

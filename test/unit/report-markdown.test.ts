@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { markdownReporter, renderMarkdown } from '../../src/reporting/files/markdown.js';
 import { barrierReport } from '../fixtures/report/sample.js';
+import { openRunEvents, reportFrom } from '../helpers/reporting-events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'planrun-md-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,26 +32,30 @@ test('summary: verdict, counts, thresholds, steps with percentiles, barriers, er
   assert.ok(md.endsWith('|\n'));
 });
 
-test('a line from the time series: the busiest bucket, the worst p99, and whether the timeline is a sample', { timeout: 10_000 }, () => {
-  const report = barrierReport(dir, { crawl: false });
-  assert.doesNotMatch(renderMarkdown(report), /HTTP over time/);
-  const http = { min: 1, mean: 5, p50: 4, p90: 8, p95: 9, p99: 12.5, max: 20 };
-  const bucket = { steps: 0, failed: 0, errors: {}, byStep: [], activeWorkers: 5, busyWorkers: 5, dropped: 0, barrierWaits: 0 };
-  report.series = {
-    bucketMs: 1000,
-    buckets: [
-      { ...bucket, t: 0, steps: 40, requests: 40, http },
-      { ...bucket, t: 1000, steps: 55, requests: 55, http: { ...http, p99: 30 } },
-      { ...bucket, t: 2000, requests: 0 },
-    ],
-  };
-  report.timelineSampled = { kept: 20, total: 95, cap: 10 };
-  assert.ok(
-    renderMarkdown(report)
-      .split('\n')
-      .includes('HTTP over time: peak **55** requests/s, worst p99 in a bucket **30 ms** (3 buckets of 1.00 s) · timeline sampled: 20 of 95 step runs'),
-    renderMarkdown(report),
+test('the run over time: peak and mean rate, worst p95 and p99 second, seconds with errors, dropped iterations', { timeout: 10_000 }, () => {
+  const report = reportFrom(openRunEvents(), { outcome: 'failed', reason: '5 steps failed' });
+  const md = renderMarkdown(report);
+  const i = md.indexOf('### Over time');
+  assert.equal(
+    md.slice(i, md.indexOf('###', i + 1)),
+    [
+      '### Over time',
+      '',
+      // 100 requests in the first second; 111 over 2.5 s.
+      '- Requests/s: peak **100** (+0 s), mean **44.4**',
+      '- Worst second: p95 **200 ms** (+1 s), p99 **900 ms** (+0 s)',
+      '- Seconds with errors: **2** of 3 (5 failed step runs)',
+      '- Dropped iterations: **90**',
+      '',
+      '',
+    ].join('\n'),
   );
+  // A sampled timeline says so; a closed-model run without requests has no rate and no drops line.
+  report.timelineSampled = { kept: 20, total: 111, cap: 10 };
+  assert.ok(renderMarkdown(report).includes('- Timeline sampled: 20 of 111 step runs\n'));
+  const closed = renderMarkdown(barrierReport(dir, { crawl: false }));
+  assert.doesNotMatch(closed, /Dropped iterations/);
+  assert.match(closed, /- Seconds with errors: \*\*1\*\* of \d+ \(1 failed step run\)/);
 });
 
 test('pipes and markup in names cannot break the tables', { timeout: 10_000 }, () => {

@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StepResult } from '../../src/contract/events.js';
 import type { SeriesBucket } from '../../src/contract/report.js';
-import { latencyChart } from '../../src/reporting/files/html/charts.js';
+import { buildSeriesCharts } from '../../src/reporting/files/html/series-data.js';
 import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.js';
-import { formatDuration } from '../../src/text/duration.js';
 import { SeriesRecorder } from '../../src/reporting/metrics/time-series.js';
 import { TimelineSample } from '../../src/reporting/metrics/timeline-sample.js';
-import { RUN_INFO, T0, runEvents } from '../helpers/reporting-events.js';
+import { OPEN_RUN_INFO, RUN_INFO, T0, openRunEvents, runEvents } from '../helpers/reporting-events.js';
 
 describe('SeriesRecorder', () => {
   it('buckets the run a second at a time; the buckets add up to the totals and stream once each, in order', () => {
@@ -53,6 +52,42 @@ describe('SeriesRecorder', () => {
     // Nothing after the end.
     s.tick(T0 + 9000);
     assert.deepEqual(s.series().buckets.length, 3);
+  });
+
+  it("counts the iterations begun and carries each open-model role's load target (the mean of its reports in a bucket)", () => {
+    const closed = new MetricsCollector();
+    for (const e of runEvents()) closed.onEvent(e);
+    const closedBuckets = closed.buildReport({ outcome: 'passed' }).series!.buckets;
+    assert.deepEqual(
+      closedBuckets.map((b) => [b.iterations, b.targets]),
+      [
+        [5, undefined],
+        [5, undefined],
+        [5, undefined],
+        [0, undefined],
+      ],
+      'a round per worker a second, no target without an open-model role',
+    );
+    const c = new MetricsCollector();
+    for (const e of openRunEvents()) c.onEvent(e);
+    const buckets = c.buildReport({ outcome: 'failed' }).series!.buckets;
+    assert.deepEqual(
+      buckets.map((b) => [b.t, b.iterations, b.requests, b.dropped, b.targets]),
+      [
+        [0, 100, 100, 0, { api: 100 }],
+        [1000, 10, 10, 90, { api: 75 }],
+        [2000, 1, 1, 0, { api: 0 }],
+      ],
+    );
+    // A bucket without a report carries the last one.
+    const s = new SeriesRecorder();
+    s.onEvent({ type: 'run:begin', time: T0, run: OPEN_RUN_INFO });
+    s.onEvent({ type: 'load:target', time: T0 + 10, role: 'api', target: 40 });
+    s.onEvent({ type: 'run:end', time: T0 + 2500, outcome: 'passed' });
+    assert.deepEqual(
+      s.series().buckets.map((b) => b.targets),
+      [{ api: 40 }, { api: 40 }, { api: 40 }],
+    );
   });
 
   it('counts dropped iterations and the most workers busy at once', () => {
@@ -126,16 +161,51 @@ describe('TimelineSample', () => {
   });
 });
 
-describe('the HTML latency chart', () => {
-  it('is drawn from the series: it spans the whole run, whatever the sampled timeline kept', () => {
+describe('the HTML charts of the series', () => {
+  it('are drawn from the series: they span the whole run, whatever the sampled timeline kept', () => {
     const c = new MetricsCollector({ timelineCap: 1 });
     for (const e of runEvents()) c.onEvent(e);
     const report = c.buildReport({ outcome: 'passed' });
     assert.ok(report.timelineSampled);
-    const svg = latencyChart(report);
-    // Four 1-second buckets: the axis ends at +4 s; the reads ran in the first three.
-    assert.match(svg, new RegExp(`>\\+${formatDuration(4000)}</text>`));
-    const reads = /<path d="([^"]*)"[^>]*><title>reader · see round<\/title>/.exec(svg)!;
-    assert.equal(reads[1]!.match(/[ML]/g)!.join(''), 'MLL');
+    const data = buildSeriesCharts(report)!;
+    // Four 1-second buckets; the reads ran in the first three (4 reads each: 10…40, 50…80, 90…120 ms), busiest step first.
+    assert.equal(data.n, 4);
+    const steps = data.charts.find((ch) => ch.id === 'steps')!;
+    assert.deepEqual(
+      steps.lines.map((l) => [l.name, l.values]),
+      [
+        ['reader · see round', [25, 65, 105, null]],
+        ['reader · check text', [1, 1, 1, null]],
+        ['writer · write pad', [5, 5, 5, null]],
+      ],
+    );
+    const latency = data.charts.find((ch) => ch.id === 'latency')!;
+    assert.deepEqual(
+      latency.lines.map((l) => [l.name, l.values]),
+      [
+        ['p50', [20, 60, 100, null]],
+        ['p90', [40, 80, 120, null]],
+        ['p95', [40, 80, 120, null]],
+        ['p99', [40, 80, 120, null]],
+        ['max', [40, 80, 120, null]],
+      ],
+    );
+    // No load target without an open-model role; no dropped line without an arrival rate.
+    assert.deepEqual(
+      data.charts.map((ch) => [ch.id, ch.lines.map((l) => l.name)]),
+      [
+        ['throughput', ['requests/s', 'iterations/s']],
+        ['latency', ['p50', 'p90', 'p95', 'p99', 'max']],
+        ['errors', ['expectation/s']],
+        ['workers', ['active', 'busy']],
+        ['steps', ['reader · see round', 'reader · check text', 'writer · write pad']],
+      ],
+    );
+    // A report written before the series counted iterations: no iterations line rather than a false zero.
+    for (const b of report.series!.buckets) delete b.iterations;
+    assert.deepEqual(
+      buildSeriesCharts(report)!.charts[0]!.lines.map((l) => l.name),
+      ['requests/s'],
+    );
   });
 });

@@ -8,6 +8,7 @@ import type { Attachment, StepResult } from '../../contract/events.js';
 import type { CrawlUrlResult, RunReport, StepAggregate } from '../../contract/report.js';
 import type { Reporter } from '../../contract/reporter.js';
 import { plural } from '../../text/plural.js';
+import { reportSeriesSummary } from '../metrics/series-summary.js';
 
 /** Failures listed in full per test case; the rest are counted. */
 const MAX_FAILURES_LISTED = 20;
@@ -127,6 +128,7 @@ export function renderJunit(report: RunReport, o: JunitOptions = {}): string {
   if (report.run.target) props.push(['plan.target', report.run.target]);
   if (report.reason) props.push(['run.reason', report.reason]);
   if (report.timelineTruncated > 0) props.push(['timeline.truncated', String(report.timelineTruncated)]);
+  props.push(...seriesProperties(report));
 
   const timestamp = report.startedAt.replace(/(\.\d+)?Z$/, '');
   const total = (f: (c: Case) => boolean) => suites.reduce((n, s) => n + s.cases.filter(f).length, 0);
@@ -146,6 +148,24 @@ export function renderJunit(report: RunReport, o: JunitOptions = {}): string {
   });
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
+}
+
+/** The time series summarized (peak and mean rate, worst buckets, error buckets, drops): CI tools show properties, not series. */
+function seriesProperties(report: RunReport): Array<[string, string]> {
+  const s = reportSeriesSummary(report);
+  if (!s) return [];
+  const n = (v: number) => String(Math.round(v * 1000) / 1000);
+  const props: Array<[string, string]> = [
+    ['series.buckets', n(s.buckets)],
+    ['series.bucket_ms', n(s.bucketMs)],
+    ['series.peak_rps', n(s.peakRps.value)],
+    ['series.peak_rps_at_ms', n(s.peakRps.t)],
+    ['series.mean_rps', n(s.meanRps)],
+  ];
+  if (s.worstP95) props.push(['series.worst_p95_ms', n(s.worstP95.value)], ['series.worst_p95_at_ms', n(s.worstP95.t)]);
+  if (s.worstP99) props.push(['series.worst_p99_ms', n(s.worstP99.value)], ['series.worst_p99_at_ms', n(s.worstP99.t)]);
+  props.push(['series.error_buckets', n(s.errorBuckets)], ['series.dropped', n(s.dropped)]);
+  return props;
 }
 
 function renderCase(c: Case): string {

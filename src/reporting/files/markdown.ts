@@ -1,11 +1,13 @@
 // A Markdown summary of the JSON report: verdict, thresholds, steps with
-// percentiles, top errors, broken links. Written to summary.md and appended to
+// percentiles, the run over time, top errors, broken links. Written to summary.md and appended to
 // $GITHUB_STEP_SUMMARY so a GitHub Actions run page shows it.
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import type { RunReport } from '../../contract/report.js';
 import { formatDuration } from '../../text/duration.js';
+import { plural } from '../../text/plural.js';
+import { reportSeriesSummary } from '../metrics/series-summary.js';
 import type { Reporter } from '../../contract/reporter.js';
 
 const MAX_ERRORS = 10;
@@ -21,16 +23,29 @@ function cell(text: string): string {
 
 const VERDICT: Record<RunReport['outcome'], string> = { passed: '✅ passed', failed: '❌ failed', aborted: '⚠️ aborted' };
 
-/** The busiest bucket and the worst p99 of the run's time series, per second; undefined without HTTP requests. */
-function seriesLine(r: RunReport): string | undefined {
-  const buckets = r.series?.buckets.filter((b) => b.http) ?? [];
-  if (buckets.length === 0) return undefined;
-  const perSecond = 1000 / r.series!.bucketMs;
-  const peak = Math.max(...buckets.map((b) => b.requests)) * perSecond;
-  const p99 = Math.max(...buckets.map((b) => b.http!.p99));
-  const sampled = r.timelineSampled ? ` · timeline sampled: ${r.timelineSampled.kept} of ${r.timelineSampled.total} step runs` : '';
-  return `HTTP over time: peak **${Math.round(peak)}** requests/s, worst p99 in a bucket **${formatDuration(p99)}** (${r.series!.buckets.length} buckets of ${formatDuration(r.series!.bucketMs)})${sampled}`;
+/** Start of a bucket as an offset from the run's start: `+12 s` (whole seconds), `+250 ms`. */
+const at = (t: number) => (t % 1000 === 0 ? `+${t / 1000} s` : `+${formatDuration(t)}`);
+
+/**
+ * The whole run from its time series: the busiest and mean request rate, the
+ * worst p95 and p99 bucket, the buckets with errors, the dropped iterations.
+ */
+function overTime(r: RunReport): string[] {
+  const s = reportSeriesSummary(r);
+  if (!s || s.buckets === 0) return [];
+  const unit = s.bucketMs === 1000 ? 'second' : `bucket of ${formatDuration(s.bucketMs)}`;
+  const out = ['### Over time', ''];
+  if (s.requests > 0) out.push(`- Requests/s: peak **${round1(s.peakRps.value)}** (${at(s.peakRps.t)}), mean **${round1(s.meanRps)}**`);
+  if (s.worstP95 && s.worstP99)
+    out.push(`- Worst ${unit}: p95 **${formatDuration(s.worstP95.value)}** (${at(s.worstP95.t)}), p99 **${formatDuration(s.worstP99.value)}** (${at(s.worstP99.t)})`);
+  out.push(`- ${s.bucketMs === 1000 ? 'Seconds' : 'Buckets'} with errors: **${s.errorBuckets}** of ${s.buckets} (${plural(s.failed, 'failed step run')})`);
+  if (s.dropped > 0 || r.run.roles.some((role) => role.load === 'arrival-rate')) out.push(`- Dropped iterations: **${s.dropped}**`);
+  if (r.timelineSampled) out.push(`- Timeline sampled: ${r.timelineSampled.kept} of ${r.timelineSampled.total} step runs`);
+  out.push('');
+  return out;
 }
+
+const round1 = (v: number) => String(Math.round(v * 10) / 10);
 
 export function renderMarkdown(report: RunReport): string {
   const r = report;
@@ -43,8 +58,7 @@ export function renderMarkdown(report: RunReport): string {
     '',
   );
 
-  const perSecond = seriesLine(r);
-  if (perSecond) out.push(perSecond, '');
+  out.push(...overTime(r));
 
   if (r.thresholds.length > 0) {
     out.push('### Thresholds', '', '| | threshold | condition | measured |', '|---|---|---|---:|');

@@ -26,8 +26,11 @@ interface OpenBucket {
   byStep: Map<string, StepTally>;
   activeWorkers: number;
   busyWorkers: number;
+  iterations: number;
   dropped: number;
   barrierWaits: number;
+  /** Per role, the load targets reported in the bucket. */
+  targets: Map<string, { sum: number; n: number }>;
 }
 
 export interface SeriesOptions {
@@ -46,6 +49,8 @@ export class SeriesRecorder {
   private readonly active = new Set<number>();
   /** Workers inside a step now. */
   private readonly busy = new Set<number>();
+  /** Per open-model role, its last reported load target: a bucket without a report carries it. */
+  private readonly target = new Map<string, number>();
 
   constructor(o: SeriesOptions = {}) {
     this.bucketMs = o.bucketMs ?? DEFAULT_BUCKET_MS;
@@ -77,9 +82,21 @@ export class SeriesRecorder {
         this.busy.delete(event.result.worker);
         record(b, event.result);
         break;
+      case 'round:begin':
+        b.iterations++;
+        break;
       case 'iteration:dropped':
         b.dropped += event.count;
         break;
+      case 'load:target': {
+        this.target.set(event.role, event.target);
+        const t = b.targets.get(event.role);
+        if (t) {
+          t.sum += event.target;
+          t.n++;
+        } else b.targets.set(event.role, { sum: event.target, n: 1 });
+        break;
+      }
       case 'run:end':
         // The last, partial bucket: streamed now, so Ctrl-C and the normal end both leave it.
         this.close(b);
@@ -103,7 +120,7 @@ export class SeriesRecorder {
 
   /** Every bucket so far, the current one included (without closing it). */
   series(): TimeSeries {
-    return { bucketMs: this.bucketMs, buckets: this.open ? [...this.closed, summarize(this.open, this.bucketMs)] : [...this.closed] };
+    return { bucketMs: this.bucketMs, buckets: this.open ? [...this.closed, this.summarize(this.open)] : [...this.closed] };
   }
 
   /** The bucket `time` falls in, closing the ones before it (empty ones too, so the series has no holes). */
@@ -120,7 +137,7 @@ export class SeriesRecorder {
   }
 
   private close(b: OpenBucket): void {
-    const summary = summarize(b, this.bucketMs);
+    const summary = this.summarize(b);
     this.closed.push(summary);
     this.onBucket?.(summary);
   }
@@ -136,8 +153,34 @@ export class SeriesRecorder {
       byStep: new Map(),
       activeWorkers: this.active.size,
       busyWorkers: this.busy.size,
+      iterations: 0,
       dropped: 0,
       barrierWaits: 0,
+      targets: new Map(),
+    };
+  }
+
+  private summarize(b: OpenBucket): SeriesBucket {
+    const http = b.http.percentiles();
+    const targets: Record<string, number> = {};
+    for (const [role, last] of this.target) {
+      const t = b.targets.get(role);
+      targets[role] = t ? t.sum / t.n : last;
+    }
+    return {
+      t: b.index * this.bucketMs,
+      steps: b.steps,
+      requests: b.requests,
+      failed: b.failed,
+      errors: Object.fromEntries(b.errors),
+      ...(http ? { http } : {}),
+      byStep: [...b.byStep.values()].map((s) => ({ role: s.role, stepId: s.stepId, count: s.latency.count, failed: s.failed, latency: s.latency.percentiles()! })),
+      activeWorkers: b.activeWorkers,
+      busyWorkers: b.busyWorkers,
+      iterations: b.iterations,
+      dropped: b.dropped,
+      barrierWaits: b.barrierWaits,
+      ...(this.target.size > 0 ? { targets } : {}),
     };
   }
 }
@@ -163,21 +206,4 @@ function record(b: OpenBucket, r: StepResult): void {
     const code = r.error?.code ?? 'error';
     b.errors.set(code, (b.errors.get(code) ?? 0) + 1);
   }
-}
-
-function summarize(b: OpenBucket, bucketMs: number): SeriesBucket {
-  const http = b.http.percentiles();
-  return {
-    t: b.index * bucketMs,
-    steps: b.steps,
-    requests: b.requests,
-    failed: b.failed,
-    errors: Object.fromEntries(b.errors),
-    ...(http ? { http } : {}),
-    byStep: [...b.byStep.values()].map((s) => ({ role: s.role, stepId: s.stepId, count: s.latency.count, failed: s.failed, latency: s.latency.percentiles()! })),
-    activeWorkers: b.activeWorkers,
-    busyWorkers: b.busyWorkers,
-    dropped: b.dropped,
-    barrierWaits: b.barrierWaits,
-  };
 }

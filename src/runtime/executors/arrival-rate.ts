@@ -8,7 +8,7 @@
 import type { LoadSegment } from '../../contract/plan.js';
 import type { RunContext } from '../../contract/engine.js';
 import type { Worker } from '../worker.js';
-import { type Executor, type ExecutorContext, pauseUntil, scheduleOrigin } from './base.js';
+import { type Executor, type ExecutorContext, pauseUntil, reportTarget, scheduleOrigin } from './base.js';
 
 /** Dropped iterations are reported at most this often per role (and once at the end). */
 const DROP_REPORT_MS = 1000;
@@ -28,6 +28,7 @@ export const runArrivalRate: Executor = async (cx) => {
   // The run's start (the controller's, under agents): iterations due before this process was ready start late or drop.
   const t0 = scheduleOrigin(cx);
   const epoch0 = cx.startedAt;
+  const target = reportTarget(cx, t0);
   try {
     for (let due = schedule.next(); due !== undefined && !signal.aborted && !crash; ) {
       const now = performance.now() - t0;
@@ -55,9 +56,11 @@ export const runArrivalRate: Executor = async (cx) => {
       due = schedule.next();
     }
     drops.flush();
+    target.stop();
     // Iterations in flight when the schedule ends finish (bounded by their steps' timeouts).
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
   } finally {
+    target.stop();
     for (const w of workers) w.finish();
   }
   if (crash) throw crash.error;

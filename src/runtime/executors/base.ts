@@ -1,7 +1,7 @@
 // What every executor shares: the role it drives, its workers' lanes, and
 // timers that end at once when the run stops. An executor owns the iterations
 // of one role: when each worker runs one and how it counts them.
-import type { RoleSpec } from '../../contract/plan.js';
+import type { LoadSegment, RoleSpec } from '../../contract/plan.js';
 import type { RunContext } from '../../contract/engine.js';
 import type { Worker, WorkerLane } from '../worker.js';
 
@@ -58,4 +58,37 @@ export async function withWorker(cx: ExecutorContext, lane: WorkerLane, body: (w
   } finally {
     worker.finish();
   }
+}
+
+/** How often an open-model role reports its load target (a few times per 1 s series bucket). */
+const TARGET_REPORT_MS = 250;
+
+/** The load level (iterations/s or workers) of the stages `t` ms after the role started; 0 before and after them. */
+export function levelAt(segments: LoadSegment[], t: number): number {
+  for (const s of segments) {
+    if (t < s.startMs || t >= s.startMs + s.durationMs) continue;
+    return s.from + ((s.to - s.from) * (t - s.startMs)) / s.durationMs;
+  }
+  return 0;
+}
+
+/**
+ * Emits the role's load target (`load:target`) now and every TARGET_REPORT_MS
+ * from `t0` (performance.now() when its stages began), so the report's series
+ * shows the target beside what was achieved; `stop` reports 0 (the stages ended).
+ */
+export function reportTarget(cx: ExecutorContext, t0: number): { stop(): void } {
+  const segments = cx.role.load?.segments ?? [];
+  const send = (target: number) => cx.run.emit({ type: 'load:target', time: Date.now(), role: cx.role.name, target });
+  send(levelAt(segments, performance.now() - t0));
+  const timer = setInterval(() => send(levelAt(segments, performance.now() - t0)), TARGET_REPORT_MS);
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      send(0);
+    },
+  };
 }

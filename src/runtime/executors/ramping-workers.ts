@@ -3,30 +3,35 @@
 // level is at least j + 1. A worker above the level finishes its iteration,
 // then idles until the level comes back up or the stages end.
 import type { LoadModel } from '../../contract/plan.js';
-import { type Executor, pauseUntil, scheduleOrigin, settleAll, withWorker } from './base.js';
+import { type Executor, pauseUntil, reportTarget, scheduleOrigin, settleAll, withWorker } from './base.js';
 
 export const runRampingWorkers: Executor = async (cx) => {
   const load = cx.role.load!;
   const { signal } = cx.run;
   // The run's start, not this executor's: the workers of a role spread over agents follow one ramp.
   const t0 = scheduleOrigin(cx);
-  await settleAll(
-    cx.lanes.map((lane) =>
-      withWorker(cx, lane, async (worker) => {
-        let round = 0;
-        while (!signal.aborted) {
-          const now = performance.now() - t0;
-          const at = activeFrom(load, lane.index, now);
-          if (at === undefined) break;
-          if (at > now) {
-            await pauseUntil(t0 + at, signal);
-            continue;
+  const target = reportTarget(cx, t0);
+  try {
+    await settleAll(
+      cx.lanes.map((lane) =>
+        withWorker(cx, lane, async (worker) => {
+          let round = 0;
+          while (!signal.aborted) {
+            const now = performance.now() - t0;
+            const at = activeFrom(load, lane.index, now);
+            if (at === undefined) break;
+            if (at > now) {
+              await pauseUntil(t0 + at, signal);
+              continue;
+            }
+            if ((await worker.iteration(++round)) !== 'more') break;
           }
-          if ((await worker.iteration(++round)) !== 'more') break;
-        }
-      }),
-    ),
-  );
+        }),
+      ),
+    );
+  } finally {
+    target.stop();
+  }
 };
 
 /** The first time ≥ `t` (ms since the role started) at which worker `index` is active, or undefined if never again. */

@@ -1,12 +1,11 @@
 // Static SVG charts rendered on the server side: they need no script to show.
 import type { StepResult } from '../../../contract/events.js';
-import type { RunReport, TimeSeries } from '../../../contract/report.js';
+import type { RunReport } from '../../../contract/report.js';
 import { esc } from './escape.js';
+import { NOT_LATENCY } from './series-data.js';
 import { formatDuration } from '../../../text/duration.js';
 
 const PALETTE = ['#3b6fd4', '#e07b24', '#2e9d5b', '#a04ac9', '#c7a414', '#1fa3a3', '#d64541', '#6b7a8f'];
-/** Step kinds whose duration is not a latency worth charting (waiting, bookkeeping). */
-const NOT_LATENCY = new Set(['wait', 'barrier', 'signal', 'sleep', 'set', 'group', 'loop', 'capture']);
 const MAX_BUCKETS = 60;
 
 /** What the latency chart draws: per charted step a mean per column (null: none ran), failures per column. */
@@ -19,9 +18,9 @@ interface Columns {
 
 /**
  * Mean latency per time bucket for the busiest steps (up to 8 lines), failed
- * executions marked with red ticks on the x axis. Drawn from the report's time
- * series, which covers the whole run; a report written before it had one
- * falls back to its timeline.
+ * executions marked with red ticks on the x axis, from the report's timeline:
+ * for reports written before planrun had a time series (those with one draw
+ * it among the zoomable "Over time" charts, series-data.ts).
  */
 export function latencyChart(report: RunReport): string {
   const series = report.steps
@@ -29,7 +28,7 @@ export function latencyChart(report: RunReport): string {
     .sort((a, b) => b.count - a.count)
     .slice(0, PALETTE.length);
   const index = new Map(series.map((s, i) => [`${s.role}\u0000${s.stepId}`, i]));
-  const columns = series.length === 0 ? undefined : report.series ? fromSeries(report.series, index) : fromTimeline(report.timeline, index);
+  const columns = series.length === 0 ? undefined : fromTimeline(report.timeline, index);
   if (!columns) return '<p class="muted">No timed steps to chart.</p>';
   const { span, means, failures } = columns;
   const BUCKETS = failures.length;
@@ -77,27 +76,6 @@ export function latencyChart(report: RunReport): string {
   });
   const legend = series.map((s, i) => `<span class="key"><i style="background:${PALETTE[i]}"></i>${esc(s.role)} · ${esc(s.name)}</span>`).join(' ');
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="Mean latency over time per step">${parts.join('')}<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" class="axis"/></svg><div class="legend">${legend} <span class="key"><i style="background:#d64541"></i>failures</span></div>`;
-}
-
-/** Columns of whole series buckets: at most MAX_BUCKETS, each mean weighted by its bucket's runs. */
-function fromSeries(ts: TimeSeries, index: Map<string, number>): Columns | undefined {
-  if (ts.buckets.length === 0) return undefined;
-  const per = Math.ceil(ts.buckets.length / MAX_BUCKETS);
-  const n = Math.ceil(ts.buckets.length / per);
-  const sums = [...index.keys()].map(() => new Float64Array(n));
-  const counts = [...index.keys()].map(() => new Uint32Array(n));
-  const failures = new Uint32Array(n);
-  ts.buckets.forEach((b, k) => {
-    const col = Math.floor(k / per);
-    failures[col]! += b.failed;
-    for (const s of b.byStep) {
-      const i = index.get(`${s.role}\u0000${s.stepId}`);
-      if (i === undefined) continue;
-      sums[i]![col]! += s.latency.mean * s.count;
-      counts[i]![col]! += s.count;
-    }
-  });
-  return { span: n * per * ts.bucketMs, means: meansOf(sums, counts), failures };
 }
 
 /** Columns over the timeline's span (reports without a series): enough for a few points each. */

@@ -1,7 +1,8 @@
-// The single-file HTML report: summary and verdict, thresholds, steps with
-// percentiles, a latency chart, barriers, errors with inline screenshots, the
-// coordination timeline and the crawl. Everything is inline (CSS, JS, SVG,
-// images as data: URIs) and a CSP forbids any fetch, so it opens offline.
+// The single-file HTML report: summary and verdict, thresholds, the run over
+// time (zoomable charts of its series), steps with percentiles, barriers,
+// errors with inline screenshots, the coordination timeline and the crawl.
+// Everything is inline (CSS, JS, SVG, images as data: URIs) and a CSP forbids
+// any fetch, so it opens offline.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../../io/atomic-file.js';
@@ -10,6 +11,8 @@ import type { CrawlUrlResult, RunReport } from '../../../contract/report.js';
 import type { Reporter } from '../../../contract/reporter.js';
 import { latencyChart, statusHistogram } from './charts.js';
 import { CLIENT_JS } from './client.js';
+import { SERIES_JS } from './series-client.js';
+import { buildSeriesCharts } from './series-data.js';
 import { esc } from './escape.js';
 import { CSS } from './style.js';
 import { buildTimelineData, scriptJson } from './timeline-data.js';
@@ -63,7 +66,7 @@ class Images {
 export function renderHtml(report: RunReport, o: HtmlOptions = {}): string {
   const r = report;
   const images = new Images(o.reportDir ?? r.run.reportDir, o.maxEmbeddedBytes ?? 8 << 20);
-  const body = [header(r), thresholds(r), steps(r), timeline(r), barriers(r), errors(r, images), services(r), r.crawl ? crawl(r.crawl) : '', '</main>'].join('\n');
+  const body = [header(r), thresholds(r), overTime(r), steps(r), timeline(r), barriers(r), errors(r, images), services(r), r.crawl ? crawl(r.crawl) : '', '</main>'].join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -76,6 +79,7 @@ export function renderHtml(report: RunReport, o: HtmlOptions = {}): string {
 <body>
 ${body}
 <script>${CLIENT_JS}</script>
+<script>${SERIES_JS}</script>
 </body>
 </html>
 `;
@@ -122,8 +126,23 @@ function steps(r: RunReport): string {
       return `<tr class="${s.failed ? 'bad' : ''}"><td>${esc(s.role)}</td><td>${esc(s.name)} <span class="muted">${esc(s.stepId)}</span></td><td>${esc(s.kind)}</td><td class="n">${s.count}</td><td class="n">${s.ok}</td><td class="n">${s.failed}</td><td class="n">${s.skipped}</td>${[l?.min, l?.p50, l?.p90, l?.p95, l?.p99, l?.max].map((v) => `<td class="n">${formatDuration(v)}</td>`).join('')}<td class="n">${s.bytes ? formatSize(s.bytes) : ''}</td></tr>`;
     })
     .join('');
+  // With a time series the step latency is one of the "Over time" charts; older reports get it from their timeline.
+  const chart = r.series?.buckets.length ? '' : `<h2 style="margin-top:16px">Latency over time</h2>${latencyChart(r)}`;
   return `<section id="steps"><h2>Steps</h2><table><thead><tr><th>role</th><th>step</th><th>kind</th><th class="n">runs</th><th class="n">ok</th><th class="n">failed</th><th class="n">skipped</th><th class="n">min</th><th class="n">p50</th><th class="n">p90</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th><th class="n">bytes</th></tr></thead><tbody>${rows}</tbody></table>
-<h2 style="margin-top:16px">Latency over time</h2>${latencyChart(r)}</section>`;
+${chart}</section>`;
+}
+
+/** The series' charts (drawn by the page's script from the data embedded here) and the time-range controls. */
+function overTime(r: RunReport): string {
+  const data = buildSeriesCharts(r);
+  if (!data) return '';
+  return `<section id="over-time"><h2>Over time</h2>
+<div class="ts-tools"><label>from <input id="ts-from" type="range" min="0" max="${data.n - 1}" value="0" aria-label="first bucket shown"></label><label>to <input id="ts-to" type="range" min="0" max="${data.n - 1}" value="${data.n - 1}" aria-label="last bucket shown"></label><button id="ts-reset" type="button" disabled>reset zoom</button> <span id="ts-range" class="muted"></span></div>
+<p class="muted">The whole run in buckets of ${esc(formatDuration(r.series!.bucketMs))}. Drag across a chart (or move the sliders) to zoom every chart to that time range. Zoomed out, a point merges several buckets: the mean of rates, the highest percentile and worker count.</p>
+<noscript><p>The charts are drawn by the page's script.</p></noscript>
+<div id="ts-charts"></div>
+<script type="application/json" id="series-data">${scriptJson(data)}</script>
+</section>`;
 }
 
 function timeline(r: RunReport): string {

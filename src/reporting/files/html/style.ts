@@ -23,6 +23,13 @@ tr.bad td { background: #fdf1f0; }
 code, .url { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; word-break: break-all; }
 .chart { width: 100%; max-width: 900px; height: auto; font-size: 11px; fill: var(--muted); }
 .chart .grid { stroke: #eceff3; } .chart .axis { stroke: #999; }
+.ts-tools { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 4px; }
+.ts-tools input[type=range] { vertical-align: middle; width: 220px; }
+.ts-tools button { font: inherit; padding: 1px 9px; border: 1px solid var(--line); background: #fff; border-radius: 4px; cursor: pointer; }
+.ts-chart h3 { font-size: 14px; margin: 12px 0 2px; }
+.ts-plot { cursor: crosshair; user-select: none; }
+.ts-plot .ts-sel { fill: rgba(59,111,212,.15); stroke: var(--wait); }
+.key i.dash { background: repeating-linear-gradient(90deg, #111 0 5px, transparent 5px 8px) !important; height: 2px; vertical-align: 3px; }
 .hist { font-size: 12px; fill: var(--fg); }
 .legend { font-size: 12px; margin-top: 4px; }
 .key { margin-right: 14px; white-space: nowrap; } .key i { display: inline-block; width: 12px; height: 10px; margin-right: 4px; vertical-align: -1px; }
