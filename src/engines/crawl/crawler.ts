@@ -373,7 +373,7 @@ export class Crawler {
 
   /** The seeder's view of the crawl: URLs from sitemaps and URL files are links at depth 0; sitemaps themselves are checked URLs. */
   private seedHost(): SeedHost {
-    const normalized = (url: string) => {
+    const normalize = (url: string) => {
       const n = normalizeUrl(url, undefined, this.rules.normalize);
       return n && HTTP_SCHEMES.has(n.parsed.protocol) ? n : undefined;
     };
@@ -382,12 +382,10 @@ export class Crawler {
       fetcher: this.fetcher,
       frontier: this.frontier,
       signal: this.abort.signal,
-      startEntry: (url, ref) => {
-        const n = normalized(url);
-        return n && this.entryFor(n.url, n.parsed, 0, true, ref);
-      },
+      normalize,
+      startEntry: (n, ref) => this.entryFor(n.url, n.parsed, 0, true, ref),
       documentRecord: (url, ref) => {
-        const n = normalized(url);
+        const n = normalize(url);
         if (!n) return undefined;
         let rec = this.records.get(n.url);
         if (!rec) this.records.set(n.url, (rec = new UrlRecord(n.url, 0, true)));

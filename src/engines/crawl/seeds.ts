@@ -12,7 +12,8 @@ import type { Fetcher, FetchError, Hop } from './fetcher.js';
 import type { UrlRecord } from './records.js';
 import { readRobots } from './robots.js';
 import type { CrawlRules } from './rules.js';
-import { SitemapReader } from './sitemap.js';
+import type { NormalizedUrl } from './normalize.js';
+import { MAX_LOC_CHARS, SitemapReader } from './sitemap.js';
 
 /** Entries handed to frontier.addAll at once. */
 const BATCH = 1000;
@@ -23,8 +24,10 @@ export interface SeedHost {
   readonly fetcher: Fetcher;
   readonly frontier: Frontier;
   readonly signal: AbortSignal;
-  /** Normalises and classifies a start URL found by a seed: the entry to queue, or undefined when known (it gains `ref`) or skipped. */
-  startEntry(url: string, ref?: CrawlReferrer): FrontierEntry | undefined;
+  /** An absolute http(s) URL normalised by the crawl's rules, or undefined. */
+  normalize(url: string): NormalizedUrl | undefined;
+  /** Classifies a start URL found by a seed: the entry to queue, or undefined when known (it gains `ref`) or skipped. */
+  startEntry(url: NormalizedUrl, ref?: CrawlReferrer): FrontierEntry | undefined;
   /** The record of a sitemap or robots.txt (its normalised URL, or undefined when it is not one), shown with the checked URLs. */
   documentRecord(url: string, ref?: CrawlReferrer): UrlRecord | undefined;
   /** Called once a document's record holds its outcome. */
@@ -62,7 +65,10 @@ export class Seeder {
   async run(): Promise<Seeds> {
     for (const seed of this.host.rules.seeds) {
       if (seed.kind === 'urls') {
-        for (const url of seed.urls) this.queue(this.host.startEntry(url));
+        for (const url of seed.urls) {
+          const n = this.host.normalize(url);
+          if (n) this.queue(this.host.startEntry(n));
+        }
         this.stats.fromFiles += seed.urls.length;
       } else if (seed.kind === 'robots') this.docs.push({ kind: 'robots', url: seed.url, nesting: 0 });
       else this.queueSitemap({ kind: 'sitemap', url: seed.url, nesting: 0 });
@@ -183,12 +189,18 @@ export class Seeder {
     let ref: CrawlReferrer | undefined;
     let tooDeep = 0;
     let overLimit = 0;
-    const reader = new SitemapReader(limits, (url) => {
-      if (reader.kind === 'urlset') {
+    let invalid = 0;
+    let firstInvalid = '';
+    const reader = new SitemapReader(limits, (loc) => {
+      // Entries must be absolute http(s) URLs (the protocol's rule).
+      const url = loc.length <= MAX_LOC_CHARS ? this.host.normalize(loc) : undefined;
+      if (!url) {
+        if (++invalid === 1) firstInvalid = loc.length > 80 ? `${loc.slice(0, 80)}…` : loc;
+      } else if (reader.kind === 'urlset') {
         this.stats.fromSitemaps++;
         this.queue(this.host.startEntry(url, (ref ??= { page, element: 'url>loc' })));
       } else if (doc.nesting + 1 > limits.maxNesting) tooDeep++;
-      else if (!this.queueSitemap({ kind: 'sitemap', url, nesting: doc.nesting + 1, ref: (ref ??= { page, element: 'sitemap>loc' }) })) overLimit++;
+      else if (!this.queueSitemap({ kind: 'sitemap', url: url.url, nesting: doc.nesting + 1, ref: (ref ??= { page, element: 'sitemap>loc' }) })) overLimit++;
     });
     try {
       await this.host.fetcher.consume(got.hop, (chunk) => reader.write(chunk));
@@ -197,10 +209,7 @@ export class Seeder {
       if (reader.error) return { kind: 'sitemap', message: reader.error };
       throw e;
     }
-    if (reader.invalid) {
-      const what = reader.invalid === 1 ? 'entry is' : 'entries are';
-      return { kind: 'sitemap', message: `${reader.invalid} ${what} not an absolute http(s) URL, e.g. "${reader.firstInvalid}"` };
-    }
+    if (invalid) return { kind: 'sitemap', message: `${invalid} ${invalid === 1 ? 'entry is' : 'entries are'} not an absolute http(s) URL, e.g. "${firstInvalid}"` };
     if (tooDeep) return { kind: 'sitemap', message: `${tooDeep} sitemaps not read: nested in more than ${limits.maxNesting} sitemap indexes` };
     if (overLimit) return this.overLimit(overLimit);
     return undefined;

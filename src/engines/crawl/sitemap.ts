@@ -13,8 +13,8 @@ import type { SitemapLimits } from '../../contract/plan.js';
 
 export type SitemapKind = 'urlset' | 'sitemapindex';
 
-/** The sitemap protocol allows 2,048 characters a URL; a longer `<loc>` is not kept whole. */
-const MAX_LOC_CHARS = 4096;
+/** The sitemap protocol allows 2,048 characters a URL; a longer `<loc>` is cut past this and is no URL. */
+export const MAX_LOC_CHARS = 4096;
 const MB = 1024 * 1024;
 /** The child element of each root whose `<loc>` is an entry. */
 const ENTRY: Record<SitemapKind, string> = { urlset: 'url', sitemapindex: 'sitemap' };
@@ -24,11 +24,8 @@ export class SitemapError extends Error {}
 
 export class SitemapReader {
   kind?: SitemapKind;
-  /** Entries read (valid or not). */
+  /** Entries read. */
   entries = 0;
-  /** Entries that are not absolute http(s) URLs, and the first of them. */
-  invalid = 0;
-  firstInvalid?: string;
   /** The problem that stopped the read. */
   error?: string;
 
@@ -47,8 +44,8 @@ export class SitemapReader {
 
   constructor(
     private readonly limits: Pick<SitemapLimits, 'maxBytes' | 'maxEntries'>,
-    /** Each entry's absolute URL. */
-    private readonly onEntry: (url: string) => void,
+    /** Each entry's `<loc>`, trimmed (the caller checks it is a URL: the crawler parses it once). */
+    private readonly onEntry: (loc: string) => void,
   ) {
     const xml = this.xml;
     xml.onerror = (e) => {
@@ -140,9 +137,7 @@ export class SitemapReader {
     if (++this.entries > this.limits.maxEntries) {
       throw this.fail(`more than ${this.limits.maxEntries} entries (the sitemap protocol's limit): the rest were not read`);
     }
-    const url = absoluteHttpUrl(text);
-    if (url) this.onEntry(url);
-    else if (++this.invalid === 1) this.firstInvalid = text.length > MAX_LOC_CHARS ? `${text.slice(0, 80)}…` : text;
+    this.onEntry(text);
   }
 
   private tooLarge(): SitemapError {
@@ -158,15 +153,4 @@ export class SitemapReader {
 /** `sm:loc` → `loc`: sitemaps may use a namespace prefix. */
 function localName(name: string): string {
   return name.slice(name.indexOf(':') + 1).toLowerCase();
-}
-
-/** Sitemap entries must be absolute http(s) URLs (the protocol's rule); anything else is not fetched. */
-function absoluteHttpUrl(text: string): string | undefined {
-  if (text.length > MAX_LOC_CHARS) return undefined;
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
 }
