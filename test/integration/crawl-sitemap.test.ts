@@ -17,6 +17,7 @@ import { parsePlan } from '../../src/plan/load.js';
 import type { Crawl } from '../../src/plan/raw-plan.js';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { page, sitemapIndex, startDocSite, urlset, type DocSite } from '../fixtures/sitemap/sitemap-site.js';
+import { startServer } from '../helpers/http-helpers.js';
 
 let dir: string;
 test.before(async () => {
@@ -238,6 +239,33 @@ test('a robots.txt without Sitemap: lines, or missing, is broken; out-of-scope s
     );
   } finally {
     await site.close();
+  }
+});
+
+test('an abort while a sitemap is being read ends the crawl with the report of what was done', { timeout: 30_000 }, async () => {
+  // The sitemap sends its first entries, then nothing more.
+  const server = await startServer((req, res) => {
+    if (req.url === '/slow.xml') {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.write(`<urlset><url><loc>http://${req.headers.host}/a</loc></url>`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<title>page</title>');
+  });
+  try {
+    const abort = new AbortController();
+    const r = rules({ start: ['/', { sitemap: '/slow.xml' }], robots: 'ignore', timeout: '20s' }, { target: server.origin });
+    const started = performance.now();
+    setTimeout(() => abort.abort(), 500);
+    const report = await crawl(r, { frontier: new MemoryFrontier(), signal: abort.signal });
+    assert.equal(report.stoppedBy, 'aborted');
+    assert.ok(performance.now() - started < 10_000, 'the abort did not wait for the sitemap (20 s timeout)');
+    // Nothing was fetched but the sitemap, whose read did not end: no result, no broken URL.
+    assert.deepEqual(report.urls, []);
+    assert.equal(report.broken, 0);
+    assert.deepEqual(report.seeds, { sitemaps: 1, fromSitemaps: 1, fromFiles: 0 });
+  } finally {
+    await server.close();
   }
 });
 
