@@ -99,6 +99,8 @@ export class Seeder {
     const batch = this.batch;
     this.batch = [];
     this.adding = this.adding.then(() => this.host.frontier.addAll(batch));
+    // Handled now, so a failing frontier (Redis gone) is not an unhandled rejection while parsing goes on: run() awaits it and throws.
+    this.adding.catch(() => {});
   }
 
   private async read(doc: Doc): Promise<void> {
