@@ -1,7 +1,7 @@
 // `planrun run` of a plan whose crawl starts from a robots.txt and a URL file
 // (relative to the plan): the run fails on the broken sitemap entry, and
 // report.json (checked against its schema) and summary.md name the sitemap as
-// the entry's referrer.
+// the entry's referrer; report.html says what the crawl started from.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -37,7 +37,7 @@ test('planrun run: a crawl seeded from robots.txt Sitemap: lines and a URL file 
     const planFile = join(dir, 'seeds.yml');
     await writeFile(planFile, `name: seeded crawl\ntarget: ${site.origin}\ncrawl:\n  start: [{ robots: /robots.txt }, { urls: urls.txt }]\n  robots: ignore\n`);
     const out = join(dir, 'report');
-    const run = await cli(['run', planFile, '--out', out, '--reporter', 'plain,json,markdown']);
+    const run = await cli(['run', planFile, '--out', out, '--reporter', 'plain,json,markdown,html']);
     assert.equal(run.status, 1, run.output);
     const report = await readReport(join(out, 'report.json'));
     const crawl = report.crawl!;
@@ -55,6 +55,9 @@ test('planrun run: a crawl seeded from robots.txt Sitemap: lines and a URL file 
     );
     const md = await readFile(join(out, 'summary.md'), 'utf8');
     assert.ok(md.includes(`${site.origin}/pages.xml.gz`), md);
+    // The HTML report says where the crawl started: no start URL, sitemaps and a URL file.
+    const html = await readFile(join(out, 'report.html'), 'utf8');
+    assert.match(html, /<div class="muted">from 2 sitemaps \(2 URLs\), 1 URL from files · stopped: complete/);
   } finally {
     await site.close();
     await rm(dir, { recursive: true, force: true });
