@@ -316,9 +316,33 @@ export interface CrawlBrowserOptions {
 }
 
 /** The `crawl:` block compiled: URLs resolved, durations in ms, patterns compiled, defaults applied. */
+/** A source of start URLs other than a plain URL in `crawl.start`. */
+export type CrawlSeed =
+  /** A sitemap or sitemap index (gzipped or not): its URLs are start URLs. */
+  | { kind: 'sitemap'; url: string }
+  /** A robots.txt: the sitemaps of its `Sitemap:` lines are read. */
+  | { kind: 'robots'; url: string }
+  /** A file of URLs, read and checked when the plan loads. */
+  | { kind: 'urls'; file: string; urls: string[] };
+
+/** Bounds on what seeding from sitemaps reads (the sitemap protocol's limits and ours). */
+export interface SitemapLimits {
+  /** Bytes of one sitemap, after gunzip. */
+  maxBytes: number;
+  /** Entries of one sitemap or sitemap index. */
+  maxEntries: number;
+  /** Sitemap indexes in a chain: a sitemap listed by more nested indexes is not read. */
+  maxNesting: number;
+  /** Sitemaps (indexes included) read by one crawl. */
+  maxSitemaps: number;
+}
+
 export interface CrawlSpec {
   /** Absolute start URLs (relative ones resolved against the target); the crawler normalises them. */
   start: string[];
+  /** Sitemaps, robots.txt files and URL files of `crawl.start`, in plan order. */
+  seeds: CrawlSeed[];
+  sitemapLimits: SitemapLimits;
   /** The in-scope origins: `scope.origins`, else those of the start URLs. */
   origins: Set<string>;
   include: PathMatcher[];

@@ -77,7 +77,7 @@ export interface CrawlReferrer {
   text?: string;
 }
 
-export type CrawlBrokenKind = '4xx' | '5xx' | 'network' | 'timeout' | 'redirect-loop' | 'redirect-limit' | 'out-of-scope-redirect' | 'expectation' | 'fragment';
+export type CrawlBrokenKind = '4xx' | '5xx' | 'network' | 'timeout' | 'redirect-loop' | 'redirect-limit' | 'out-of-scope-redirect' | 'expectation' | 'fragment' | 'sitemap';
 
 export interface CrawlUrlResult {
   url: string;
@@ -96,6 +96,15 @@ export interface CrawlUrlResult {
 
 export interface CrawlReport {
   startUrls: string[];
+  /** Start URLs read from sitemaps and URL files (absent when `start` lists URLs only). */
+  seeds?: {
+    /** Sitemaps and sitemap indexes read (each is also in `urls`, checked). */
+    sitemaps: number;
+    /** `<url><loc>` entries read from them. */
+    fromSitemaps: number;
+    /** URLs read from URL files. */
+    fromFiles: number;
+  };
   /** How the crawl stopped: by itself when nothing was left, or at a limit. */
   stoppedBy: 'complete' | 'maxPages' | 'aborted';
   durationMs: number;

@@ -51,7 +51,16 @@ export function compilePlan(raw: Raw.Plan, issues: IssueCollector, options: Comp
   };
   const stepTimeoutMs = ms(raw.timeout, 30_000);
   const crawl =
-    raw.crawl && compileCrawl(cx, raw.crawl, { ...(target ? { target } : {}), workers, stepTimeoutMs, httpHeaders: http.headers, redirectHeaders: http.redirectHeaders, browser });
+    raw.crawl &&
+    compileCrawl(cx, raw.crawl, {
+      ...(target ? { target } : {}),
+      workers,
+      stepTimeoutMs,
+      httpHeaders: http.headers,
+      redirectHeaders: http.redirectHeaders,
+      browser,
+      planFile: options.file,
+    });
   const waitTimeoutMs = ms(raw.waitTimeout, 60_000);
   const durationMs = raw.duration === undefined ? undefined : ms(raw.duration, 0);
   compileLoadModels(raw, roles, durationMs, issues);

@@ -6,7 +6,8 @@ import { compileRegex, statusPredicate } from './checks.js';
 import { formatPath } from './issue-collector.js';
 import type { CompileContext } from './compile-context.js';
 import { parseDuration } from './duration.js';
-import type { BrowserSpec, CrawlSpec, LinkSelector, PathMatcher, Template } from '../contract/plan.js';
+import type { BrowserSpec, CrawlSpec, LinkSelector, PathMatcher, SitemapLimits, Template } from '../contract/plan.js';
+import { compileStart } from './crawl-start.js';
 import { compilePathPattern, compilePathTemplate } from './path-patterns.js';
 import type * as Raw from './raw-plan.js';
 import type { YamlPath } from './source.js';
@@ -27,23 +28,18 @@ export interface CrawlDefaults {
   redirectHeaders: Raw.RedirectHeaders;
   /** The plan's `browser:` options, used when `crawl.browser` is true. */
   browser: BrowserSpec;
+  /** Absolute path of the plan file: URL files are relative to it. */
+  planFile: string;
 }
+
+/** The sitemap protocol's limits (50 MB uncompressed, 50,000 entries), three nested indexes, 1,000 sitemaps a crawl. */
+export const SITEMAP_LIMITS: SitemapLimits = { maxBytes: 50 * 1024 * 1024, maxEntries: 50_000, maxNesting: 3, maxSitemaps: 1000 };
 
 export function compileCrawl(cx: CompileContext, raw: Raw.Crawl, defaults: CrawlDefaults): CrawlSpec {
   const at = (...path: Array<string | number>): YamlPath => ['crawl', ...path];
   const fail = (path: YamlPath, message: string, hint: string) => cx.issues.error(path, `${formatPath(path)}: ${message}`, { hint });
 
-  const start: string[] = [];
-  raw.start.forEach((s, i) => {
-    const url = parseUrl(s, defaults.target);
-    if (url && /^https?:$/.test(url.protocol)) start.push(url.href);
-    else
-      fail(
-        at('start', i),
-        `\`${s}\` is not an http(s) URL${url || defaults.target ? '' : ' and the plan has no target to resolve it against'}`,
-        'write an absolute URL like http://127.0.0.1:8080/ or set `target:`',
-      );
-  });
+  const { start, seeds } = compileStart(cx, raw.start, defaults.target, defaults.planFile);
 
   const origins = new Set<string>();
   (raw.scope?.origins ?? []).forEach((o, i) => {
@@ -51,7 +47,7 @@ export function compileCrawl(cx: CompileContext, raw: Raw.Crawl, defaults: Crawl
     if (url) origins.add(url.origin);
     else fail(at('scope', 'origins', i), `\`${o}\` is not a URL`, 'write an origin like http://127.0.0.1:8080');
   });
-  if (origins.size === 0) for (const s of start) origins.add(new URL(s).origin);
+  if (origins.size === 0) for (const s of start.concat(seeds.flatMap((seed) => (seed.kind === 'urls' ? seed.urls : [seed.url])))) origins.add(new URL(s).origin);
 
   const patterns = (list: string[] | undefined, key: 'include' | 'exclude'): PathMatcher[] =>
     (list ?? []).flatMap((p, i) => {
@@ -81,6 +77,8 @@ export function compileCrawl(cx: CompileContext, raw: Raw.Crawl, defaults: Crawl
 
   const spec: CrawlSpec = {
     start,
+    seeds,
+    sitemapLimits: SITEMAP_LIMITS,
     origins,
     include: patterns(raw.scope?.include, 'include'),
     exclude: patterns(raw.scope?.exclude, 'exclude'),

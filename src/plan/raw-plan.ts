@@ -319,8 +319,18 @@ export interface CrawlExpect {
   title?: boolean;
 }
 
+/** A sitemap, robots.txt or file of URLs to read start URLs from: exactly one key (the schema checks it). */
+export interface CrawlStartSource {
+  sitemap?: string;
+  robots?: string;
+  urls?: string;
+}
+
+/** A start URL, or a source of start URLs. */
+export type CrawlStart = string | CrawlStartSource;
+
 export interface Crawl {
-  start: string[];
+  start: CrawlStart[];
   scope?: CrawlScope;
   maxDepth?: number;
   maxPages?: number;

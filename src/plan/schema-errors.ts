@@ -71,6 +71,7 @@ const NAME_PATTERN_MESSAGES: Record<string, (key: string) => string> = {
 const COUNT_MESSAGES: Record<string, string> = {
   '#/definitions/Role': 'needs exactly one of `count: N`, `workers: [ids]`, `rest: true` or `maxWorkers: N`',
   '#/definitions/Stage': 'must be { duration, target }, { hold: D } or { pause: D }',
+  '#/definitions/CrawlStartSource': 'needs exactly one of `sitemap: URL`, `robots: URL` or `urls: FILE`',
   '#/definitions/Capture': 'needs a source: json, header, regex, status, body, text, attribute, url or title',
   '#/definitions/Expect': 'needs at least one check (status, body, text, visible, value + is, …)',
   '#/definitions/WaitForObject': 'needs one of selector, text or url',

@@ -15,6 +15,7 @@ import { FingerprintIndex } from './fingerprint.js';
 import { normalizeUrl, pageBase } from './normalize.js';
 import { UrlRecord } from './records.js';
 import { RobotsCache } from './robots.js';
+import { Seeder, type SeedHost } from './seeds.js';
 import { describeStatus } from '../matchers.js';
 import type { CrawlRules } from './rules.js';
 
@@ -64,6 +65,8 @@ export class Crawler {
   private stoppedBy: CrawlReport['stoppedBy'] = 'complete';
   private lastProgress = 0;
   private startedAt = 0;
+  /** What the seeds of crawl.start added (seeds.ts), when there are any. */
+  private seeds?: CrawlReport['seeds'];
 
   /** The start URLs normalised like every link. */
   private readonly start: string[];
@@ -117,6 +120,7 @@ export class Crawler {
       const starts = this.start.map((url) => ({ url, depth: 0, checkOnly: false }));
       for (const s of starts) if (!this.records.has(s.url)) this.records.set(s.url, new UrlRecord(s.url, 0, false));
       await this.frontier.addAll(starts);
+      if (this.rules.seeds.length) this.seeds = await new Seeder(this.seedHost()).run();
       const workers = Array.from({ length: Math.max(1, this.rules.concurrency) }, () => this.work());
       await Promise.all(workers);
     } finally {
@@ -346,19 +350,52 @@ export class Crawler {
       if (this.rules.fragments && target.fragment && link.follow) this.addFragmentRef(target.url, target.fragment, ref, refKey, seenHere);
       if (seenHere.has(refKey)) continue;
       seenHere.add(refKey);
-      const known = this.records.get(target.url);
-      if (known) {
-        known.addReferrer(ref);
-        continue;
-      }
-      const entry = this.classify(target.url, target.parsed, depth + 1, link.follow);
-      if (!entry) continue;
-      const rec = new UrlRecord(entry.url, entry.depth, entry.checkOnly);
-      rec.addReferrer(ref);
-      this.records.set(entry.url, rec);
-      fresh.push(entry);
+      const entry = this.entryFor(target.url, target.parsed, depth + 1, link.follow, ref);
+      if (entry) fresh.push(entry);
     }
     if (fresh.length) await this.frontier.addAll(fresh);
+  }
+
+  /** A URL never seen gets its record and, unless skipped, an entry to queue; a known one gains the referrer. */
+  private entryFor(url: string, parsed: URL, depth: number, follow: boolean, ref?: CrawlReferrer): FrontierEntry | undefined {
+    const known = this.records.get(url);
+    if (known) {
+      if (ref) known.addReferrer(ref);
+      return undefined;
+    }
+    const entry = this.classify(url, parsed, depth, follow);
+    if (!entry) return undefined;
+    const rec = new UrlRecord(entry.url, entry.depth, entry.checkOnly);
+    if (ref) rec.addReferrer(ref);
+    this.records.set(entry.url, rec);
+    return entry;
+  }
+
+  /** The seeder's view of the crawl: URLs from sitemaps and URL files are links at depth 0; sitemaps themselves are checked URLs. */
+  private seedHost(): SeedHost {
+    const normalize = (url: string) => {
+      const n = normalizeUrl(url, undefined, this.rules.normalize);
+      return n && HTTP_SCHEMES.has(n.parsed.protocol) ? n : undefined;
+    };
+    return {
+      rules: this.rules,
+      fetcher: this.fetcher,
+      frontier: this.frontier,
+      signal: this.abort.signal,
+      normalize,
+      startEntry: (n, ref) => this.entryFor(n.url, n.parsed, 0, true, ref),
+      documentRecord: (url, ref) => {
+        const n = normalize(url);
+        if (!n) return undefined;
+        let rec = this.records.get(n.url);
+        if (!rec) this.records.set(n.url, (rec = new UrlRecord(n.url, 0, true)));
+        if (ref) rec.addReferrer(ref);
+        return rec;
+      },
+      settled: (rec) => {
+        if (rec.broken) this.brokenCount++;
+      },
+    };
   }
 
   private addFragmentRef(url: string, fragment: string, ref: CrawlReferrer, refKey: string, seenHere: Set<string>): void {
@@ -490,6 +527,7 @@ export class Crawler {
     for (const b of broken) brokenByKind[b.broken!.kind] = (brokenByKind[b.broken!.kind] ?? 0) + 1;
     return {
       startUrls: this.start,
+      ...(this.seeds ? { seeds: this.seeds } : {}),
       stoppedBy: this.stoppedBy,
       durationMs: Math.round(performance.now() - this.startedAt),
       crawled,

@@ -2,7 +2,7 @@
 // workers share one fetch) and parsed by robots-parser. A missing or failing
 // robots.txt allows everything, as crawlers conventionally do.
 import robotsParserModule from 'robots-parser';
-import type { Fetcher } from './fetcher.js';
+import type { Fetcher, Hop } from './fetcher.js';
 
 // The package is CommonJS (`module.exports = fn`) but its types declare an ES default export.
 const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.default;
@@ -37,15 +37,20 @@ export class RobotsCache {
         await this.fetcher.discard(hop);
         return undefined;
       }
-      let text = '';
-      const decoder = new TextDecoder();
-      await this.fetcher.consume(hop, (chunk) => {
-        // Past the cap the rest is read and dropped, so the connection stays reusable.
-        if (text.length <= MAX_ROBOTS_BYTES) text += decoder.decode(chunk, { stream: true });
-      });
-      return robotsParser(url, text);
+      return await readRobots(this.fetcher, hop, url);
     } catch {
       return undefined;
     }
   }
+}
+
+/** Reads and parses a robots.txt answer (its first 512 KiB). Rejects with the fetcher's FetchError. */
+export async function readRobots(fetcher: Fetcher, hop: Hop, url: string): Promise<Robot> {
+  let text = '';
+  const decoder = new TextDecoder();
+  await fetcher.consume(hop, (chunk) => {
+    // Past the cap the rest is read and dropped, so the connection stays reusable.
+    if (text.length <= MAX_ROBOTS_BYTES) text += decoder.decode(chunk, { stream: true });
+  });
+  return robotsParser(url, text);
 }

@@ -82,7 +82,9 @@ export class StreamedResponse extends TransportHandler {
       this.sink!(chunk);
       return true;
     } catch (e) {
-      this.abort(e);
+      // A response that already ended (its chunks were waiting for the sink) cannot be aborted: its body fails here.
+      if (this.ended) this.settleBody?.reject(e);
+      else this.abort(e);
       return false;
     }
   }

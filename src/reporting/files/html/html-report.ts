@@ -232,8 +232,12 @@ function crawl(c: NonNullable<RunReport['crawl']>): string {
         `<tr class="${u.broken ? 'bad' : ''}"><td class="url">${u.redirects.map((h) => `${esc(h.url)} <span class="muted">(${h.status})</span>`).join(' → ')} → ${u.broken ? esc(u.broken.message) : `final ${esc(u.status ?? '?')}`}</td><td class="n">${u.redirects.length}</td></tr>`,
     )
     .join('');
+  // Start URLs, then what sitemaps and URL files added (a crawl may start from sitemaps only).
+  const seeds = c.seeds
+    ? [`${plural(c.seeds.sitemaps, 'sitemap')} (${plural(c.seeds.fromSitemaps, 'URL')})`, ...(c.seeds.fromFiles ? [`${plural(c.seeds.fromFiles, 'URL')} from files`] : [])]
+    : [];
   return `<section id="crawl"><h2>Crawl</h2>
-<div class="muted">from ${c.startUrls.map((s) => `<code>${esc(s)}</code>`).join(', ')} · stopped: ${esc(c.stoppedBy)} · ${formatDuration(c.durationMs)}${c.requests !== undefined ? ` · ${c.requests} requests` : ''}</div>
+<div class="muted">from ${[...c.startUrls.map((s) => `<code>${esc(s)}</code>`), ...seeds].join(', ')} · stopped: ${esc(c.stoppedBy)} · ${formatDuration(c.durationMs)}${c.requests !== undefined ? ` · ${c.requests} requests` : ''}</div>
 <div class="cards"><div class="card"><span class="muted">crawled</span><b>${c.crawled}</b></div><div class="card"><span class="muted">checked</span><b>${c.checked}</b></div><div class="card"><span class="muted">broken</span><b>${c.broken}</b></div><div class="card"><span class="muted">skipped</span><b>${c.skipped.byRule + c.skipped.byRobots + c.skipped.byDepth + c.skipped.byScheme + c.skipped.outOfScope}</b></div></div>
 <div class="cols"><div><h2 style="margin-top:14px">Status histogram</h2>${statusHistogram(c.statusHistogram)}</div>
 <div><h2 style="margin-top:14px">Skipped</h2><table><tbody>${Object.entries(c.skipped)

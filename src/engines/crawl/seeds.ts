@@ -1,0 +1,219 @@
+// Start URLs from the seeds of `crawl.start`: files of URLs (read when the plan
+// loaded), sitemaps and sitemap indexes, and the `Sitemap:` lines of
+// robots.txt files. Runs before the crawl's workers start; every URL found is
+// handed to the crawler (which classifies it like a link at depth 0) and the
+// entries to fetch go to the frontier in batches while the sitemaps are still
+// being parsed. Sitemaps are read one at a time, in the order they are found.
+// Each sitemap or robots.txt read is itself a checked URL of the report: one
+// that cannot be fetched, parsed or read whole is broken, and the crawl goes on.
+import type { Frontier, FrontierEntry } from '../../contract/frontier.js';
+import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../contract/report.js';
+import type { Fetcher, FetchError, Hop } from './fetcher.js';
+import type { UrlRecord } from './records.js';
+import { readRobots } from './robots.js';
+import type { CrawlRules } from './rules.js';
+import type { NormalizedUrl } from './normalize.js';
+import { MAX_LOC_CHARS, SitemapReader } from './sitemap.js';
+
+/** Entries handed to frontier.addAll at once. */
+const BATCH = 1000;
+
+/** What the seeder needs from the crawler. */
+export interface SeedHost {
+  readonly rules: CrawlRules;
+  readonly fetcher: Fetcher;
+  readonly frontier: Frontier;
+  readonly signal: AbortSignal;
+  /** An absolute http(s) URL normalised by the crawl's rules, or undefined. */
+  normalize(url: string): NormalizedUrl | undefined;
+  /** Classifies a start URL found by a seed: the entry to queue, or undefined when known (it gains `ref`) or skipped. */
+  startEntry(url: NormalizedUrl, ref?: CrawlReferrer): FrontierEntry | undefined;
+  /** The record of a sitemap or robots.txt (its normalised URL, or undefined when it is not one), shown with the checked URLs. */
+  documentRecord(url: string, ref?: CrawlReferrer): UrlRecord | undefined;
+  /** Called once a document's record holds its outcome. */
+  settled(rec: UrlRecord): void;
+}
+
+type Seeds = NonNullable<CrawlReport['seeds']>;
+
+interface Doc {
+  kind: 'sitemap' | 'robots';
+  url: string;
+  /** Sitemap indexes above it. */
+  nesting: number;
+  ref?: CrawlReferrer;
+}
+
+interface Fetched {
+  hop: Hop;
+  url: string;
+  redirects: Array<{ url: string; status: number }>;
+}
+
+type Broken = { kind: CrawlBrokenKind; message: string };
+
+export class Seeder {
+  private readonly stats: Seeds = { sitemaps: 0, fromSitemaps: 0, fromFiles: 0 };
+  private readonly docs: Doc[] = [];
+  private batch: FrontierEntry[] = [];
+  private adding: Promise<unknown> = Promise.resolve();
+  /** Sitemaps queued so far (read or to read), against maxSitemaps. */
+  private sitemapsQueued = 0;
+
+  constructor(private readonly host: SeedHost) {}
+
+  async run(): Promise<Seeds> {
+    for (const seed of this.host.rules.seeds) {
+      if (seed.kind === 'urls') {
+        for (const url of seed.urls) {
+          const n = this.host.normalize(url);
+          if (n) this.queue(this.host.startEntry(n));
+        }
+        this.stats.fromFiles += seed.urls.length;
+      } else if (seed.kind === 'robots') this.docs.push({ kind: 'robots', url: seed.url, nesting: 0 });
+      else this.queueSitemap({ kind: 'sitemap', url: seed.url, nesting: 0 });
+    }
+    for (let doc = this.docs.shift(); doc && !this.host.signal.aborted; doc = this.docs.shift()) await this.read(doc);
+    this.flush();
+    await this.adding;
+    return this.stats;
+  }
+
+  /** Queues a sitemap to read; false when the crawl already has its maximum. */
+  private queueSitemap(doc: Doc): boolean {
+    if (this.sitemapsQueued >= this.host.rules.sitemapLimits.maxSitemaps) return false;
+    this.sitemapsQueued++;
+    this.docs.push(doc);
+    return true;
+  }
+
+  private queue(entry: FrontierEntry | undefined): void {
+    if (!entry) return;
+    this.batch.push(entry);
+    if (this.batch.length >= BATCH) this.flush();
+  }
+
+  /** Hands the batch to the frontier without waiting: parsing goes on meanwhile, and run() awaits the last add. */
+  private flush(): void {
+    if (!this.batch.length) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.adding = this.adding.then(() => this.host.frontier.addAll(batch));
+    // Handled now, so a failing frontier (Redis gone) is not an unhandled rejection while parsing goes on: run() awaits it and throws.
+    this.adding.catch(() => {});
+  }
+
+  private async read(doc: Doc): Promise<void> {
+    const rec = this.host.documentRecord(doc.url, doc.ref);
+    if (!rec) return;
+    // Read once per crawl, by one agent when agents share the frontier.
+    const [isNew] = await this.host.frontier.markSeen([rec.url]);
+    if (!isNew) return;
+    const started = performance.now();
+    let broken: Broken | undefined;
+    try {
+      const got = await this.fetchDocument(rec);
+      if (!got) return; // aborted
+      if ('kind' in got) broken = got;
+      else {
+        if (got.redirects.length) rec.redirects = got.redirects;
+        rec.status = got.hop.status;
+        const ct = got.hop.headers['content-type'];
+        rec.contentType = Array.isArray(ct) ? ct[0] : ct;
+        broken = doc.kind === 'robots' ? await this.readRobots(got, rec.url) : await this.readSitemap(got, doc, rec.url);
+      }
+    } catch (e) {
+      const err = this.host.fetcher.classify(e);
+      if (err.kind === 'aborted') return;
+      broken = { kind: err.kind, message: err.message };
+    }
+    rec.state = 'checked';
+    rec.durationTenths = Math.round((performance.now() - started) * 10);
+    if (broken) rec.broken = broken;
+    rec.settle();
+    this.host.settled(rec);
+  }
+
+  /** GET with redirects followed (headers per hop as for any crawl request); a 2xx answer, or why the document is broken. */
+  private async fetchDocument(rec: UrlRecord): Promise<Fetched | Broken | undefined> {
+    const { fetcher, rules } = this.host;
+    const redirects: Fetched['redirects'] = [];
+    let url = rec.url;
+    let headers = fetcher.headersFor(url);
+    for (;;) {
+      let hop: Hop;
+      try {
+        hop = await fetcher.fetch(url, 'GET', headers);
+      } catch (e) {
+        const err = e as FetchError;
+        return err.kind === 'aborted' ? undefined : { kind: err.kind, message: err.message };
+      }
+      const location = hop.headers.location;
+      if (hop.status >= 300 && hop.status < 400 && location) {
+        await fetcher.discard(hop);
+        redirects.push({ url, status: hop.status });
+        rec.redirects = redirects;
+        if (redirects.length > rules.maxRedirects) return { kind: 'redirect-limit', message: `more than ${rules.maxRedirects} redirects` };
+        const next = new URL(String(location), url).href;
+        headers = fetcher.afterRedirect(headers, url, next);
+        url = next;
+        continue;
+      }
+      if (hop.status >= 200 && hop.status < 300) return { hop, url, redirects };
+      await fetcher.discard(hop);
+      rec.status = hop.status;
+      const kind: CrawlBrokenKind = hop.status >= 500 ? '5xx' : hop.status >= 400 ? '4xx' : 'expectation';
+      return { kind, message: `status ${hop.status}, expected 2xx: not read` };
+    }
+  }
+
+  private async readRobots(got: Fetched, page: string): Promise<Broken | undefined> {
+    const sitemaps = (await readRobots(this.host.fetcher, got.hop, got.url)).getSitemaps();
+    if (!sitemaps.length) return { kind: 'sitemap', message: 'robots.txt has no Sitemap: line' };
+    const ref: CrawlReferrer = { page, element: 'Sitemap:' };
+    let overLimit = 0;
+    for (const s of sitemaps) {
+      // Node 20 has URL.canParse, not URL.parse.
+      if (URL.canParse(s, got.url) && !this.queueSitemap({ kind: 'sitemap', url: new URL(s, got.url).href, nesting: 0, ref })) overLimit++;
+    }
+    return overLimit ? this.overLimit(overLimit) : undefined;
+  }
+
+  private overLimit(n: number): Broken {
+    return { kind: 'sitemap', message: `${n} sitemaps not read: the crawl reads at most ${this.host.rules.sitemapLimits.maxSitemaps}` };
+  }
+
+  /** Streams the sitemap into the reader: pages go to the crawler as they are parsed, sitemaps of an index are read next. */
+  private async readSitemap(got: Fetched, doc: Doc, page: string): Promise<Broken | undefined> {
+    const limits = this.host.rules.sitemapLimits;
+    this.stats.sitemaps++;
+    // One referrer object for every entry of this sitemap.
+    let ref: CrawlReferrer | undefined;
+    let tooDeep = 0;
+    let overLimit = 0;
+    let invalid = 0;
+    let firstInvalid = '';
+    const reader = new SitemapReader(limits, (loc) => {
+      // Entries must be absolute http(s) URLs (the protocol's rule).
+      const url = loc.length <= MAX_LOC_CHARS ? this.host.normalize(loc) : undefined;
+      if (!url) {
+        if (++invalid === 1) firstInvalid = loc.length > 80 ? `${loc.slice(0, 80)}…` : loc;
+      } else if (reader.kind === 'urlset') {
+        this.stats.fromSitemaps++;
+        this.queue(this.host.startEntry(url, (ref ??= { page, element: 'url>loc' })));
+      } else if (doc.nesting + 1 > limits.maxNesting) tooDeep++;
+      else if (!this.queueSitemap({ kind: 'sitemap', url: url.url, nesting: doc.nesting + 1, ref: (ref ??= { page, element: 'sitemap>loc' }) })) overLimit++;
+    });
+    try {
+      await this.host.fetcher.consume(got.hop, (chunk) => reader.write(chunk));
+      await reader.end();
+    } catch (e) {
+      if (reader.error) return { kind: 'sitemap', message: reader.error };
+      throw e;
+    }
+    if (invalid) return { kind: 'sitemap', message: `${invalid} ${invalid === 1 ? 'entry is' : 'entries are'} not an absolute http(s) URL, e.g. "${firstInvalid}"` };
+    if (tooDeep) return { kind: 'sitemap', message: `${tooDeep} sitemaps not read: nested in more than ${limits.maxNesting} sitemap indexes` };
+    if (overLimit) return this.overLimit(overLimit);
+    return undefined;
+  }
+}
