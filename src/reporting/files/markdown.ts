@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../io/atomic-file.js';
 import type { RunReport } from '../../contract/report.js';
 import { formatDuration } from '../../text/duration.js';
 import type { Reporter } from '../../contract/reporter.js';
+import { formatThresholdAbort } from '../metrics/evaluate-thresholds.js';
 
 const MAX_ERRORS = 10;
 const MAX_BROKEN = 20;
@@ -49,7 +50,9 @@ export function renderMarkdown(report: RunReport): string {
   if (r.thresholds.length > 0) {
     out.push('### Thresholds', '', '| | threshold | condition | measured |', '|---|---|---|---:|');
     for (const t of r.thresholds)
-      out.push(`| ${t.passed ? '✅' : '❌'} | ${cell(t.selector)} | ${cell(t.condition)} | ${t.actual === null ? '–' : String(Math.round(t.actual * 1000) / 1000)} |`);
+      out.push(
+        `| ${t.passed ? '✅' : '❌'} | ${cell(t.selector)} | ${cell(t.condition)}${t.aborted ? ` (${cell(formatThresholdAbort(t)!)})` : ''} | ${t.actual === null ? '–' : String(Math.round(t.actual * 1000) / 1000)} |`,
+      );
     out.push('');
   }
 

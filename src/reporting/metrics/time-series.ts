@@ -96,6 +96,16 @@ export class SeriesRecorder {
     if (!this.ended && this.origin !== undefined) this.advance(now);
   }
 
+  /** The last complete bucket, if one closed (the live view's numbers: a full bucket, not a partial one). */
+  lastClosed(): SeriesBucket | undefined {
+    return this.closed.at(-1);
+  }
+
+  /** Workers begun and not ended, and those inside a step, now. */
+  workersNow(): { active: number; busy: number } {
+    return { active: this.active.size, busy: this.busy.size };
+  }
+
   /** Every bucket so far, the current one included (without closing it). */
   series(): TimeSeries {
     return { bucketMs: this.bucketMs, buckets: this.open ? [...this.closed, summarize(this.open, this.bucketMs)] : [...this.closed] };
