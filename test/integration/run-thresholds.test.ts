@@ -3,17 +3,17 @@
 // first requests. Early stops are asserted by counts against the schedule an
 // arrival rate makes exact (20/s for 30 s is 600 iterations), never by timings.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { RunEvent } from '../../src/contract/events.js';
-import type { RunReport } from '../../src/contract/report.js';
 import type { LoadSnapshot } from '../../src/contract/reporter.js';
 import { parsePlan } from '../../src/plan/load.js';
 import { runSession } from '../../src/runtime/session.js';
 import { startServer, type TestServer } from '../helpers/http-helpers.js';
+import { readReport } from '../helpers/report-helpers.js';
 
 /** After `goodFor` requests to /api, answers 500 (`fail`) or after 150 ms (`slow`); /setup and /teardown are counted. */
 let mode: { goodFor: number; after: 'fail' | 'slow' } = { goodFor: 0, after: 'slow' };
@@ -69,7 +69,8 @@ thresholds:
     ...(o.stream ? { stream: o.stream as never } : {}),
     extraReporters: [{ name: 'spy', onEvent: (e) => events.push(e), onLoad: (l) => loads.push(l) }],
   });
-  const saved = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;
+  // Read back and checked against schemas/report.schema.json.
+  const saved = await readReport(join(dir, 'report.json'));
   const calls = r.report.steps.find((s) => s.name === 'call')!;
   return { ...r, saved, events, loads, calls, dropped: r.report.dropped?.worker ?? 0 };
 }
