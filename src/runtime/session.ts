@@ -99,13 +99,14 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
   // One timer: it closes the series' buckets when no event does (a long wait), hands the reporters the load a few
   // times a second, and judges the abortOnFail thresholds about every second (the collector's aggregates so far).
   const hasAbortThresholds = plan.thresholds.some((t) => t.abortOnFail);
+  const wantsLoad = [...reporters, ...(o.extraReporters ?? [])].some((r) => r.onLoad);
   let lastJudged = 0;
   const ticker = setInterval(() => {
     const now = Date.now();
     collector.tick(now);
     const load = collector.load(now);
     if (!load) return;
-    mux.onLoad({ ...load, stages: roleStages(plan, load.elapsedMs) });
+    if (wantsLoad) mux.onLoad({ ...load, stages: roleStages(plan, load.elapsedMs) });
     if (!hasAbortThresholds || now - lastJudged < THRESHOLD_CHECK_MS) return;
     lastJudged = now;
     const failed = collector.abortingThreshold(now);
