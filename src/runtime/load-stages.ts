@@ -12,7 +12,7 @@ export function roleStages(plan: CompiledPlan, elapsedMs: number): RoleStage[] {
 }
 
 /** The segment `t` falls in (the last one once the schedule is over) and its linear level there. */
-export function stageAt(load: LoadModel, t: number): { stage: number; of: number; target: number } {
+function stageAt(load: LoadModel, t: number): { stage: number; of: number; target: number } {
   const segments = load.segments;
   let i = 0;
   while (i < segments.length - 1 && t >= segments[i]!.startMs + segments[i]!.durationMs) i++;
