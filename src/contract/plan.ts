@@ -278,6 +278,8 @@ export interface ThresholdSpec {
   op: '<' | '<=' | '>' | '>=' | '==';
   /** Milliseconds for latency stats, a fraction 0..1 for errors, a plain number otherwise. */
   value: number;
+  /** Also checked during the workers phase: a failure stops the run (see threshold-watch.ts). */
+  abortOnFail?: { graceMs: number };
   loc: SourceLoc;
 }
 

@@ -67,6 +67,8 @@ export interface ThresholdResult {
   /** The measured value, in the unit of the condition (ms, fraction, number); null when nothing was measured. */
   actual: number | null;
   passed: boolean;
+  /** This abortOnFail threshold failed during the run and stopped it: when (ms after the run began) and what it measured then. */
+  aborted?: { afterMs: number; actual: number | null };
 }
 
 export interface CrawlReferrer {

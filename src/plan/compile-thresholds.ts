@@ -3,6 +3,8 @@ import { formatPath, type IssueCollector } from './issue-collector.js';
 import { parseDuration } from './duration.js';
 import type { ThresholdSpec, ThresholdStat } from '../contract/plan.js';
 import { didYouMean } from './suggest.js';
+import type * as Raw from './raw-plan.js';
+import type { YamlPath } from './source.js';
 
 const LATENCY: ThresholdStat[] = ['min', 'mean', 'max', 'p50', 'p90', 'p95', 'p99'];
 const CONDITION = /^\s*(count|min|mean|max|p50|p90|p95|p99|errors|rate)\s*(<=|>=|<|>|==)\s*(\S+)\s*$/;
@@ -15,27 +17,73 @@ export interface ThresholdTargets {
   hasArrivalRate: boolean;
 }
 
-export function compileThresholds(raw: Record<string, string[]> | undefined, targets: ThresholdTargets, issues: IssueCollector): ThresholdSpec[] {
+export function compileThresholds(raw: Raw.Plan['thresholds'], targets: ThresholdTargets, issues: IssueCollector): ThresholdSpec[] {
   const out: ThresholdSpec[] = [];
-  for (const [selector, conditions] of Object.entries(raw ?? {})) {
+  for (const [selector, items] of Object.entries(raw ?? {})) {
     checkSelector(selector, targets, issues);
-    conditions.forEach((source, i) => {
-      const path = ['thresholds', selector, i];
+    items.forEach((item, i) => {
+      const at: YamlPath = ['thresholds', selector, i];
+      const source = typeof item === 'string' ? item : item.condition;
+      const path = typeof item === 'string' ? at : [...at, 'condition'];
       const m = CONDITION.exec(source);
       if (!m) {
-        issues.error(path, `${formatPath(path)}: \`${source}\` is not a condition like \`p95 < 500ms\`, \`errors < 1%\`, \`count >= 10\``);
+        issues.error(path, `${formatPath(at)}: \`${source}\` is not a condition like \`p95 < 500ms\`, \`errors < 1%\`, \`count >= 10\``);
         return;
       }
       const stat = m[1] as ThresholdStat;
+      const op = m[2] as ThresholdSpec['op'];
       const value = parseValue(stat, m[3]!);
       if (typeof value === 'string') {
-        issues.error(path, `${formatPath(path)}: ${value}`, { offset: source.indexOf(m[3]!) });
+        issues.error(path, `${formatPath(at)}: ${value}`, { offset: source.indexOf(m[3]!) });
         return;
       }
-      out.push({ selector, source, stat, op: m[2] as ThresholdSpec['op'], value, loc: issues.loc(path) });
+      const abortOnFail = typeof item === 'string' ? undefined : compileAbort(item, stat, op, at, issues);
+      out.push({ selector, source, stat, op, value, ...(abortOnFail ? { abortOnFail } : {}), loc: issues.loc(path) });
     });
   }
   return out;
+}
+
+/**
+ * The object form's abortOnFail and grace. A condition judged on the results so far must not be one that later
+ * results could still make true: `count >= 10` fails at the start of every run.
+ */
+function compileAbort(item: Raw.Threshold, stat: ThresholdStat, op: ThresholdSpec['op'], at: YamlPath, issues: IssueCollector): { graceMs: number } | undefined {
+  if (item.abortOnFail !== true) {
+    if (item.grace !== undefined)
+      issues.error([...at, 'grace'], `${formatPath(at)}: \`grace\` delays abortOnFail, and this threshold does not have \`abortOnFail: true\``, { at: 'key' });
+    return undefined;
+  }
+  if (at[1] === 'crawl') {
+    issues.error([...at, 'abortOnFail'], `${formatPath(at)}: \`crawl\` thresholds are judged at the end: the crawl runs after the workers, so it cannot stop their load`, {
+      hint: 'remove abortOnFail',
+    });
+    return undefined;
+  }
+  if (!canFailForGood(stat, op)) {
+    issues.error(
+      [...at, 'abortOnFail'],
+      `${formatPath(at)}: \`${item.condition.trim()}\` can only be judged at the end (later results can still make it true), so it cannot stop the run early`,
+      {
+        hint:
+          stat === 'count' || stat === 'max'
+            ? 'remove abortOnFail, or use an upper bound (`<`, `<=`)'
+            : stat === 'min'
+              ? 'remove abortOnFail, or use a lower bound (`>`, `>=`)'
+              : 'remove abortOnFail, or use `<`, `<=`, `>` or `>=`',
+      },
+    );
+    return undefined;
+  }
+  return { graceMs: parseDuration(item.grace ?? 0) ?? 0 };
+}
+
+/** Whether a failure on the results so far can be final: count and max only grow, min only shrinks; == is a point. */
+function canFailForGood(stat: ThresholdStat, op: ThresholdSpec['op']): boolean {
+  if (op === '==') return false;
+  if (stat === 'count' || stat === 'max') return op === '<' || op === '<=';
+  if (stat === 'min') return op === '>' || op === '>=';
+  return true;
 }
 
 /** The value in the stat's unit, or an error message. */

@@ -63,7 +63,10 @@ export function summarizePlan(plan: CompiledPlan, file: string, options: { color
   if (plan.crawl) out.push('', bold('crawl'), `  start ${plan.crawl.start.join(', ')}`);
   if (plan.thresholds.length > 0) {
     out.push('', bold('thresholds'));
-    for (const t of plan.thresholds) out.push(`  ${t.selector}: ${t.source}`);
+    for (const t of plan.thresholds) {
+      const abort = t.abortOnFail ? `, stops the run when it fails${t.abortOnFail.graceMs > 0 ? ` after ${t.abortOnFail.graceMs} ms of load` : ''}` : '';
+      out.push(`  ${t.selector}: ${t.source}${abort}`);
+    }
   }
   return out.join('\n');
 }

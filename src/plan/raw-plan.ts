@@ -50,9 +50,16 @@ export interface Plan {
   setup?: Steps;
   teardown?: Steps;
   crawl?: Crawl;
-  thresholds?: Record<string, string[]>;
+  thresholds?: Record<string, Array<string | Threshold>>;
   reports?: Reports;
   redact?: Redact;
+}
+
+/** The object form of a threshold: a condition that can also stop the run while it goes on. */
+export interface Threshold {
+  condition: string;
+  abortOnFail?: boolean;
+  grace?: Duration;
 }
 
 export interface DataSet {

@@ -38,6 +38,7 @@ const TYPE_MESSAGES: Record<string, string> = {
   '#/definitions/BrowserAction': 'must be a map with one action such as { goto: /path } or { click: SELECTOR }',
   '#/definitions/WsAction': 'must be a map with one action such as { connect: /socket }, { send: TEXT } or { expect: { text: TEXT } }',
   '#/properties/thresholds/additionalProperties': 'must be a list of conditions such as ["p95 < 500ms", "errors < 1%"]',
+  '#/definitions/Threshold': 'must be a condition like `p95 < 500ms`, or { condition, abortOnFail, grace }',
 };
 
 // What to do instead when a value is over one of planrun's limits (the schema's `maximum`s).
@@ -58,7 +59,8 @@ const PATTERN_MESSAGES: Record<string, (value: string) => string> = {
   '#/properties/target': () => 'must be an http:// or https:// URL',
   '#/definitions/Rate': (v) => `\`${v}\` is not a rate like \`200/s\`, \`90/m\` or \`10/h\``,
   '#/definitions/Loop/properties/as': (v) => `\`${v}\` is not a variable name: use letters, digits and _, not starting with a digit`,
-  '#/properties/thresholds/additionalProperties/items': (v) => `\`${v}\` is not a condition like \`p95 < 500ms\`, \`errors < 1%\`, \`count >= 10\``,
+  '#/definitions/Threshold': (v) => `\`${v}\` is not a condition like \`p95 < 500ms\`, \`errors < 1%\`, \`count >= 10\``,
+  '#/definitions/Threshold/properties/condition': (v) => `\`${v}\` is not a condition like \`p95 < 500ms\`, \`errors < 1%\`, \`count >= 10\``,
 };
 
 const NAME_PATTERN_MESSAGES: Record<string, (key: string) => string> = {

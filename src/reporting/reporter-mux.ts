@@ -1,7 +1,7 @@
-// Feeds the run's events and final report to every reporter the run was given.
+// Feeds the run's events, load snapshots and final report to every reporter the run was given.
 import type { RunEvent } from '../contract/events.js';
 import type { RunReport } from '../contract/report.js';
-import type { Reporter } from '../contract/reporter.js';
+import type { LoadSnapshot, Reporter } from '../contract/reporter.js';
 
 /** Feeds several reporters at once; one failing reporter never silences the others. */
 export class ReporterMux implements Reporter {
@@ -13,6 +13,16 @@ export class ReporterMux implements Reporter {
     for (const r of this.reporters) {
       try {
         r.onEvent?.(event);
+      } catch (error) {
+        this.errors.push({ reporter: r.name, error });
+      }
+    }
+  }
+
+  onLoad(load: LoadSnapshot): void {
+    for (const r of this.reporters) {
+      try {
+        r.onLoad?.(load);
       } catch (error) {
         this.errors.push({ reporter: r.name, error });
       }

@@ -29,6 +29,11 @@ export interface RunOptions {
   reportDir: string;
   /** Abort to stop the run (Ctrl-C): steps stop, what ran is reported, outcome `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Abort with an Error saying why to stop the run early as an abort-run step does (a failed abortOnFail
+   * threshold): the workers stop, the crawl is skipped, teardown runs, outcome `failed` with that reason.
+   */
+  stop?: AbortSignal;
   runId?: string;
   /** false: do not start the plan's services (they already run). */
   services?: boolean;
@@ -224,6 +229,9 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     stopReason ??= reason;
     stop.abort(new Error(reason));
   };
+  const onStop = () => abortRun(options.stop?.reason instanceof Error ? options.stop.reason.message : String(options.stop?.reason));
+  if (options.stop?.aborted) onStop();
+  options.stop?.addEventListener('abort', onStop, { once: true });
   try {
     if (plan.services.length > 0 && !options.share) {
       failure = await phase('services', async () => {
@@ -267,6 +275,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     }
   } finally {
     options.signal?.removeEventListener('abort', onUserAbort);
+    options.stop?.removeEventListener('abort', onStop);
     // Whatever happened before (failures, Ctrl-C), with the services still up. A signal of its own: the run's may
     // be aborted already, so only the steps' timeouts bound it (and the session's second Ctrl-C, which exits).
     if (plan.teardown.length > 0 && !options.share) {

@@ -17,12 +17,17 @@ import { startMetricsEndpoint } from '../reporting/prometheus/endpoint.js';
 import { createLiveRegistry } from '../reporting/prometheus/live-registry.js';
 import { createReporters, DEFAULT_REPORTERS } from '../reporting/registry.js';
 import type { RunReport } from '../contract/report.js';
-import type { Reporter } from '../contract/reporter.js';
+import { LOAD_SNAPSHOT_MS, type Reporter } from '../contract/reporter.js';
+import { formatThresholdActual } from '../reporting/metrics/evaluate-thresholds.js';
+import { roleStages } from './load-stages.js';
 import { ReporterMux } from '../reporting/reporter-mux.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts, type InterruptOptions } from './interrupts.js';
 import { Redactor } from './redact.js';
 import { formatDuration } from '../text/duration.js';
 import { newRunId, runPlan, type RunOptions, type RunResult } from './run.js';
+
+/** How often the abortOnFail thresholds are judged during the workers phase. */
+const THRESHOLD_CHECK_MS = 1000;
 
 export interface SessionOptions {
   /** Reporter names; default the plan's `reports.reporters`, else live and json. `[]`: none (the report is still built). */
@@ -122,10 +127,26 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
   if (endpoint) write(`planrun: live metrics at ${endpoint.url}\n`);
   // Shared with the run, so the messages written here also hide what it learned (a token sent in a header).
   const redactor = new Redactor(plan.redact);
-  // Buckets close as events arrive; the timer closes them when none do (a long wait).
-  const ticker = setInterval(() => collector.tick(Date.now()), collector.bucketMs);
-  ticker.unref();
   const mux = new ReporterMux([collector, ...reporters, ...(o.extraReporters ?? [])]);
+  const stop = new AbortController();
+  // One timer: it closes the series' buckets when no event does (a long wait), hands the reporters the load a few
+  // times a second, and judges the abortOnFail thresholds about every second (the collector's aggregates so far).
+  const hasAbortThresholds = plan.thresholds.some((t) => t.abortOnFail);
+  const wantsLoad = [...reporters, ...(o.extraReporters ?? [])].some((r) => r.onLoad);
+  let lastJudged = 0;
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    collector.tick(now);
+    const load = collector.load(now);
+    if (!load) return;
+    if (wantsLoad) mux.onLoad({ ...load, stages: roleStages(plan, load.elapsedMs) });
+    if (!hasAbortThresholds || now - lastJudged < THRESHOLD_CHECK_MS) return;
+    lastJudged = now;
+    const failed = collector.abortingThreshold(now);
+    if (failed)
+      stop.abort(new Error(`threshold ${failed.selector} \`${failed.condition}\` failed during the run (actual ${formatThresholdActual(failed)}), so the run was stopped early`));
+  }, LOAD_SNAPSHOT_MS);
+  ticker.unref();
 
   const interrupts = new Interrupts(o.interrupts);
   try {
@@ -145,6 +166,7 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
         emit: (e) => mux.onEvent(e),
         reportDir,
         signal: interrupts.signal,
+        stop: stop.signal,
         runId,
         services: o.services ?? true,
         headed: o.headed ?? false,

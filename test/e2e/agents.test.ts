@@ -156,6 +156,34 @@ scenario:
   assert.ok(second.length > 0 && second.every((r) => r.start >= t0 + 2_950), `worker 5 started ${Math.min(...second.map((r) => r.start)) - t0}ms after the start`);
 });
 
+test("--agents 2: an abortOnFail threshold on the controller's collector stops the agents' workers early (exit 1, the threshold marked)", { timeout: 120_000 }, async () => {
+  const out = join(dir, 'threshold-out');
+  // 2 workers reading and sleeping 100 ms for 60 s: at most 1200 reads. Every read is a 404 (errors 100%).
+  const plan = await planFile(
+    'threshold',
+    `name: failing reads
+target: ${pad.url}
+duration: 60s
+workers: 2
+scenario:
+  - name: read
+    request: GET /nowhere
+  - sleep: 100ms
+thresholds:
+  http:
+    - { condition: "errors < 10%", abortOnFail: true }
+`,
+  );
+  const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
+  assert.equal(await run.exit, 1, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.match(report.reason!, /^threshold http `errors < 10%` failed during the run \(actual 100%\), so the run was stopped early$/);
+  assert.deepEqual(report.thresholds[0]!.aborted?.actual, 1);
+  const read = report.steps.find((s) => s.name === 'read')!;
+  assert.ok(read.count >= 10 && read.count < 600, `${read.count} reads: the agents' workers were not stopped early`);
+  assert.deepEqual(new Set(report.workers.map((w) => w.agent)), new Set(['local-1', 'local-2']));
+});
+
 test('planrun agent serves runs one after another; --redis waits for the agents, bounded', { timeout: 120_000 }, async () => {
   const url = redis.url;
   const plan = await planFile('external', writerReaders(2));

@@ -10,6 +10,7 @@ import { MetricsCollector } from '../../src/reporting/metrics/metrics-collector.
 import type { RunEvent } from '../../src/contract/events.js';
 import { ArrivalSchedule, ownIterations } from '../../src/runtime/executors/arrival-rate.js';
 import { activeFrom } from '../../src/runtime/executors/ramping-workers.js';
+import { roleStages } from '../../src/runtime/load-stages.js';
 import { startServer } from '../helpers/http-helpers.js';
 import { runYaml } from '../helpers/run-helpers.js';
 
@@ -168,6 +169,37 @@ test('ramping workers: worker j is active from the moment the level reaches j + 
   assert.equal(activeFrom(load, 3, 0), 1000);
   assert.equal(activeFrom(load, 3, 1500), 1500);
   assert.equal(activeFrom(load, 0, 2000), undefined);
+});
+
+test("the live view's stage: the segment the time falls in and its level there, the last one once the schedule is over", () => {
+  const plan = parsePlan(
+    `name: t
+roles:
+  api: { maxWorkers: 4, stages: [{ duration: 0s, target: 10/s }, { hold: 2s }, { duration: 2s, target: 30/s }] }
+  ui: { count: 4, stages: [{ duration: 1s, target: 4 }, { pause: 1s }] }
+workers: 8
+scenario:
+  - sleep: 1ms
+`,
+    't.yml',
+  );
+  const at = (ms: number) => roleStages(plan, ms).map((s) => [s.role, s.kind, `${s.stage}/${s.of}`, s.target]);
+  assert.deepEqual(at(0), [
+    ['api', 'arrival-rate', '2/3', 10],
+    ['ui', 'ramping-workers', '1/2', 0],
+  ]);
+  assert.deepEqual(at(500), [
+    ['api', 'arrival-rate', '2/3', 10],
+    ['ui', 'ramping-workers', '1/2', 2],
+  ]);
+  assert.deepEqual(at(3000), [
+    ['api', 'arrival-rate', '3/3', 20],
+    ['ui', 'ramping-workers', '2/2', 0],
+  ]);
+  assert.deepEqual(at(60_000), [
+    ['api', 'arrival-rate', '3/3', 30],
+    ['ui', 'ramping-workers', '2/2', 0],
+  ]);
 });
 
 test('a constant arrival rate starts the expected number of iterations, none dropped, on stable worker ids', { timeout: 20_000 }, async () => {

@@ -8,6 +8,7 @@ import { checkGraph } from '../../src/graph/check.js';
 import { compileGraph } from '../../src/graph/graph.js';
 import { PlanError } from '../../src/plan/issues.js';
 import { loadPlan, parsePlan } from '../../src/plan/load.js';
+import { summarizePlan } from '../../src/plan/describe-plan.js';
 import type { CompiledPlan, StepSpec, TemplateScope } from '../../src/contract/plan.js';
 
 const scope = (over: Partial<TemplateScope> = {}): TemplateScope => ({
@@ -322,4 +323,37 @@ thresholds:
     compileGraph(plan).tracks.map((t) => t.role),
     ['worker'],
   );
+});
+
+test('thresholds in the object form: abortOnFail with its grace in ms, located like the string form, and told by the summary', () => {
+  const plan = parsePlan(
+    `name: t
+target: http://127.0.0.1:1
+duration: 1m
+scenario:
+  - request: GET /
+thresholds:
+  http:
+    - "p99 < 2s"
+    - { condition: "errors < 5%", abortOnFail: true }
+    - { condition: "p95 < 500ms", abortOnFail: true, grace: 30s }
+    - { condition: "count <= 1000" }
+`,
+    'mem.yml',
+  );
+  assert.deepEqual(
+    plan.thresholds.map((t) => [t.source, t.stat, t.op, t.value, t.abortOnFail, `${t.loc.line}:${t.loc.col}`]),
+    [
+      ['p99 < 2s', 'p99', '<', 2000, undefined, '8:7'],
+      ['errors < 5%', 'errors', '<', 0.05, { graceMs: 0 }, '9:20'],
+      ['p95 < 500ms', 'p95', '<', 500, { graceMs: 30_000 }, '10:20'],
+      ['count <= 1000', 'count', '<=', 1000, undefined, '11:20'],
+    ],
+  );
+  assert.deepEqual(summarizePlan(plan, 'mem.yml').split('\n').slice(-4), [
+    '  http: p99 < 2s',
+    '  http: errors < 5%, stops the run when it fails',
+    '  http: p95 < 500ms, stops the run when it fails after 30000 ms of load',
+    '  http: count <= 1000',
+  ]);
 });

@@ -379,3 +379,89 @@ describe('LatencyStats', () => {
 function result(o: Partial<StepResult>): StepResult {
   return { worker: 1, role: 'reader', round: 1, stepId: 'r2', name: 'see round', kind: 'request', start: T0, durationMs: 10, outcome: 'ok', ...o };
 }
+
+describe('MetricsCollector during the run: abortOnFail thresholds and the live load', () => {
+  const aborting = (selector: string, source: string, graceMs = 0): ThresholdSpec => ({ ...threshold(selector, source), abortOnFail: { graceMs } });
+  /** run:begin at T0, the workers phase from T0 + 1000, then `n` requests ending at T0 + 1000 + i (failed ones first). */
+  const during = (specs: ThresholdSpec[], n: number, failed = n, durationMs = 10) => {
+    const c = new MetricsCollector({ thresholds: specs });
+    c.onEvent({ type: 'run:begin', time: T0, run: RUN_INFO });
+    c.onEvent({ type: 'phase:begin', time: T0 + 1000, phase: 'workers' });
+    for (let i = 0; i < n; i++) {
+      const bad = i < failed;
+      c.onEvent({
+        type: 'step:end',
+        time: T0 + 1000 + i,
+        result: result({ start: T0 + 1000 + i, durationMs, outcome: bad ? 'failed' : 'ok', ...(bad ? { error: { message: 'down' } } : {}) }),
+      });
+    }
+    return c;
+  };
+
+  it('judges a statistical stat only from 10 results, answers once, and the report marks the threshold that stopped the run', T, () => {
+    const spec = aborting('http', 'errors < 10%');
+    assert.equal(during([spec], 9).abortingThreshold(T0 + 2000), undefined);
+    const c = during([threshold('http', 'errors < 10%'), spec], 10);
+    const failed = c.abortingThreshold(T0 + 2500);
+    assert.deepEqual(failed, { selector: 'http', condition: 'errors < 10%', actual: 1, passed: false });
+    assert.equal(c.abortingThreshold(T0 + 3500), undefined, 'one answer: the run is already stopping');
+    const r = c.buildReport({ outcome: 'failed', reason: 'stopped' });
+    assert.deepEqual(
+      r.thresholds.map((t) => [t.passed, t.aborted]),
+      [
+        [false, undefined],
+        [false, { afterMs: 2500, actual: 1 }],
+      ],
+    );
+  });
+
+  it('count, min and max are judged from the first result; a condition that holds is not an answer', T, () => {
+    assert.equal(during([aborting('http', 'count < 3')], 2).abortingThreshold(T0 + 2000), undefined);
+    assert.equal(during([aborting('http', 'count < 3')], 3).abortingThreshold(T0 + 2000)?.actual, 3);
+    assert.equal(during([aborting('http', 'max < 50ms')], 1, 0, 60).abortingThreshold(T0 + 2000)?.actual, 60);
+    assert.equal(during([aborting('http', 'p95 < 50ms')], 20, 0, 10).abortingThreshold(T0 + 2000), undefined);
+  });
+
+  it('waits out the grace, counted from the workers phase, and judges nothing outside it', T, () => {
+    const spec = aborting('http', 'errors < 10%', 5000);
+    const c = during([spec], 20);
+    assert.equal(c.abortingThreshold(T0 + 1000 + 4999), undefined);
+    assert.equal(c.abortingThreshold(T0 + 1000 + 5000)?.condition, 'errors < 10%');
+
+    const before = new MetricsCollector({ thresholds: [aborting('steps', 'count < 1')] });
+    before.onEvent({ type: 'run:begin', time: T0, run: RUN_INFO });
+    before.onEvent({ type: 'step:end', time: T0 + 1, result: result({ role: 'setup', worker: -1 }) });
+    assert.equal(before.abortingThreshold(T0 + 2000), undefined, 'setup: before the workers phase');
+    const ended = during([aborting('http', 'errors < 10%')], 20);
+    ended.onEvent({ type: 'phase:end', time: T0 + 1100, phase: 'workers', ok: true });
+    assert.equal(ended.abortingThreshold(T0 + 2000), undefined, 'after the workers phase');
+  });
+
+  it('the load: nothing outside the workers phase, then the last complete bucket, the workers and the drops', T, () => {
+    const c = new MetricsCollector();
+    c.onEvent({ type: 'run:begin', time: T0, run: { ...RUN_INFO, roles: [...RUN_INFO.roles, { name: 'open', workers: [5], load: 'arrival-rate' }] } });
+    assert.equal(c.load(T0 + 10), undefined);
+    c.onEvent({ type: 'phase:begin', time: T0 + 10, phase: 'workers' });
+    c.onEvent({ type: 'worker:begin', time: T0 + 10, worker: 1, role: 'reader' });
+    c.onEvent({ type: 'worker:begin', time: T0 + 10, worker: 2, role: 'reader' });
+    assert.deepEqual(c.load(T0 + 20), { time: T0 + 20, elapsedMs: 10, activeWorkers: 2, busyWorkers: 0, dropped: 0 });
+    // Bucket 0 (T0 … T0 + 1 s): 4 requests, one failed, 10-40 ms; then a drop in bucket 1.
+    for (let i = 1; i <= 4; i++) c.onEvent({ type: 'step:end', time: T0 + 100 * i, result: result({ durationMs: 10 * i, ...(i === 4 ? { outcome: 'failed' } : {}) }) });
+    c.onEvent({ type: 'iteration:dropped', time: T0 + 1200, role: 'open', count: 3 });
+    c.onEvent({ type: 'step:begin', time: T0 + 1300, worker: 2, role: 'reader', round: 1, stepId: 'r2', name: 'see round', kind: 'request' });
+    const load = c.load(T0 + 1500)!;
+    assert.deepEqual(
+      { ...load, last: { ...load.last, p95Ms: Math.round(load.last!.p95Ms!) } },
+      {
+        time: T0 + 1500,
+        elapsedMs: 1490,
+        last: { requestsPerSecond: 4, stepsPerSecond: 4, p95Ms: 40, errorRate: 0.25 },
+        activeWorkers: 2,
+        busyWorkers: 1,
+        dropped: 3,
+      },
+    );
+    c.onEvent({ type: 'phase:end', time: T0 + 1600, phase: 'workers', ok: true });
+    assert.equal(c.load(T0 + 1700), undefined);
+  });
+});

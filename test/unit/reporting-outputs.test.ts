@@ -15,6 +15,9 @@ import { useColor } from '../../src/text/colour.js';
 import { plainReporter } from '../../src/reporting/terminal/plain.js';
 import type { RunReport } from '../../src/contract/report.js';
 import { formatSummary } from '../../src/reporting/terminal/summary.js';
+import { formatLoadLine } from '../../src/reporting/terminal/load-line.js';
+import { renderMarkdown } from '../../src/reporting/files/markdown.js';
+import type { LoadSnapshot } from '../../src/contract/reporter.js';
 import { RUN_INFO, T0, runEvents } from '../helpers/reporting-events.js';
 import { readReport } from '../helpers/report-helpers.js';
 
@@ -264,5 +267,53 @@ describe('live view', () => {
     const live = liveReporter({ stream: sink(true), color: false });
     for (const e of runEvents({ stopInRound: 1 })) live.onEvent!(e);
     await live.onEnd!(buildReport(runEvents({ stopInRound: 1 })));
+  });
+});
+
+describe('the load line', () => {
+  const load = (o: Partial<LoadSnapshot> = {}): LoadSnapshot => ({
+    time: T0 + 12_000,
+    elapsedMs: 12_000,
+    last: { requestsPerSecond: 48, stepsPerSecond: 96, p95Ms: 12.34, errorRate: 0.0125 },
+    activeWorkers: 4,
+    busyWorkers: 3,
+    dropped: 7,
+    stages: [
+      { role: 'api', kind: 'arrival-rate', stage: 2, of: 3, target: 40 },
+      { role: 'ui', kind: 'ramping-workers', stage: 1, of: 2, target: 2.5 },
+    ],
+    ...o,
+  });
+
+  it("formats a snapshot: rate, p95, errors, workers, drops, each scheduled role's stage and target", T, () => {
+    assert.equal(formatLoadLine(load()), 'load: 48.0 req/s, p95 12.3ms, 1.25% errors, 4 workers active, 7 dropped, api stage 2/3 → 40.0/s, ui stage 1/2 → 2 workers');
+    assert.equal(formatLoadLine(load({ last: undefined, activeWorkers: 1, stages: [] })), 'load: measuring, 1 worker active, 7 dropped');
+    // No requests (a browser plan): the step rate; no step in the bucket: no error rate.
+    assert.equal(
+      formatLoadLine(load({ last: { requestsPerSecond: 0, stepsPerSecond: 3, errorRate: null }, stages: [] })),
+      'load: 0.0 req/s, 3.0 steps/s, p95 -, -% errors, 4 workers active, 7 dropped',
+    );
+  });
+
+  it('the plain output prints it every 10 s of the workers phase, not every snapshot', T, () => {
+    const out = sink();
+    const plain = plainReporter({ stream: out, color: false });
+    plain.onEvent!({ type: 'run:begin', time: T0, run: RUN_INFO });
+    for (let ms = 0; ms <= 25_000; ms += 250) plain.onLoad!(load({ time: T0 + ms, elapsedMs: ms, stages: [] }));
+    const lines = out
+      .text()
+      .split('\n')
+      .filter((l) => l.includes('load:'));
+    assert.deepEqual(
+      lines.map((l) => l.slice(0, 9)),
+      ['[  10.0s]', '[  20.0s]'],
+    );
+  });
+
+  it('the summary and the Markdown report name the threshold that stopped the run', T, () => {
+    const report = buildReport();
+    const stopped: RunReport = { ...report, outcome: 'failed', thresholds: [{ ...report.thresholds[0]!, passed: false, aborted: { afterMs: 12_000, actual: 812.4 } }] };
+    assert.match(formatSummary(stopped, { color: false }), /✖ +http +p95 < 500ms +actual [\d.]+ms +stopped the run at 12\.0 s \(812\.4ms then\)/);
+    assert.match(renderMarkdown(stopped), /\| ❌ \| http \| p95 \\< 500ms \(stopped the run at 12\.0 s \(812\.4ms then\)\) \|/);
   });
 });

@@ -9,6 +9,7 @@ import type { CrawlUrlResult, RunReport, StepAggregate } from '../../contract/re
 import type { Reporter } from '../../contract/reporter.js';
 import { plural } from '../../text/plural.js';
 import { reportSeriesSummary } from '../metrics/series-summary.js';
+import { formatThresholdAbort } from '../metrics/evaluate-thresholds.js';
 
 /** Failures listed in full per test case; the rest are counted. */
 const MAX_FAILURES_LISTED = 20;
@@ -79,7 +80,7 @@ export function renderJunit(report: RunReport, o: JunitOptions = {}): string {
               failure: {
                 message: `${t.selector} ${t.condition} failed: measured ${t.actual ?? 'nothing'}`,
                 type: 'threshold',
-                body: `threshold ${t.selector}: ${t.condition}\nmeasured: ${t.actual ?? 'nothing was measured'}`,
+                body: `threshold ${t.selector}: ${t.condition}\nmeasured: ${t.actual ?? 'nothing was measured'}${t.aborted ? `\n${formatThresholdAbort(t)}` : ''}`,
               },
             }),
       })),

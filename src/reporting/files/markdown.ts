@@ -9,6 +9,7 @@ import { formatDuration } from '../../text/duration.js';
 import { plural } from '../../text/plural.js';
 import { reportSeriesSummary } from '../metrics/series-summary.js';
 import type { Reporter } from '../../contract/reporter.js';
+import { formatThresholdAbort } from '../metrics/evaluate-thresholds.js';
 
 const MAX_ERRORS = 10;
 const MAX_BROKEN = 20;
@@ -63,7 +64,9 @@ export function renderMarkdown(report: RunReport): string {
   if (r.thresholds.length > 0) {
     out.push('### Thresholds', '', '| | threshold | condition | measured |', '|---|---|---|---:|');
     for (const t of r.thresholds)
-      out.push(`| ${t.passed ? '✅' : '❌'} | ${cell(t.selector)} | ${cell(t.condition)} | ${t.actual === null ? '–' : String(Math.round(t.actual * 1000) / 1000)} |`);
+      out.push(
+        `| ${t.passed ? '✅' : '❌'} | ${cell(t.selector)} | ${cell(t.condition)}${t.aborted ? ` (${cell(formatThresholdAbort(t)!)})` : ''} | ${t.actual === null ? '–' : String(Math.round(t.actual * 1000) / 1000)} |`,
+      );
     out.push('');
   }
 

@@ -2,10 +2,10 @@
 // the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
 import type { ThresholdSpec } from '../../contract/plan.js';
 import type { CrawlProgress, RunEvent, RunInfo, RunOutcome, StepResult } from '../../contract/events.js';
-import type { BarrierAggregate, CrawlReport, ErrorGroup, RunReport, SeriesBucket, StepAggregate, WorkerSummary } from '../../contract/report.js';
+import type { BarrierAggregate, CrawlReport, ErrorGroup, RunReport, SeriesBucket, StepAggregate, ThresholdResult, WorkerSummary } from '../../contract/report.js';
 import { REPORT_VERSION } from '../../contract/report.js';
-import type { Reporter } from '../../contract/reporter.js';
-import { describeFailedThresholds, evaluateThresholds, type MetricSelection } from './evaluate-thresholds.js';
+import type { LoadSnapshot, Reporter } from '../../contract/reporter.js';
+import { describeFailedThresholds, evaluateThresholds, failingSoFar, type MetricSelection } from './evaluate-thresholds.js';
 import { nounFor, plural } from '../../text/plural.js';
 import { LatencyStats } from './latency-stats.js';
 import { TimelineSample } from './timeline-sample.js';
@@ -87,6 +87,11 @@ export class MetricsCollector implements Reporter {
   private readonly series: SeriesRecorder;
   private readonly dropped = new Map<string, number>();
   private crawlProgress?: CrawlProgress;
+  /** The workers phase: when it began, and whether it ended (abortOnFail thresholds and the live load only then). */
+  private workersBegan?: number;
+  private workersEnded = false;
+  /** The abortOnFail threshold that stopped the run: its index in `thresholds`, when and what it measured. */
+  private abortedBy?: { index: number; afterMs: number; actual: number | null };
 
   constructor(o: MetricsCollectorOptions = {}) {
     this.thresholds = o.thresholds ?? [];
@@ -104,6 +109,12 @@ export class MetricsCollector implements Reporter {
         for (const s of event.run.steps) this.stepBucket(s.role, s.stepId, s.name, s.kind);
         for (const b of event.run.barriers) if (b.wait.length > 0 || b.kind === 'meeting') this.barrierBucket(b.name);
         for (const r of event.run.roles) if (r.load === 'arrival-rate') this.dropped.set(r.name, 0);
+        break;
+      case 'phase:begin':
+        if (event.phase === 'workers') this.workersBegan = event.time;
+        break;
+      case 'phase:end':
+        if (event.phase === 'workers') this.workersEnded = true;
         break;
       case 'iteration:dropped':
         this.dropped.set(event.role, (this.dropped.get(event.role) ?? 0) + event.count);
@@ -201,6 +212,53 @@ export class MetricsCollector implements Reporter {
     this.series.tick(now);
   }
 
+  /**
+   * The first abortOnFail threshold that fails on the results so far, past its grace (counted from the workers
+   * phase's start), while the workers run; remembered, so the report marks it. The session asks about every
+   * second and stops the run on an answer; once one answered, the others are not judged again.
+   */
+  abortingThreshold(now: number): ThresholdResult | undefined {
+    if (this.abortedBy || this.workersBegan === undefined || this.workersEnded) return undefined;
+    const startTime = this.startTime ?? now;
+    const sinceWorkers = now - this.workersBegan;
+    for (const [index, spec] of this.thresholds.entries()) {
+      if (!spec.abortOnFail || sinceWorkers < spec.abortOnFail.graceMs) continue;
+      const failed = failingSoFar(spec, { select: (s) => this.select(s), durationMs: now - startTime });
+      if (failed) {
+        this.abortedBy = { index, afterMs: Math.round(now - startTime), actual: failed.actual };
+        return failed;
+      }
+    }
+    return undefined;
+  }
+
+  /** The load now, while the workers run (the live view): the last complete bucket, workers and drops so far. */
+  load(now: number): Omit<LoadSnapshot, 'stages'> | undefined {
+    if (this.workersBegan === undefined || this.workersEnded) return undefined;
+    const b = this.series.lastClosed();
+    const perSecond = 1000 / this.series.bucketMs;
+    const workers = this.series.workersNow();
+    let dropped = 0;
+    for (const n of this.dropped.values()) dropped += n;
+    return {
+      time: now,
+      elapsedMs: now - this.workersBegan,
+      ...(b
+        ? {
+            last: {
+              requestsPerSecond: b.requests * perSecond,
+              stepsPerSecond: b.steps * perSecond,
+              ...(b.http ? { p95Ms: b.http.p95 } : {}),
+              errorRate: b.steps > 0 ? b.failed / b.steps : null,
+            },
+          }
+        : {}),
+      activeWorkers: workers.active,
+      busyWorkers: workers.busy,
+      dropped,
+    };
+  }
+
   private recordError(r: StepResult): void {
     const message = r.error?.message ?? 'failed without a message';
     const key = `${r.error?.code ?? ''}\u0000${message}`;
@@ -271,7 +329,10 @@ export class MetricsCollector implements Reporter {
     const startTime = this.startTime ?? endTime;
     const durationMs = Math.max(0, endTime - startTime);
 
-    const thresholds = evaluateThresholds(this.thresholds, { select: (s) => this.select(s, end.crawl), durationMs });
+    // The threshold that stopped the run failed when it was judged, whatever the results after it say.
+    const thresholds = evaluateThresholds(this.thresholds, { select: (s) => this.select(s, end.crawl), durationMs }).map((r, i) =>
+      i === this.abortedBy?.index ? { ...r, passed: false, aborted: { afterMs: this.abortedBy.afterMs, actual: this.abortedBy.actual } } : r,
+    );
     const steps = [...this.steps.values()].map(
       (b): StepAggregate => ({ ...b.agg, ...optional('latency', b.latency.percentiles()), ...optional('scheduledLatency', b.scheduled.percentiles()) }),
     );

@@ -118,6 +118,16 @@ export class SeriesRecorder {
     return this.busy;
   }
 
+  /** The last complete bucket, if one closed (the live view's numbers: a full bucket, not a partial one). */
+  lastClosed(): SeriesBucket | undefined {
+    return this.closed.at(-1);
+  }
+
+  /** Workers begun and not ended, and those inside a step, now. */
+  workersNow(): { active: number; busy: number } {
+    return { active: this.active.size, busy: this.busy.size };
+  }
+
   /** Every bucket so far, the current one included (without closing it). */
   series(): TimeSeries {
     return { bucketMs: this.bucketMs, buckets: this.open ? [...this.closed, this.summarize(this.open)] : [...this.closed] };

@@ -1,11 +1,13 @@
 // Live view for a terminal, drawn by listr2. listr2 runs tasks; a run is an event
 // stream. The bridge: one task per phase (services, workers with a subtask per
 // role, crawl, reports) whose function awaits promises that events resolve, and
-// titles rewritten from counters at most every REFRESH_MS.
+// titles rewritten from counters (and the load line from the collector's
+// snapshots, Reporter.onLoad) at most every REFRESH_MS.
 import { Listr, ListrLogger, ProcessOutput, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTaskWrapper } from 'listr2';
 import type { Phase, RunEvent, RunInfo } from '../../contract/events.js';
 import type { RunReport } from '../../contract/report.js';
-import type { Reporter } from '../../contract/reporter.js';
+import type { LoadSnapshot, Reporter } from '../../contract/reporter.js';
+import { formatLoadLine } from './load-line.js';
 import type { ConsoleReporterOptions } from './plain.js';
 import { formatSummary } from './summary.js';
 import { plural } from '../../text/plural.js';
@@ -65,6 +67,8 @@ class LiveReporter implements Reporter {
   private readonly roles = new Map<string, RoleState>();
   private readonly services = new Map<string, string>();
   private running?: Promise<void>;
+  /** The latest load, shown in the workers phase's title while it runs. */
+  private load?: LoadSnapshot;
   private timer?: NodeJS.Timeout;
   private dirty = false;
 
@@ -119,6 +123,11 @@ class LiveReporter implements Reporter {
       default:
         return;
     }
+    this.dirty = true;
+  }
+
+  onLoad(load: LoadSnapshot): void {
+    this.load = load;
     this.dirty = true;
   }
 
@@ -236,7 +245,8 @@ class LiveReporter implements Reporter {
         p.task.title = list ? `services: ${list}` : 'services';
       } else if (p.name === 'workers') {
         const done = [...this.roles.values()].reduce((n, r) => n + r.ended, 0);
-        p.task.title = `workers: ${done}/${this.run?.workers ?? 0} done`;
+        const load = this.load && !p.ended.settled ? ` · ${formatLoadLine(this.load)}` : '';
+        p.task.title = `workers: ${done}/${this.run?.workers ?? 0} done${load}`;
       } else {
         p.task.title = p.detail ? `${p.name}: ${p.detail}` : p.name;
       }

@@ -2,7 +2,8 @@
 // stands alone and starts with the time since the run began.
 import type { RunEvent } from '../../contract/events.js';
 import type { RunReport } from '../../contract/report.js';
-import type { Reporter } from '../../contract/reporter.js';
+import type { LoadSnapshot, Reporter } from '../../contract/reporter.js';
+import { formatLoadLine } from './load-line.js';
 import { painter, type Paint } from '../../text/colour.js';
 import { formatDurationCompact } from '../../text/duration.js';
 import { plural } from '../../text/plural.js';
@@ -21,6 +22,8 @@ export interface ConsoleReporterOptions {
 }
 
 const CRAWL_PROGRESS_EVERY_MS = 1000;
+/** A log line per 250 ms snapshot would drown the failures: a CI log of an hour's run gets one every 10 s. */
+export const LOAD_LINE_EVERY_MS = 10_000;
 
 interface RoundTally {
   begin: number;
@@ -41,6 +44,7 @@ class PlainReporter implements Reporter {
   private readonly phaseBegin = new Map<string, number>();
   private readonly tallies = new Map<number, RoundTally>();
   private lastCrawlLine = -Infinity;
+  private lastLoadLine = 0;
 
   constructor(private readonly o: ConsoleReporterOptions) {
     this.paint = painter(o.color);
@@ -49,6 +53,13 @@ class PlainReporter implements Reporter {
   onEvent(e: RunEvent): void {
     const line = this.lineFor(e);
     if (line !== undefined) this.o.stream.write(`${this.stamp(e.time)} ${line}\n`);
+  }
+
+  /** The first line once the workers have run 10 s (a short run needs none), then every 10 s. */
+  onLoad(load: LoadSnapshot): void {
+    if (load.elapsedMs - this.lastLoadLine < LOAD_LINE_EVERY_MS) return;
+    this.lastLoadLine = load.elapsedMs;
+    this.o.stream.write(`${this.stamp(load.time)} ${formatLoadLine(load)}\n`);
   }
 
   async onEnd(report: RunReport): Promise<void> {

@@ -2,7 +2,7 @@
 // function of the report: whoever prints it decides about colour (text/colour.ts).
 import { relative } from 'node:path';
 import type { RunReport } from '../../contract/report.js';
-import { formatThresholdActual } from '../metrics/evaluate-thresholds.js';
+import { formatThresholdAbort, formatThresholdActual } from '../metrics/evaluate-thresholds.js';
 import { painter, visibleLength, type Paint } from '../../text/colour.js';
 import { formatDurationCompact } from '../../text/duration.js';
 import { plural } from '../../text/plural.js';
@@ -91,8 +91,14 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
 
   if (report.thresholds.length > 0) {
     out.push('', paint('bold', 'Thresholds'));
-    const rows = report.thresholds.map((t) => [t.passed ? paint('green', '✔') : paint('red', '✖'), t.selector, t.condition, `actual ${formatThresholdActual(t)}`]);
-    out.push(...table(undefined, rows, [false, false, false, false], paint));
+    const rows = report.thresholds.map((t) => [
+      t.passed ? paint('green', '✔') : paint('red', '✖'),
+      t.selector,
+      t.condition,
+      `actual ${formatThresholdActual(t)}`,
+      formatThresholdAbort(t) ?? '',
+    ]);
+    out.push(...table(undefined, rows, [false, false, false, false, false], paint));
   }
 
   if (report.errors.length > 0) {

@@ -19,6 +19,7 @@ import { buildTimelineData, scriptJson } from './timeline-data.js';
 import { formatSize } from '../../../text/bytes.js';
 import { formatDuration } from '../../../text/duration.js';
 import { plural } from '../../../text/plural.js';
+import { formatThresholdAbort } from '../../metrics/evaluate-thresholds.js';
 
 export interface HtmlOptions {
   /** Where attachment paths (screenshots) are read from; defaults to the report's reportDir. */
@@ -112,7 +113,7 @@ function thresholds(r: RunReport): string {
   const rows = r.thresholds
     .map(
       (t) =>
-        `<tr class="${t.passed ? '' : 'bad'}"><td class="${t.passed ? 'pass' : 'fail'}">${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.selector)}</td><td><code>${esc(t.condition)}</code></td><td class="n">${t.actual === null ? 'nothing measured' : esc(Math.round(t.actual * 1000) / 1000)}</td></tr>`,
+        `<tr class="${t.passed ? '' : 'bad'}"><td class="${t.passed ? 'pass' : 'fail'}">${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.selector)}</td><td><code>${esc(t.condition)}</code>${t.aborted ? ` — ${esc(formatThresholdAbort(t)!)}` : ''}</td><td class="n">${t.actual === null ? 'nothing measured' : esc(Math.round(t.actual * 1000) / 1000)}</td></tr>`,
     )
     .join('');
   return `<section id="thresholds"><h2>Thresholds</h2><table><thead><tr><th></th><th>selector</th><th>condition</th><th class="n">measured</th></tr></thead><tbody>${rows}</tbody></table></section>`;
