@@ -4,18 +4,17 @@
 // agent; barriers hold across agents; a killed agent breaks the waits on its
 // workers at once, naming it; Ctrl-C stops the agents and writes the partial report.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { assignLanes } from '../../src/agents/assign.js';
 import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
+import { planrun as spawnPlanrun, type Proc } from '../helpers/planrun-process.js';
 import { readReport } from '../helpers/report-helpers.js';
 import { startPad, type Pad } from '../helpers/run-helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let pad: Pad;
 let redis: RedisServer;
 let dir: string;
@@ -29,41 +28,7 @@ after(async () => {
   await Promise.all([pad.stop(), redis.stop()]);
 });
 
-interface Proc {
-  child: ChildProcess;
-  stderr(): string;
-  /** Resolves once stdout or stderr matches. */
-  until(re: RegExp): Promise<void>;
-  exit: Promise<number | null>;
-}
-
-function planrun(args: string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  let all = '';
-  const waiters: Array<{ re: RegExp; resolve(): void }> = [];
-  const seen = (text: string) => {
-    all += text;
-    for (const w of [...waiters]) {
-      if (!w.re.test(all)) continue;
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  };
-  child.stdout!.on('data', (d: Buffer) => seen(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-    seen(d.toString());
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    child,
-    stderr: () => err,
-    until: (re) => (re.test(all) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, resolve }))),
-    exit,
-  };
-}
+const planrun = (args: string[]): Proc => spawnPlanrun(args, children);
 
 async function planFile(name: string, yaml: string): Promise<string> {
   const file = join(dir, `${name}.yml`);

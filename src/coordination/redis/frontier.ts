@@ -285,6 +285,12 @@ export class RedisFrontier implements Frontier {
     return { ...this.last };
   }
 
+  /** The counts across all agents now (one round trip). */
+  async refreshStats(): Promise<FrontierStats> {
+    const [stats] = await this.script(RENEW, [this.agent, this.leaseMs]);
+    return stats;
+  }
+
   /** Puts every in-flight entry back in the queue: for `--resume`, when no agent of the earlier run is left. */
   async reclaimLeases(): Promise<void> {
     await this.script(RECLAIM, []);

@@ -1,0 +1,147 @@
+// The crawl across agents, end to end: real planrun processes (controller and
+// agents), a real redis-server, the generated site with its ground truth. With
+// --agents 2 the report's crawl equals one process's (same URLs, broken links
+// with every referrer); an agent killed mid-crawl loses nothing (its URLs go to
+// the other agent when their lease expires; the run says it lost the agent);
+// the whole run killed mid-crawl and resumed with --resume ends with the same
+// report; an unknown run id, another plan or no --redis are refused (exit 2).
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
+import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
+import type { CrawlReport } from '../../src/contract/report.js';
+import { startSite, type Site } from '../fixtures/site/site.js';
+import { brokenOf, crawlSite, normalizeTruth, sortRefs } from '../helpers/crawl-helpers.js';
+import { planrun as spawnPlanrun, type Proc } from '../helpers/planrun-process.js';
+import { readReport } from '../helpers/report-helpers.js';
+
+let redis: RedisServer;
+let client: RedisConnection;
+let site: Site;
+let dir: string;
+/** The one-process crawl of the same site and rules: what every agents' run must report. */
+let reference: CrawlReport;
+const children: ChildProcess[] = [];
+const PAGES = 300;
+const RULES = { normalize: { stripParams: ['utm_source'] }, fragments: true };
+
+before(async () => {
+  [redis, site] = await Promise.all([startRedisServer({ password: 'crawl-test' }), startSite({ pages: PAGES, products: 40 })]);
+  client = await connectRedis(redis.url);
+  dir = await mkdtemp(join(tmpdir(), 'planrun-agents-crawl-'));
+  reference = await crawlSite({ start: [`${site.origin}/`], ...RULES });
+});
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  client.destroy();
+  await Promise.all([redis.stop(), site.close()]);
+});
+
+const planrun = (args: string[]): Proc => spawnPlanrun(args, children);
+
+/** A crawl-only plan of the site; `rateLimit` (requests/s, shared by the agents) stretches the crawl so it can be killed midway. */
+async function crawlPlan(name: string, rateLimit?: number): Promise<string> {
+  const file = join(dir, `${name}.yml`);
+  await writeFile(
+    file,
+    `
+name: crawl ${name}
+target: ${site.origin}
+crawl:
+  start: [/]
+  concurrency: 4
+  normalize: { stripParams: [utm_source] }
+  fragments: true
+${rateLimit ? `  rateLimit: ${rateLimit}\n` : ''}`,
+  );
+  return file;
+}
+
+/** The URLs as comparable data (depths left out: the first discovery's depth depends on timing, even in one process). */
+function urlsOf(report: CrawlReport) {
+  return report.urls
+    .map((u) => ({
+      url: u.url,
+      mode: u.mode,
+      status: u.status,
+      redirects: u.redirects,
+      broken: u.broken,
+      count: u.referrerCount,
+      ...(u.broken ? { referrers: sortRefs(u.referrers) } : {}),
+    }))
+    .sort((a, b) => (a.url < b.url ? -1 : 1));
+}
+
+/** The crawl equals the ground truth and the one-process crawl, URL by URL. */
+function assertSameCrawl(crawl: CrawlReport | undefined): void {
+  assert.ok(crawl);
+  assert.equal(crawl.stoppedBy, 'complete');
+  assert.deepEqual(
+    brokenOf(crawl, (k) => k !== 'fragment'),
+    normalizeTruth(site.truth()),
+  );
+  assert.deepEqual(
+    brokenOf(crawl, (k) => k === 'fragment'),
+    normalizeTruth(site.fragmentTruth()),
+  );
+  assert.deepEqual(urlsOf(crawl), urlsOf(reference));
+  for (const k of ['crawled', 'checked', 'broken', 'brokenByKind', 'skipped', 'sampledAway', 'statusHistogram'] as const) assert.deepEqual(crawl[k], reference[k], k);
+}
+
+/** Resolves once the run's shared frontier counts at least `n` URLs done. */
+async function doneAtLeast(runId: string, n: number): Promise<void> {
+  while (Number((await client.get(`planrun:{${runId}}:frontier:done`)) ?? 0) < n) await new Promise((r) => setTimeout(r, 50));
+}
+
+test('--agents 2: the crawl runs on the agents and its report equals the one-process crawl and the ground truth', { timeout: 180_000 }, async () => {
+  const out = join(dir, 'local-out');
+  const run = planrun(['run', await crawlPlan('local'), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'crawl-local']);
+  assert.equal(await run.exit, 1, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.reason, `the crawl found ${reference.broken} broken links`);
+  assertSameCrawl(report.crawl);
+  // Every page fetched once (the redirect chain's end twice), whichever agent fetched it.
+  for (const page of site.crawlablePages()) {
+    const path = page.slice(site.origin.length);
+    const gets = site.log.filter((r) => r.method === 'GET' && r.path === path).length;
+    assert.ok(gets >= 1 && gets <= (path === '/page/1' ? 2 * 2 : 2), `${path} fetched ${gets} times over two crawls`);
+  }
+});
+
+test('an agent killed mid-crawl: its URLs go to the other agent after the lease, the crawl still equals the ground truth, the run says it lost the agent (exit 1)', {
+  timeout: 180_000,
+}, async () => {
+  const a = planrun(['agent', '--redis', redis.url, '--id', 'kill-a']);
+  const b = planrun(['agent', '--redis', redis.url, '--id', 'kill-b']);
+  await Promise.all([a.until(/waiting for runs/), b.until(/waiting for runs/)]);
+  const out = join(dir, 'kill-out');
+  const run = planrun([
+    'run',
+    await crawlPlan('kill', 80),
+    '--redis',
+    redis.url,
+    '--agents',
+    '2',
+    '--crawl-lease',
+    '1s',
+    '--out',
+    out,
+    '--reporter',
+    'json',
+    '--run-id',
+    'crawl-kill',
+  ]);
+  await b.until(/run crawl-kill, crawl/);
+  await doneAtLeast('crawl-kill', 60);
+  b.child.kill('SIGKILL');
+  assert.equal(await run.exit, 1, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.match(report.reason ?? '', /^agent kill-b lost: no heartbeat for 5s; the crawl found \d+ broken links$/);
+  assertSameCrawl(report.crawl);
+  a.child.kill('SIGTERM');
+  assert.equal(await a.exit, 0);
+});
