@@ -231,7 +231,6 @@ export class Controller {
 
   private readonly runWorkers: WorkersRunner = async (run, lanes, abortRun) => {
     const { o } = this;
-    const client = this.client!;
     const byId = new Map(lanes.map((l) => [l.id, l]));
     const deal = assignLanes(
       lanes,
@@ -375,7 +374,7 @@ export class Controller {
           share.end = end;
           if (end.outcome === 'failed' && end.reason) problems.push(end.reason);
         },
-        lost: (share, why) => {
+        lost: (_, why) => {
           run.emit({ type: 'log', time: Date.now(), level: 'error', message: `${why}; the crawl URLs it had taken go back to the other agents when their lease expires` });
           problems.push(why);
         },

@@ -145,3 +145,64 @@ test('an agent killed mid-crawl: its URLs go to the other agent after the lease,
   a.child.kill('SIGTERM');
   assert.equal(await a.exit, 0);
 });
+
+test('the whole run killed mid-crawl, then --resume: the crawl goes on from what Redis kept and ends with the same report', { timeout: 240_000 }, async () => {
+  const plan = await crawlPlan('resume', 80);
+  const agents = ['res-a', 'res-b'].map((id) => planrun(['agent', '--redis', redis.url, '--id', id]));
+  await Promise.all(agents.map((a) => a.until(/waiting for runs/)));
+  const first = planrun([
+    'run',
+    plan,
+    '--redis',
+    redis.url,
+    '--agents',
+    '2',
+    '--crawl-lease',
+    '1s',
+    '--out',
+    join(dir, 'resume-out-1'),
+    '--reporter',
+    'json',
+    '--run-id',
+    'crawl-resume',
+  ]);
+  await doneAtLeast('crawl-resume', 80);
+  for (const p of [first, ...agents]) p.child.kill('SIGKILL');
+  await Promise.all([first.exit, ...agents.map((a) => a.exit)]);
+  const doneBefore = Number(await client.get('planrun:{crawl-resume}:frontier:done'));
+  assert.ok(doneBefore < reference.crawled + reference.checked, `killed mid-crawl (${doneBefore} done)`);
+  const requestsBefore = site.log.length;
+
+  // The same agents come back (their old claims expire within seconds); the run goes on.
+  const back = ['res-a', 'res-b'].map((id) => planrun(['agent', '--redis', redis.url, '--id', id]));
+  await Promise.all(back.map((a) => a.until(/waiting for runs/)));
+  const out = join(dir, 'resume-out-2');
+  const resumed = planrun(['run', plan, '--redis', redis.url, '--agents', '2', '--resume', 'crawl-resume', '--out', out, '--reporter', 'json']);
+  assert.equal(await resumed.exit, 1, resumed.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.run.runId, 'crawl-resume');
+  assert.equal(report.reason, `the crawl found ${reference.broken} broken links`);
+  assertSameCrawl(report.crawl);
+  // It fetched only what was left (the in-flight URLs of the killed agents again, at most 2 × 4 of them).
+  const fetchedAgain = site.log.slice(requestsBefore).filter((r) => r.method === 'GET' && !r.path.startsWith('/robots')).length;
+  assert.ok(fetchedAgain < reference.crawled, `the resumed run fetched ${fetchedAgain} pages`);
+  for (const a of back) a.child.kill('SIGTERM');
+  assert.deepEqual(await Promise.all(back.map((a) => a.exit)), [0, 0]);
+});
+
+// After the test above: run crawl-resume is known to the Redis.
+test('--resume refuses, exit 2: an unknown run id, a run of another plan, a private Redis', { timeout: 120_000 }, async () => {
+  const plan = await crawlPlan('refused');
+  const unknown = planrun(['run', plan, '--redis', redis.url, '--agents', '1', '--resume', 'no-such-run', '--reporter', 'json', '--out', join(dir, 'refused')]);
+  assert.equal(await unknown.exit, 2);
+  assert.match(
+    unknown.stderr(),
+    /^planrun run: run no-such-run is unknown to the Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: nothing to resume \(a run's keys expire 24h after it ends; check the run id\)\n$/,
+  );
+  const other = planrun(['run', await crawlPlan('other'), '--redis', redis.url, '--agents', '1', '--resume', 'crawl-resume', '--reporter', 'json', '--out', join(dir, 'refused')]);
+  assert.equal(await other.exit, 2);
+  assert.match(other.stderr(), /run crawl-resume ran another plan: .*other\.yml or the --var values changed since; resume it with the plan it ran\n$/);
+  const local = planrun(['run', plan, '--agents', '1', '--resume', 'crawl-resume']);
+  assert.equal(await local.exit, 2);
+  assert.match(local.stderr(), /--resume RUN_ID needs --redis URL and --agents N: the run is resumed from what that Redis kept/);
+});
