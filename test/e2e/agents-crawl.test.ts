@@ -27,7 +27,7 @@ let dir: string;
 let reference: CrawlReport;
 const children: ChildProcess[] = [];
 const PAGES = 300;
-const RULES = { normalize: { stripParams: ['utm_source'] }, fragments: true };
+const RULES = { normalize: { stripParams: ['utm_source'] }, fragments: true, sample: { templates: [{ pattern: '/product/:id', keep: 5 }] } };
 
 before(async () => {
   [redis, site] = await Promise.all([startRedisServer({ password: 'crawl-test' }), startSite({ pages: PAGES, products: 40 })]);
@@ -43,19 +43,29 @@ after(async () => {
 
 const planrun = (args: string[]): Proc => spawnPlanrun(args, children);
 
-/** A crawl-only plan of the site; `rateLimit` (requests/s, shared by the agents) stretches the crawl so it can be killed midway. */
-async function crawlPlan(name: string, rateLimit?: number): Promise<string> {
+/**
+ * A plan crawling the site; `rateLimit` (requests/s, shared by the agents) stretches the crawl so it can be killed
+ * midway; `workers`: two workers first, whose shared value the crawl's headers use.
+ */
+async function crawlPlan(name: string, rateLimit?: number, workers = false): Promise<string> {
   const file = join(dir, `${name}.yml`);
+  const scenario = `workers: 2
+rounds: 1
+scenario:
+  - request: GET /slow/1
+  - share: { token: "t-{{ worker.id }}" }
+`;
   await writeFile(
     file,
     `
 name: crawl ${name}
 target: ${site.origin}
-crawl:
-  start: [/]
+${workers ? scenario : ''}crawl:
+${workers ? '  headers: { x-token: "{{ shared.token }}" }\n' : ''}  start: [/]
   concurrency: 4
   normalize: { stripParams: [utm_source] }
   fragments: true
+  sample: { templates: [{ pattern: "/product/:id", keep: 5 }] }
 ${rateLimit ? `  rateLimit: ${rateLimit}\n` : ''}`,
   );
   return file;
@@ -97,15 +107,27 @@ async function doneAtLeast(runId: string, n: number): Promise<void> {
   while (Number((await client.get(`planrun:{${runId}}:frontier:done`)) ?? 0) < n) await new Promise((r) => setTimeout(r, 50));
 }
 
-test('--agents 2: the crawl runs on the agents and its report equals the one-process crawl and the ground truth', { timeout: 180_000 }, async () => {
+test('--agents 2: the workers, then the crawl run on the agents; the crawl equals the one-process crawl and the ground truth', { timeout: 180_000 }, async () => {
   const out = join(dir, 'local-out');
-  const run = planrun(['run', await crawlPlan('local'), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'crawl-local']);
+  const run = planrun(['run', await crawlPlan('local', undefined, true), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'crawl-local']);
   assert.equal(await run.exit, 1, run.stderr());
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.reason, `the crawl found ${reference.broken} broken links`);
+  assert.deepEqual(
+    report.workers.map((w) => [w.id, w.outcome, w.agent]),
+    [
+      [0, 'done', 'local-1'],
+      [1, 'done', 'local-2'],
+    ],
+  );
   assertSameCrawl(report.crawl);
-  // Every page fetched once (the redirect chain's end twice), whichever agent fetched it.
-  for (const page of site.crawlablePages()) {
+  // Template sampling is per agent: one page (/products/) lists the products, so one agent admits exactly `keep`.
+  assert.equal(report.crawl!.sampledAway, 40 - 5);
+  // robots.txt is per agent: the one-process crawl fetched it once, each agent once more.
+  assert.equal(site.log.filter((r) => r.path === '/robots.txt').length, 3);
+  // Every page crawled fetched once (the redirect chain's end twice), whichever agent fetched it.
+  const crawled = new Set(reference.urls.filter((u) => u.mode === 'crawled').map((u) => u.url));
+  for (const page of site.crawlablePages().filter((p) => crawled.has(p))) {
     const path = page.slice(site.origin.length);
     const gets = site.log.filter((r) => r.method === 'GET' && r.path === path).length;
     assert.ok(gets >= 1 && gets <= (path === '/page/1' ? 2 * 2 : 2), `${path} fetched ${gets} times over two crawls`);
