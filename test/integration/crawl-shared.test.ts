@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Crawl } from '../../src/plan/raw-plan.js';
+import type { Visit } from '../../src/contract/crawl-store.js';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
 import { RedisCrawlStore, STORED_REFERRERS_KEPT } from '../../src/coordination/redis/crawl-store.js';
@@ -92,4 +93,39 @@ test('two crawlers sharing Redis report exactly what one process reports, and th
   } finally {
     await site.close();
   }
+});
+
+test('a visit stored again (its URL fetched twice after its agent died) changes nothing; a fine URL keeps its first referrers and counts them all', async () => {
+  const client = await connectRedis(server.url);
+  connections.push(client);
+  const store = new RedisCrawlStore(client, 'shared-twice');
+  const page = (n: number) => `https://site.test/p${n}`;
+  const ref = (n: number) => ({ page: page(n), element: 'a[href]', text: `to 9 from ${n}` });
+  // Five pages link to p9 before it is fetched: all kept while it is unfetched.
+  for (const n of [1, 2, 3, 4, 5]) {
+    const visit = {
+      url: page(n),
+      settled: [{ url: page(n), depth: 1, checkOnly: false, state: 'crawled' as const, status: 200 }],
+      referrers: [[page(9), ref(n)]] as Visit['referrers'],
+      fragments: [],
+      tally: { byScheme: 1 },
+    };
+    await store.visit(visit);
+    if (n === 1) await store.visit(visit);
+  }
+  await store.visit({ url: page(9), settled: [{ url: page(9), depth: 2, checkOnly: false, state: 'crawled', status: 200 }], referrers: [], fragments: [], tally: {} });
+  // One more after it answered fine: counted, not kept.
+  await store.visit({
+    url: page(6),
+    settled: [{ url: page(6), depth: 1, checkOnly: false, state: 'crawled', status: 200 }],
+    referrers: [[page(9), ref(6)]],
+    fragments: [],
+    tally: { byScheme: 1 },
+  });
+  const stored = await RedisCrawlStore.read(client, 'shared-twice');
+  const p9 = stored.urls.find((u) => u.settled.url === page(9))!;
+  assert.equal(p9.referrerCount, 6);
+  assert.deepEqual(p9.referrers, [ref(1), ref(2), ref(3)]);
+  assert.equal(stored.tally.byScheme, 6);
+  assert.equal(stored.urls.length, 7);
 });
