@@ -53,7 +53,9 @@ async function main(): Promise<void> {
       base ||= rate;
       const perUrl = agents ? ` Redis ${((Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - usedBefore) / urls).toFixed(0)} bytes/visited URL` : '';
       const name = agents ? `--agents ${agents}` : 'one process';
-      console.log(`${name.padEnd(12)} ${urls} URLs in ${(crawl.durationMs / 1000).toFixed(1)} s  ${rate.toFixed(0).padStart(6)} URLs/s  (${(rate / base).toFixed(2)}× one process)  ground truth: same${perUrl}`);
+      console.log(
+        `${name.padEnd(12)} ${urls} URLs in ${(crawl.durationMs / 1000).toFixed(1)} s  ${rate.toFixed(0).padStart(6)} URLs/s  (${(rate / base).toFixed(2)}× one process)  ground truth: same${perUrl}`,
+      );
       if (agents === 1 && rate / base < 0.7) console.log('!!! target with 1 agent (≥ 0.7× one process) missed');
       for (const p of procs) p.child.kill('SIGTERM');
       await Promise.all(procs.map((p) => p.exit));

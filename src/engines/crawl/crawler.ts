@@ -372,17 +372,18 @@ export class Crawler {
       if (seenHere.has(refKey)) continue;
       seenHere.add(refKey);
       const known = this.records.get(target.url);
+      // With a sink the store keeps the referrers (this agent's records may never settle: another agent fetches them).
       if (known) {
-        known.addReferrer(ref);
         if (sink) referrers.push([target.url, ref]);
+        else known.addReferrer(ref);
         continue;
       }
       const classified = this.classify(target.url, target.parsed, depth + 1, link.follow, tally);
       if (!classified) continue;
       const { entry } = classified;
       const rec = new UrlRecord(entry.url, entry.depth, entry.checkOnly);
-      rec.addReferrer(ref);
       if (sink) referrers.push([target.url, ref]);
+      else rec.addReferrer(ref);
       this.records.set(entry.url, rec);
       fresh.push(entry);
       why.push(classified.why);
