@@ -62,7 +62,7 @@ export interface ControllerOptions {
   crawlLeaseMs?: number;
 }
 
-/** A run that cannot be resumed (unknown, another plan, no crawl reached): a usage error, nothing ran. */
+/** A run that cannot be resumed (unknown, another plan, no crawl reached), or a run id used before: a usage error, nothing ran. */
 export class ResumeRefused extends Error {
   readonly exitCode = 2;
 }
@@ -150,12 +150,14 @@ export class Controller {
     const hash = createHash('sha256')
       .update(JSON.stringify([o.planText, Object.entries(o.vars).sort()]))
       .digest('hex');
+    const where = redactRedisUrl(this.url);
     if (!o.resume) {
-      await client.multi().hSet(key, 'plan', hash).pExpire(key, DEFAULT_TTL_MS).exec();
+      // A run id used before would meet that run's frontier, visits and coordinator log: refused rather than mixed.
+      const [fresh] = (await client.multi().hSetNX(key, 'plan', hash).pExpire(key, DEFAULT_TTL_MS).exec()) as unknown as [number];
+      if (!fresh) throw new ResumeRefused(`run id ${o.runId} was already used on the Redis at ${where}: give another --run-id, or --resume ${o.runId} to continue its crawl`);
       return;
     }
     const meta = await client.hGetAll(key);
-    const where = redactRedisUrl(this.url);
     if (!meta.plan)
       throw new ResumeRefused(
         `run ${o.runId} is unknown to the Redis at ${where}: nothing to resume (a run's keys expire ${DEFAULT_TTL_MS / 3_600_000}h after it ends; check the run id)`,

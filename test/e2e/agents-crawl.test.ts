@@ -213,7 +213,7 @@ test('the whole run killed mid-crawl, then --resume: the crawl goes on from what
 });
 
 // After the test above: run crawl-resume is known to the Redis.
-test('--resume refuses, exit 2: an unknown run id, a run of another plan, a private Redis', { timeout: 120_000 }, async () => {
+test('--resume refuses, exit 2: an unknown run id, a run of another plan, a private Redis; a run id used before is refused without it', { timeout: 120_000 }, async () => {
   const plan = await crawlPlan('refused');
   const unknown = planrun(['run', plan, '--redis', redis.url, '--agents', '1', '--resume', 'no-such-run', '--reporter', 'json', '--out', join(dir, 'refused')]);
   assert.equal(await unknown.exit, 2);
@@ -224,6 +224,12 @@ test('--resume refuses, exit 2: an unknown run id, a run of another plan, a priv
   const other = planrun(['run', await crawlPlan('other'), '--redis', redis.url, '--agents', '1', '--resume', 'crawl-resume', '--reporter', 'json', '--out', join(dir, 'refused')]);
   assert.equal(await other.exit, 2);
   assert.match(other.stderr(), /run crawl-resume ran another plan: .*other\.yml or the --var values changed since; resume it with the plan it ran\n$/);
+  const reused = planrun(['run', plan, '--redis', redis.url, '--agents', '1', '--run-id', 'crawl-resume', '--reporter', 'json', '--out', join(dir, 'refused')]);
+  assert.equal(await reused.exit, 2);
+  assert.match(
+    reused.stderr(),
+    /run id crawl-resume was already used on the Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: give another --run-id, or --resume crawl-resume to continue its crawl\n$/,
+  );
   const local = planrun(['run', plan, '--agents', '1', '--resume', 'crawl-resume']);
   assert.equal(await local.exit, 2);
   assert.match(local.stderr(), /--resume RUN_ID needs --redis URL and --agents N: the run is resumed from what that Redis kept/);
