@@ -54,8 +54,8 @@ export async function serveAgent(o: AgentOptions): Promise<void> {
   const id = checkAgentId(o.id ?? defaultAgentId());
   const where = redactRedisUrl(o.url);
   // Loaded before announcing itself, not on the first job: a duration run's deadline is the controller's,
-  // and loading the runtime takes seconds on a busy machine.
-  await Promise.all([import('../plan/load.js'), import('../runtime/run.js')]);
+  // and loading the runtime (and the crawler, for the crawl phase) takes seconds on a busy machine.
+  await Promise.all([import('../plan/load.js'), import('../runtime/run.js'), import('../engines/crawl/index.js')]);
   let announced = false;
   while (!o.signal.aborted) {
     let client: RedisConnection | undefined;
