@@ -133,8 +133,9 @@ class Session {
     }
     if (this.current?.runId === m.runId) {
       // The next phase of the same run (its crawl) may arrive before this share finished reporting its end.
+      // A stop order meant for the run stops this job too (it then ends at once, reporting its end).
       const previous = this.current;
-      const done = previous.done.then(() => this.start(m));
+      const done = previous.done.then(() => this.start(m, previous.stop.signal.aborted ? (previous.stop.signal.reason as Error) : undefined));
       this.current = { ...previous, done };
       return;
     }
@@ -147,8 +148,9 @@ class Session {
   }
 
   /** Runs a job as the current one; a stop order for its run reaches it through `current.stop`. */
-  private start(m: Job | CrawlJob): Promise<void> {
+  private start(m: Job | CrawlJob, stopped?: Error): Promise<void> {
     const stop = new AbortController();
+    if (stopped) stop.abort(stopped);
     const done = this.run(m, stop).finally(() => {
       if (this.current?.stop === stop) this.current = undefined;
     });
