@@ -234,3 +234,21 @@ test('--resume refuses, exit 2: an unknown run id, a run of another plan, a priv
   assert.equal(await local.exit, 2);
   assert.match(local.stderr(), /--resume RUN_ID needs --redis URL and --agents N: the run is resumed from what that Redis kept/);
 });
+
+test('Ctrl-C mid-crawl: the agents stop their crawl, the report holds what was stored (stoppedBy aborted), exit 130', { timeout: 180_000 }, async () => {
+  const agents = ['int-a', 'int-b'].map((id) => planrun(['agent', '--redis', redis.url, '--id', id]));
+  await Promise.all(agents.map((a) => a.until(/waiting for runs/)));
+  const out = join(dir, 'interrupt-out');
+  const run = planrun(['run', await crawlPlan('interrupt', 40), '--redis', redis.url, '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'crawl-interrupt']);
+  await doneAtLeast('crawl-interrupt', 20);
+  run.child.kill('SIGINT');
+  assert.equal(await run.exit, 130, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'aborted');
+  assert.equal(report.crawl?.stoppedBy, 'aborted');
+  const stored = report.crawl!.crawled + report.crawl!.checked;
+  assert.ok(stored >= 20 && stored < reference.crawled + reference.checked, `${stored} URLs reported`);
+  await Promise.all(agents.map((a) => a.until(/run crawl-interrupt aborted; waiting for runs/)));
+  for (const a of agents) a.child.kill('SIGTERM');
+  assert.deepEqual(await Promise.all(agents.map((a) => a.exit)), [0, 0]);
+});
