@@ -1,14 +1,15 @@
 // `planrun agent`: a process that waits in Redis for runs and runs its share of
-// their workers, one run after another. It announces itself with a key that
+// their workers (and then of their crawl, crawl-share.ts), one run after another. It announces itself with a key that
 // expires unless refreshed (its heartbeat), takes jobs and stop orders from its
 // inbox list, runs its workers with a RedisCoordinator (so barriers span every
 // agent) and streams their events to the controller. It never starts the plan's
-// services, the crawl, or a browser binary the plan names: the plan comes from
+// services or a browser binary the plan names: the plan comes from
 // whoever can write to the Redis (docs/agents.md, "Trust model").
 import { hostname } from 'node:os';
 import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordination/redis/connect.js';
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
 import type { RunEvent } from '../contract/events.js';
+import { crawlShare } from './crawl-share.js';
 import { EventBatcher } from './event-stream.js';
 import { RedisLiveness } from './liveness.js';
 import {
@@ -22,6 +23,7 @@ import {
   LOST_AFTER_MS,
   errorText,
   type AgentInfo,
+  type CrawlJob,
   type InboxMessage,
   type Job,
   type ShareEnd,
@@ -56,8 +58,8 @@ export async function serveAgent(o: AgentOptions): Promise<void> {
   const id = checkAgentId(o.id ?? defaultAgentId());
   const where = redactRedisUrl(o.url);
   // Loaded before announcing itself, not on the first job: a duration run's deadline is the controller's,
-  // and loading the runtime takes seconds on a busy machine.
-  await Promise.all([import('../plan/load.js'), import('../runtime/run.js')]);
+  // and loading the runtime (and the crawler, for the crawl phase) takes seconds on a busy machine.
+  await Promise.all([import('../plan/load.js'), import('../runtime/run.js'), import('../engines/crawl/index.js')]);
   let announced = false;
   while (!o.signal.aborted) {
     let client: RedisConnection | undefined;
@@ -144,19 +146,36 @@ class Session {
       if (this.current?.runId === m.runId) this.current.stop.abort(new Error(m.reason));
       return;
     }
+    if (this.current?.runId === m.runId) {
+      // The next phase of the same run (its crawl) may arrive before this share finished reporting its end.
+      // A stop order meant for the run stops this job too (it then ends at once, reporting its end).
+      const previous = this.current;
+      const done = previous.done.then(() => this.start(m, previous.stop.signal.aborted ? (previous.stop.signal.reason as Error) : undefined));
+      this.current = { ...previous, done };
+      return;
+    }
     if (this.current) {
       // Claims make this rare (two controllers, one stale claim): refuse rather than mix two runs.
       void new EventBatcher(this.client, eventsKey(m.runId), this.id).end({ outcome: 'failed', reason: `agent ${this.id} is busy with run ${this.current.runId}` }).catch(() => {});
       return;
     }
-    const stop = new AbortController();
-    const done = this.run(m, stop).finally(() => (this.current = undefined));
-    this.current = { runId: m.runId, stop, done };
+    void this.start(m);
   }
 
-  private async run(job: Job, stop: AbortController): Promise<void> {
+  /** Runs a job as the current one; a stop order for its run reaches it through `current.stop`. */
+  private start(m: Job | CrawlJob, stopped?: Error): Promise<void> {
+    const stop = new AbortController();
+    if (stopped) stop.abort(stopped);
+    const done = this.run(m, stop).finally(() => {
+      if (this.current?.stop === stop) this.current = undefined;
+    });
+    this.current = { runId: m.runId, stop, done };
+    return done;
+  }
+
+  private async run(job: Job | CrawlJob, stop: AbortController): Promise<void> {
     const { client, id } = this;
-    this.o.log(`agent ${id}: run ${job.runId}, workers ${job.workers.join(', ')}`);
+    this.o.log(`agent ${id}: run ${job.runId}, ${job.type === 'crawl' ? 'crawl' : `workers ${job.workers.join(', ')}`}`);
     const batcher = new EventBatcher(client, eventsKey(job.runId), id);
     // The controller's heartbeat: without it, nobody reads this run's events any more.
     const watch = setInterval(() => {
@@ -172,25 +191,8 @@ class Session {
     }, HEARTBEAT_MS);
     let end: ShareEnd;
     try {
-      const [{ parsePlan }, { runPlan }] = await Promise.all([import('../plan/load.js'), import('../runtime/run.js')]);
-      const plan = parsePlan(job.planText, job.planFile, { vars: job.vars });
-      // Never a binary named by the plan: it came through Redis.
-      delete plan.browser.executablePath;
-      const coordinator = await RedisCoordinator.open({ client, runId: job.runId });
-      const result = await runPlan(plan, {
-        emit: (e) => {
-          if (!FORWARDED.has(e.type)) return;
-          batcher.push(e.type === 'worker:begin' ? { ...e, agent: id } : e);
-        },
-        reportDir: job.reportDir,
-        signal: stop.signal,
-        runId: job.runId,
-        coordinator,
-        headed: job.headed,
-        ...(job.seed !== undefined ? { seed: job.seed } : {}),
-        share: { workers: new Set(job.workers), startedAt: job.startedAt },
-      });
-      end = { outcome: result.outcome, ...(result.stopReason ? { reason: result.stopReason, abortRun: true } : {}) };
+      if (job.type === 'crawl') end = await crawlShare(client, id, job, stop.signal, (e) => batcher.push(e));
+      else end = await this.runWorkers(job, stop, batcher);
     } catch (e) {
       end = { outcome: 'failed', reason: `agent ${id} failed: ${(e as Error).message}` };
     } finally {
@@ -201,7 +203,30 @@ class Session {
     } catch (e) {
       this.o.log(`agent ${id}: could not report the end of run ${job.runId}: ${(e as Error).message}`);
     }
-    await client.del(claimKey(id)).catch(() => {});
     this.o.log(`agent ${id}: run ${job.runId} ${end.outcome}; waiting for runs`);
+  }
+
+  /** The job's workers, run by runPlan as this run's share: no services, no crawl, a Redis coordinator. */
+  private async runWorkers(job: Job, stop: AbortController, batcher: EventBatcher): Promise<ShareEnd> {
+    const { client, id } = this;
+    const [{ parsePlan }, { runPlan }] = await Promise.all([import('../plan/load.js'), import('../runtime/run.js')]);
+    const plan = parsePlan(job.planText, job.planFile, { vars: job.vars });
+    // Never a binary named by the plan: it came through Redis.
+    delete plan.browser.executablePath;
+    const coordinator = await RedisCoordinator.open({ client, runId: job.runId });
+    const result = await runPlan(plan, {
+      emit: (e) => {
+        if (!FORWARDED.has(e.type)) return;
+        batcher.push(e.type === 'worker:begin' ? { ...e, agent: id } : e);
+      },
+      reportDir: job.reportDir,
+      signal: stop.signal,
+      runId: job.runId,
+      coordinator,
+      headed: job.headed,
+      ...(job.seed !== undefined ? { seed: job.seed } : {}),
+      share: { workers: new Set(job.workers), startedAt: job.startedAt },
+    });
+    return { outcome: result.outcome, ...(result.stopReason ? { reason: result.stopReason, abortRun: true } : {}) };
   }
 }

@@ -6,20 +6,41 @@
 // collector and reporters see what one process would have emitted. It watches
 // the agents' heartbeats: a lost agent's unfinished workers are ended, and every
 // wait on them breaks at once naming the agent (the coordinator's abandon).
+// The crawl phase runs in every agent on one shared frontier; the report is
+// built from the visits they stored (crawl-share.ts, coordination/redis/crawl-store.ts).
+// `--resume RUN_ID` continues a run's crawl from what Redis kept of it.
 // Without --redis it starts a private redis-server and N local agent processes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordination/redis/connect.js';
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
+import { RedisCrawlStore } from '../coordination/redis/crawl-store.js';
+import { RedisFrontier } from '../coordination/redis/frontier.js';
+import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
 import { startRedisServer, type RedisServer } from '../coordination/redis/server.js';
-import type { WorkerOutcome } from '../contract/events.js';
+import type { CrawlProgress, RunEvent, WorkerOutcome } from '../contract/events.js';
 import type { RunContext } from '../contract/engine.js';
-import type { RunOptions, WorkersRunner } from '../runtime/run.js';
+import type { CrawlReport } from '../contract/report.js';
+import type { CrawlRunner, RunOptions, WorkersRunner } from '../runtime/run.js';
 import { coordinationNames, type WorkerLane } from '../runtime/worker.js';
 import { assignLanes } from './assign.js';
-import { EventReader, type StreamItem } from './event-stream.js';
+import { EventReader, lastEventId, type StreamItem } from './event-stream.js';
 import { RedisLiveness } from './liveness.js';
-import { AGENT_KEY, agentKey, claimKey, controllerKey, eventsKey, HEARTBEAT_MS, inboxKey, LOST_AFTER_MS, errorText, type InboxMessage, type Job } from './protocol.js';
+import {
+  AGENT_KEY,
+  agentKey,
+  claimKey,
+  controllerKey,
+  eventsKey,
+  HEARTBEAT_MS,
+  inboxKey,
+  LOST_AFTER_MS,
+  metaKey,
+  errorText,
+  type InboxMessage,
+  type Job,
+  type ShareEnd,
+} from './protocol.js';
 
 export interface ControllerOptions {
   agents: number;
@@ -37,9 +58,19 @@ export interface ControllerOptions {
   log(line: string): void;
   /** Ctrl-C: stops the wait for the agents. */
   signal?: AbortSignal;
+  /** `--resume`: `runId` is an earlier run whose crawl goes on (refused unless Redis knows it, with the same plan). */
+  resume?: boolean;
+  /** How long a crawl URL an agent took stays its own without renewal. Default 30 s. */
+  crawlLeaseMs?: number;
+}
+
+/** A run that cannot be resumed (unknown, another plan, no crawl reached), or a run id used before: a usage error, nothing ran. */
+export class ResumeRefused extends Error {
+  readonly exitCode = 2;
 }
 
 const DEFAULT_WAIT_MS = 30_000;
+const DEFAULT_LEASE_MS = 30_000;
 /** After a stop order, agents get this long to send their last events; then they count as lost. */
 const STOP_GRACE_MS = 10_000;
 /** Local agents get this long to exit on SIGTERM, then SIGKILL. */
@@ -57,8 +88,13 @@ export async function startController(o: ControllerOptions): Promise<Controller>
   }
 }
 
-interface Share {
+/** An agent's part of a phase, as the controller follows it. */
+interface Followed {
   agent: string;
+  over: boolean;
+}
+
+interface Share extends Followed {
   lanes: Map<number, WorkerLane>;
   /** Workers that reported their start, their end. */
   begun: Set<number>;
@@ -66,7 +102,11 @@ interface Share {
   /** Each worker's latest round (the round a lost agent's worker gives up from). */
   rounds: Map<number, number>;
   roundsDone: Map<number, number>;
-  over: boolean;
+}
+
+interface CrawlShare extends Followed {
+  end?: ShareEnd;
+  progress?: CrawlProgress;
 }
 
 export class Controller {
@@ -80,6 +120,7 @@ export class Controller {
   private reader: RedisConnection | undefined;
   private url = '';
   private coordinator: RedisCoordinator | undefined;
+  private resumeAtCrawl = false;
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -94,6 +135,7 @@ export class Controller {
     }
     const client = await connectRedis(this.url);
     this.client = client;
+    await this.checkRun();
     await this.beat();
     // Cut off from Redis (a partition): the blocked reads would wait for ever; destroying the connections fails
     // them at once, and the workers phase ends with the reason (runWorkers).
@@ -109,10 +151,35 @@ export class Controller {
     this.agentIds = await this.claim();
   }
 
-  /** Options for runPlan: the shared coordinator and the workers phase run by the agents. */
-  async runOptions(): Promise<Pick<RunOptions, 'coordinator' | 'runWorkers'>> {
+  /** Options for runPlan: the shared coordinator, the workers and crawl phases run by the agents. */
+  async runOptions(): Promise<Pick<RunOptions, 'coordinator' | 'runWorkers' | 'runCrawl' | 'resumeAtCrawl'>> {
     this.coordinator = await RedisCoordinator.open({ client: this.client!, runId: this.o.runId });
-    return { coordinator: this.coordinator, runWorkers: this.runWorkers };
+    return { coordinator: this.coordinator, runWorkers: this.runWorkers, runCrawl: this.runCrawl, resumeAtCrawl: this.resumeAtCrawl };
+  }
+
+  /** A new run records its plan's hash; a resumed one must be known, with the same plan, and have reached its crawl. */
+  private async checkRun(): Promise<void> {
+    const { o } = this;
+    const client = this.client!;
+    const key = metaKey(o.runId);
+    const hash = createHash('sha256')
+      .update(JSON.stringify([o.planText, Object.entries(o.vars).sort()]))
+      .digest('hex');
+    const where = redactRedisUrl(this.url);
+    if (!o.resume) {
+      // A run id used before would meet that run's frontier, visits and coordinator log: refused rather than mixed.
+      const [fresh] = (await client.multi().hSetNX(key, 'plan', hash).pExpire(key, DEFAULT_TTL_MS).exec()) as unknown as [number];
+      if (!fresh) throw new ResumeRefused(`run id ${o.runId} was already used on the Redis at ${where}: give another --run-id, or --resume ${o.runId} to continue its crawl`);
+      return;
+    }
+    const meta = await client.hGetAll(key);
+    if (!meta.plan)
+      throw new ResumeRefused(
+        `run ${o.runId} is unknown to the Redis at ${where}: nothing to resume (a run's keys expire ${DEFAULT_TTL_MS / 3_600_000}h after it ends; check the run id)`,
+      );
+    if (meta.plan !== hash) throw new ResumeRefused(`run ${o.runId} ran another plan: ${o.planFile} or the --var values changed since; resume it with the plan it ran`);
+    if (!meta.crawl) throw new ResumeRefused(`run ${o.runId} stopped before its crawl: only a crawl can be resumed; run the plan again`);
+    this.resumeAtCrawl = true;
   }
 
   /** The controller's presence (agents stop without it) and its claims on its agents. */
@@ -181,7 +248,6 @@ export class Controller {
 
   private readonly runWorkers: WorkersRunner = async (run, lanes, abortRun) => {
     const { o } = this;
-    const client = this.client!;
     const byId = new Map(lanes.map((l) => [l.id, l]));
     const deal = assignLanes(
       lanes,
@@ -207,14 +273,51 @@ export class Controller {
       };
       await this.send(agent, job);
     }
+    const problems: string[] = [];
+    await this.follow(run, shares, '0-0', {
+      event: (share, e) => {
+        if (e.type === 'worker:begin') share.begun.add(e.worker);
+        if (e.type === 'round:begin') share.rounds.set(e.worker, e.round);
+        if (e.type === 'round:end') share.roundsDone.set(e.worker, e.round);
+        if (e.type === 'worker:end') share.ended.add(e.worker);
+        run.emit(e);
+      },
+      end: (_, end) => {
+        if (end.reason) abortRun(end.reason);
+      },
+      lost: (share, why) => this.lose(run, share, why, problems),
+    });
+    // The agents' last shared values (a login cookie for the crawl headers) reached the log before their end
+    // entries reached the event stream; the crawl must see them.
+    await this.coordinator?.sync().catch((e: unknown) => {
+      throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(e)}`);
+    });
+    return problems.length > 0 ? problems.join('; ') : undefined;
+  };
+
+  /**
+   * Reads the agents' events of a phase (stream entries after `from`) until every share is over: a stop order to
+   * each on Ctrl-C, an agent without heartbeat (or silent past the grace after a stop) is lost.
+   */
+  private async follow<S extends Followed>(
+    run: RunContext,
+    shares: S[],
+    from: string,
+    on: { event(share: S, e: RunEvent): void; end(share: S, end: ShareEnd): void; lost(share: S, why: string): void },
+  ): Promise<void> {
+    const { o } = this;
+    const client = this.client!;
     const reader = client.duplicate();
     this.reader = reader;
     reader.on('error', () => {});
     await reader.connect();
-    const stream = new EventReader(reader, eventsKey(o.runId));
-    const problems: string[] = [];
+    const stream = new EventReader(reader, eventsKey(o.runId), from);
     let stopSentAt: number | undefined;
     let nextCheck = Date.now() + HEARTBEAT_MS;
+    const lose = (s: S, why: string) => {
+      s.over = true;
+      on.lost(s, why);
+    };
     try {
       while (shares.some((s) => !s.over)) {
         if (run.signal.aborted && stopSentAt === undefined) {
@@ -235,16 +338,10 @@ export class Controller {
         for (const item of items) {
           const share = shares.find((s) => s.agent === item.agent);
           if (!share || share.over) continue;
-          for (const e of item.events ?? []) {
-            if (e.type === 'worker:begin') share.begun.add(e.worker);
-            if (e.type === 'round:begin') share.rounds.set(e.worker, e.round);
-            if (e.type === 'round:end') share.roundsDone.set(e.worker, e.round);
-            if (e.type === 'worker:end') share.ended.add(e.worker);
-            run.emit(e);
-          }
+          for (const e of item.events ?? []) on.event(share, e);
           if (item.end) {
             share.over = true;
-            if (item.end.reason) abortRun(item.end.reason);
+            on.end(share, item.end);
           }
         }
         if (Date.now() >= nextCheck) {
@@ -252,26 +349,76 @@ export class Controller {
           const graceOver = stopSentAt !== undefined && Date.now() - stopSentAt > STOP_GRACE_MS;
           for (const s of shares) {
             if (s.over) continue;
-            if (graceOver) this.lose(run, s, `agent ${s.agent} did not stop within ${STOP_GRACE_MS / 1000}s`, problems);
-            else if ((await client.exists(agentKey(s.agent))) === 0) this.lose(run, s, `agent ${s.agent} lost: no heartbeat for ${LOST_AFTER_MS / 1000}s`, problems);
+            if (graceOver) lose(s, `agent ${s.agent} did not stop within ${STOP_GRACE_MS / 1000}s`);
+            else if ((await client.exists(agentKey(s.agent))) === 0) lose(s, `agent ${s.agent} lost: no heartbeat for ${LOST_AFTER_MS / 1000}s`);
           }
         }
       }
-      // The agents' last shared values (a login cookie for the crawl headers) reached the log before their end
-      // entries reached the event stream; the crawl must see them.
-      await this.coordinator?.sync();
     } catch (e) {
       throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(this.liveness?.lost ?? e)}`);
     } finally {
       reader.destroy();
       this.reader = undefined;
     }
-    return problems.length > 0 ? problems.join('; ') : undefined;
+  }
+
+  /**
+   * The crawl phase on every claimed agent, one shared frontier and store; the report from the stored visits.
+   * A resumed run first puts the URLs its dead agents held back in the queue.
+   */
+  private readonly runCrawl: CrawlRunner = async (run) => {
+    const { o } = this;
+    const client = this.client!;
+    const { renderCrawlHeaders, summarizeStored } = await import('../engines/crawl/index.js');
+    const headers = renderCrawlHeaders(run);
+    const started = performance.now();
+    const leaseMs = o.crawlLeaseMs ?? DEFAULT_LEASE_MS;
+    const frontier = await RedisFrontier.open({ client, runId: o.runId, agentId: 'controller', leaseMs });
+    const shares: CrawlShare[] = this.agentIds.map((agent) => ({ agent, over: false }));
+    const problems: string[] = [];
+    try {
+      if (this.resumeAtCrawl) await frontier.reclaimLeases();
+      await client.hSet(metaKey(o.runId), 'crawl', 'started');
+      const from = await lastEventId(client, eventsKey(o.runId));
+      for (const s of shares) {
+        await this.send(s.agent, { type: 'crawl', runId: o.runId, planFile: o.planFile, planText: o.planText, vars: o.vars, headers, agents: shares.length, leaseMs });
+      }
+      await this.follow(run, shares, from, {
+        event: (share, e) => {
+          if (e.type !== 'crawl:progress') return run.emit(e);
+          share.progress = e.progress;
+          run.emit({ ...e, progress: combinedProgress(shares, e.progress) });
+        },
+        end: (share, end) => {
+          share.end = end;
+          if (end.outcome === 'failed' && end.reason) problems.push(end.reason);
+        },
+        lost: (_, why) => {
+          run.emit({ type: 'log', time: Date.now(), level: 'error', message: `${why}; the crawl URLs it had taken go back to the other agents when their lease expires` });
+          problems.push(why);
+        },
+      });
+      const left = await frontier.refreshStats();
+      const ends = shares.flatMap((s) => (s.end?.crawl ? [s.end.crawl] : []));
+      const stoppedBy = run.signal.aborted ? 'aborted' : ends.some((e) => e.stoppedBy === 'maxPages') ? 'maxPages' : left.queued + left.inFlight > 0 ? 'aborted' : 'complete';
+      if (stoppedBy === 'complete') await client.hSet(metaKey(o.runId), 'crawl', 'done');
+      const report = summarizeStored(await RedisCrawlStore.read(client, o.runId), {
+        startUrls: ends[0]?.startUrls ?? run.plan.crawl!.start,
+        ...seedsOf(ends),
+        stoppedBy,
+        durationMs: Math.round(performance.now() - started),
+        retries: { network: sum(ends.map((e) => e.retries.network)), status: sum(ends.map((e) => e.retries.status)) },
+        requests: sum(ends.map((e) => e.requests)),
+        maxReportedUrls: run.plan.crawl!.maxReportedUrls,
+      });
+      return { report, ...(problems.length > 0 ? { problem: problems.join('; ') } : {}) };
+    } finally {
+      await frontier.close();
+    }
   };
 
   /** The agent is gone: its unfinished workers end (aborted) and every wait on them breaks now, naming it. */
   private lose(run: RunContext, share: Share, why: string, problems: string[]): void {
-    share.over = true;
     const lost = [...share.lanes.values()].filter((l) => !share.ended.has(l.id));
     run.emit({
       type: 'log',
@@ -306,6 +453,20 @@ export class Controller {
   }
 }
 
+const sum = (ns: number[]) => ns.reduce((a, b) => a + b, 0);
+
+/** The crawl's progress over all agents: their pages and broken links added up, the frontier as the latest saw it. */
+function combinedProgress(shares: CrawlShare[], latest: CrawlProgress): CrawlProgress {
+  const all = shares.flatMap((s) => (s.progress ? [s.progress] : []));
+  return {
+    done: sum(all.map((p) => p.done)),
+    queued: latest.queued,
+    inFlight: latest.inFlight,
+    broken: sum(all.map((p) => p.broken)),
+    pagesPerSecond: Math.round(sum(all.map((p) => p.pagesPerSecond)) * 10) / 10,
+  };
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -316,4 +477,11 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** The seeds of all agents: each sitemap is read by one of them; every agent reads the URL files. */
+function seedsOf(ends: Array<NonNullable<ShareEnd['crawl']>>): { seeds?: CrawlReport['seeds'] } {
+  const all = ends.flatMap((e) => (e.seeds ? [e.seeds] : []));
+  if (!all.length) return {};
+  return { seeds: { sitemaps: sum(all.map((s) => s.sitemaps)), fromSitemaps: sum(all.map((s) => s.fromSitemaps)), fromFiles: Math.max(...all.map((s) => s.fromFiles)) } };
 }

@@ -69,13 +69,12 @@ export interface StreamItem {
   end?: ShareEnd;
 }
 
-/** The controller's side: reads the stream from its start, a blocking XREAD at a time. */
+/** The controller's side: reads the stream after `from` (default: from its start), a blocking XREAD at a time. */
 export class EventReader {
-  private last = '0-0';
-
   constructor(
     private readonly reader: RedisConnection,
     private readonly key: string,
+    private last = '0-0',
   ) {}
 
   /** The next entries; waits at most `blockMs` for some (then returns none). */
@@ -94,4 +93,10 @@ export class EventReader {
     }
     return out;
   }
+}
+
+/** The id of the stream's last entry ('0-0' when empty): a phase reads only what its agents send after it. */
+export async function lastEventId(client: RedisConnection, key: string): Promise<string> {
+  const last = await client.xRevRange(key, '+', '-', { COUNT: 1 });
+  return last?.[0]?.id ?? '0-0';
 }

@@ -2,6 +2,7 @@
 // talk to the controller or to each other: each side only reads and writes
 // these keys (see docs/agents.md, "Processes").
 import { runKey } from '../coordination/redis/keys.js';
+import type { CrawlReport } from '../contract/report.js';
 
 /** An agent refreshes its presence this often… */
 export const HEARTBEAT_MS = 1_000;
@@ -28,6 +29,8 @@ export const AGENT_KEY = /^planrun:agent:([A-Za-z0-9._-]{1,100})$/;
 export const controllerKey = (runId: string) => runKey(runId, 'controller');
 /** Events and ends of the agents' shares, in batches (stream; fields below). */
 export const eventsKey = (runId: string) => runKey(runId, 'events');
+/** What `--resume` checks (hash): `plan` = hash of the plan's text and --var values, `crawl` = `started` / `done`. */
+export const metaKey = (runId: string) => runKey(runId, 'meta');
 
 export interface AgentInfo {
   host: string;
@@ -48,7 +51,22 @@ export interface Job {
   headed: boolean;
 }
 
-export type InboxMessage = Job | { type: 'stop'; runId: string; reason: string };
+/** The crawl phase: every agent crawls with the shared frontier and store until nothing is left. */
+export interface CrawlJob {
+  type: 'crawl';
+  runId: string;
+  planFile: string;
+  planText: string;
+  vars: Record<string, string>;
+  /** The crawl's headers, rendered by the controller (they may use values shared by the workers). */
+  headers: Record<string, string>;
+  /** The agents crawling: each takes this share of the crawl's rate limit. */
+  agents: number;
+  /** How long a URL an agent took stays its own without renewal (then it goes back to the queue). */
+  leaseMs: number;
+}
+
+export type InboxMessage = Job | CrawlJob | { type: 'stop'; runId: string; reason: string };
 
 /**
  * Stream entries of `eventsKey`: `a` = agent id and either `b` = JSON array of
@@ -61,6 +79,8 @@ export interface ShareEnd {
   reason?: string;
   /** True when the reason is an abort-run of a worker: the controller stops the whole run with it. */
   abortRun?: boolean;
+  /** A crawl share: how this agent's crawl stopped, and its requests (the rest of its results are in the store). */
+  crawl?: { stoppedBy: 'complete' | 'maxPages' | 'aborted'; startUrls: string[]; seeds?: CrawlReport['seeds']; requests: number; retries: { network: number; status: number } };
 }
 
 /** An error's message, never empty: a refused connection can be an AggregateError without one. */

@@ -48,6 +48,10 @@ export interface RunOptions {
   runWorkers?: WorkersRunner;
   /** This process is an agent running its share of someone else's run: only these workers, no services, no crawl. */
   share?: RunShare;
+  /** Runs the crawl phase somewhere else (the agents' controller); default: the crawler here, on a memory frontier. */
+  runCrawl?: CrawlRunner;
+  /** A resumed run (`--resume`) that had reached its crawl: setup and workers are not run again, the crawl goes on. */
+  resumeAtCrawl?: boolean;
 }
 
 /**
@@ -55,6 +59,9 @@ export interface RunOptions {
  * Resolves a failure that failed steps do not tell (workers lost with their agent), if any.
  */
 export type WorkersRunner = (run: RunContext, lanes: WorkerLane[], abortRun: (reason: string) => void) => Promise<string | undefined>;
+
+/** Runs the crawl; resolves its report and a failure the report does not tell (an agent lost), if any. */
+export type CrawlRunner = (run: RunContext) => Promise<{ report: CrawlReport; problem?: string }>;
 
 export interface RunShare {
   workers: ReadonlySet<number>;
@@ -245,7 +252,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
       });
     }
     // Once, before any worker: what it shares the workers read as shared.*. If it fails, nothing else runs but the teardown.
-    if (!failure && !stop.signal.aborted && plan.setup.length > 0 && !options.share) {
+    if (!failure && !stop.signal.aborted && plan.setup.length > 0 && !options.share && !options.resumeAtCrawl) {
       const problem = await phase('setup', () => runAlone(run, 'setup', plan.setup, abortRun));
       if (problem) failure = `setup failed: ${problem}`;
     }
@@ -255,7 +262,7 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     const share = options.share;
     const lanes = roleLanes(graph, share?.workers);
     const all = [...lanes.values()].flat();
-    if (!failure && !stop.signal.aborted && all.length > 0) {
+    if (!failure && !stop.signal.aborted && all.length > 0 && !options.resumeAtCrawl) {
       failure = await phase('workers', async () => {
         const problem = options.runWorkers ? await options.runWorkers(run, all, abortRun) : await runHere(lanes, abortRun, share?.startedAt ?? Date.now());
         if (stopReason) return stopReason;
@@ -267,9 +274,10 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     if (plan.crawl && !stop.signal.aborted && !stoppedBeforeWorkers && !options.share) {
       const crawlProblem = await phase('crawl', async () => {
         const { runCrawl } = await import('../engines/crawl/index.js');
-        crawl = await runCrawl(run, new MemoryFrontier());
-        if (crawl.broken > 0) return `the crawl found ${crawl.broken} broken link${crawl.broken === 1 ? '' : 's'}`;
-        return undefined;
+        const done = options.runCrawl ? await options.runCrawl(run) : { report: await runCrawl(run, new MemoryFrontier()) };
+        crawl = done.report;
+        const broken = crawl.broken > 0 ? `the crawl found ${crawl.broken} broken link${crawl.broken === 1 ? '' : 's'}` : undefined;
+        return [done.problem, broken].filter(Boolean).join('; ') || undefined;
       });
       if (crawlProblem) failure = failure ? `${failure}; ${crawlProblem}` : crawlProblem;
     }

@@ -73,7 +73,7 @@ export interface MetricsOptions {
 
 /** Workers running outside this process: what runPlan needs to reach them, and how to let them go. */
 export interface WorkerPlacement {
-  runOptions(): Promise<Pick<RunOptions, 'coordinator' | 'runWorkers'>>;
+  runOptions(): Promise<Pick<RunOptions, 'coordinator' | 'runWorkers' | 'runCrawl' | 'resumeAtCrawl'>>;
   close(): Promise<void>;
 }
 
@@ -157,7 +157,9 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
     try {
       placement = await o.placeWorkers?.({ runId, reportDir, signal: interrupts.signal });
     } catch (err) {
-      throw new PlacementError(redactor.redactText((err as Error).message), interrupts.interrupted ? INTERRUPTED_EXIT_CODE : 1);
+      // A placement may say how bad its failure is (a run id that cannot be resumed is a usage error).
+      const exitCode = interrupts.interrupted ? INTERRUPTED_EXIT_CODE : ((err as { exitCode?: number }).exitCode ?? 1);
+      throw new PlacementError(redactor.redactText((err as Error).message), exitCode);
     }
     let result: RunResult;
     try {

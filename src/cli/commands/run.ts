@@ -29,6 +29,13 @@ Options:
                         --redis, N \`planrun agent\` processes already waiting there
   --redis URL           The agents' Redis (redis://, rediss://, unix://)
   --agents-wait TIME    How long to wait for the agents (default 30s)
+  --crawl-lease TIME    With --agents: a crawl URL an agent took goes back to the
+                        others when the agent has not renewed it this long, e.g.
+                        after it was killed (default 30s)
+  --resume RUN_ID       Continue the crawl of run RUN_ID, killed mid-crawl, from
+                        what the Redis of --redis kept (needs --redis, --agents
+                        and the same plan and --var values); setup and workers
+                        are not run again
   --timeline-cap N      Keep every step result in the report's timeline up to N
                         (default 10000); past it, a sample over the whole run
                         plus up to N failures and barrier waits
@@ -69,6 +76,8 @@ export const command: Command = {
       'metrics-port'?: string;
       'metrics-host'?: string;
       'metrics-linger'?: string;
+      'crawl-lease'?: string;
+      resume?: string;
       help?: boolean;
     };
     let positionals: string[];
@@ -91,6 +100,8 @@ export const command: Command = {
           'metrics-port': { type: 'string' },
           'metrics-host': { type: 'string' },
           'metrics-linger': { type: 'string' },
+          'crawl-lease': { type: 'string' },
+          resume: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       }));
@@ -160,6 +171,8 @@ export const command: Command = {
             reportDir: at.reportDir,
             log: (line) => process.stderr.write(`planrun: ${line}\n`),
             signal: at.signal,
+            ...(agents.resume ? { resume: true } : {}),
+            ...(agents.leaseMs !== undefined ? { crawlLeaseMs: agents.leaseMs } : {}),
           });
         }
       : undefined;
@@ -171,6 +184,7 @@ export const command: Command = {
         services: !values['no-services'],
         headed: values.headed ?? false,
         ...(values['run-id'] ? { runId: values['run-id'] } : {}),
+        ...(agents?.resume ? { runId: agents.resume } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(timelineCap !== undefined ? { timelineCap } : {}),
         ...(metrics ? { metrics } : {}),
@@ -214,14 +228,39 @@ interface AgentsFlags {
   count: number;
   redisUrl?: string;
   waitMs?: number;
+  leaseMs?: number;
+  resume?: string;
 }
 
-/** --agents, --redis and --agents-wait; undefined without --agents, a message when they do not fit. */
-function parseAgentsFlags(v: { agents?: string; redis?: string; 'agents-wait'?: string }): AgentsFlags | string | undefined {
-  if (v.agents === undefined) return v.redis !== undefined || v['agents-wait'] !== undefined ? '--redis and --agents-wait need --agents N' : undefined;
+/** --agents, --redis, --agents-wait, --crawl-lease and --resume; undefined without --agents, a message when they do not fit. */
+function parseAgentsFlags(v: {
+  agents?: string;
+  redis?: string;
+  'agents-wait'?: string;
+  'crawl-lease'?: string;
+  resume?: string;
+  'run-id'?: string;
+}): AgentsFlags | string | undefined {
+  if (v.resume !== undefined) {
+    // A private redis-server keeps nothing once its run ends: only a Redis that outlives runs can resume one.
+    if (v.redis === undefined || v.agents === undefined) return '--resume RUN_ID needs --redis URL and --agents N: the run is resumed from what that Redis kept';
+    if (v['run-id'] !== undefined) return '--resume RUN_ID already names the run: drop --run-id';
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(v.resume)) return `--resume takes a run id (letters, digits, ".", "_", "-"), not \`${v.resume}\``;
+  }
+  if (v.agents === undefined)
+    return v.redis !== undefined || v['agents-wait'] !== undefined || v['crawl-lease'] !== undefined ? '--redis, --agents-wait and --crawl-lease need --agents N' : undefined;
   const count = Number(v.agents);
   if (!/^\d+$/.test(v.agents) || count < 1 || count > 1_000) return `--agents takes a number of agents from 1 to 1000, not \`${v.agents}\``;
   const waitMs = v['agents-wait'] === undefined ? undefined : parseDuration(v['agents-wait']);
   if (waitMs === undefined && v['agents-wait'] !== undefined) return `--agents-wait takes a duration (30s, 2m), not \`${v['agents-wait']}\``;
-  return { count, ...(v.redis !== undefined ? { redisUrl: v.redis } : {}), ...(waitMs !== undefined ? { waitMs } : {}) };
+  const leaseMs = v['crawl-lease'] === undefined ? undefined : parseDuration(v['crawl-lease']);
+  if (v['crawl-lease'] !== undefined && !(leaseMs !== undefined && leaseMs >= 100))
+    return `--crawl-lease takes a duration of at least 100ms (30s, 2m), not \`${v['crawl-lease']}\``;
+  return {
+    count,
+    ...(v.redis !== undefined ? { redisUrl: v.redis } : {}),
+    ...(waitMs !== undefined ? { waitMs } : {}),
+    ...(leaseMs !== undefined ? { leaseMs } : {}),
+    ...(v.resume !== undefined ? { resume: v.resume } : {}),
+  };
 }

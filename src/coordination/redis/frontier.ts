@@ -16,6 +16,7 @@
 // without a taker waiting for it.
 import { randomUUID } from 'node:crypto';
 import type { Frontier, FrontierEntry, FrontierStats } from '../../contract/frontier.js';
+import { Batcher } from './batcher.js';
 import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
 
@@ -126,35 +127,6 @@ function decode(s: string): FrontierEntry {
   const a = s.indexOf('|');
   const b = s.indexOf('|', a + 1);
   return { depth: Number(s.slice(0, a)), checkOnly: s.slice(a + 1, b) === '1', url: s.slice(b + 1) };
-}
-
-/** Runs `send` for every item pushed: the first at once, the ones pushed meanwhile together in the next call. */
-class Batcher<T> {
-  private queued: Array<{ item: T; resolve(): void; reject(e: unknown): void }> = [];
-  private running = false;
-  constructor(private readonly send: (items: T[]) => Promise<void>) {}
-
-  push(item: T): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queued.push({ item, resolve, reject });
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    while (this.queued.length > 0) {
-      const batch = this.queued.splice(0);
-      try {
-        await this.send(batch.map((b) => b.item));
-        for (const b of batch) b.resolve();
-      } catch (e) {
-        for (const b of batch) b.reject(e);
-      }
-    }
-    this.running = false;
-  }
 }
 
 export class RedisFrontier implements Frontier {
@@ -311,6 +283,12 @@ export class RedisFrontier implements Frontier {
   /** Counts across all agents, as of this agent's last operation. */
   stats(): FrontierStats {
     return { ...this.last };
+  }
+
+  /** The counts across all agents now (one round trip). */
+  async refreshStats(): Promise<FrontierStats> {
+    const [stats] = await this.script(RENEW, [this.agent, this.leaseMs]);
+    return stats;
   }
 
   /** Puts every in-flight entry back in the queue: for `--resume`, when no agent of the earlier run is left. */

@@ -6,6 +6,7 @@
 // ends exactly when the last page is done — no sleeps, no polling.
 import { setMaxListeners } from 'node:events';
 import type { Frontier, FrontierEntry } from '../../contract/frontier.js';
+import type { CrawlSink, Visit, VisitTally } from '../../contract/crawl-store.js';
 import type { CrawlProgress } from '../../contract/events.js';
 import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../contract/report.js';
 import { PageRenderer } from './browser-fetch.js';
@@ -14,6 +15,7 @@ import { Fetcher, FetchError, type Hop } from './fetcher.js';
 import { FingerprintIndex } from './fingerprint.js';
 import { normalizeUrl, pageBase } from './normalize.js';
 import { UrlRecord } from './records.js';
+import { summarizeCrawl } from './summary.js';
 import { RobotsCache } from './robots.js';
 import { Seeder, type SeedHost } from './seeds.js';
 import { describeStatus } from '../matchers.js';
@@ -26,11 +28,15 @@ export interface CrawlOptions {
   progressEveryMs?: number;
   /** Where the URLs to visit and the visited set live: in process, or shared by agents. */
   frontier: Frontier;
+  /** Agents: where every visit is stored as it happens (the report is then built from all agents' visits). */
+  sink?: CrawlSink;
 }
 
 const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)/i;
 const HTTP_SCHEMES = new Set(['http:', 'https:']);
 const ignoreChunk = (): void => {};
+/** The stored visit of what the URL files of crawl.start gave (every agent seeds them; the store keeps one visit). */
+const FILE_SEEDS = 'planrun:url-files';
 /** Largest document handed to the browser in browser mode. */
 const MAX_RENDERED_BYTES = 16 * 1024 * 1024;
 
@@ -42,6 +48,8 @@ interface Outcome {
   broken?: { kind: CrawlBrokenKind; message: string };
   page?: PageData;
   durationMs: number;
+  /** The page a redirect landed on, when this fetch was the first to reach it. */
+  landed?: UrlRecord;
 }
 
 export class Crawler {
@@ -63,10 +71,12 @@ export class Crawler {
   private fetched = 0;
   private brokenCount = 0;
   private stoppedBy: CrawlReport['stoppedBy'] = 'complete';
-  private lastProgress = 0;
-  private startedAt = 0;
   /** What the seeds of crawl.start added (seeds.ts), when there are any. */
   private seeds?: CrawlReport['seeds'];
+  /** Agents: what each seed document listed, until it is stored with its visit (seedHost). */
+  private readonly seedVisits = new Map<string, { referrers: Visit['referrers']; tally: { byRule: number; outOfScope: number; sampledAway: number } }>();
+  private lastProgress = 0;
+  private startedAt = 0;
 
   /** The start URLs normalised like every link. */
   private readonly start: string[];
@@ -120,7 +130,10 @@ export class Crawler {
       const starts = this.start.map((url) => ({ url, depth: 0, checkOnly: false }));
       for (const s of starts) if (!this.records.has(s.url)) this.records.set(s.url, new UrlRecord(s.url, 0, false));
       await this.frontier.addAll(starts);
-      if (this.rules.seeds.length) this.seeds = await new Seeder(this.seedHost()).run();
+      if (this.rules.seeds.length) {
+        this.seeds = await new Seeder(this.seedHost()).run();
+        await this.storeSeedVisit(FILE_SEEDS, []);
+      }
       const workers = Array.from({ length: Math.max(1, this.rules.concurrency) }, () => this.work());
       await Promise.all(workers);
     } finally {
@@ -159,6 +172,7 @@ export class Crawler {
     if (this.rules.robots === 'respect' && this.inScopeOrigin(entry.url) && !(await this.robots.allowed(entry.url))) {
       rec.state = 'robots';
       this.skipped.byRobots++;
+      await this.store(entry, [rec], { byRobots: 1 });
       return;
     }
     if (this.stoppedBy === 'aborted') return;
@@ -178,18 +192,25 @@ export class Crawler {
     rec.broken = out.broken ?? this.expectationFailure(entry, out);
     if (rec.broken) this.brokenCount++;
     rec.settle();
-    if (out.page) {
-      if (this.rules.fragments) rec.ids = out.page.ids;
-      if (out.finalUrl !== entry.url) {
-        const target = this.records.get(out.finalUrl);
-        if (target && this.rules.fragments) target.ids = out.page.ids;
-      }
-      if (out.page.fingerprint && this.fingerprints!.seenBefore(out.page.fingerprint)) {
-        this.sampledAway++;
-        return;
-      }
-      await this.addLinks(out.finalUrl, entry.depth, out.page);
+    const settled = out.landed ? [rec, out.landed] : [rec];
+    if (!out.page) return this.store(entry, settled, {});
+    if (this.rules.fragments) rec.ids = out.page.ids;
+    if (out.finalUrl !== entry.url) {
+      const target = this.records.get(out.finalUrl);
+      if (target && this.rules.fragments) target.ids = out.page.ids;
     }
+    if (out.page.fingerprint && this.fingerprints!.seenBefore(out.page.fingerprint)) {
+      this.sampledAway++;
+      return this.store(entry, settled, { sampledAway: 1 });
+    }
+    const links = await this.addLinks(out.finalUrl, entry.depth, out.page);
+    await this.store(entry, settled, links.tally, links);
+  }
+
+  /** Agents: the visit goes to the shared store before its entry is completed, so a killed agent loses none it finished. */
+  private async store(entry: FrontierEntry, settled: UrlRecord[], tally: VisitTally, links?: Pick<Visit, 'referrers' | 'fragments'>): Promise<void> {
+    if (!this.opts.sink) return;
+    await this.opts.sink.visit({ url: entry.url, settled: settled.map((r) => r.toSettled()), referrers: links?.referrers ?? [], fragments: links?.fragments ?? [], tally });
   }
 
   /** Fetches with manual redirects; parses the final body when it is an HTML page to crawl. */
@@ -241,6 +262,7 @@ export class Crawler {
         target.contentType = this.intern(contentType);
         target.state = 'crawled';
         this.records.set(url, target);
+        out.landed = target;
       }
       try {
         if (parse) out.page = this.renderer ? await this.render(url, hop, contentType!) : await this.parse(hop);
@@ -332,47 +354,78 @@ export class Crawler {
     return undefined;
   }
 
-  /** Classifies each link of a page and queues the new ones. */
-  private async addLinks(pageUrl: string, depth: number, page: PageData): Promise<void> {
+  /**
+   * Classifies each link of a page and queues the new ones. Resolves what the page counted and, for a sink, the
+   * referrers it gave. Links skipped by rule or scope count when the frontier says they are new: with agents, the
+   * frontier (not this process's records) knows whether another agent met the URL first.
+   */
+  private async addLinks(pageUrl: string, depth: number, page: PageData): Promise<Pick<Visit, 'referrers' | 'fragments'> & { tally: VisitTally }> {
     const n = this.rules.normalize;
     const base = pageBase(page.base, pageUrl);
     const fresh: FrontierEntry[] = [];
+    const why: Array<'byRule' | 'outOfScope' | undefined> = [];
+    const tally = { byScheme: 0, byRule: 0, byDepth: 0, outOfScope: 0, sampledAway: 0 };
+    const referrers: Visit['referrers'] = [];
+    const fragments: Visit['fragments'] = [];
+    const sink = this.opts.sink !== undefined;
     const seenHere = new Set<string>();
     for (const link of page.links) {
       // The scheme as the URL parser reads it: `java&#9;script:` is javascript: once the tab is stripped.
       const target = normalizeUrl(link.href, base, n);
       if (!target || !HTTP_SCHEMES.has(target.parsed.protocol)) {
-        this.skipped.byScheme++;
+        tally.byScheme++;
         continue;
       }
       const ref: CrawlReferrer = link.text ? { page: pageUrl, element: link.element, text: link.text } : { page: pageUrl, element: link.element };
       const refKey = `${target.url}\n${link.element}\n${link.text ?? ''}`;
-      if (this.rules.fragments && target.fragment && link.follow) this.addFragmentRef(target.url, target.fragment, ref, refKey, seenHere);
+      if (this.rules.fragments && target.fragment && link.follow && this.addFragmentRef(target.url, target.fragment, ref, refKey, seenHere) && sink)
+        fragments.push([target.url, target.fragment, ref]);
       if (seenHere.has(refKey)) continue;
       seenHere.add(refKey);
-      const entry = this.entryFor(target.url, target.parsed, depth + 1, link.follow, ref);
-      if (entry) fresh.push(entry);
+      const known = this.records.get(target.url);
+      // With a sink the store keeps the referrers (this agent's records may never settle: another agent fetches them).
+      if (known) {
+        if (sink) referrers.push([target.url, ref]);
+        else known.addReferrer(ref);
+        continue;
+      }
+      const classified = this.classify(target.url, target.parsed, depth + 1, link.follow, tally);
+      if (!classified) continue;
+      const { entry } = classified;
+      const rec = new UrlRecord(entry.url, entry.depth, entry.checkOnly);
+      if (sink) referrers.push([target.url, ref]);
+      else rec.addReferrer(ref);
+      this.records.set(entry.url, rec);
+      fresh.push(entry);
+      why.push(classified.why);
     }
-    if (fresh.length) await this.frontier.addAll(fresh);
+    if (fresh.length) {
+      const added = await this.frontier.addAll(fresh);
+      for (const [i, reason] of why.entries()) if (reason && added[i]) tally[reason]++;
+    }
+    for (const k of ['byScheme', 'byRule', 'byDepth', 'outOfScope'] as const) this.skipped[k] += tally[k];
+    this.sampledAway += tally.sampledAway;
+    return { referrers, fragments, tally };
   }
 
-  /** A URL never seen gets its record and, unless skipped, an entry to queue; a known one gains the referrer. */
-  private entryFor(url: string, parsed: URL, depth: number, follow: boolean, ref?: CrawlReferrer): FrontierEntry | undefined {
-    const known = this.records.get(url);
-    if (known) {
-      if (ref) known.addReferrer(ref);
-      return undefined;
-    }
-    const entry = this.classify(url, parsed, depth, follow);
-    if (!entry) return undefined;
-    const rec = new UrlRecord(entry.url, entry.depth, entry.checkOnly);
-    if (ref) rec.addReferrer(ref);
-    this.records.set(entry.url, rec);
-    return entry;
-  }
-
-  /** The seeder's view of the crawl: URLs from sitemaps and URL files are links at depth 0; sitemaps themselves are checked URLs. */
+  /**
+   * The seeder's view of the crawl: URLs from sitemaps and URL files are links at depth 0; sitemaps themselves are
+   * checked URLs. With a sink (agents), what a document listed (referrers, skip counts) is stored as that document's
+   * visit once it settled, as a page's links are; what the URL files gave, once seeding is over (storeFileSeeds).
+   */
   private seedHost(): SeedHost {
+    const sink = this.opts.sink;
+    const seedVisit = (key: string) => {
+      let v = this.seedVisits.get(key);
+      if (!v) this.seedVisits.set(key, (v = { referrers: [], tally: { byRule: 0, outOfScope: 0, sampledAway: 0 } }));
+      return v;
+    };
+    /** The referrer goes with the visit of `key`: the sitemap listing a URL, or the document itself (its own). */
+    const refer = (target: string, ref: CrawlReferrer | undefined, rec: UrlRecord, key = ref?.page) => {
+      if (!ref) return;
+      if (sink) seedVisit(key!).referrers.push([target, ref]);
+      else rec.addReferrer(ref);
+    };
     const normalize = (url: string) => {
       const n = normalizeUrl(url, undefined, this.rules.normalize);
       return n && HTTP_SCHEMES.has(n.parsed.protocol) ? n : undefined;
@@ -383,54 +436,90 @@ export class Crawler {
       frontier: this.frontier,
       signal: this.abort.signal,
       normalize,
-      startEntry: (n, ref) => this.entryFor(n.url, n.parsed, 0, true, ref),
+      startEntry: (n, ref) => {
+        const known = this.records.get(n.url);
+        if (known) return void refer(n.url, ref, known);
+        // Counted now, without waiting for the frontier's answer: each sitemap is read by one agent only.
+        const tally = { byDepth: 0, outOfScope: 0, sampledAway: 0 };
+        const classified = this.classify(n.url, n.parsed, 0, true, tally);
+        const counts = { byRule: classified?.why === 'byRule' ? 1 : 0, outOfScope: tally.outOfScope + (classified?.why === 'outOfScope' ? 1 : 0), sampledAway: tally.sampledAway };
+        const into = sink ? seedVisit(ref?.page ?? FILE_SEEDS).tally : this.skipped;
+        into.byRule += counts.byRule;
+        into.outOfScope += counts.outOfScope;
+        if (sink) seedVisit(ref?.page ?? FILE_SEEDS).tally.sampledAway += counts.sampledAway;
+        else this.sampledAway += counts.sampledAway;
+        if (!classified) return undefined;
+        const rec = new UrlRecord(classified.entry.url, 0, classified.entry.checkOnly);
+        this.records.set(rec.url, rec);
+        refer(rec.url, ref, rec);
+        return classified.entry;
+      },
       documentRecord: (url, ref) => {
         const n = normalize(url);
         if (!n) return undefined;
         let rec = this.records.get(n.url);
         if (!rec) this.records.set(n.url, (rec = new UrlRecord(n.url, 0, true)));
-        if (ref) rec.addReferrer(ref);
+        // Read after the index or robots.txt that lists it settled: its referrer is stored with its own visit.
+        refer(n.url, ref, rec, n.url);
         return rec;
       },
-      settled: (rec) => {
+      settled: async (rec) => {
         if (rec.broken) this.brokenCount++;
+        await this.storeSeedVisit(rec.url, [rec]);
       },
     };
   }
 
-  private addFragmentRef(url: string, fragment: string, ref: CrawlReferrer, refKey: string, seenHere: Set<string>): void {
+  /** Agents: what a seed document (or, under FILE_SEEDS, the URL files) listed, stored once as a visit of its own. */
+  private async storeSeedVisit(key: string, settled: UrlRecord[]): Promise<void> {
+    if (!this.opts.sink) return;
+    const v = this.seedVisits.get(key);
+    this.seedVisits.delete(key);
+    if (!v && !settled.length) return;
+    await this.opts.sink.visit({ url: key, settled: settled.map((r) => r.toSettled()), referrers: v?.referrers ?? [], fragments: [], tally: v?.tally ?? {} });
+  }
+
+  /** Notes a `#fragment` link; false when the page already gave the same one. */
+  private addFragmentRef(url: string, fragment: string, ref: CrawlReferrer, refKey: string, seenHere: Set<string>): boolean {
     const key = `#${fragment}\n${refKey}`;
-    if (seenHere.has(key)) return;
+    if (seenHere.has(key)) return false;
     seenHere.add(key);
     let byFrag = this.fragmentRefs.get(url);
     if (!byFrag) this.fragmentRefs.set(url, (byFrag = new Map()));
     const refs = byFrag.get(fragment);
     if (refs) refs.push(ref);
     else byFrag.set(fragment, [ref]);
+    return true;
   }
 
   /** What to do with a link never seen: an entry to queue, or undefined when skipped (and counted). */
-  private classify(url: string, parsed: URL, depth: number, follow: boolean): FrontierEntry | undefined {
+  /**
+   * What to do with a link never seen here: an entry to queue (with the skip it counts once the frontier says it is
+   * new), or undefined when skipped (counted in `tally` now: these sets are this process's own).
+   */
+  private classify(
+    url: string,
+    parsed: URL,
+    depth: number,
+    follow: boolean,
+    tally: Required<Pick<VisitTally, 'byDepth' | 'outOfScope' | 'sampledAway'>>,
+  ): { entry: FrontierEntry; why?: 'byRule' | 'outOfScope' } | undefined {
     if (!this.rules.origins.has(parsed.origin)) {
       if (this.rules.outOfScope === 'ignore') {
         if (!this.ignored.has(url)) {
           this.ignored.add(url);
-          this.skipped.outOfScope++;
+          tally.outOfScope++;
         }
         return undefined;
       }
-      this.skipped.outOfScope++;
-      return { url, depth, checkOnly: true };
+      return { entry: { url, depth, checkOnly: true }, why: 'outOfScope' };
     }
-    if (!this.pathInScope(parsed.pathname)) {
-      this.skipped.byRule++;
-      return { url, depth, checkOnly: true };
-    }
-    if (!follow) return { url, depth, checkOnly: true };
+    if (!this.pathInScope(parsed.pathname)) return { entry: { url, depth, checkOnly: true }, why: 'byRule' };
+    if (!follow) return { entry: { url, depth, checkOnly: true } };
     if (depth > this.rules.maxDepth) {
       if (!this.depthSkipped.has(url)) {
         this.depthSkipped.add(url);
-        this.skipped.byDepth++;
+        tally.byDepth++;
       }
       return undefined;
     }
@@ -439,12 +528,12 @@ export class Crawler {
       if (this.sampled.has(url)) return undefined;
       if (this.templateCounts[t]! >= this.rules.templates[t]!.keep) {
         this.sampled.add(url);
-        this.sampledAway++;
+        tally.sampledAway++;
         return undefined;
       }
       this.templateCounts[t]!++;
     }
-    return { url, depth, checkOnly: false };
+    return { entry: { url, depth, checkOnly: false } };
   }
 
   private readonly interned = new Map<string, string>();
@@ -487,62 +576,18 @@ export class Crawler {
     this.opts.onProgress(this.progress());
   }
 
-  private fragmentBroken(): UrlRecord[] {
-    const out: UrlRecord[] = [];
-    for (const [url, byFrag] of this.fragmentRefs) {
-      const target = this.records.get(url);
-      if (!target?.ids || target.broken) continue;
-      for (const [frag, refs] of byFrag) {
-        if (frag === 'top' || target.ids.has(frag)) continue;
-        const rec = new UrlRecord(`${url}#${frag}`, target.depth, false);
-        rec.state = 'crawled';
-        rec.status = target.status;
-        rec.contentType = target.contentType;
-        rec.broken = { kind: 'fragment', message: `no element with id or name "${frag}" on ${url}` };
-        for (const r of refs) rec.addReferrer(r);
-        out.push(rec);
-      }
-    }
-    return out;
-  }
-
   private report(): CrawlReport {
-    let crawled = 0;
-    let checked = 0;
-    const statusHistogram: Record<string, number> = {};
-    const brokenByKind: CrawlReport['brokenByKind'] = {};
-    const broken: UrlRecord[] = [];
-    const urls: CrawlReport['urls'] = [];
-    let truncated = false;
-    for (const rec of this.records.values()) {
-      if (rec.state === 'queued' || rec.state === 'robots') continue;
-      if (rec.state === 'crawled') crawled++;
-      else checked++;
-      if (rec.status !== undefined) statusHistogram[rec.status] = (statusHistogram[rec.status] ?? 0) + 1;
-      if (rec.broken) broken.push(rec);
-      if (urls.length < this.rules.maxReportedUrls) urls.push(rec.toResult());
-      else truncated = true;
-    }
-    broken.push(...this.fragmentBroken());
-    for (const b of broken) brokenByKind[b.broken!.kind] = (brokenByKind[b.broken!.kind] ?? 0) + 1;
-    return {
+    return summarizeCrawl(this.records, this.fragmentRefs, {
       startUrls: this.start,
       ...(this.seeds ? { seeds: this.seeds } : {}),
       stoppedBy: this.stoppedBy,
       durationMs: Math.round(performance.now() - this.startedAt),
-      crawled,
-      checked,
-      broken: broken.length,
-      brokenByKind,
       skipped: { ...this.skipped },
       sampledAway: this.sampledAway,
-      statusHistogram,
-      brokenUrls: broken.map((b) => b.toResult()),
-      urls,
-      urlsTruncated: truncated,
       retries: { ...this.fetcher.retries },
       requests: this.fetcher.requests,
-    };
+      maxReportedUrls: this.rules.maxReportedUrls,
+    });
   }
 }
 

@@ -11,6 +11,7 @@ import { crawlRules } from './rules.js';
 
 export { crawl, Crawler } from './crawler.js';
 export { crawlRules, type CrawlRules } from './rules.js';
+export { summarizeStored } from './summary.js';
 
 function crawlScope(run: RunContext): TemplateScope {
   return {

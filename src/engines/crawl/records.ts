@@ -1,6 +1,7 @@
 // What the crawl remembers per URL, kept compact: strings are shared (page
 // URLs, element labels), and once a URL answered fine only its first few
 // referrers are kept (plus a count) — broken URLs keep every referrer.
+import type { SettledUrl } from '../../contract/crawl-store.js';
 import type { CrawlBrokenKind, CrawlReferrer, CrawlUrlResult } from '../../contract/report.js';
 
 export const OK_REFERRERS_KEPT = 3;
@@ -38,6 +39,33 @@ export class UrlRecord {
   /** Called once the fetch settled: a fine URL drops all but its first referrers. */
   settle(): void {
     if (!this.broken && this.referrers.length > OK_REFERRERS_KEPT) this.referrers = this.referrers.slice(0, OK_REFERRERS_KEPT);
+  }
+
+  /** What the agents' store keeps of a settled URL. */
+  toSettled(): SettledUrl {
+    const s: SettledUrl = { url: this.url, depth: this.depth, checkOnly: this.checkOnly, state: this.state === 'queued' ? 'checked' : this.state };
+    if (this.status !== undefined) s.status = this.status;
+    if (this.durationTenths !== undefined) s.durationTenths = this.durationTenths;
+    if (this.contentType !== undefined) s.contentType = this.contentType;
+    if (this.redirects) s.redirects = this.redirects;
+    if (this.broken) s.broken = this.broken;
+    if (this.ids) s.ids = [...this.ids];
+    return s;
+  }
+
+  /** A record read back from the agents' store, its referrers as stored (already cut to the kept few when fine). */
+  static fromStored(s: SettledUrl, referrers: CrawlReferrer[], referrerCount: number): UrlRecord {
+    const rec = new UrlRecord(s.url, s.depth, s.checkOnly);
+    rec.state = s.state;
+    rec.status = s.status;
+    rec.durationTenths = s.durationTenths;
+    rec.contentType = s.contentType;
+    rec.redirects = s.redirects;
+    rec.broken = s.broken;
+    if (s.ids) rec.ids = new Set(s.ids);
+    rec.referrers = referrers;
+    rec.referrerCount = referrerCount;
+    return rec;
   }
 
   toResult(): CrawlUrlResult {

@@ -30,8 +30,8 @@ export interface SeedHost {
   startEntry(url: NormalizedUrl, ref?: CrawlReferrer): FrontierEntry | undefined;
   /** The record of a sitemap or robots.txt (its normalised URL, or undefined when it is not one), shown with the checked URLs. */
   documentRecord(url: string, ref?: CrawlReferrer): UrlRecord | undefined;
-  /** Called once a document's record holds its outcome. */
-  settled(rec: UrlRecord): void;
+  /** Called once a document's record holds its outcome (agents: resolves once its visit is stored). */
+  settled(rec: UrlRecord): void | Promise<void>;
 }
 
 type Seeds = NonNullable<CrawlReport['seeds']>;
@@ -131,7 +131,7 @@ export class Seeder {
     rec.durationTenths = Math.round((performance.now() - started) * 10);
     if (broken) rec.broken = broken;
     rec.settle();
-    this.host.settled(rec);
+    await this.host.settled(rec);
   }
 
   /** GET with redirects followed (headers per hop as for any crawl request); a 2xx answer, or why the document is broken. */

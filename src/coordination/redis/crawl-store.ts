@@ -1,0 +1,144 @@
+// The crawl's visits, stored in Redis as the agents make them (see
+// contract/crawl-store.ts). One Lua script per batch of visits, so a visit is
+// stored whole or not at all, and a visit of a URL already stored (taken again
+// after its agent died mid-visit, or after a resume) changes nothing:
+//   crawl:urls        HASH  url → "k" (fine) or "b" (broken) + SettledUrl JSON
+//   crawl:refcount    HASH  url → links pointing to it
+//   crawl:refs:URL    LIST  referrers (JSON); cut to the first OK_REFERRERS_KEPT once the URL settled fine
+//   crawl:frags       SET   "url#fragment" of every #fragment link (fragments: true)
+//   crawl:frefs:U#F   LIST  referrers of that fragment link (JSON)
+//   crawl:tally       HASH  skipped and sampled counts, summed over visits
+// The visits of one agent made while a script call is in flight share the next call.
+import type { CrawlSink, SettledUrl, StoredCrawl, Visit, VisitTally } from '../../contract/crawl-store.js';
+import type { CrawlReferrer } from '../../contract/report.js';
+import { Batcher } from './batcher.js';
+import type { RedisConnection } from './connect.js';
+import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
+
+/** ARGV: ttl, refs prefix, fragment refs prefix, referrers kept for a fine URL, JSON visits. */
+const STORE = new LuaScript(`
+local ttl, kept = ARGV[1], tonumber(ARGV[4])
+for _, v in ipairs(cjson.decode(ARGV[5])) do
+  if redis.call('HEXISTS', KEYS[1], v.u) == 0 then
+    for _, s in ipairs(v.s) do
+      redis.call('HSET', KEYS[1], s[1], s[2])
+      if string.sub(s[2], 1, 1) == 'k' then redis.call('LTRIM', ARGV[2] .. s[1], 0, kept - 1) end
+    end
+    for _, r in ipairs(v.r) do
+      local key = ARGV[2] .. r[1]
+      redis.call('HINCRBY', KEYS[2], r[1], 1)
+      local keep = true
+      if redis.call('LLEN', key) >= kept then
+        local known = redis.call('HGET', KEYS[1], r[1])
+        keep = not (known and string.sub(known, 1, 1) == 'k')
+      end
+      if keep then
+        redis.call('RPUSH', key, r[2])
+        redis.call('PEXPIRE', key, ttl)
+      end
+    end
+    for _, f in ipairs(v.f) do
+      redis.call('SADD', KEYS[3], f[1])
+      redis.call('RPUSH', ARGV[3] .. f[1], f[2])
+      redis.call('PEXPIRE', ARGV[3] .. f[1], ttl)
+    end
+    for k, n in pairs(v.t) do redis.call('HINCRBY', KEYS[4], k, n) end
+  end
+end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+return 1`);
+
+/** Must equal OK_REFERRERS_KEPT of the crawler's records (engines/crawl/records.ts): a test checks both reports. */
+export const STORED_REFERRERS_KEPT = 3;
+
+const TALLY_FIELDS = ['byScheme', 'byRule', 'byDepth', 'outOfScope', 'byRobots', 'sampledAway'] as const;
+
+interface Keys {
+  urls: string;
+  refcount: string;
+  frags: string;
+  tally: string;
+  refs: string;
+  frefs: string;
+}
+
+function keysOf(runId: string): Keys {
+  return {
+    urls: runKey(runId, 'crawl:urls'),
+    refcount: runKey(runId, 'crawl:refcount'),
+    frags: runKey(runId, 'crawl:frags'),
+    tally: runKey(runId, 'crawl:tally'),
+    refs: runKey(runId, 'crawl:refs:'),
+    frefs: runKey(runId, 'crawl:frefs:'),
+  };
+}
+
+export class RedisCrawlStore implements CrawlSink {
+  private readonly keys: Keys;
+  private readonly batcher = new Batcher<Visit>((visits) => this.send(visits));
+
+  constructor(
+    private readonly client: RedisConnection,
+    runId: string,
+    private readonly ttlMs = DEFAULT_TTL_MS,
+  ) {
+    this.keys = keysOf(runId);
+  }
+
+  visit(v: Visit): Promise<void> {
+    return this.batcher.push(v);
+  }
+
+  private async send(visits: Visit[]): Promise<void> {
+    const payload = visits.map((v) => ({
+      u: v.url,
+      s: v.settled.map((s) => [s.url, `${s.broken ? 'b' : 'k'}${JSON.stringify(s)}`]),
+      r: v.referrers.map(([url, ref]) => [url, JSON.stringify(ref)]),
+      f: v.fragments.map(([url, fragment, ref]) => [`${url}#${fragment}`, JSON.stringify(ref)]),
+      // An empty object would encode as an empty array in Lua's cjson: either is iterated the same.
+      t: v.tally,
+    }));
+    const k = this.keys;
+    await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally], [this.ttlMs, k.refs, k.frefs, STORED_REFERRERS_KEPT, JSON.stringify(payload)]);
+  }
+
+  /** Everything stored for the run, read in pipelined chunks. */
+  static async read(client: RedisConnection, runId: string): Promise<StoredCrawl> {
+    const k = keysOf(runId);
+    const settled = new Map<string, SettledUrl>();
+    for await (const entries of client.hScanIterator(k.urls, { COUNT: 1_000 })) {
+      for (const { field, value } of entries) settled.set(field, JSON.parse(value.slice(1)) as SettledUrl);
+    }
+    const urls: StoredCrawl['urls'] = [];
+    const all = [...settled.values()];
+    for (let i = 0; i < all.length; i += 1_000) {
+      const chunk = all.slice(i, i + 1_000);
+      const [counts, lists] = await Promise.all([
+        chunk.length
+          ? client.hmGet(
+              k.refcount,
+              chunk.map((s) => s.url),
+            )
+          : [],
+        Promise.all(chunk.map((s) => client.lRange(k.refs + s.url, 0, -1))),
+      ]);
+      for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: lists[j]!.map(parseRef), referrerCount: Number(counts[j] ?? 0) });
+    }
+    const fragments: StoredCrawl['fragments'] = [];
+    const fragKeys = new Set<string>();
+    for await (const members of client.sScanIterator(k.frags, { COUNT: 1_000 })) for (const m of members) fragKeys.add(m);
+    const sortedFrags = [...fragKeys].sort();
+    const fragLists = await Promise.all(sortedFrags.map((f) => client.lRange(k.frefs + f, 0, -1)));
+    for (const [i, f] of sortedFrags.entries()) {
+      const at = f.indexOf('#');
+      fragments.push({ url: f.slice(0, at), fragment: f.slice(at + 1), referrers: fragLists[i]!.map(parseRef) });
+    }
+    const raw = await client.hGetAll(k.tally);
+    const tally = Object.fromEntries(TALLY_FIELDS.map((f) => [f, Number(raw[f] ?? 0)])) as Required<VisitTally>;
+    return { urls, fragments, tally };
+  }
+}
+
+function parseRef(s: string): CrawlReferrer {
+  return JSON.parse(s) as CrawlReferrer;
+}

@@ -1,0 +1,69 @@
+// Agents crawl bench: the generated site (AGENTS_CRAWL_PAGES pages, 100,000)
+// crawled by `planrun run` as a user runs it: in one process, then with
+// --redis and 1 and 2 `planrun agent` processes (a redis-server started here).
+// Prints pages/s over the crawl phase (the report's crawl.durationMs, so
+// start-up is left out) with the ratio to one process (target with 1 agent:
+// ≥ 0.7×), checks every run finds exactly the site's ground truth, and gives
+// the Redis memory per visited URL (INFO memory after the run, frontier and
+// stored visits, against an empty server).
+//   npm run bench -- agents-crawl     (AGENTS_CRAWL_PAGES, AGENTS_CRAWL_CONCURRENCY override)
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectRedis } from '../../src/coordination/redis/connect.js';
+import { startRedisServer } from '../../src/coordination/redis/server.js';
+import type { RunReport } from '../../src/contract/report.js';
+import { startSite } from '../fixtures/site/site.js';
+import { brokenOf, normalizeTruth } from '../helpers/crawl-helpers.js';
+import { killProcesses, planrun } from '../helpers/planrun-process.js';
+
+const PAGES = Number(process.env.AGENTS_CRAWL_PAGES ?? 100_000);
+const CONCURRENCY = Number(process.env.AGENTS_CRAWL_CONCURRENCY ?? 16);
+
+async function main(): Promise<void> {
+  const [site, redis] = await Promise.all([startSite({ pages: PAGES, log: false }), startRedisServer()]);
+  const admin = await connectRedis(redis.url);
+  const dir = mkdtempSync(join(tmpdir(), 'planrun-agents-crawl-bench-'));
+  try {
+    const plan = join(dir, 'plan.yml');
+    writeFileSync(
+      plan,
+      `name: agents crawl bench\ntarget: ${site.origin}\ncrawl:\n  start: [/]\n  concurrency: ${CONCURRENCY}\n  retries: 0\n  timeout: 30s\n  normalize: { stripParams: [utm_source] }\n`,
+    );
+    const truth = normalizeTruth(site.truth());
+    console.log(`agents crawl: generated site of ${PAGES} pages, concurrency ${CONCURRENCY} per process, planrun run through tsx`);
+    let base = 0;
+    for (const agents of [0, 1, 2]) {
+      await admin.flushAll();
+      const usedBefore = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+      const ids = Array.from({ length: agents }, (_, i) => `bench-${agents}-${i}`);
+      const procs = ids.map((id) => planrun(['agent', '--redis', redis.url, '--id', id]));
+      await Promise.all(procs.map((p) => p.until(/waiting for runs/)));
+      const out = join(dir, `out-${agents}`);
+      const run = planrun(['run', plan, '--out', out, '--reporter', 'json', ...(agents ? ['--redis', redis.url, '--agents', String(agents)] : [])]);
+      const code = await run.exit;
+      if (code !== 1) throw new Error(`planrun exited with ${code} (1 expected: the site has broken links): ${run.stderr()}`);
+      const crawl = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport).crawl!;
+      assert.deepEqual(brokenOf(crawl), truth, `${agents} agents: not the ground truth`);
+      const urls = crawl.crawled + crawl.checked;
+      const rate = urls / (crawl.durationMs / 1000);
+      base ||= rate;
+      const perUrl = agents ? ` Redis ${((Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - usedBefore) / urls).toFixed(0)} bytes/visited URL` : '';
+      const name = agents ? `--agents ${agents}` : 'one process';
+      console.log(
+        `${name.padEnd(12)} ${urls} URLs in ${(crawl.durationMs / 1000).toFixed(1)} s  ${rate.toFixed(0).padStart(6)} URLs/s  (${(rate / base).toFixed(2)}× one process)  ground truth: same${perUrl}`,
+      );
+      if (agents === 1 && rate / base < 0.7) console.log('!!! target with 1 agent (≥ 0.7× one process) missed');
+      for (const p of procs) p.child.kill('SIGTERM');
+      await Promise.all(procs.map((p) => p.exit));
+    }
+  } finally {
+    killProcesses();
+    admin.destroy();
+    await Promise.all([site.close(), redis.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
