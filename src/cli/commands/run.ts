@@ -110,8 +110,10 @@ export const command: Command = {
       process.stderr.write(`planrun run: ${agents}\n`);
       return 2;
     }
-    const plan = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
-    if (typeof plan === 'number') return plan;
+    // The graph checked for deadlocks here is the one the run uses: it is built once.
+    const graph = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
+    if (typeof graph === 'number') return graph;
+    const { plan } = graph;
     if (agents && plan.roles.some((r) => r.load)) {
       // Each agent would run the whole schedule for its part of the pool: the rate would be multiplied by the agents.
       process.stderr.write('planrun run: --agents does not run arrival-rate or staged roles (rate, stages) yet: run this plan in one process\n');
@@ -144,7 +146,7 @@ export const command: Command = {
         }
       : undefined;
     try {
-      const { exitCode } = await runSession(plan, {
+      const { exitCode } = await runSession(graph, {
         ...(placeWorkers ? { placeWorkers } : {}),
         ...(reporters.length > 0 ? { reporters } : {}),
         ...(values.out !== undefined ? { reportDir: values.out } : {}),
