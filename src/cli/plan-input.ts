@@ -1,6 +1,6 @@
 // What every command that reads a plan shares: --var flags, the colour of its
 // messages, and loading the plan with its problems printed (exit code 2).
-import type { CompiledPlan } from '../contract/plan.js';
+import type { ExecutionGraph } from '../graph/graph.js';
 import { useColor } from '../text/colour.js';
 
 /** Exit code of an invalid plan or bad usage. */
@@ -32,10 +32,11 @@ export interface PlanInputOptions {
 }
 
 /**
- * The compiled plan, or USAGE_EXIT_CODE after printing its errors to stderr.
- * Warnings (a wait that may hang) are printed and the plan is returned.
+ * The compiled plan's execution graph (the plan is its `plan`), or
+ * USAGE_EXIT_CODE after printing its errors to stderr. Warnings (a wait that
+ * may hang) are printed and the graph is returned: the one a run then uses.
  */
-export async function loadPlanInput(file: string, o: PlanInputOptions): Promise<CompiledPlan | number> {
+export async function loadPlanInput(file: string, o: PlanInputOptions): Promise<ExecutionGraph | number> {
   const [{ loadPlan }, { PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkGraph }] = await Promise.all([
     import('../plan/load.js'),
     import('../plan/issues.js'),
@@ -44,12 +45,12 @@ export async function loadPlanInput(file: string, o: PlanInputOptions): Promise<
     import('../graph/check.js'),
   ]);
   try {
-    const plan = await loadPlan(file, { vars: o.vars });
+    const graph = compileGraph(await loadPlan(file, { vars: o.vars }));
     if (o.checkDeadlocks !== false) {
-      const warnings = checkGraph(compileGraph(plan));
+      const warnings = checkGraph(graph);
       if (warnings.length > 0) process.stderr.write(`${formatIssues(warnings, { color: o.color })}\n\n`);
     }
-    return plan;
+    return graph;
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     process.stderr.write(`${formatPlanError(err, { color: o.color })}\n`);

@@ -76,8 +76,12 @@ export type StepDetails = Partial<Pick<StepResult, 'http' | 'pageUrl' | 'attachm
 
 export interface Engine {
   readonly name: string;
-  /** Runs the step or throws StepFailure. */
-  execute(ctx: StepContext): Promise<StepDetails | undefined>;
+  /**
+   * Runs the step or throws StepFailure (or rejects with it). A step done at
+   * once (a WebSocket send) may return its details directly: the worker then
+   * spends no promise on it.
+   */
+  execute(ctx: StepContext): StepDetails | undefined | Promise<StepDetails | undefined>;
   /** Called when a worker ends (close its page, context, connection…). */
   releaseWorker?(worker: number): Promise<void>;
   close(): Promise<void>;

@@ -52,6 +52,15 @@ export function compileGraph(plan: CompiledPlan): ExecutionGraph {
   return { plan, tracks, lanes, rounds: plan.rounds };
 }
 
+/**
+ * The execution graph of `input`: built from a plan, or handed over as is by a
+ * caller that built it already (`planrun run` checks it for deadlocks before
+ * the run), so a run compiles its graph once.
+ */
+export function graphOf(input: CompiledPlan | ExecutionGraph): ExecutionGraph {
+  return 'lanes' in input ? input : compileGraph(input);
+}
+
 export function isSync(step: StepSpec): step is StepSpec & { kind: 'signal' | 'wait' | 'barrier'; barrier: string } {
   return step.kind === 'signal' || step.kind === 'wait' || step.kind === 'barrier';
 }

@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Coordinator } from '../contract/coordinator.js';
 import { createHttpEngine } from '../engines/http/index.js';
 import { createWsEngine } from '../engines/ws/index.js';
-import { compileGraph, type ExecutionGraph } from '../graph/graph.js';
+import { graphOf, type ExecutionGraph } from '../graph/graph.js';
 import { flattenSteps } from '../graph/points.js';
 import { InMemoryCoordinator } from '../coordination/memory.js';
 import { MemoryFrontier } from '../coordination/memory-frontier.js';
@@ -148,7 +148,10 @@ function once(create: () => Promise<Engine>): { get(): Promise<Engine>; created(
   };
 }
 
-export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<RunResult> {
+/** Runs a plan, or the execution graph of one that the caller built already (then it is not built again). */
+export async function runPlan(input: CompiledPlan | ExecutionGraph, options: RunOptions): Promise<RunResult> {
+  const graph = graphOf(input);
+  const { plan } = graph;
   const runId = options.runId ?? newRunId();
   const coordinator = options.coordinator ?? new InMemoryCoordinator();
   const stop = new AbortController();
@@ -214,7 +217,6 @@ export async function runPlan(plan: CompiledPlan, options: RunOptions): Promise<
     }
   };
 
-  const graph = compileGraph(plan);
   emit({ type: 'run:begin', time: Date.now(), run: runInfo(graph, runId, options.reportDir) });
   let failure: string | undefined;
   let teardownFailure: string | undefined;

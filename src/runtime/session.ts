@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import type { CompiledPlan } from '../contract/plan.js';
+import { graphOf, type ExecutionGraph } from '../graph/graph.js';
 import { MetricsCollector } from '../reporting/metrics/metrics-collector.js';
 import { openMetricsStream, type MetricsStream } from '../reporting/files/metrics-stream.js';
 import { startMetricsEndpoint } from '../reporting/prometheus/endpoint.js';
@@ -95,13 +96,16 @@ export interface SessionResult {
 }
 
 /**
- * Runs the plan and writes its reports. Throws only before anything ran: a
+ * Runs the plan (or its execution graph, built already) and writes its reports. Throws only before anything ran: a
  * ReporterSelectionError (reporters.js) for reporter names that cannot be used,
  * a MetricsEndpointError (reporting/prometheus/endpoint.js) when the metrics
  * port cannot be listened on, or a PlacementError when the workers could not be
  * placed on agents.
  */
-export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Promise<SessionResult> {
+export async function runSession(input: CompiledPlan | ExecutionGraph, o: SessionOptions = {}): Promise<SessionResult> {
+  // `planrun run` hands over the graph it checked for deadlocks: the run uses it, not a second one.
+  const graph = graphOf(input);
+  const { plan } = graph;
   const write = o.write ?? ((text: string) => process.stderr.write(text));
   const reportDir = resolve(o.reportDir ?? plan.reports.out ?? 'planrun-report');
   // An empty list in the plan means its default, as if the key were absent.
@@ -163,7 +167,7 @@ export async function runSession(plan: CompiledPlan, o: SessionOptions = {}): Pr
     }
     let result: RunResult;
     try {
-      result = await runPlan(plan, {
+      result = await runPlan(graph, {
         ...(placement ? await placement.runOptions() : {}),
         emit: (e) => mux.onEvent(e),
         reportDir,

@@ -14,31 +14,31 @@ export function needsBrowser(step: StepSpec): boolean {
   return false;
 }
 
-export async function executeStep(ctx: StepContext): Promise<StepDetails | undefined> {
+/**
+ * Runs one leaf step. Steps that finish at once (set, a standalone expect, a
+ * ws send) return their details directly, the others a promise: a message
+ * loop's steps then cost no promise hops of their own.
+ */
+export function executeStep(ctx: StepContext): StepDetails | undefined | Promise<StepDetails | undefined> {
   const { step, run, worker, round } = ctx;
-  if (needsBrowser(step)) return (await run.engines.browser()).execute(ctx);
+  if (needsBrowser(step)) return run.engines.browser().then((browser) => browser.execute(ctx));
   switch (step.kind) {
     case 'request':
       return run.engines.http.execute(ctx);
     case 'ws':
       return run.engines.ws.execute(ctx);
     case 'signal':
-      await run.coordinator.signal(step.barrier, round, worker.id);
-      return;
+      return run.coordinator.signal(step.barrier, round, worker.id).then(() => undefined);
     case 'wait':
       return waitForEvent(ctx, step.barrier);
     case 'barrier':
       return meet(ctx, step.barrier);
     case 'sleep':
-      await sleep(sleepMs(step, ctx), undefined, { signal: ctx.signal });
-      return;
+      return sleep(sleepMs(step, ctx), undefined, { signal: ctx.signal });
     case 'set': {
+      if (step.shared) return share(ctx, step.values);
       const scope = ctx.scope();
-      for (const [name, value] of Object.entries(step.values)) {
-        const v = value.render(scope);
-        if (step.shared) await run.coordinator.setShared(name, v);
-        else worker.vars[name] = v;
-      }
+      for (const [name, value] of Object.entries(step.values)) worker.vars[name] = value.render(scope);
       return;
     }
     case 'capture':
@@ -51,6 +51,13 @@ export async function executeStep(ctx: StepContext): Promise<StepDetails | undef
     case 'loop':
       throw new Error(`${step.kind} steps are run by the worker, not as a leaf`);
   }
+}
+
+/** `share:` values go to the coordinator, one after another (a Redis one answers asynchronously). */
+async function share(ctx: StepContext, values: Extract<StepSpec, { kind: 'set' }>['values']): Promise<undefined> {
+  const scope = ctx.scope();
+  for (const [name, value] of Object.entries(values)) await ctx.run.coordinator.setShared(name, value.render(scope));
+  return undefined;
 }
 
 /** A templated sleep renders now; what it gives must be a duration. */

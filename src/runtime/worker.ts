@@ -133,6 +133,7 @@ export class Worker {
       await this.iteration(1);
     } finally {
       this.run.signal.removeEventListener('abort', this.onRunAbort);
+      this.stopStepTimer();
     }
     return this.firstFailure;
   }
@@ -141,6 +142,7 @@ export class Worker {
   finish(): WorkerOutcome {
     const { run, lane } = this;
     run.signal.removeEventListener('abort', this.onRunAbort);
+    this.stopStepTimer();
     if (run.signal.aborted) this.outcome = 'aborted';
     this.giveUp(this.roundsDone + 1, { step: FINISHED_STEP, reason: 'it has no more rounds to run' });
     run.emit({ type: 'worker:end', time: Date.now(), worker: lane.id, role: lane.role, outcome: this.outcome, rounds: this.roundsDone });
@@ -187,6 +189,49 @@ export class Worker {
       { once: true },
     );
     return controller;
+  }
+
+  /** When the step in flight times out (a performance.now() time), 0 between steps; see armStepTimer. */
+  private stepDeadline = 0;
+  /** The step in flight's limit, for its timeout's message. */
+  private stepLimit = 0;
+  private stepTimer: NodeJS.Timeout | undefined;
+  /** When stepTimer fires (a performance.now() time). */
+  private stepTimerDue = 0;
+
+  /**
+   * Times the step out at `deadline` with one timer per worker, not one per
+   * step (a timer set and cleared per step costs as much as the rest of a
+   * `set` step): it stays armed across steps and, when it fires before the
+   * step in flight is due, waits again for the rest. A step due before the
+   * timer (a shorter timeout than the previous step's) re-arms it.
+   */
+  private armStepTimer(deadline: number, limit: number): void {
+    this.stepDeadline = deadline;
+    this.stepLimit = limit;
+    if (this.stepTimer && this.stepTimerDue <= deadline) return;
+    clearTimeout(this.stepTimer);
+    this.startStepTimer(deadline);
+  }
+
+  private startStepTimer(due: number): void {
+    this.stepTimerDue = due;
+    this.stepTimer = setTimeout(this.onStepTimer, Math.max(1, Math.ceil(due - performance.now())));
+  }
+
+  private readonly onStepTimer = () => {
+    this.stepTimer = undefined;
+    // Between steps: the next step arms it again.
+    if (this.stepDeadline === 0) return;
+    // Timers may fire a fraction of a millisecond early (libuv counts whole ms).
+    if (this.stepDeadline > performance.now()) return this.startStepTimer(this.stepDeadline);
+    this.stepController.abort(new DOMException(`timed out after ${this.stepLimit}ms`, 'TimeoutError'));
+  };
+
+  /** The worker runs no more steps: its timer must not hold the process up. */
+  private stopStepTimer(): void {
+    clearTimeout(this.stepTimer);
+    this.stepTimer = undefined;
   }
 
   /** Settles with the step's work, or with the step signal's reason if the work ignores the signal (see newStepController). */
@@ -257,25 +302,27 @@ export class Worker {
     // Waits get a little slack so the coordinator's own timeout, which knows who is missing, fires first.
     const isWait = step.kind === 'wait' || step.kind === 'barrier';
     const limit = isWait ? timeoutMs + 1000 : timeoutMs;
-    // One controller per worker, re-armed by a plain timer per step: AbortSignal.any costs ~16 µs a step
+    // One controller per worker, aborted by the worker's step timer: AbortSignal.any costs ~16 µs a step
     // and in Node 20 its timeout signal can be collected before it fires (nodejs/node#57736).
     if (this.stepController.signal.aborted) this.stepController = this.newStepController();
     const controller = this.stepController;
     if (run.signal.aborted) controller.abort(run.signal.reason);
     const signal = controller.signal;
-    const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${limit}ms`, 'TimeoutError')), limit);
+    this.armStepTimer(began + limit, limit);
     const ctx: StepContext = { run, worker: this.state, round, step, signal, timeoutMs, scope: () => this.scope(round) };
     let details: StepDetails | undefined;
     let error: StepError | undefined;
     let failure: unknown;
     try {
-      details = await this.guard(executeStep(ctx), signal);
+      // A step done at once (set, a ws send) returns its details: no promise, no await.
+      const work = executeStep(ctx);
+      details = work instanceof Promise ? await this.guard(work, signal) : work;
     } catch (e) {
       failure = e;
       error = describe(e, timeoutMs, run.signal, signal);
       if (e instanceof StepFailure) details = e.extra;
     } finally {
-      clearTimeout(timer);
+      this.stepDeadline = 0;
       clearTimeout(this.graceTimer);
       this.rejectStep = undefined;
     }

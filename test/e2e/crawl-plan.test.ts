@@ -4,13 +4,13 @@
 import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parsePlan } from '../../src/plan/load.js';
 import { crawlRules } from '../../src/engines/crawl/rules.js';
 import { crawl } from '../../src/engines/crawl/crawler.js';
 import { startSite } from '../fixtures/site/site.js';
+import { planrunSync } from '../helpers/cli-helpers.js';
 import { brokenOf, normalizeTruth } from '../helpers/crawl-helpers.js';
 
 const planFile = fileURLToPath(new URL('../../plans/crawl.yml', import.meta.url));
@@ -35,8 +35,8 @@ test('plans/crawl.yml: its crawl rules find exactly the ground truth', async () 
 
 test('planrun validate refuses bad crawl rules, each at its own line and column, before anything runs', () => {
   const file = 'test/fixtures/plan/bad/sem-crawl-rules.yml';
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
-  assert.equal(r.status, 2);
+  const r = planrunSync(['validate', file]);
+  assert.equal(r.code, 2);
   assert.deepEqual(
     r.stderr
       .split('\n')

@@ -3,12 +3,12 @@
 // port moved to a free one), and report.json counts every due iteration as
 // started or dropped, with both latencies and the thresholds evaluated.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunReport } from '../../src/contract/report.js';
+import { planrunSync } from '../helpers/cli-helpers.js';
 import { freePort } from '../helpers/free-port.js';
 
 test('plans/load-staged.yml runs: ramp up, hold, ramp down, every due iteration started or dropped', { timeout: 90_000 }, async () => {
@@ -24,11 +24,7 @@ test('plans/load-staged.yml runs: ramp up, hold, ramp down, every due iteration 
     const file = join(dir, 'load-staged.yml');
     writeFileSync(file, plan);
     const out = join(dir, 'out');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', file, '--out', out], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-    });
+    const run = planrunSync(['run', file, '--out', out], { env: { CI: 'true' }, timeoutMs: 60_000 });
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     // 0 → 200/s over 1 s, 200/s for 1 s, 200 → 0/s over 1 s: 100 + 200 + 100 iterations due.
     const write = report.steps.find((s) => s.name === 'write line')!;
@@ -41,7 +37,7 @@ test('plans/load-staged.yml runs: ramp up, hold, ramp down, every due iteration 
       report.thresholds.map((t) => `${t.selector}: ${t.condition}`),
       ['http: p95 < 500ms', 'http: errors < 1%', 'http.scheduled: p95 < 1s'],
     );
-    assert.equal(run.status, report.thresholds.every((t) => t.passed) ? 0 : 1, run.stdout + run.stderr);
+    assert.equal(run.code, report.thresholds.every((t) => t.passed) ? 0 : 1, run.stdout + run.stderr);
     assert.match(run.stdout, /Open model \(latency from the scheduled start\)/);
     assert.match(run.stdout, new RegExp(`worker: ${report.dropped!.worker} iterations? dropped`));
     const md = readFileSync(join(out, 'summary.md'), 'utf8');

@@ -4,11 +4,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { planrunSync } from '../helpers/cli-helpers.js';
 
-function planrun(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const planrun = (...args: string[]) => planrunSync(args);
 
 test('validate prints roles with worker ids, barriers with signalers and waiters, steps per role; exit 0', () => {
   const r = planrun('validate', 'test/fixtures/plan/good/etherpad-seed.yml');

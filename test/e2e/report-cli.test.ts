@@ -11,14 +11,12 @@ import { renderHtml } from '../../src/reporting/files/html/html-report.js';
 import { renderJunit } from '../../src/reporting/files/junit.js';
 import { renderMarkdown } from '../../src/reporting/files/markdown.js';
 import { barrierReport } from '../fixtures/report/sample.js';
+import { planrunSync } from '../helpers/cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'planrun-report-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function planrun(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const planrun = (...args: string[]) => planrunSync(args);
 
 test('re-renders html, junit and markdown from report.json into --out, reading screenshots from the report folder', { timeout: 60_000 }, () => {
   const src = join(dir, 'run');

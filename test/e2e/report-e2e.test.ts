@@ -3,7 +3,7 @@
 // real CLI with every file reporter, then report.html opened in real headless
 // Chromium and junit.xml validated against the JUnit schema CI tools accept.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startSite as startPages, type Site as Pages } from '../helpers/browser-helpers.js';
 import { normalizeTruth, sortRefs } from '../helpers/crawl-helpers.js';
+import { planrun } from '../helpers/cli-helpers.js';
 import { readReport } from '../helpers/report-helpers.js';
 import { startSite as startCrawlSite, type Site as CrawlSite } from '../fixtures/site/site.js';
 import { startPad, type Pad } from '../helpers/run-helpers.js';
@@ -83,26 +84,6 @@ crawl:
   normalize: { stripParams: [utm_source] }
 `;
 
-/** The CLI in a child process, asynchronously: the page and crawl sites are served from this process. */
-function cli(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`planrun ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${stderr}${stdout}`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolveRun({ status, stdout, stderr });
-    });
-  });
-}
-
 interface TimelineApi {
   lanes: Array<{ worker: number; role: string }>;
   barriers: string[];
@@ -113,8 +94,9 @@ test('a real run with barriers, a failed browser step and a crawl: report.html i
   const out = join(dir, 'report');
   const planFile = join(dir, 'e2e.yml');
   writeFileSync(planFile, plan(pad!.url, pages!.origin, site!.origin));
-  const run = await cli(['run', planFile, '--out', out, '--reporter', 'plain,json,html,junit,markdown'], 90_000);
-  assert.equal(run.status, 1, `exit 1 expected (a browser step failed, the crawl found broken links):\n${run.stderr}${run.stdout}`);
+  // Not blocking: the page and crawl sites are served from this process.
+  const run = await planrun(['run', planFile, '--out', out, '--reporter', 'plain,json,html,junit,markdown'], { env: { CI: 'true' }, timeoutMs: 90_000 });
+  assert.equal(run.code, 1, `exit 1 expected (a browser step failed, the crawl found broken links):\n${run.stderr}${run.stdout}`);
 
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'failed');

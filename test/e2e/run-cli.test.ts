@@ -2,17 +2,16 @@
 // outcome, Ctrl-C writing the partial report, and signals while the reports
 // are written.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { type CliRun, planrun as run, type Watch } from '../helpers/cli-helpers.js';
 import { readReport as readReportFile } from '../helpers/report-helpers.js';
 import { startPad, type Pad } from '../helpers/run-helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let pad: Pad;
 let dir: string;
 before(async () => {
@@ -21,27 +20,21 @@ before(async () => {
 });
 after(() => pad.stop());
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** `planrun ARGS…` as in CI (the plain live output), bounded by the longest test's timeout. */
+const planrun = (args: string[], o: { onStdout?: Watch; onStderr?: Watch } = {}): Promise<CliRun> => run(args, { env: { CI: 'true' }, timeoutMs: 120_000, ...o });
 
-type Watch = (text: string, child: ReturnType<typeof spawn>) => void;
-
-function planrun(args: string[], o: { onStdout?: Watch; onStderr?: Watch } = {}): Promise<Ran> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    o.onStdout?.(stdout, child);
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    o.onStderr?.(stderr, child);
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+/** A stdout watcher that sends SIGINT once the plain output shows round 3 (the run got going); `sent()` tells whether it did. */
+function interruptAtRound3(): { onStdout: Watch; sent(): boolean } {
+  let sent = false;
+  return {
+    onStdout: (text, child) => {
+      if (!sent && /round 3\/1000/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+    sent: () => sent,
+  };
 }
 
 async function planFile(name: string, yaml: string): Promise<string> {
@@ -103,16 +96,9 @@ test('a plan that may hang is run and validated, with the warning printed first 
 test('Ctrl-C stops the run, writes the partial report and exits 130', { timeout: 30_000 }, async () => {
   const file = await planFile('long', `name: long\ntarget: ${pad.url}\nworkers: 3\nrounds: 1000\nscenario:\n  - name: tick\n    request: GET /health?delay=20\n`);
   const out = join(dir, 'long-out');
-  let sent = false;
-  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json'], {
-    onStdout: (text, child) => {
-      if (!sent && /round 3\/1000/.test(text)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    },
-  });
-  assert.ok(sent, 'the run got going');
+  const interrupt = interruptAtRound3();
+  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json'], interrupt);
+  assert.ok(interrupt.sent(), 'the run got going');
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /SIGINT received/);
   const report = await readReport(out);
@@ -170,7 +156,7 @@ const BIG_PLAN = `name: big\nworkers: 10\nrounds: 100\nscenario:\n  - loop: { ti
 const ALL_FILES = ['junit.xml', 'metrics.ndjson', 'report.html', 'report.json', 'summary.md'];
 
 /** Runs the big plan with every file reporter; SIGINT once the report phase begins, and again once planrun said it got the first if `twice`. */
-async function interruptReports(name: string, twice: boolean): Promise<{ r: Ran; out: string; sent: number }> {
+async function interruptReports(name: string, twice: boolean): Promise<{ r: CliRun; out: string; sent: number }> {
   const file = await planFile(name, BIG_PLAN);
   const out = join(dir, `${name}-out`);
   let sent = 0;
@@ -294,16 +280,9 @@ test('Ctrl-C mid-run still runs the teardown: the server saw the delete, exit 13
     `name: teardown-on-ctrl-c\ntarget: ${pad.url}\nworkers: 2\nrounds: 1000\n${SETUP_AND_TEARDOWN}scenario:\n  - name: read\n    request: GET /pads/{{ shared.pad }}?delay=20\n`,
   );
   const out = join(dir, 'teardown-on-ctrl-c-out');
-  let sent = false;
-  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json'], {
-    onStdout: (text, child) => {
-      if (!sent && /round 3\/1000/.test(text)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    },
-  });
-  assert.ok(sent, 'the run got going');
+  const interrupt = interruptAtRound3();
+  const r = await planrun(['run', file, '--out', out, '--reporter', 'plain,json'], interrupt);
+  assert.ok(interrupt.sent(), 'the run got going');
   assert.equal(r.code, 130, r.stderr);
   const requests = ((await (await fetch(`${pad.url}/requests`)).json()) as string[]).slice(before);
   assert.equal(requests[0], 'POST /pads');

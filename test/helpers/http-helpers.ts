@@ -8,7 +8,7 @@ import type { CompiledPlan, StepSpec, TemplateScope } from '../../src/contract/p
 import type { Coordinator } from '../../src/contract/coordinator.js';
 import type { RunEvent } from '../../src/contract/events.js';
 import { Redactor } from '../../src/runtime/redact.js';
-import type { Engine, RunContext, StepContext, WorkerState } from '../../src/contract/engine.js';
+import type { Engine, RunContext, StepContext, StepDetails, WorkerState } from '../../src/contract/engine.js';
 
 export interface TestServer {
   origin: string;
@@ -98,6 +98,16 @@ export function stepNamed(plan: CompiledPlan, name: string, role = 'worker'): St
         .join(', ')}`,
     );
   return step;
+}
+
+/** Runs the step `name` of the run on `engine` as `worker` (worker 0 by default) in `round`, then lets its context go. */
+export async function runStep(engine: Engine, t: TestRun, name: string, o: { worker?: WorkerState; round?: number } = {}): Promise<StepDetails | undefined> {
+  const ctx = makeStep(t, o.worker ?? makeWorker(t.plan), stepNamed(t.plan, name), o.round);
+  try {
+    return await engine.execute(ctx);
+  } finally {
+    ctx.dispose();
+  }
 }
 
 /** A step context whose signal aborts when the step times out or the run stops, as the runtime's does. */

@@ -10,7 +10,7 @@ import { StepFailure, type Engine } from '../../src/contract/engine.js';
 import { parsePlan } from '../../src/plan/load.js';
 import { parseSize } from '../../src/plan/size.js';
 import { formatSize } from '../../src/text/bytes.js';
-import { makeRun, makeStep, makeWorker, startServer, stepNamed, type TestRun, type TestServer } from '../helpers/http-helpers.js';
+import { makeRun, makeWorker, runStep, startServer, type TestRun, type TestServer } from '../helpers/http-helpers.js';
 
 const MiB = 1024 * 1024;
 const PAD = Buffer.alloc(64 * 1024, 'x');
@@ -85,14 +85,11 @@ scenario:
   async function run(r: TestRun, name: string) {
     const engine = engines[r === t ? 0 : 1]!;
     const worker = makeWorker(r.plan);
-    const ctx = makeStep(r, worker, stepNamed(r.plan, name));
     try {
-      return { details: await engine.execute(ctx), worker, error: undefined };
+      return { details: await runStep(engine, r, name, { worker }), worker, error: undefined };
     } catch (error) {
       assert.ok(error instanceof StepFailure, `expected a StepFailure, got ${String(error)}`);
       return { details: undefined, worker, error };
-    } finally {
-      ctx.dispose();
     }
   }
 

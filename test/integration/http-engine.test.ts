@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { createHttpEngine } from '../../src/engines/http/index.js';
 import { StepFailure, type Engine } from '../../src/contract/engine.js';
-import { makeRun, makeStep, makeWorker, readBody, startServer, stepNamed, type TestRun, type TestServer } from '../helpers/http-helpers.js';
+import { makeRun, makeStep, makeWorker, readBody, runStep, startServer, stepNamed, type TestRun, type TestServer } from '../helpers/http-helpers.js';
 
 const USER_JSON = JSON.stringify({ user: { id: 42, name: 'Ada', tags: ['admin', 'ops'] }, items: [{ sku: 'a1' }, { sku: 'b2' }] });
 
@@ -132,13 +132,7 @@ scenario:
 
   async function run(name: string, workerId = 0, round = 1) {
     const worker = makeWorker(t.plan, workerId);
-    const ctx = makeStep(t, worker, stepNamed(t.plan, name), round);
-    try {
-      const details = await engine.execute(ctx);
-      return { details, worker };
-    } finally {
-      ctx.dispose();
-    }
+    return { details: await runStep(engine, t, name, { worker, round }), worker };
   }
 
   async function failure(name: string): Promise<StepFailure> {
@@ -290,16 +284,14 @@ describe('http engine failures and connections', () => {
   test('connection refused names the host and the code', { timeout: 5000 }, async () => {
     const t = makeRun('name: refused\ntarget: http://127.0.0.1:9\nscenario:\n  - request: GET /health\n');
     const engine = createHttpEngine(t.run);
-    const ctx = makeStep(t, makeWorker(t.plan), stepNamed(t.plan, 'GET /health'));
     try {
-      await assert.rejects(engine.execute(ctx), (e: StepFailure) => {
+      await assert.rejects(runStep(engine, t, 'GET /health'), (e: StepFailure) => {
         assert.equal(e.code, 'connect');
         assert.equal(e.message, 'cannot connect to 127.0.0.1:9 (ECONNREFUSED) for GET http://127.0.0.1:9/health: is the server running and the target right?');
         assert.deepEqual(e.extra.http, { method: 'GET', url: 'http://127.0.0.1:9/health', bytes: 0 });
         return true;
       });
     } finally {
-      ctx.dispose();
       await engine.close();
     }
   });
@@ -308,16 +300,14 @@ describe('http engine failures and connections', () => {
     const server = await startServer(() => {});
     const t = makeRun(`name: abort\ntarget: ${server.origin}\nscenario:\n  - request: GET /hang\n`);
     const engine = createHttpEngine(t.run);
-    const ctx = makeStep(t, makeWorker(t.plan), stepNamed(t.plan, 'GET /hang'));
     try {
       setTimeout(() => t.abort(), 100);
-      await assert.rejects(engine.execute(ctx), (e: StepFailure) => {
+      await assert.rejects(runStep(engine, t, 'GET /hang'), (e: StepFailure) => {
         assert.equal(e.code, 'aborted');
         assert.equal(e.message, `stopped: the run was aborted during GET ${server.origin}/hang`);
         return true;
       });
     } finally {
-      ctx.dispose();
       await engine.close();
       await server.close();
     }
@@ -329,12 +319,7 @@ describe('http engine failures and connections', () => {
     const engine = createHttpEngine(t.run);
     const worker = makeWorker(t.plan);
     try {
-      for (let i = 0; i < 200; i++) {
-        const ctx = makeStep(t, worker, stepNamed(t.plan, 'GET /'), i + 1);
-        const details = await engine.execute(ctx);
-        ctx.dispose();
-        assert.equal(details?.http?.status, 200);
-      }
+      for (let i = 0; i < 200; i++) assert.equal((await runStep(engine, t, 'GET /', { worker, round: i + 1 }))?.http?.status, 200);
       return server.connections();
     } finally {
       await engine.close();
@@ -355,11 +340,12 @@ describe('http engine failures and connections', () => {
     // The loader refuses a literal relative URL without a target; a rendered one is only known at run time.
     const t = makeRun('name: no target\nvars: { path: /x }\nscenario:\n  - name: templated\n    request: GET {{ vars.path }}\n');
     const engine = createHttpEngine(t.run);
-    const ctx = makeStep(t, makeWorker(t.plan), stepNamed(t.plan, 'templated'));
     try {
-      await assert.rejects(engine.execute(ctx), { code: 'http', message: 'the URL "/x" is relative but the plan has no `target:`; set one or write an absolute http:// URL' });
+      await assert.rejects(runStep(engine, t, 'templated'), {
+        code: 'http',
+        message: 'the URL "/x" is relative but the plan has no `target:`; set one or write an absolute http:// URL',
+      });
     } finally {
-      ctx.dispose();
       await engine.close();
     }
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { createHttpEngine } from '../../src/engines/http/index.js';
 import { StepFailure, type Engine } from '../../src/contract/engine.js';
-import { makeRun, makeStep, makeWorker, readBody, startServer, stepNamed, type TestRun, type TestServer } from '../helpers/http-helpers.js';
+import { makeRun, makeWorker, readBody, runStep, startServer, type TestRun, type TestServer } from '../helpers/http-helpers.js';
 
 describe('http engine redirects and aborts', () => {
   let server: TestServer;
@@ -66,13 +66,8 @@ scenario:
 
   async function run(name: string) {
     const worker = makeWorker(t.plan, 0);
-    const ctx = makeStep(t, worker, stepNamed(t.plan, name));
-    try {
-      const details = await engine.execute(ctx);
-      return { details: details || {}, response: worker.lastResponse! };
-    } finally {
-      ctx.dispose();
-    }
+    const details = await runStep(engine, t, name, { worker });
+    return { details: details || {}, response: worker.lastResponse! };
   }
 
   test('a 303 turns a POST into a GET without its body', { timeout: 5000 }, async () => {
@@ -157,12 +152,10 @@ ${steps}
   async function run(t: TestRun, name: string) {
     const engine = createHttpEngine(t.run);
     const worker = makeWorker(t.plan, 0);
-    const ctx = makeStep(t, worker, stepNamed(t.plan, name));
     try {
-      await engine.execute(ctx);
+      await runStep(engine, t, name, { worker });
       return { response: worker.lastResponse!, received: JSON.parse(worker.lastResponse!.body) as { method: string; body: string; headers: http.IncomingHttpHeaders } };
     } finally {
-      ctx.dispose();
       await engine.close();
     }
   }

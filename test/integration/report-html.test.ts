@@ -198,7 +198,7 @@ test('a real run of the pad HTTP plan (planrun run → planrun report): every wo
   timeout: 90_000,
 }, async () => {
   const { startPad } = await import('../helpers/run-helpers.js');
-  const { spawnSync } = await import('node:child_process');
+  const { planrunSync } = await import('../helpers/cli-helpers.js');
   const pad = await startPad();
   try {
     const plan = readFileSync('plans/pad-http.yml', 'utf8')
@@ -208,12 +208,11 @@ test('a real run of the pad HTTP plan (planrun run → planrun report): every wo
     const file = join(dir, 'pad-http.yml');
     writeFileSync(file, plan);
     const out = join(dir, 'real');
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const cli = (...args: string[]) => planrunSync(args, { env: { CI: 'true' }, timeoutMs: 60_000 });
     const run = cli('run', file, '--out', out);
-    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
     const rep = cli('report', join(out, 'report.json'), '--reporter', 'html');
-    assert.equal(rep.status, 0, rep.stderr);
+    assert.equal(rep.code, 0, rep.stderr);
     const report = await readReport(join(out, 'report.json'));
     const { page, problems, requests } = await open(join(out, 'report.html'));
     try {

@@ -289,3 +289,44 @@ scenario:
   assert.match(slow[0]!.error!.message, /GET http:\/\/127\.0\.0\.1:\d+\/health\?delay=3000/);
   assert.equal(slow[0]!.http?.method, 'GET');
 });
+
+test('one step timer per worker: a short timeout does not cut the next, longer step short, and a short one after a long one still fires', { timeout: 15_000 }, async () => {
+  const run = await runYaml(`
+name: step timer
+workers: 1
+rounds: 2
+onError: continue
+scenario:
+  - name: quick
+    set: { a: 1 }
+    timeout: 100ms
+  - name: nap
+    sleep: 400ms
+    timeout: 5s
+  - name: stuck
+    sleep: 10s
+    timeout: 300ms
+`);
+  assert.equal(run.outcome, 'failed');
+  // The timer armed for quick's 100 ms fires during nap and waits again for nap's own 5 s.
+  assert.deepEqual(
+    named(run.results, 'nap').map((r) => [r.outcome, r.error]),
+    [
+      ['ok', undefined],
+      ['ok', undefined],
+    ],
+  );
+  // Armed for nap's 5 s, the timer is moved up to stuck's 300 ms.
+  const stuck = named(run.results, 'stuck');
+  assert.deepEqual(
+    stuck.map((r) => r.error),
+    [
+      { code: 'timeout', message: 'timed out after 300ms' },
+      { code: 'timeout', message: 'timed out after 300ms' },
+    ],
+  );
+  assert.ok(
+    stuck.every((r) => r.durationMs < 4000),
+    `stuck stopped near 300 ms, long before its 10 s sleep and nap's 5 s: ${stuck.map((r) => r.durationMs)}`,
+  );
+});

@@ -2,10 +2,11 @@
 // picks, the report it writes and returns, a failing reporter reported without
 // hiding the others, and reporter names refused before anything runs.
 import assert from 'node:assert/strict';
-import { readdir, readFile, mkdtemp } from 'node:fs/promises';
+import { readdir, readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadPlanInput } from '../../src/cli/plan-input.js';
 import { parsePlan } from '../../src/plan/load.js';
 import type { RunEvent } from '../../src/contract/events.js';
 import { ReporterSelectionError } from '../../src/reporting/registry.js';
@@ -57,6 +58,29 @@ describe('runSession', () => {
     assert.deepEqual([r.exitCode, r.report.outcome, r.report.reason], [1, 'failed', '4 steps failed']);
     assert.deepEqual((await readdir(dir)).sort(), ['metrics.ndjson', 'report.json']);
     assert.deepEqual(lines, ['planrun: the boom reporter failed: disk full after [redacted]\n']);
+  });
+
+  it('runs the execution graph `planrun run` checked, without building another', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'planrun-session-'));
+    const file = join(dir, 'two-workers.yml');
+    await writeFile(file, `name: handed graph\ntarget: ${server.origin}\nworkers: 2\nrounds: 2\nscenario:\n  - request: GET /\n`);
+    // What `planrun run` does: load the plan and check its graph for deadlocks, then hand that graph to the session.
+    const graph = await loadPlanInput(file, { vars: {}, color: false });
+    assert.ok(typeof graph !== 'number');
+    assert.deepEqual(
+      graph.lanes.map((l) => l.worker),
+      [0, 1],
+    );
+    // Worker 1's lane left out: a session that built its graph again from the plan would run both workers.
+    const handed = { ...graph, lanes: graph.lanes.filter((l) => l.worker === 0) };
+    const events: RunEvent[] = [];
+    const before = hits;
+    const r = await runSession(handed, { reporters: [], reportDir: dir, extraReporters: [{ name: 'spy', onEvent: (e) => events.push(e) }] });
+    assert.deepEqual(
+      events.flatMap((e) => (e.type === 'worker:begin' ? [e.worker] : [])),
+      [0],
+    );
+    assert.deepEqual([r.exitCode, r.report.steps[0]!.count, hits - before], [0, 2, 2]);
   });
 
   it('with no reporters still builds the report and writes no file', async () => {

@@ -1,7 +1,6 @@
 // The execution graph: one track per role, one lane per worker over its role's
 // track, rounds not unrolled; and `planrun graph` as users run it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { compileGraph, sourceRound } from '../../src/graph/graph.js';
 import { flattenSteps, pointInRound } from '../../src/graph/points.js';
 import { loadPlan, parsePlan } from '../../src/plan/load.js';
 import type { EventBarrier } from '../../src/contract/plan.js';
+import { planrunSync } from '../helpers/cli-helpers.js';
 
 test('etherpad: a track per role, a lane per worker on the track of its role; what each wait needs, per round', { timeout: 10_000 }, async () => {
   const graph = compileGraph(await loadPlan('test/fixtures/plan/good/etherpad-seed.yml'));
@@ -126,10 +126,7 @@ scenario:
   );
 });
 
-function planrun(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const planrun = (...args: string[]) => planrunSync(args);
 
 test('planrun graph prints rounds 1 and 2 per role, with who waits for whom', { timeout: 30_000 }, () => {
   const r = planrun('graph', 'test/fixtures/plan/good/etherpad-seed.yml');

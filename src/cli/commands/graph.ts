@@ -58,21 +58,20 @@ Exit codes: 0 no deadlock (warnings may be printed), 2 invalid or deadlocking pl
     const vars = parseVarFlags(values.var ?? []);
     if (typeof vars === 'string') return usageError(vars);
 
-    const [{ PlanError }, { formatPlanError, formatIssues }, { compileGraph }, { checkGraph }, { renderText, renderMermaid }] = await Promise.all([
+    const [{ PlanError }, { formatPlanError, formatIssues }, { checkGraph }, { renderText, renderMermaid }] = await Promise.all([
       import('../../plan/issues.js'),
       import('../../plan/format.js'),
-      import('../../graph/graph.js'),
       import('../../graph/check.js'),
       import('../../graph/render.js'),
     ]);
     const color = colorFor(process.stderr, values);
     // The deadlock check runs below, after the graph is drawn, so that a deadlocking plan is still shown.
-    const plan = await loadPlanInput(positionals[0]!, { vars, color, checkDeadlocks: false });
-    if (typeof plan === 'number') return plan;
-    if (round !== undefined && plan.rounds !== undefined && round > plan.rounds) {
-      return usageError(`--round ${round}: the plan has ${plural(plan.rounds, 'round')}`);
+    const graph = await loadPlanInput(positionals[0]!, { vars, color, checkDeadlocks: false });
+    if (typeof graph === 'number') return graph;
+    const { rounds } = graph.plan;
+    if (round !== undefined && rounds !== undefined && round > rounds) {
+      return usageError(`--round ${round}: the plan has ${plural(rounds, 'round')}`);
     }
-    const graph = compileGraph(plan);
     const opts = round !== undefined ? { round } : {};
     process.stdout.write(`${format === 'mermaid' ? renderMermaid(graph, opts) : renderText(graph, opts)}\n`);
     let warnings: PlanIssue[];

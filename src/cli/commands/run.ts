@@ -142,8 +142,10 @@ export const command: Command = {
       process.stderr.write(`planrun run: ${metrics}\n`);
       return 2;
     }
-    const plan = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
-    if (typeof plan === 'number') return plan;
+    // The graph checked for deadlocks here is the one the run uses: it is built once.
+    const graph = await loadPlanInput(positionals[0]!, { vars, color: colorFor(process.stderr) });
+    if (typeof graph === 'number') return graph;
+    const { plan } = graph;
     const reporters = (values.reporter ?? [])
       .flatMap((r) => r.split(','))
       .map((r) => r.trim())
@@ -177,7 +179,7 @@ export const command: Command = {
         }
       : undefined;
     try {
-      const { exitCode } = await runSession(plan, {
+      const { exitCode } = await runSession(graph, {
         ...(placeWorkers ? { placeWorkers } : {}),
         ...(reporters.length > 0 ? { reporters } : {}),
         ...(values.out !== undefined ? { reportDir: values.out } : {}),

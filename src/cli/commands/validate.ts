@@ -49,9 +49,9 @@ Exit codes: 0 valid, 2 invalid plan or bad usage.`,
     const { summarizePlan } = await import('../../plan/describe-plan.js');
     const file = positionals[0]!;
     // Warnings (a wait that may hang) do not fail validation: they are printed above the summary.
-    const plan = await loadPlanInput(file, { vars, color: colorFor(process.stderr, values) });
-    if (typeof plan === 'number') return plan;
-    process.stdout.write(`${summarizePlan(plan, file, { color: colorFor(process.stdout, values) })}\n`);
+    const graph = await loadPlanInput(file, { vars, color: colorFor(process.stderr, values) });
+    if (typeof graph === 'number') return graph;
+    process.stdout.write(`${summarizePlan(graph.plan, file, { color: colorFor(process.stdout, values) })}\n`);
     return 0;
   },
 };

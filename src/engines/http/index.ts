@@ -21,7 +21,12 @@ type HttpInfo = NonNullable<StepResult['http']>;
 /** How long close() lets in-flight requests finish before dropping their sockets. */
 const CLOSE_GRACE_MS = 2_000;
 
-export function createHttpEngine(run: RunContext): Engine {
+/** Every request step waits for the wire: its execute always answers with a promise. */
+export interface HttpEngine extends Engine {
+  execute(ctx: StepContext): Promise<StepDetails>;
+}
+
+export function createHttpEngine(run: RunContext): HttpEngine {
   const plan = run.plan;
   const transport = new HttpTransport({ connections: plan.http.connections, maxRedirects: plan.http.maxRedirects });
   const builder = new RequestBuilder(plan);

@@ -173,16 +173,17 @@ export class WsConnection {
   /**
    * Takes messages off in arrival order until `test` accepts one, skipping the
    * rest. Ends without a match when the connection closes, after `withinMs`, or
-   * when `signal` aborts. `stats.skipped` counts what it skipped.
+   * when `signal` aborts. `stats.skipped` counts what it skipped. What the
+   * buffer or the connection's state answers at once is returned as is, not as a promise.
    */
-  next(test: (m: Message) => boolean, signal: AbortSignal, withinMs: number | undefined, stats: { skipped: number }): Promise<Message | WaitEnd> {
+  next(test: (m: Message) => boolean, signal: AbortSignal, withinMs: number | undefined, stats: { skipped: number }): Message | WaitEnd | Promise<Message | WaitEnd> {
     while (this.head < this.buffer.length) {
       const m = this.shift();
-      if (test(m)) return Promise.resolve(m);
+      if (test(m)) return m;
       stats.skipped++;
     }
-    if (this.closed) return Promise.resolve('closed');
-    if (signal.aborted) return Promise.resolve('signal');
+    if (this.closed) return 'closed';
+    if (signal.aborted) return 'signal';
     this.watch(signal);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;

@@ -10,7 +10,7 @@ import type { WsStepInfo } from '../../contract/events.js';
 import { StepFailure, type Engine, type RunContext, type StepContext, type StepDetails } from '../../contract/engine.js';
 import { captureFromText, checkJsonPaths, describeMatcher, excerpt, matchValue, NOT_JSON } from '../matchers.js';
 import { wireFailure } from '../transport/errors.js';
-import { type Closed, type Handshake, type Message, type OpenResult, WsConnection } from './connection.js';
+import { type Closed, type Handshake, type Message, type OpenResult, type WaitEnd, WsConnection } from './connection.js';
 
 export { BUFFER_CAP } from './connection.js';
 
@@ -171,18 +171,33 @@ export function createWsEngine(run: RunContext): Engine {
     return { ws: info(conn, { sent: 1, bytes }) };
   }
 
-  async function expect(ctx: StepContext, spec: Action<'expect'>): Promise<StepDetails> {
+  /** Waits for the awaited message; a message already buffered is taken without a promise. */
+  function expect(ctx: StepContext, spec: Action<'expect'>): StepDetails | Promise<StepDetails> {
     const conn = connectionOf(ctx);
     const awaited = renderExpect(spec.expect, ctx.scope);
     // `within` never outlasts the step: past the step timeout the step's signal ends the wait.
     const within = spec.withinMs !== undefined && spec.withinMs < ctx.timeoutMs ? spec.withinMs : undefined;
     const stats = { skipped: 0 };
-    const got = await conn.next((m) => matches(awaited, m), ctx.signal, within, stats);
-    const counts = (extra: Partial<WsStepInfo> = {}) => ({ ws: info(conn, { received: stats.skipped + (typeof got === 'string' ? 0 : 1), skipped: stats.skipped, ...extra }) });
+    const got = conn.next((m) => matches(awaited, m), ctx.signal, within, stats);
+    if (got instanceof Promise) return got.then((g) => expected(ctx, spec, conn, awaited, within, stats.skipped, g));
+    return expected(ctx, spec, conn, awaited, within, stats.skipped, got);
+  }
+
+  /** What an expect found: its captures and counts, or the failure that says what it waited for and saw. */
+  function expected(
+    ctx: StepContext,
+    spec: Action<'expect'>,
+    conn: WsConnection,
+    awaited: Awaited,
+    within: number | undefined,
+    skipped: number,
+    got: Message | WaitEnd,
+  ): StepDetails {
+    const received = typeof got === 'string' ? skipped : skipped + 1;
+    const counts = (extra: Partial<WsStepInfo> = {}) => ({ ws: info(conn, { received, skipped, ...extra }) });
     if (typeof got === 'string') {
       const phrase = describeAwaited(awaited);
-      const skipped = stats.skipped ? `skipped ${stats.skipped} other message${stats.skipped === 1 ? '' : 's'}; ` : '';
-      const seen = `${skipped}${lastMessages(conn)}`;
+      const seen = `${skipped ? `skipped ${skipped} other message${skipped === 1 ? '' : 's'}; ` : ''}${lastMessages(conn)}`;
       if (got === 'closed') {
         throw new StepFailure(`${conn.url} ${closedBy(conn.closed!)} before ${phrase} arrived (${seen})`, 'closed', counts({ closeCode: conn.closed!.code }));
       }
@@ -213,7 +228,8 @@ export function createWsEngine(run: RunContext): Engine {
   return {
     name: 'ws',
 
-    async execute(ctx: StepContext): Promise<StepDetails> {
+    // Not async: a send (and an expect whose message is buffered) is done at once and returns its details directly.
+    execute(ctx: StepContext): StepDetails | Promise<StepDetails> {
       const step = ctx.step;
       if (step.kind !== 'ws') throw new StepFailure(`the ws engine runs ws steps, not ${step.kind} steps`, 'internal');
       const spec = step.ws;
