@@ -5,7 +5,7 @@ import type { CrawlReferrer, CrawlReport } from '../../contract/report.js';
 import { UrlRecord } from './records.js';
 
 /** What the records do not tell. */
-export type CrawlTotals = Pick<CrawlReport, 'startUrls' | 'stoppedBy' | 'durationMs' | 'skipped' | 'sampledAway' | 'retries' | 'requests'> & {
+export type CrawlTotals = Pick<CrawlReport, 'startUrls' | 'seeds' | 'stoppedBy' | 'durationMs' | 'skipped' | 'sampledAway' | 'retries' | 'requests'> & {
   maxReportedUrls: number;
 };
 
@@ -31,6 +31,7 @@ export function summarizeCrawl(records: ReadonlyMap<string, UrlRecord>, fragment
   for (const b of broken) brokenByKind[b.broken!.kind] = (brokenByKind[b.broken!.kind] ?? 0) + 1;
   return {
     startUrls: t.startUrls,
+    ...(t.seeds ? { seeds: t.seeds } : {}),
     stoppedBy: t.stoppedBy,
     durationMs: t.durationMs,
     crawled,
