@@ -5,7 +5,7 @@ import type { CrawlReferrer, CrawlReport } from '../../contract/report.js';
 import { UrlRecord } from './records.js';
 
 /** What the records do not tell. */
-export type CrawlTotals = Pick<CrawlReport, 'startUrls' | 'stoppedBy' | 'durationMs' | 'skipped' | 'sampledAway' | 'retries' | 'requests'> & {
+export type CrawlTotals = Pick<CrawlReport, 'startUrls' | 'seeds' | 'stoppedBy' | 'durationMs' | 'skipped' | 'sampledAway' | 'retries' | 'requests'> & {
   maxReportedUrls: number;
 };
 
@@ -31,6 +31,7 @@ export function summarizeCrawl(records: ReadonlyMap<string, UrlRecord>, fragment
   for (const b of broken) brokenByKind[b.broken!.kind] = (brokenByKind[b.broken!.kind] ?? 0) + 1;
   return {
     startUrls: t.startUrls,
+    ...(t.seeds ? { seeds: t.seeds } : {}),
     stoppedBy: t.stoppedBy,
     durationMs: t.durationMs,
     crawled,
@@ -61,8 +62,10 @@ export function summarizeStored(stored: StoredCrawl, t: Omit<CrawlTotals, 'skipp
     if (!byFrag) fragmentRefs.set(f.url, (byFrag = new Map()));
     byFrag.set(f.fragment, f.referrers);
   }
-  const { sampledAway, ...skipped } = stored.tally;
-  return summarizeCrawl(records, fragmentRefs, { ...t, skipped, sampledAway });
+  const { sampledAway, sitemaps, fromSitemaps, ...skipped } = stored.tally;
+  // The sitemaps' counts are their stored visits' (each stored once); the URL files are every agent's (t.seeds).
+  const seeds = t.seeds ? { ...t.seeds, sitemaps, fromSitemaps } : undefined;
+  return summarizeCrawl(records, fragmentRefs, { ...t, seeds, skipped, sampledAway });
 }
 
 /** `#fragment` links whose target page has no such id or name, one pseudo-URL each with its referrers. */
