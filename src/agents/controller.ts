@@ -479,7 +479,7 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The seeds of all agents: each sitemap is read by one of them; every agent reads the URL files. */
+/** The seeds of all agents: every agent reads the URL files; summarizeStored counts the sitemaps from their stored visits. */
 function seedsOf(ends: Array<NonNullable<ShareEnd['crawl']>>): { seeds?: CrawlReport['seeds'] } {
   const all = ends.flatMap((e) => (e.seeds ? [e.seeds] : []));
   if (!all.length) return {};

@@ -20,8 +20,11 @@ export interface SettledUrl {
   ids?: string[];
 }
 
-/** Counts of one visit, added to the crawl's totals once per visited URL. */
-export type VisitTally = Partial<Record<'byScheme' | 'byRule' | 'byDepth' | 'outOfScope' | 'byRobots' | 'sampledAway', number>>;
+/**
+ * Counts of one visit, added to the crawl's totals once per visited URL. A seed document's visit counts the sitemap
+ * it read and the URLs it listed, so a document read again (its agent died) counts once.
+ */
+export type VisitTally = Partial<Record<'byScheme' | 'byRule' | 'byDepth' | 'outOfScope' | 'byRobots' | 'sampledAway' | 'sitemaps' | 'fromSitemaps', number>>;
 
 export interface Visit {
   /** The URL taken from the frontier. A visit already stored under it (taken again after its agent died) is not stored twice. */

@@ -10,6 +10,12 @@ export interface FrontierEntry {
   depth: number;
   /** Fetch only, never parse for links (images, scripts, out-of-scope links). */
   checkOnly: boolean;
+  /**
+   * A seed document to read for the URLs it lists (seeds.ts), not a page: a sitemap or sitemap index, or a
+   * robots.txt read for its `Sitemap:` lines. Its `depth` is the number of sitemap indexes above it, and
+   * `checkOnly` is true. Reading it is work in flight like any fetch, so no agent ends while one is read.
+   */
+  seed?: 'sitemap' | 'robots';
 }
 
 export interface FrontierStats {

@@ -88,8 +88,21 @@ test('robots.txt → sitemap index → sitemaps (one gzipped, one content-encodi
     );
     assert.equal(report.skipped.byRobots, 1);
     assert.deepEqual(report.seeds, { sitemaps: 5, fromSitemaps: 10, fromFiles: 2 });
-    // Sitemaps first, in the order they were found, then the pages.
-    assert.deepEqual(paths(site).slice(0, 6), ['/robots.txt', '/sitemap_index.xml', '/news.xml', '/sitemap-pages.xml', '/sitemap-products.xml.gz', '/sitemap-gone.xml']);
+    // Each document is read once (robots.txt is fetched again for the robots rule), after the document listing it;
+    // pages are fetched meanwhile, as sitemaps are frontier work like pages.
+    const gets = paths(site);
+    const docs = ['/robots.txt', '/sitemap_index.xml', '/news.xml', '/sitemap-pages.xml', '/sitemap-products.xml.gz', '/sitemap-gone.xml'];
+    assert.deepEqual(
+      docs.map((d) => gets.filter((p) => p === d).length),
+      [2, 1, 1, 1, 1, 1],
+    );
+    for (const [listing, listed] of [
+      ['/robots.txt', '/sitemap_index.xml'],
+      ['/robots.txt', '/news.xml'],
+      ['/sitemap_index.xml', '/sitemap-pages.xml'],
+      ['/sitemap_index.xml', '/sitemap-gone.xml'],
+    ] as const)
+      assert.ok(gets.indexOf(listing) < gets.indexOf(listed), `${listing} before ${listed}`);
     // Depth 0 for every seeded URL, 1 for the page linked from one.
     assert.deepEqual(
       report.urls.filter((u) => u.depth > 0).map((u) => u.url),
@@ -99,15 +112,20 @@ test('robots.txt → sitemap index → sitemaps (one gzipped, one content-encodi
     assert.deepEqual(
       report.brokenUrls.map((b) => [b.url, b.status, b.broken?.kind, b.broken?.message, b.referrers]),
       [
-        [`${o}/missing`, 404, '4xx', 'status 404, expected 2xx', [{ page: `${o}/sitemap-pages.xml`, element: 'url>loc' }]],
+        // A listed sitemap has its record once its index lists it, before the pages of the sitemaps read next.
         [`${o}/sitemap-gone.xml`, 404, '4xx', 'status 404, expected 2xx: not read', [{ page: `${o}/sitemap_index.xml`, element: 'sitemap>loc' }]],
+        [`${o}/missing`, 404, '4xx', 'status 404, expected 2xx', [{ page: `${o}/sitemap-pages.xml`, element: 'url>loc' }]],
       ],
     );
-    // A URL listed twice keeps both sitemaps as referrers (and the URL file, which is no referrer).
-    assert.deepEqual(report.urls.find((u) => u.url === `${o}/a`)?.referrers, [
-      { page: `${o}/sitemap-pages.xml`, element: 'url>loc' },
-      { page: `${o}/sitemap-products.xml.gz`, element: 'url>loc' },
-    ]);
+    // A URL listed twice keeps both sitemaps as referrers (and the URL file, which is no referrer), in the order the
+    // sitemaps were read (in parallel).
+    assert.deepEqual(
+      report.urls.find((u) => u.url === `${o}/a`)?.referrers?.toSorted((x, y) => x.page.localeCompare(y.page)),
+      [
+        { page: `${o}/sitemap-pages.xml`, element: 'url>loc' },
+        { page: `${o}/sitemap-products.xml.gz`, element: 'url>loc' },
+      ],
+    );
     assert.deepEqual(report.urls.find((u) => u.url === `${other.origin}/sitemap-b.xml`)?.referrers, [{ page: `${o}/sitemap_index.xml`, element: 'sitemap>loc' }]);
     // Credentials stay on their origin: the other origin's sitemap and page get no authorization header.
     assert.ok(site.log.every((r) => r.headers.authorization === 'Bearer secret'));
@@ -149,8 +167,9 @@ test('a sitemap that cannot be parsed is broken with its message, and the crawl 
         [`${o}/html.xml`, 'sitemap', 'not a sitemap: the root element is <title>, expected <urlset> or <sitemapindex>'],
         [`${o}/bad.xml.gz`, 'sitemap', 'not valid gzip: invalid block type'],
         [`${o}/mismatch.xml`, 'sitemap', 'not valid XML (line 2, column 5): a second root element <url>'],
-        [`${o}/y`, '4xx', 'status 404, expected 2xx'],
+        // Every document of crawl.start has its record (report order) once it is queued, before the pages they list.
         [`${o}/bad-entries.xml`, 'sitemap', '2 entries are not an absolute http(s) URL, e.g. "/relative"'],
+        [`${o}/y`, '4xx', 'status 404, expected 2xx'],
       ],
     );
     assert.equal(report.stoppedBy, 'complete');
@@ -260,8 +279,11 @@ test('an abort while a sitemap is being read ends the crawl with the report of w
     const report = await crawl(r, { frontier: new MemoryFrontier(), signal: abort.signal });
     assert.equal(report.stoppedBy, 'aborted');
     assert.ok(performance.now() - started < 10_000, 'the abort did not wait for the sitemap (20 s timeout)');
-    // Nothing was fetched but the sitemap, whose read did not end: no result, no broken URL.
-    assert.deepEqual(report.urls, []);
+    // The start URL was fetched meanwhile (sitemaps are frontier work like pages); the sitemap's read did not end: no result, no broken URL.
+    assert.deepEqual(
+      report.urls.map((u) => u.url),
+      [`${server.origin}/`],
+    );
     assert.equal(report.broken, 0);
     assert.deepEqual(report.seeds, { sitemaps: 1, fromSitemaps: 1, fromFiles: 0 });
   } finally {

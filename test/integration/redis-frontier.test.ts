@@ -82,6 +82,32 @@ test("a killed agent's in-flight URL goes to another agent when its lease expire
   assert.deepEqual(survivor.stats(), { queued: 0, inFlight: 0, done: 1, seen: 1 });
 });
 
+test('seed documents are entries of their own kind: another agent takes them as they were added, and they count in flight', { timeout: 10_000 }, async () => {
+  const runId = randomUUID();
+  const reader = await agent(runId);
+  const other = await agent(runId);
+  const entries: FrontierEntry[] = [
+    { url: 'http://a.test/robots.txt', depth: 0, checkOnly: true, seed: 'robots' },
+    { url: 'http://a.test/sitemap-2.xml', depth: 2, checkOnly: true, seed: 'sitemap' },
+    { url: 'http://a.test/page', depth: 3, checkOnly: false },
+    { url: 'http://a.test/image.png', depth: 1, checkOnly: true },
+  ];
+  assert.deepEqual(await reader.addAll(entries), [true, true, true, true]);
+  const robots = await reader.take();
+  assert.deepEqual(robots, entries[0]);
+  assert.deepEqual([await other.take(), await other.take(), await other.take()], entries.slice(1));
+  for (const e of entries.slice(1)) await other.complete(e);
+  // The robots.txt being read is in flight: the other agent waits for it instead of ending.
+  let ended = false;
+  const otherEnd = other.take().then((e) => (ended = e === undefined));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(ended, false);
+  await reader.complete(robots!);
+  await otherEnd;
+  assert.equal(ended, true);
+  assert.deepEqual(other.stats(), { queued: 0, inFlight: 0, done: 4, seen: 4 });
+});
+
 test('a live agent renews its leases: a fetch longer than the lease is not handed over', { timeout: 10_000 }, async () => {
   const runId = randomUUID();
   const slow = await agent(runId, { leaseMs: 200 });

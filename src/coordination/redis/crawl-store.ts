@@ -7,7 +7,7 @@
 //   crawl:refs:URL    LIST  referrers (JSON); cut to the first OK_REFERRERS_KEPT once the URL settled fine
 //   crawl:frags       SET   "url#fragment" of every #fragment link (fragments: true)
 //   crawl:frefs:U#F   LIST  referrers of that fragment link (JSON)
-//   crawl:tally       HASH  skipped and sampled counts, summed over visits
+//   crawl:tally       HASH  skipped and sampled counts, sitemaps read and URLs they listed, summed over visits
 // The visits of one agent made while a script call is in flight share the next call.
 import type { CrawlSink, SettledUrl, StoredCrawl, Visit, VisitTally } from '../../contract/crawl-store.js';
 import type { CrawlReferrer } from '../../contract/report.js';
@@ -51,7 +51,7 @@ return 1`);
 /** Must equal OK_REFERRERS_KEPT of the crawler's records (engines/crawl/records.ts): a test checks both reports. */
 export const STORED_REFERRERS_KEPT = 3;
 
-const TALLY_FIELDS = ['byScheme', 'byRule', 'byDepth', 'outOfScope', 'byRobots', 'sampledAway'] as const;
+const TALLY_FIELDS = ['byScheme', 'byRule', 'byDepth', 'outOfScope', 'byRobots', 'sampledAway', 'sitemaps', 'fromSitemaps'] as const;
 
 interface Keys {
   urls: string;

@@ -2,7 +2,8 @@
 // one Lua script, so "every URL fetched once" and the end of the crawl are
 // decided atomically on the server:
 //   seen    SET   of normalised URLs ever queued or marked seen
-//   queue   LIST  of entries to fetch ("depth|checkOnly|url"), FIFO
+//   queue   LIST  of entries to fetch ("depth|flag|url", flag 0 or 1 = checkOnly,
+//                 s = a sitemap to read, r = a robots.txt read for its sitemaps), FIFO
 //   leases  ZSET  of entries in flight, member "agent|entry", score = lease expiry (server clock, ms)
 //   done    counter of entries completed
 // A taken entry is leased to its agent, which renews its leases while it lives;
@@ -122,11 +123,16 @@ redis.call('DEL', KEYS[3])
 if #members > 0 then redis.call('PUBLISH', ARGV[2], 'work') end
 return stats()`);
 
-const encode = (e: FrontierEntry) => `${e.depth}|${e.checkOnly ? 1 : 0}|${e.url}`;
+const SEED_FLAG = { sitemap: 's', robots: 'r' } as const;
+const encode = (e: FrontierEntry) => `${e.depth}|${e.seed ? SEED_FLAG[e.seed] : e.checkOnly ? 1 : 0}|${e.url}`;
 function decode(s: string): FrontierEntry {
   const a = s.indexOf('|');
   const b = s.indexOf('|', a + 1);
-  return { depth: Number(s.slice(0, a)), checkOnly: s.slice(a + 1, b) === '1', url: s.slice(b + 1) };
+  const flag = s.slice(a + 1, b);
+  const entry: FrontierEntry = { depth: Number(s.slice(0, a)), checkOnly: flag !== '0', url: s.slice(b + 1) };
+  if (flag === 's') entry.seed = 'sitemap';
+  else if (flag === 'r') entry.seed = 'robots';
+  return entry;
 }
 
 export class RedisFrontier implements Frontier {

@@ -71,10 +71,10 @@ export class Crawler {
   private fetched = 0;
   private brokenCount = 0;
   private stoppedBy: CrawlReport['stoppedBy'] = 'complete';
-  /** What the seeds of crawl.start added (seeds.ts), when there are any. */
-  private seeds?: CrawlReport['seeds'];
+  /** Reads the seed documents taken from the frontier, and queues the seeds of crawl.start (seeds.ts). */
+  private seeder?: Seeder;
   /** Agents: what each seed document listed, until it is stored with its visit (seedHost). */
-  private readonly seedVisits = new Map<string, { referrers: Visit['referrers']; tally: { byRule: number; outOfScope: number; sampledAway: number } }>();
+  private readonly seedVisits = new Map<string, { referrers: Visit['referrers']; tally: Required<Pick<VisitTally, 'byRule' | 'outOfScope' | 'sampledAway'>> & VisitTally }>();
   private lastProgress = 0;
   private startedAt = 0;
 
@@ -130,8 +130,9 @@ export class Crawler {
       const starts = this.start.map((url) => ({ url, depth: 0, checkOnly: false }));
       for (const s of starts) if (!this.records.has(s.url)) this.records.set(s.url, new UrlRecord(s.url, 0, false));
       await this.frontier.addAll(starts);
+      this.seeder = new Seeder(this.seedHost());
       if (this.rules.seeds.length) {
-        this.seeds = await new Seeder(this.seedHost()).run();
+        await this.seeder.start();
         await this.storeSeedVisit(FILE_SEEDS, []);
       }
       const workers = Array.from({ length: Math.max(1, this.rules.concurrency) }, () => this.work());
@@ -152,7 +153,8 @@ export class Crawler {
       try {
         await this.visit(entry);
       } finally {
-        await this.frontier.complete(entry);
+        // Aborted, the entry may be unfinished: a shared frontier gives it to another agent once its lease expires.
+        if (!this.abort.signal.aborted) await this.frontier.complete(entry);
         this.maybeProgress();
       }
     }
@@ -168,6 +170,8 @@ export class Crawler {
   }
 
   private async visit(entry: FrontierEntry): Promise<void> {
+    // Seed documents are read whatever robots.txt says, and count towards no maxPages.
+    if (entry.seed) return this.seeder!.read(entry);
     const rec = this.record(entry);
     if (this.rules.robots === 'respect' && this.inScopeOrigin(entry.url) && !(await this.robots.allowed(entry.url))) {
       rec.state = 'robots';
@@ -410,8 +414,9 @@ export class Crawler {
 
   /**
    * The seeder's view of the crawl: URLs from sitemaps and URL files are links at depth 0; sitemaps themselves are
-   * checked URLs. With a sink (agents), what a document listed (referrers, skip counts) is stored as that document's
-   * visit once it settled, as a page's links are; what the URL files gave, once seeding is over (storeFileSeeds).
+   * checked URLs. With a sink (agents), what a document listed (referrers — of the sitemaps it lists too —, skip
+   * counts) is stored as that document's visit once it settled, as a page's links are; what the URL files gave, once
+   * they are queued (FILE_SEEDS).
    */
   private seedHost(): SeedHost {
     const sink = this.opts.sink;
@@ -420,10 +425,10 @@ export class Crawler {
       if (!v) this.seedVisits.set(key, (v = { referrers: [], tally: { byRule: 0, outOfScope: 0, sampledAway: 0 } }));
       return v;
     };
-    /** The referrer goes with the visit of `key`: the sitemap listing a URL, or the document itself (its own). */
-    const refer = (target: string, ref: CrawlReferrer | undefined, rec: UrlRecord, key = ref?.page) => {
+    /** The referrer goes with the visit of the document listing the URL (a page or another document). */
+    const refer = (target: string, ref: CrawlReferrer | undefined, rec: UrlRecord) => {
       if (!ref) return;
-      if (sink) seedVisit(key!).referrers.push([target, ref]);
+      if (sink) seedVisit(ref.page).referrers.push([target, ref]);
       else rec.addReferrer(ref);
     };
     const normalize = (url: string) => {
@@ -434,12 +439,11 @@ export class Crawler {
       rules: this.rules,
       fetcher: this.fetcher,
       frontier: this.frontier,
-      signal: this.abort.signal,
       normalize,
       startEntry: (n, ref) => {
         const known = this.records.get(n.url);
         if (known) return void refer(n.url, ref, known);
-        // Counted now, without waiting for the frontier's answer: each sitemap is read by one agent only.
+        // Counted now, without waiting for the frontier's answer: a sitemap's visit is stored once, by the agent that read it.
         const tally = { byDepth: 0, outOfScope: 0, sampledAway: 0 };
         const classified = this.classify(n.url, n.parsed, 0, true, tally);
         const counts = { byRule: classified?.why === 'byRule' ? 1 : 0, outOfScope: tally.outOfScope + (classified?.why === 'outOfScope' ? 1 : 0), sampledAway: tally.sampledAway };
@@ -459,12 +463,13 @@ export class Crawler {
         if (!n) return undefined;
         let rec = this.records.get(n.url);
         if (!rec) this.records.set(n.url, (rec = new UrlRecord(n.url, 0, true)));
-        // Read after the index or robots.txt that lists it settled: its referrer is stored with its own visit.
-        refer(n.url, ref, rec, n.url);
+        // Listed by the index or robots.txt being read: the referrer goes with that document's visit.
+        refer(n.url, ref, rec);
         return rec;
       },
-      settled: async (rec) => {
+      settled: async (rec, read) => {
         if (rec.broken) this.brokenCount++;
+        if (sink && read.sitemaps) Object.assign(seedVisit(rec.url).tally, read);
         await this.storeSeedVisit(rec.url, [rec]);
       },
     };
@@ -579,7 +584,7 @@ export class Crawler {
   private report(): CrawlReport {
     return summarizeCrawl(this.records, this.fragmentRefs, {
       startUrls: this.start,
-      ...(this.seeds ? { seeds: this.seeds } : {}),
+      ...(this.rules.seeds.length ? { seeds: { ...this.seeder!.stats } } : {}),
       stoppedBy: this.stoppedBy,
       durationMs: Math.round(performance.now() - this.startedAt),
       skipped: { ...this.skipped },

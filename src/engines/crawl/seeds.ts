@@ -1,9 +1,14 @@
 // Start URLs from the seeds of `crawl.start`: files of URLs (read when the plan
 // loaded), sitemaps and sitemap indexes, and the `Sitemap:` lines of
-// robots.txt files. Runs before the crawl's workers start; every URL found is
-// handed to the crawler (which classifies it like a link at depth 0) and the
-// entries to fetch go to the frontier in batches while the sitemaps are still
-// being parsed. Sitemaps are read one at a time, in the order they are found.
+// robots.txt files. start() queues the URL files' entries and the seed
+// documents; each document is a frontier entry of its own (`seed`), taken and
+// read by any worker of any agent sharing the frontier (read()), so reading it
+// is work in flight: the crawl cannot end while a sitemap is read, and a killed
+// agent's document goes back to the queue like any URL. Every URL a document
+// lists is handed to the crawler (which classifies it like a link at depth 0),
+// and the sitemaps an index or robots.txt lists are queued as documents; both
+// go to the frontier in batches while the document is still being parsed, all
+// of them before the document's entry is completed.
 // Each sitemap or robots.txt read is itself a checked URL of the report: one
 // that cannot be fetched, parsed or read whole is broken, and the crawl goes on.
 import type { Frontier, FrontierEntry } from '../../contract/frontier.js';
@@ -23,26 +28,20 @@ export interface SeedHost {
   readonly rules: CrawlRules;
   readonly fetcher: Fetcher;
   readonly frontier: Frontier;
-  readonly signal: AbortSignal;
   /** An absolute http(s) URL normalised by the crawl's rules, or undefined. */
   normalize(url: string): NormalizedUrl | undefined;
   /** Classifies a start URL found by a seed: the entry to queue, or undefined when known (it gains `ref`) or skipped. */
   startEntry(url: NormalizedUrl, ref?: CrawlReferrer): FrontierEntry | undefined;
-  /** The record of a sitemap or robots.txt (its normalised URL, or undefined when it is not one), shown with the checked URLs. */
+  /** The record of a sitemap or robots.txt (its normalised URL, or undefined when it is not one), shown with the checked URLs; it gains `ref`. */
   documentRecord(url: string, ref?: CrawlReferrer): UrlRecord | undefined;
-  /** Called once a document's record holds its outcome (agents: resolves once its visit is stored). */
-  settled(rec: UrlRecord): void | Promise<void>;
+  /** Called once a document's record holds its outcome, with what it read (agents: resolves once its visit is stored). */
+  settled(rec: UrlRecord, read: Read): void | Promise<void>;
 }
 
 type Seeds = NonNullable<CrawlReport['seeds']>;
 
-interface Doc {
-  kind: 'sitemap' | 'robots';
-  url: string;
-  /** Sitemap indexes above it. */
-  nesting: number;
-  ref?: CrawlReferrer;
-}
+/** What one document read: 1 sitemap or none (robots.txt, unread), and the URLs it listed. */
+export type Read = Pick<Seeds, 'sitemaps' | 'fromSitemaps'>;
 
 interface Fetched {
   hop: Hop;
@@ -53,16 +52,17 @@ interface Fetched {
 type Broken = { kind: CrawlBrokenKind; message: string };
 
 export class Seeder {
-  private readonly stats: Seeds = { sitemaps: 0, fromSitemaps: 0, fromFiles: 0 };
-  private readonly docs: Doc[] = [];
+  /** What this process's seeding added: every agent counts the URL files, and the documents it read. */
+  readonly stats: Seeds = { sitemaps: 0, fromSitemaps: 0, fromFiles: 0 };
   private batch: FrontierEntry[] = [];
   private adding: Promise<unknown> = Promise.resolve();
-  /** Sitemaps queued so far (read or to read), against maxSitemaps. */
+  /** Sitemaps queued by this process (the start's and those listed by the documents it read), against maxSitemaps. */
   private sitemapsQueued = 0;
 
   constructor(private readonly host: SeedHost) {}
 
-  async run(): Promise<Seeds> {
+  /** Queues the URL files' entries and the seed documents of crawl.start (every agent does; the frontier keeps each URL once). */
+  async start(): Promise<void> {
     for (const seed of this.host.rules.seeds) {
       if (seed.kind === 'urls') {
         for (const url of seed.urls) {
@@ -70,21 +70,24 @@ export class Seeder {
           if (n) this.queue(this.host.startEntry(n));
         }
         this.stats.fromFiles += seed.urls.length;
-      } else if (seed.kind === 'robots') this.docs.push({ kind: 'robots', url: seed.url, nesting: 0 });
-      else this.queueSitemap({ kind: 'sitemap', url: seed.url, nesting: 0 });
+      } else if (seed.kind === 'robots') this.queueDocument('robots', seed.url, 0);
+      else this.queueSitemap(seed.url, 0);
     }
-    for (let doc = this.docs.shift(); doc && !this.host.signal.aborted; doc = this.docs.shift()) await this.read(doc);
-    this.flush();
-    await this.adding;
-    return this.stats;
+    await this.flushed();
   }
 
-  /** Queues a sitemap to read; false when the crawl already has its maximum. */
-  private queueSitemap(doc: Doc): boolean {
+  /** Queues a sitemap to read; false when this process already queued its maximum. */
+  private queueSitemap(url: string, nesting: number, ref?: CrawlReferrer): boolean {
     if (this.sitemapsQueued >= this.host.rules.sitemapLimits.maxSitemaps) return false;
     this.sitemapsQueued++;
-    this.docs.push(doc);
+    this.queueDocument('sitemap', url, nesting, ref);
     return true;
+  }
+
+  /** The document gains its referrer now (stored with the visit of the document listing it) and is queued when it is an http(s) URL. */
+  private queueDocument(seed: 'sitemap' | 'robots', url: string, nesting: number, ref?: CrawlReferrer): void {
+    const rec = this.host.documentRecord(url, ref);
+    if (rec) this.queue({ url: rec.url, depth: nesting, checkOnly: true, seed });
   }
 
   private queue(entry: FrontierEntry | undefined): void {
@@ -93,23 +96,31 @@ export class Seeder {
     if (this.batch.length >= BATCH) this.flush();
   }
 
-  /** Hands the batch to the frontier without waiting: parsing goes on meanwhile, and run() awaits the last add. */
+  /** Hands the batch to the frontier without waiting: parsing goes on meanwhile, and flushed() awaits the adds. */
   private flush(): void {
     if (!this.batch.length) return;
     const batch = this.batch;
     this.batch = [];
     this.adding = this.adding.then(() => this.host.frontier.addAll(batch));
-    // Handled now, so a failing frontier (Redis gone) is not an unhandled rejection while parsing goes on: run() awaits it and throws.
+    // Handled now, so a failing frontier (Redis gone) is not an unhandled rejection while parsing goes on: flushed() awaits it and throws.
     this.adding.catch(() => {});
   }
 
-  private async read(doc: Doc): Promise<void> {
-    const rec = this.host.documentRecord(doc.url, doc.ref);
+  /** Resolves once everything queued so far (by any concurrent read) is in the frontier. */
+  private async flushed(): Promise<void> {
+    this.flush();
+    await this.adding;
+  }
+
+  /**
+   * Reads the seed document of a frontier entry: what it lists is in the frontier, and its record settled, when this
+   * resolves. Aborted, it resolves with nothing settled (the entry is not the crawler's to complete then).
+   */
+  async read(entry: FrontierEntry): Promise<void> {
+    const rec = this.host.documentRecord(entry.url);
     if (!rec) return;
-    // Read once per crawl, by one agent when agents share the frontier.
-    const [isNew] = await this.host.frontier.markSeen([rec.url]);
-    if (!isNew) return;
     const started = performance.now();
+    const read: Read = { sitemaps: 0, fromSitemaps: 0 };
     let broken: Broken | undefined;
     try {
       const got = await this.fetchDocument(rec);
@@ -120,18 +131,21 @@ export class Seeder {
         rec.status = got.hop.status;
         const ct = got.hop.headers['content-type'];
         rec.contentType = Array.isArray(ct) ? ct[0] : ct;
-        broken = doc.kind === 'robots' ? await this.readRobots(got, rec.url) : await this.readSitemap(got, doc, rec.url);
+        broken = entry.seed === 'robots' ? await this.readRobots(got, rec.url) : await this.readSitemap(got, entry.depth, rec.url, read);
       }
     } catch (e) {
       const err = this.host.fetcher.classify(e);
       if (err.kind === 'aborted') return;
       broken = { kind: err.kind, message: err.message };
+    } finally {
+      // What was parsed before a problem is kept: queued before the document settles and its entry completes.
+      await this.flushed();
     }
     rec.state = 'checked';
     rec.durationTenths = Math.round((performance.now() - started) * 10);
     if (broken) rec.broken = broken;
     rec.settle();
-    await this.host.settled(rec);
+    await this.host.settled(rec, read);
   }
 
   /** GET with redirects followed (headers per hop as for any crawl request); a 2xx answer, or why the document is broken. */
@@ -174,7 +188,7 @@ export class Seeder {
     let overLimit = 0;
     for (const s of sitemaps) {
       // Node 20 has URL.canParse, not URL.parse.
-      if (URL.canParse(s, got.url) && !this.queueSitemap({ kind: 'sitemap', url: new URL(s, got.url).href, nesting: 0, ref })) overLimit++;
+      if (URL.canParse(s, got.url) && !this.queueSitemap(new URL(s, got.url).href, 0, ref)) overLimit++;
     }
     return overLimit ? this.overLimit(overLimit) : undefined;
   }
@@ -184,9 +198,11 @@ export class Seeder {
   }
 
   /** Streams the sitemap into the reader: pages go to the crawler as they are parsed, sitemaps of an index are read next. */
-  private async readSitemap(got: Fetched, doc: Doc, page: string): Promise<Broken | undefined> {
+  private async readSitemap(got: Fetched, nesting: number, page: string, read: Read): Promise<Broken | undefined> {
     const limits = this.host.rules.sitemapLimits;
+    // This process's counts include a read cut short by an abort; `read` is stored with the document's visit.
     this.stats.sitemaps++;
+    read.sitemaps = 1;
     // One referrer object for every entry of this sitemap.
     let ref: CrawlReferrer | undefined;
     let tooDeep = 0;
@@ -200,9 +216,10 @@ export class Seeder {
         if (++invalid === 1) firstInvalid = loc.length > 80 ? `${loc.slice(0, 80)}…` : loc;
       } else if (reader.kind === 'urlset') {
         this.stats.fromSitemaps++;
+        read.fromSitemaps++;
         this.queue(this.host.startEntry(url, (ref ??= { page, element: 'url>loc' })));
-      } else if (doc.nesting + 1 > limits.maxNesting) tooDeep++;
-      else if (!this.queueSitemap({ kind: 'sitemap', url: url.url, nesting: doc.nesting + 1, ref: (ref ??= { page, element: 'sitemap>loc' }) })) overLimit++;
+      } else if (nesting + 1 > limits.maxNesting) tooDeep++;
+      else if (!this.queueSitemap(url.url, nesting + 1, (ref ??= { page, element: 'sitemap>loc' }))) overLimit++;
     });
     try {
       await this.host.fetcher.consume(got.hop, (chunk) => reader.write(chunk));

@@ -62,8 +62,10 @@ export function summarizeStored(stored: StoredCrawl, t: Omit<CrawlTotals, 'skipp
     if (!byFrag) fragmentRefs.set(f.url, (byFrag = new Map()));
     byFrag.set(f.fragment, f.referrers);
   }
-  const { sampledAway, ...skipped } = stored.tally;
-  return summarizeCrawl(records, fragmentRefs, { ...t, skipped, sampledAway });
+  const { sampledAway, sitemaps, fromSitemaps, ...skipped } = stored.tally;
+  // The sitemaps' counts are their stored visits' (each stored once); the URL files are every agent's (t.seeds).
+  const seeds = t.seeds ? { ...t.seeds, sitemaps, fromSitemaps } : undefined;
+  return summarizeCrawl(records, fragmentRefs, { ...t, seeds, skipped, sampledAway });
 }
 
 /** `#fragment` links whose target page has no such id or name, one pseudo-URL each with its referrers. */
