@@ -339,7 +339,10 @@ test('Redis gone mid-run: the controller ends within bounded time with the reaso
   assert.equal(report.outcome, 'failed');
   // Which reader of the run sees the refused reconnection first (the controller's event stream, or its coordinator's
   // connection giving up) depends on timing; either way the reason names the Redis and the cause.
-  assert.match(report.reason ?? '', /^(the agents' Redis at redis:\/\/127\.0\.0\.1:\d+\/? failed|lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+\/?): connect ECONNREFUSED/);
+  assert.match(
+    report.reason ?? '',
+    /^(the agents' Redis at redis:\/\/127\.0\.0\.1:\d+\/? failed|lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+\/?): connect ECONNREFUSED/,
+  );
   await a.until(/agent gone-a: .*Redis.*; retrying every 1s/);
   a.child.kill('SIGTERM');
   assert.equal(await a.exit, 0);
