@@ -2,6 +2,7 @@
 // (relative to the plan): the run fails on the broken sitemap entry, and
 // report.json (checked against its schema) and summary.md name the sitemap as
 // the entry's referrer; report.html says what the crawl started from.
+import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +15,7 @@ import { page, sitemapIndex, startDocSite, urlset } from '../fixtures/sitemap/si
 
 function cli(args: string[]): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,5 +1,6 @@
 // The CLI as users run it: `planrun validate`, `planrun schema`, help, version,
 // exit codes. Runs src/cli/main.ts through tsx in a child process.
+import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -85,7 +86,7 @@ test('--version, --help, unknown command, no arguments', () => {
 test('plan errors follow the one colour policy: FORCE_COLOR colours a pipe, NO_COLOR wins, --no-color too', () => {
   const { NO_COLOR: _nc, FORCE_COLOR: _fc, ...base } = process.env;
   const run = (env: NodeJS.ProcessEnv, ...flags: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', ...flags, 'test/fixtures/plan/bad/schema-enum.yml'], {
+    const r = spawnSync(process.execPath, [...CLI_NODE_ARGS, 'validate', ...flags, 'test/fixtures/plan/bad/schema-enum.yml'], {
       encoding: 'utf8',
       timeout: 30_000,
       env: { ...base, ...env },

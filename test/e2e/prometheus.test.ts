@@ -4,6 +4,7 @@
 // counters that grew while the run went and final values equal to report.json's.
 // Also: the endpoint served by the controller of a run on agents, a port in use
 // and the flags refused with exit 2 before anything runs.
+import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,14 +12,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { freePort } from '../helpers/free-port.js';
 import { parseExposition, sampleValue, startPrometheus, type Prometheus, type PromSeries } from '../helpers/prometheus-helpers.js';
 import { readReport } from '../helpers/report-helpers.js';
 import { startPad, type Pad } from '../helpers/run-helpers.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let pad: Pad;
 let dir: string;
 const children: ChildProcess[] = [];
@@ -40,7 +39,7 @@ interface Proc {
 }
 
 function planrun(args: string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';
   const waiters: Array<{ re: RegExp; resolve(m: RegExpExecArray): void }> = [];

@@ -3,6 +3,7 @@
 // captures a session token and a set-cookie and fails on both. Every reporter
 // (live through a pseudo-terminal, plain, json, junit, html, markdown) must show
 // [redacted] where the secrets were, and the secrets nowhere.
+import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,11 +11,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { RunReport } from '../../src/contract/report.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // Secrets the plan never names: the server hands them out, planrun learns them when it sends them on.
 const SESSION = 'sess-Jd93kQpw7Lr';
 const COOKIE = 'ck-Hh27fPq01Zx';
@@ -109,10 +108,10 @@ for (const c of cases) {
     const out = join(dir, c.reporter);
     const file = join(dir, `${c.reporter}.yml`);
     writeFileSync(file, plan());
-    const args = [MAIN, 'run', file, '--out', out, '--reporter', `${c.reporter},json,junit,html,markdown`, ...(c.viaVar ? ['--var', `token=${c.token}`] : [])];
+    const args = [...CLI_NODE_ARGS, 'run', file, '--out', out, '--reporter', `${c.reporter},json,junit,html,markdown`, ...(c.viaVar ? ['--var', `token=${c.token}`] : [])];
     const { CI: _ci, NO_COLOR: _nc, PLANRUN_E2E_TOKEN: _t, ...base } = process.env;
     const env = { ...base, ...(c.viaVar ? { CI: 'true', NO_COLOR: '1' } : { PLANRUN_E2E_TOKEN: c.token, TERM: 'xterm-256color' }) };
-    const cli = [process.execPath, '--import', 'tsx', ...args];
+    const cli = [process.execPath, ...args];
     const ran = c.reporter === 'live' ? await run('script', ['-qec', cli.map(shellQuote).join(' '), '/dev/null'], env) : await run(cli[0]!, cli.slice(1), env);
     // Only outputs are redacted: the server got the real values.
     assert.deepEqual(received.splice(0), [`/login?token=${c.token}  `, `/echo?api_key=${c.token} Bearer ${SESSION} ${c.token}`]);

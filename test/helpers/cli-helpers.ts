@@ -1,12 +1,10 @@
-// `planrun` as a user runs it, in a child process: src/cli/main.ts through
-// tsx, without colour (NO_COLOR=1). The tests that run the CLI share these two
+// `planrun` as a user runs it, in a child process: the build in dist/
+// (cli-entry.ts), without colour (NO_COLOR=1). The tests that run the CLI share these two
 // runners: one that blocks until the command ends, and one that does not (for
 // runs against servers in the test's own process, and for signals sent while
 // it runs).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { CLI_NODE_ARGS } from './cli-entry.js';
 
 export interface CliRun {
   code: number | null;
@@ -24,7 +22,7 @@ export interface CliOptions {
 /** Sees all the output of one stream so far, each time more arrives. */
 export type Watch = (text: string, child: ChildProcess) => void;
 
-const command = (args: string[]) => ['--import', 'tsx', CLI_MAIN, ...args];
+const command = (args: string[]) => [...CLI_NODE_ARGS, ...args];
 const environment = (o: CliOptions): NodeJS.ProcessEnv => ({ ...process.env, NO_COLOR: '1', ...o.env });
 
 /** Runs `planrun ARGS…` to its end, blocking this process. */

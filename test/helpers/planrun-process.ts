@@ -1,9 +1,7 @@
 // planrun as a child process (controller or agent) from the sources, for the
 // tests that need real processes: its output is kept and can be waited on.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { CLI_NODE_ARGS } from './cli-entry.js';
 
 export interface Proc {
   child: ChildProcess;
@@ -20,7 +18,7 @@ const started = new Set<ChildProcess>();
  * killProcesses() also ends what a wrapper started.
  */
 export function planrun(args: string[], wrap: string[] = []): Proc {
-  const argv = [...wrap, process.execPath, '--import', 'tsx', MAIN, ...args];
+  const argv = [...wrap, process.execPath, ...CLI_NODE_ARGS, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   started.add(child);
   let err = '';

@@ -4,6 +4,7 @@
 // the plan's graph, either return a plan or throw a PlanError whose positions
 // are inside the file, with short messages: never another exception, never a hang. A smaller sample goes through the real CLI.
 // The seed is fixed and printed; PLANRUN_FUZZ_SEED=<n> replays another one.
+import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -235,7 +236,7 @@ test(`${RUNS} mutated and adversarial plans: a plan or a located PlanError, noth
 /** `planrun validate` in a child process; resolves with its exit code and stderr. */
 function validate(file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], {
+    const child = spawn(process.execPath, [...CLI_NODE_ARGS, 'validate', file], {
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -258,7 +259,7 @@ test(`${CLI_RUNS} of them and the example plans through \`planrun validate\`: ex
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let next = 0;
   const codes: number[] = [];
-  // Two at a time: each child starts tsx, and the machine is shared.
+  // Two at a time: each child is a whole planrun process, and the machine is shared.
   const runner = async () => {
     for (let i = next++; i < cases.length; i = next++) {
       const c = cases[i]!;
