@@ -12,7 +12,7 @@ import { jsonReporter, writeJsonReport } from '../../src/reporting/files/json.js
 import { liveReporter } from '../../src/reporting/terminal/live.js';
 import { canDrawLive, createReporters, DEFAULT_REPORTERS } from '../../src/reporting/registry.js';
 import { useColor } from '../../src/text/colour.js';
-import { plainReporter } from '../../src/reporting/terminal/plain.js';
+import { PLAIN_LINES_CAP, plainReporter } from '../../src/reporting/terminal/plain.js';
 import type { RunReport } from '../../src/contract/report.js';
 import { formatSummary } from '../../src/reporting/terminal/summary.js';
 import { formatLoadLine } from '../../src/reporting/terminal/load-line.js';
@@ -130,6 +130,45 @@ describe('plain output', () => {
     assert.ok(summary.includes('  written       12         0       0  6.00ms  12.0ms  12.0ms'));
     assert.deepEqual(summary.slice(-3), ['Reports', '  report.json', '']);
     assert.doesNotMatch(out.text(), ANSI);
+  });
+
+  it('stops printing round ends and step failures past their caps, saying so once, as a long load run would flood a CI log', T, () => {
+    const out = sink();
+    const plain = plainReporter({ stream: out, color: false });
+    plain.onEvent!({ type: 'run:begin', time: T0, run: RUN_INFO });
+    const rounds = PLAIN_LINES_CAP.round + 500;
+    for (let round = 1; round <= rounds; round++) {
+      const time = T0 + round;
+      plain.onEvent!({ type: 'round:begin', time, worker: 0, role: 'writer', round });
+      const failed = round % 2 === 0;
+      plain.onEvent!({
+        type: 'step:end',
+        time,
+        result: {
+          worker: 0,
+          role: 'writer',
+          round,
+          stepId: 'writer/0',
+          name: 'write',
+          kind: 'request',
+          start: time,
+          durationMs: 0,
+          outcome: failed ? 'failed' : 'ok',
+          ...(failed ? { error: { message: 'no' } } : {}),
+        },
+      });
+      plain.onEvent!({ type: 'round:end', time, worker: 0, role: 'writer', round, ok: !failed });
+    }
+    const lines = out.text().split('\n');
+    assert.equal(lines.filter((l) => / worker 0 \(writer\) round \d+\/3: /.test(l)).length, PLAIN_LINES_CAP.round);
+    assert.equal(lines.filter((l) => l.includes('step "write": no')).length, PLAIN_LINES_CAP.failure);
+    assert.deepEqual(
+      lines.filter((l) => l.includes('no more from here')).map((l) => l.replace(/^\[\s*[\d.]+s\] /, '')),
+      [
+        `… ${PLAIN_LINES_CAP.failure} step failures printed, no more from here: the load line every 10 s, the summary and the report files count them all`,
+        `… ${PLAIN_LINES_CAP.round} round ends printed, no more from here: the load line every 10 s, the summary and the report files count them all`,
+      ],
+    );
   });
 
   it('colors only when asked', T, () => {

@@ -24,6 +24,11 @@ export interface ConsoleReporterOptions {
 const CRAWL_PROGRESS_EVERY_MS = 1000;
 /** A log line per 250 ms snapshot would drown the failures: a CI log of an hour's run gets one every 10 s. */
 export const LOAD_LINE_EVERY_MS = 10_000;
+/**
+ * A load test ends thousands of rounds a second: past these many, round ends and step failures are no longer
+ * printed one by one (one line says so); the load line, the summary and report files carry the rest.
+ */
+export const PLAIN_LINES_CAP = { round: 1000, failure: 200 } as const;
 
 interface RoundTally {
   begin: number;
@@ -45,6 +50,8 @@ class PlainReporter implements Reporter {
   private readonly tallies = new Map<number, RoundTally>();
   private lastCrawlLine = -Infinity;
   private lastLoadLine = 0;
+  /** Round-end and failure lines printed so far, against PLAIN_LINES_CAP. */
+  private readonly printed = { round: 0, failure: 0 };
 
   constructor(private readonly o: ConsoleReporterOptions) {
     this.paint = painter(o.color);
@@ -65,6 +72,17 @@ class PlainReporter implements Reporter {
   async onEnd(report: RunReport): Promise<void> {
     const files = this.o.files ? await this.o.files() : [];
     this.o.stream.write('\n' + formatSummary(report, { color: this.o.color, files, cwd: this.o.cwd }));
+  }
+
+  /** True once lines of this kind are past their cap; the first one past it prints what is no longer printed. */
+  private overCap(kind: keyof typeof PLAIN_LINES_CAP, what: string, time: number): boolean {
+    const count = ++this.printed[kind];
+    if (count <= PLAIN_LINES_CAP[kind]) return false;
+    if (count === PLAIN_LINES_CAP[kind] + 1)
+      this.o.stream.write(
+        `${this.stamp(time)} … ${PLAIN_LINES_CAP[kind]} ${what} printed, no more from here: the load line every ${LOAD_LINE_EVERY_MS / 1000} s, the summary and the report files count them all\n`,
+      );
+    return true;
   }
 
   private stamp(time: number): string {
@@ -100,12 +118,13 @@ class PlainReporter implements Reporter {
         const r = e.result;
         const t = this.tallies.get(r.worker);
         if (t) t[r.outcome]++;
-        if (r.outcome !== 'failed') return undefined;
+        if (r.outcome !== 'failed' || this.overCap('failure', 'step failures', e.time)) return undefined;
         const code = r.error?.code ? p('dim', ` [${r.error.code}]`) : '';
         return `${p('red', '✖')} worker ${r.worker} (${r.role}) round ${r.round} step "${r.name}": ${r.error?.message ?? 'failed'}${code}`;
       }
       case 'round:end': {
         const t = this.tallies.get(e.worker);
+        if (this.overCap('round', 'round ends', e.time)) return undefined;
         const of = this.rounds !== undefined ? `/${this.rounds}` : '';
         const counts = t
           ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatDurationCompact(e.time - t.begin)}`
