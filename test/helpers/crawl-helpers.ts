@@ -1,4 +1,5 @@
 // Shared helpers of the crawl tests (not a test file itself).
+import assert from 'node:assert/strict';
 import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
 import { stringify } from 'yaml';
 import type { BrowserOptions, Crawl, RedirectHeaders } from '../../src/plan/raw-plan.js';
@@ -7,7 +8,7 @@ import { parsePlan } from '../../src/plan/load.js';
 import type { TemplateScope } from '../../src/contract/plan.js';
 import { crawlRules, type CrawlRules } from '../../src/engines/crawl/rules.js';
 import { crawl, type CrawlOptions } from '../../src/engines/crawl/crawler.js';
-import type { Referrer, TruthEntry } from '../fixtures/site/site.js';
+import type { Referrer, Site, TruthEntry } from '../fixtures/site/site.js';
 
 export interface CrawlPlanOptions {
   workers?: number;
@@ -57,4 +58,38 @@ export function sortRefs<T extends CrawlReferrer | Referrer>(refs: T[]): T[] {
 
 export function normalizeTruth(truth: TruthEntry[]): TruthEntry[] {
   return truth.map((t) => ({ ...t, referrers: sortRefs(t.referrers) }));
+}
+
+/**
+ * The URLs as comparable data: fetch results, referrer counts, and the referrers themselves where all are kept
+ * (depths left out: the first discovery's depth depends on timing, even in one process).
+ */
+export function comparableUrls(report: CrawlReport) {
+  return report.urls
+    .map((u) => ({
+      url: u.url,
+      mode: u.mode,
+      status: u.status,
+      redirects: u.redirects,
+      broken: u.broken,
+      count: u.referrerCount,
+      kept: u.referrers.length,
+      ...(u.broken ? { referrers: sortRefs(u.referrers) } : {}),
+    }))
+    .sort((a, b) => (a.url < b.url ? -1 : 1));
+}
+
+/** A crawl shared by agents (or crawlers) equals the site's ground truth and the one-process crawl, URL by URL. */
+export function assertSameCrawl(crawl: CrawlReport | undefined, reference: CrawlReport, site: Pick<Site, 'truth' | 'fragmentTruth'>): asserts crawl is CrawlReport {
+  assert.ok(crawl);
+  assert.deepEqual(
+    brokenOf(crawl, (k) => k !== 'fragment'),
+    normalizeTruth(site.truth()),
+  );
+  assert.deepEqual(
+    brokenOf(crawl, (k) => k === 'fragment'),
+    normalizeTruth(site.fragmentTruth()),
+  );
+  assert.deepEqual(comparableUrls(crawl), comparableUrls(reference));
+  for (const k of ['crawled', 'checked', 'broken', 'brokenByKind', 'skipped', 'sampledAway', 'statusHistogram'] as const) assert.deepEqual(crawl[k], reference[k], k);
 }

@@ -18,6 +18,7 @@ import { runSession } from '../../src/runtime/session.js';
 import { startServer, type TestServer } from '../helpers/http-helpers.js';
 import { OPEN_RUN_INFO, T0, reportFrom, stepEvents } from '../helpers/reporting-events.js';
 import { readReport } from '../helpers/report-helpers.js';
+import { openReportPage } from '../helpers/report-page.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const OUT = resolve('test-output');
@@ -61,22 +62,8 @@ interface ChartsApi {
   lastPaint: Record<string, ChartPaint>;
 }
 
-/** Opens a report file, recording console errors, page errors and every request other than the file itself. */
-async function open(file: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith('file://') && !r.url().startsWith('data:')) requests.push(r.url());
-  });
-  await page.goto(`file://${file}`);
-  await page.waitForFunction(() => (globalThis as unknown as { planrunCharts?: unknown }).planrunCharts !== undefined);
-  return { page, problems, requests };
-}
+/** Opens a report file once its script has drawn (see openReportPage). */
+const open = (file: string) => openReportPage(browser, file, () => (globalThis as unknown as { planrunCharts?: unknown }).planrunCharts !== undefined);
 
 const charts = (page: Page) => page.evaluate(() => (globalThis as unknown as { planrunCharts: ChartsApi }).planrunCharts);
 

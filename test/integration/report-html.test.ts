@@ -6,11 +6,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { htmlReporter, renderHtml } from '../../src/reporting/files/html/html-report.js';
 import type { RunReport } from '../../src/contract/report.js';
 import { barrierReport } from '../fixtures/report/sample.js';
 import { readReport } from '../helpers/report-helpers.js';
+import { openReportPage } from '../helpers/report-page.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const OUT = resolve('test-output');
@@ -26,22 +27,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Opens a report file and records console errors, page errors and every request other than the file itself. */
-async function open(file: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith('file://') && !r.url().startsWith('data:')) requests.push(r.url());
-  });
-  await page.goto(`file://${file}`);
-  await page.waitForFunction(() => (globalThis as unknown as { planrunTimeline?: { lastPaint: unknown } }).planrunTimeline?.lastPaint != null);
-  return { page, problems, requests };
-}
+/** Opens a report file once its script has drawn (see openReportPage). */
+const open = (file: string) => openReportPage(browser, file, () => (globalThis as unknown as { planrunTimeline?: { lastPaint: unknown } }).planrunTimeline?.lastPaint != null);
 
 interface Paint {
   lanes: number[];
