@@ -158,13 +158,16 @@ scenario:
 
 test("--agents 2: an abortOnFail threshold on the controller's collector stops the agents' workers early (exit 1, the threshold marked)", { timeout: 120_000 }, async () => {
   const out = join(dir, 'threshold-out');
-  // 2 workers reading and sleeping 100 ms for 60 s: at most 1200 reads. Every read is a 404 (errors 100%).
+  // 2 workers reading and sleeping 100 ms for 60 s: at most 1200 reads. Every read is a 404 (errors 100%); with
+  // onError: continue the sleep still runs after it (a skipped sleep made a tight loop: 700 reads in the second the
+  // stop took to reach the agents on a quiet machine).
   const plan = await planFile(
     'threshold',
     `name: failing reads
 target: ${pad.url}
 duration: 60s
 workers: 2
+onError: continue
 scenario:
   - name: read
     request: GET /nowhere
