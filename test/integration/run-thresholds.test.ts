@@ -66,7 +66,8 @@ thresholds:
   const r = await runSession(plan, {
     reporters: o.reporters ?? ['json'],
     reportDir: dir,
-    ...(o.stream ? { stream: o.stream as never } : {}),
+    // The live view draws only outside CI: its own environment, whatever CI runs the tests with.
+    ...(o.stream ? { stream: o.stream as never, env: {} } : {}),
     extraReporters: [{ name: 'spy', onEvent: (e) => events.push(e), onLoad: (l) => loads.push(l) }],
   });
   // Read back and checked against schemas/report.schema.json.
