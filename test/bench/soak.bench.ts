@@ -1,13 +1,18 @@
 // Soak bench: does a longer run cost more memory, or run slower? 50 workers
 // doing GET / against a local server through runSession as `planrun run` does
 // (metrics collector, time series, metrics.ndjson, the JSON report written),
-// for a short run (30 s) and a long one (180 s), each right after its
-// baseline: raw undici loops (the HTTP engine's Agent options) at the same load
-// for the short run's length. Printed per run: requests and rate, peak RSS, report.json
-// size, buckets, metrics.ndjson lines, timeline entries; then the ratios: peak
-// RSS long/short (target ≤ 1.15: memory flat in the run's length), peak RSS
-// against undici, report.json long/short, and throughput of each run against
-// its undici baseline (target ≥ 0.80). The server and each run have a process of their own,
+// for a short run (30 s) and a long one (180 s). Raw undici loops (the HTTP
+// engine's Agent options) at the same load, each for the short run's length,
+// bracket the runs: before the short run, between the two, after the long one;
+// each run is compared with the mean of the two baselines around it, because
+// the load of a shared machine drifts over minutes. Printed per run: requests
+// and rate, peak RSS, report.json size, buckets, metrics.ndjson lines, timeline
+// entries, and the rate in each tenth of the run (from its own series, so a
+// slowdown inside a long run shows whatever the baselines did); then the
+// ratios: peak RSS long/short (target ≤ 1.15: memory flat in the run's
+// length), peak RSS against undici, report.json long/short, throughput of each
+// run against its baselines (target ≥ 0.80), and the long run's last tenth
+// against its first. The server and each run have a process of their own,
 // compiled to plain JS (child-bundle.ts).
 //   npm run bench -- soak     (SOAK_SHORT_SECONDS=30, SOAK_LONG_SECONDS=180, SOAK_BENCH_WORKERS=50 override)
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +37,16 @@ interface SoakResult {
   buckets: number;
   ndjsonLines: number;
   timeline: number;
+  /** Requests/s in each tenth of the run, read from its series. */
+  tenths: number[];
+}
+
+/** The series' requests in ten equal slices of the run, per second. */
+function ratesByTenth(buckets: Array<{ t: number; requests: number }>, durationMs: number): number[] {
+  const slice = durationMs / 10;
+  const requests = new Array<number>(10).fill(0);
+  for (const b of buckets) requests[Math.min(9, Math.floor(b.t / slice))]! += b.requests;
+  return requests.map((n) => n / (slice / 1000));
 }
 
 async function soak(origin: string, seconds: number): Promise<SoakResult> {
@@ -54,6 +69,7 @@ async function soak(origin: string, seconds: number): Promise<SoakResult> {
     buckets: report.series!.buckets.length,
     ndjsonLines: readFileSync(join(dir, 'metrics.ndjson'), 'utf8').trimEnd().split('\n').length,
     timeline: report.timeline.length,
+    tenths: ratesByTenth(report.series!.buckets, report.durationMs),
   };
   rmSync(dir, { recursive: true, force: true });
   return result;
@@ -68,22 +84,25 @@ async function main(): Promise<void> {
   const origin = `http://127.0.0.1:${(await server.line('PORT ')).trim()}`;
   try {
     console.log(
-      `soak: ${WORKERS} workers, GET ${origin}/; planrun (runSession, json reporter) for ${SHORT} s and ${LONG} s, each right after undici alone for ${SHORT} s (its baseline), each in its own process`,
+      `soak: ${WORKERS} workers, GET ${origin}/; planrun (runSession, json reporter) for ${SHORT} s and ${LONG} s, bracketed by undici alone for ${SHORT} s (before, between, after), each in its own process`,
     );
-    const raws: LoopResult[] = [];
-    const runs: SoakResult[] = [];
-    for (const seconds of [SHORT, LONG]) {
-      // A baseline just before each run: on a shared machine the load drifts over minutes.
+    const baseline = async () => {
       const raw = JSON.parse(await benchChild(script, ['--raw', origin, String(SHORT)]).line('RESULT ')) as LoopResult;
-      raws.push(raw);
       console.log(
         `undici  ${String(SHORT).padStart(3)} s  ${String(raw.requests).padStart(9)} requests  ${rate(raw).toFixed(0).padStart(6)} req/s  ${raw.failed} failed  peak RSS ${mb(raw.peakRssMb).padStart(7)}`,
       );
+      return raw;
+    };
+    const raws: LoopResult[] = [await baseline()];
+    const runs: SoakResult[] = [];
+    for (const seconds of [SHORT, LONG]) {
       const r = JSON.parse(await benchChild(script, ['--run', origin, String(seconds)]).line('RESULT ')) as SoakResult;
       runs.push(r);
       console.log(
         `planrun ${String(r.seconds).padStart(3)} s  ${String(r.requests).padStart(9)} requests  ${rate(r).toFixed(0).padStart(6)} req/s  ${r.failed} failed  peak RSS ${mb(r.peakRssMb).padStart(7)}  report.json ${(r.reportBytes / 1048576).toFixed(2)} MiB  ${r.buckets} buckets, ${r.ndjsonLines} metrics.ndjson lines, ${r.timeline} timeline entries`,
       );
+      console.log(`        req/s by tenth of the run: ${r.tenths.map((x) => x.toFixed(0)).join(', ')}`);
+      raws.push(await baseline());
     }
     const [short, long] = runs as [SoakResult, SoakResult];
     const rawRss = Math.max(...raws.map((r) => r.peakRssMb));
@@ -92,11 +111,14 @@ async function main(): Promise<void> {
     console.log(`peak RSS planrun / undici: ${SHORT} s ${(short.peakRssMb / rawRss).toFixed(2)}, ${LONG} s ${(long.peakRssMb / rawRss).toFixed(2)} (undici ${mb(rawRss)})`);
     console.log(`report.json ${LONG} s / ${SHORT} s: ${(long.reportBytes / short.reportBytes).toFixed(2)} (${long.reportBytes} / ${short.reportBytes} bytes)`);
     runs.forEach((r, i) => {
-      const ratio = rate(r) / rate(raws[i]!);
+      const [before, after] = [rate(raws[i]!), rate(raws[i + 1]!)];
+      const ratio = rate(r) / ((before + after) / 2);
       console.log(
-        `throughput planrun ${r.seconds} s / undici just before: ${ratio.toFixed(2)} (${rate(r).toFixed(0)} / ${rate(raws[i]!).toFixed(0)} req/s; target ≥ 0.80) ${ratio >= 0.8 ? 'ok' : 'BELOW TARGET'}`,
+        `throughput planrun ${r.seconds} s / undici around it: ${ratio.toFixed(2)} (${rate(r).toFixed(0)} / mean of ${before.toFixed(0)} before and ${after.toFixed(0)} after, req/s; target ≥ 0.80) ${ratio >= 0.8 ? 'ok' : 'BELOW TARGET'}`,
       );
     });
+    const trend = long.tenths[9]! / long.tenths[0]!;
+    console.log(`planrun ${LONG} s, last tenth / first tenth: ${trend.toFixed(2)} (${long.tenths[9]!.toFixed(0)} / ${long.tenths[0]!.toFixed(0)} req/s)`);
   } finally {
     server.proc.stdin!.end();
     server.proc.kill();
