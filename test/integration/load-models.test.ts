@@ -324,7 +324,7 @@ test('rate stages reach their targets: iterations per stage window, hold and pau
   try {
     const run = await runYaml(`name: stages
 target: ${s.origin}
-maxWorkers: 100
+maxWorkers: 400
 stages:
   - { duration: 1s, target: 200/s }
   - { hold: 1s }
@@ -345,7 +345,8 @@ scenario:
     const t0 = Math.min(...starts);
     const inWindow = (from: number, to: number) => starts.filter((t) => t - t0 >= from && t - t0 < to).length;
     // Ramp 0 → 200/s over 1 s: 100; hold: 200; pause: 0; ramp 200 → 0/s over 1 s (after the pause, from 200/s): 100.
-    assert.ok(dropped(run.events) <= 10, 'a few drops at most on a busy machine');
+    // 400 workers: an iteration is dropped only when 400 are busy, i.e. requests take 2 s (a machine loaded beyond use).
+    assert.ok(dropped(run.events) <= 10, `${dropped(run.events)} dropped: a few at most on a busy machine`);
     near(inWindow(0, 1000), 100, 10, 'ramp up');
     near(inWindow(1000, 2000), 200, 10, 'hold');
     assert.equal(inWindow(2000, 2500), 0);
