@@ -26,6 +26,7 @@ test('--agents 2: the agents together read maxSitemaps sitemap documents, and th
   const gets = new Map<string, number>();
   // The indexes' answers wait until both were asked for: one by each agent (concurrency 1 each).
   let held: Array<() => void> | undefined = [];
+  let together = false;
   const release = () => {
     for (const go of held ?? []) go();
     held = undefined;
@@ -41,7 +42,10 @@ test('--agents 2: the agents together read maxSitemaps sitemap documents, and th
       if (!held) send();
       else {
         held.push(send);
-        if (held.length === 2) release();
+        if (held.length === 2) {
+          together = true;
+          release();
+        }
       }
     } else if (/^\/[ab]\/\d+\.xml$/.test(path)) xml(urlset([]));
     else res.writeHead(404, { 'content-type': 'text/html' }).end('<title>Not found</title>');
@@ -57,7 +61,7 @@ test('--agents 2: the agents together read maxSitemaps sitemap documents, and th
     const exit = await run.exit;
     clearTimeout(fallback);
     // Both indexes were asked for before either was answered: each agent read one.
-    assert.equal(held, undefined);
+    assert.ok(together, 'one agent read both indexes');
     // Every sitemap document was fetched once, and all of them together are the cap: the 2 indexes and 998 sitemaps.
     assert.equal(gets.size, cap, `sitemap documents fetched by the two agents: ${gets.size}`);
     assert.ok(
