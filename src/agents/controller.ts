@@ -12,7 +12,7 @@
 // Without --redis it starts a private redis-server and N local agent processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { connectRedis, redactRedisUrl, type RedisConnection } from '../coordination/redis/connect.js';
+import { connectionFailure, connectRedis, redactRedisUrl, type RedisConnection } from '../coordination/redis/connect.js';
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
 import { RedisCrawlStore } from '../coordination/redis/crawl-store.js';
 import { RedisFrontier } from '../coordination/redis/frontier.js';
@@ -274,7 +274,7 @@ export class Controller {
       await this.send(agent, job);
     }
     const problems: string[] = [];
-    await this.follow(run, shares, '0-0', {
+    const followed = this.follow(run, shares, '0-0', {
       event: (share, e) => {
         if (e.type === 'worker:begin') share.begun.add(e.worker);
         if (e.type === 'round:begin') share.rounds.set(e.worker, e.round);
@@ -287,17 +287,23 @@ export class Controller {
       },
       lost: (share, why) => this.lose(run, share, why, problems),
     });
-    // The agents' last shared values (a login cookie for the crawl headers) reached the log before their end
-    // entries reached the event stream; the crawl must see them.
-    await this.coordinator?.sync().catch((e: unknown) => {
-      throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(e)}`);
-    });
+    try {
+      await followed;
+      // The agents' last shared values (a login cookie for the crawl headers) reached the log before their end
+      // entries reached the event stream; the crawl must see them.
+      await this.coordinator?.sync();
+    } catch (e) {
+      // Nothing after the workers can run without Redis (the crawl is shared through it): the run stops here.
+      abortRun(this.redisLost(e, 'the report keeps what the agents had sent before').message);
+      return undefined;
+    }
     return problems.length > 0 ? problems.join('; ') : undefined;
   };
 
   /**
    * Reads the agents' events of a phase (stream entries after `from`) until every share is over: a stop order to
-   * each on Ctrl-C, an agent without heartbeat (or silent past the grace after a stop) is lost.
+   * each on Ctrl-C, an agent without heartbeat (or silent past the grace after a stop) is lost. Rejects with what
+   * Redis failed with once it is gone (redisLost makes the run's message of it).
    */
   private async follow<S extends Followed>(
     run: RunContext,
@@ -354,8 +360,6 @@ export class Controller {
           }
         }
       }
-    } catch (e) {
-      throw new Error(`the agents' Redis at ${redactRedisUrl(this.url)} failed: ${errorText(this.liveness?.lost ?? e)}`);
     } finally {
       reader.destroy();
       this.reader = undefined;
@@ -397,6 +401,8 @@ export class Controller {
           run.emit({ type: 'log', time: Date.now(), level: 'error', message: `${why}; the crawl URLs it had taken go back to the other agents when their lease expires` });
           problems.push(why);
         },
+      }).catch((e: unknown) => {
+        throw this.redisLost(e, 'the report has no crawl: its results are stored in that Redis');
       });
       const left = await frontier.refreshStats();
       const ends = shares.flatMap((s) => (s.end?.crawl ? [s.end.crawl] : []));
@@ -416,6 +422,15 @@ export class Controller {
       await frontier.close();
     }
   };
+
+  /**
+   * The one message of a Redis gone mid-run, whichever connection noticed first (the event reader, the heartbeat's
+   * silence, the coordinator's sync): the Redis, why (refused, reset, no answer) and what the report keeps.
+   */
+  private redisLost(e: unknown, keeps: string): Error {
+    const why = this.liveness?.lost?.message ?? (this.client ? connectionFailure(this.client, e) : errorText(e));
+    return new Error(`lost the connection to the agents' Redis at ${redactRedisUrl(this.url)} (${why}): the run stopped, and ${keeps}`);
+  }
 
   /** The agent is gone: its unfinished workers end (aborted) and every wait on them breaks now, naming it. */
   private lose(run: RunContext, share: Share, why: string, problems: string[]): void {

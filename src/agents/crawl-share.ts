@@ -1,11 +1,13 @@
 // An agent's part of the crawl phase: the plan's crawl rules with the headers the
 // controller rendered, a RedisFrontier shared with the other agents (leases in
-// this agent's name) and the Redis crawl store for every visit. It crawls until
+// this agent's name), the Redis crawl store for every visit and the run's count
+// of sitemaps read (maxSitemaps across agents). It crawls until
 // the shared frontier is empty and nothing is in flight anywhere; its progress
 // goes to the controller with its other events.
 import { RedisCrawlStore } from '../coordination/redis/crawl-store.js';
 import type { RedisConnection } from '../coordination/redis/connect.js';
 import { RedisFrontier } from '../coordination/redis/frontier.js';
+import { RedisSitemapBudget } from '../coordination/redis/sitemap-budget.js';
 import type { RunEvent } from '../contract/events.js';
 import type { CrawlJob, ShareEnd } from './protocol.js';
 
@@ -23,6 +25,8 @@ export async function crawlShare(client: RedisConnection, agentId: string, job: 
     const report = await crawl(rules, {
       frontier,
       sink: new RedisCrawlStore(client, job.runId),
+      // maxSitemaps is the run's: all agents together read at most that many sitemaps.
+      sitemapBudget: new RedisSitemapBudget(client, job.runId, rules.sitemapLimits.maxSitemaps),
       signal,
       onProgress: (progress) => push({ type: 'crawl:progress', time: Date.now(), progress }),
     });

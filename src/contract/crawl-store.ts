@@ -49,3 +49,12 @@ export interface StoredCrawl {
   fragments: Array<{ url: string; fragment: string; referrers: CrawlReferrer[] }>;
   tally: Required<VisitTally>;
 }
+
+/**
+ * The crawl's `maxSitemaps`: how many distinct sitemap documents it reads. One process counts its own; agents share
+ * one count in Redis, so the cap is the run's whatever the number of agents (each counting its own would read N ×).
+ */
+export interface SitemapBudget {
+  /** Per URL, in order: true when the crawl may read that sitemap (counted before, or counted now while under the cap). */
+  claim(urls: string[]): Promise<boolean[]>;
+}

@@ -237,6 +237,27 @@ test("maxSitemaps: sitemaps past the crawl's maximum are not read, and the index
   }
 });
 
+test('maxSitemaps counts each sitemap once: one listed twice, or by two documents, is one of the maximum', { timeout: 30_000 }, async () => {
+  const site = await startDocSite((o) => ({
+    '/robots.txt': { body: `Sitemap: ${o}/index.xml\nSitemap: ${o}/s1.xml\n`, type: 'text/plain' },
+    '/index.xml': { body: sitemapIndex([`${o}/s1.xml`, `${o}/s1.xml`, `${o}/s2.xml`]) },
+    ...Object.fromEntries([1, 2].map((i) => [`/s${i}.xml`, { body: urlset([`${o}/p${i}`]) }])),
+    ...Object.fromEntries([1, 2].map((i) => [`/p${i}`, page(`P${i}`)])),
+  }));
+  try {
+    const r = rules({ start: [{ robots: '/robots.txt' }, { sitemap: '/index.xml' }], robots: 'ignore' }, { target: site.origin });
+    r.sitemapLimits = { ...r.sitemapLimits, maxSitemaps: 3 };
+    const report = await run(r);
+    const o = site.origin;
+    assert.deepEqual(urlsOf(report, 'crawled'), [`${o}/p1`, `${o}/p2`]);
+    assert.deepEqual(report.brokenUrls, []);
+    assert.deepEqual(report.seeds, { sitemaps: 3, fromSitemaps: 2, fromFiles: 0 });
+    assert.deepEqual(paths(site).sort(), ['/index.xml', '/p1', '/p2', '/robots.txt', '/s1.xml', '/s2.xml']);
+  } finally {
+    await site.close();
+  }
+});
+
 test('a robots.txt without Sitemap: lines, or missing, is broken; out-of-scope sitemap entries follow outOfScope', { timeout: 30_000 }, async () => {
   const site = await startDocSite((o) => ({
     '/robots.txt': { body: 'User-agent: *\nDisallow:\n', type: 'text/plain' },

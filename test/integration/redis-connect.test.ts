@@ -8,7 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { connectRedis, redactRedisUrl, type RedisConnection } from '../../src/coordination/redis/connect.js';
+import { connectionFailure, connectRedis, redactRedisUrl, type RedisConnection } from '../../src/coordination/redis/connect.js';
 import { findRedisServer, startRedisServer } from '../../src/coordination/redis/server.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -49,6 +49,35 @@ test('a private server on a unix socket', { timeout: 20_000 }, async () => {
     c.destroy();
   } finally {
     await server.stop();
+  }
+});
+
+test('the server gone: a command pending while the client reconnects and one sent after it gave up fail for the same reason', { timeout: 30_000 }, async () => {
+  const server = await startRedisServer();
+  const port = new URL(server.url).port;
+  const c = await connectRedis(server.url, { reconnectAttempts: 3 });
+  const reader = c.duplicate();
+  reader.on('error', () => {});
+  await reader.connect();
+  try {
+    await server.stop();
+    // Queued while the duplicate reconnects: node-redis rejects it with the socket's error once it gives up.
+    const pending = await reader.get('k').then(
+      () => assert.fail('answered'),
+      (e: unknown) => e,
+    );
+    // Sent after the client gave up: node-redis says only that the client is closed.
+    while (c.isOpen) await new Promise((r) => setTimeout(r, 50));
+    const late = await c.get('k').then(
+      () => assert.fail('answered'),
+      (e: unknown) => e,
+    );
+    assert.equal((late as Error).message, 'The client is closed');
+    assert.equal(connectionFailure(c, pending), `connect ECONNREFUSED 127.0.0.1:${port}`);
+    assert.equal(connectionFailure(c, late), `connect ECONNREFUSED 127.0.0.1:${port}`);
+  } finally {
+    reader.destroy();
+    c.destroy();
   }
 });
 

@@ -2,7 +2,7 @@
 // `rediss://` (TLS) or `unix:///path/to/socket`. Connecting is bounded (a dead or
 // unreachable Redis fails with a clear message, never hangs) and every message
 // that names the server has the password replaced by `***`.
-import { createClient, type RedisClientType } from 'redis';
+import { ClientClosedError, createClient, ReconnectStrategyError, type RedisClientType } from 'redis';
 
 export type RedisConnection = RedisClientType;
 
@@ -27,6 +27,20 @@ export function redactRedisUrl(url: string): string {
   } catch {
     return '<unparsable Redis URL>';
   }
+}
+
+/** Each connection's URL and the last error its socket reported (shared with its duplicates: same options, same closure). */
+const families = new WeakMap<RedisConnection, { url: string; lastError(): Error | undefined }>();
+
+/**
+ * Why a command of a connection from connectRedis failed with `e`, password removed. A client that closed or gave up
+ * reconnecting says only that; the last error of its socket (`connect ECONNREFUSED …`) says why.
+ */
+export function connectionFailure(client: RedisConnection, e: unknown): string {
+  const family = families.get(client);
+  const cause = e instanceof ClientClosedError || e instanceof ReconnectStrategyError ? (family?.lastError() ?? e) : e;
+  const message = cause instanceof Error ? cause.message || cause.name : String(cause);
+  return family ? scrub(message, family.url) : message;
 }
 
 /** Removes the password, raw or URL-decoded, from a message that may quote it. */
@@ -72,6 +86,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   );
   // Without a listener, node-redis would throw connection errors as uncaught; the reason reaches the caller through its rejected command instead.
   client.on('error', (e: Error) => (lastError = e));
+  families.set(client, { url, lastError: () => lastError });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

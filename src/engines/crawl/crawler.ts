@@ -6,7 +6,7 @@
 // ends exactly when the last page is done — no sleeps, no polling.
 import { setMaxListeners } from 'node:events';
 import type { Frontier, FrontierEntry } from '../../contract/frontier.js';
-import type { CrawlSink, Visit, VisitTally } from '../../contract/crawl-store.js';
+import type { CrawlSink, SitemapBudget, Visit, VisitTally } from '../../contract/crawl-store.js';
 import type { CrawlProgress } from '../../contract/events.js';
 import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../contract/report.js';
 import { PageRenderer } from './browser-fetch.js';
@@ -17,7 +17,7 @@ import { normalizeUrl, pageBase } from './normalize.js';
 import { UrlRecord } from './records.js';
 import { summarizeCrawl } from './summary.js';
 import { RobotsCache } from './robots.js';
-import { Seeder, type SeedHost } from './seeds.js';
+import { LocalSitemapBudget, Seeder, type SeedHost } from './seeds.js';
 import { describeStatus } from '../matchers.js';
 import type { CrawlRules } from './rules.js';
 
@@ -30,6 +30,8 @@ export interface CrawlOptions {
   frontier: Frontier;
   /** Agents: where every visit is stored as it happens (the report is then built from all agents' visits). */
   sink?: CrawlSink;
+  /** Agents: the run's count of sitemaps read, against maxSitemaps. Default: this process's own. */
+  sitemapBudget?: SitemapBudget;
 }
 
 const HTML_TYPE = /^\s*(text\/html|application\/xhtml\+xml)/i;
@@ -439,6 +441,7 @@ export class Crawler {
       rules: this.rules,
       fetcher: this.fetcher,
       frontier: this.frontier,
+      sitemapBudget: this.opts.sitemapBudget ?? new LocalSitemapBudget(this.rules.sitemapLimits.maxSitemaps),
       normalize,
       startEntry: (n, ref) => {
         const known = this.records.get(n.url);

@@ -11,6 +11,9 @@
 // of them before the document's entry is completed.
 // Each sitemap or robots.txt read is itself a checked URL of the report: one
 // that cannot be fetched, parsed or read whole is broken, and the crawl goes on.
+// The sitemaps a document lists are claimed against maxSitemaps (SitemapBudget:
+// this process's count, or the run's shared by its agents) before they are queued.
+import type { SitemapBudget } from '../../contract/crawl-store.js';
 import type { Frontier, FrontierEntry } from '../../contract/frontier.js';
 import type { CrawlBrokenKind, CrawlReferrer, CrawlReport } from '../../contract/report.js';
 import type { Fetcher, FetchError, Hop } from './fetcher.js';
@@ -28,6 +31,8 @@ export interface SeedHost {
   readonly rules: CrawlRules;
   readonly fetcher: Fetcher;
   readonly frontier: Frontier;
+  /** The sitemaps the crawl may read (maxSitemaps): this process's count, or the run's across agents. */
+  readonly sitemapBudget: SitemapBudget;
   /** An absolute http(s) URL normalised by the crawl's rules, or undefined. */
   normalize(url: string): NormalizedUrl | undefined;
   /** Classifies a start URL found by a seed: the entry to queue, or undefined when known (it gains `ref`) or skipped. */
@@ -56,13 +61,13 @@ export class Seeder {
   readonly stats: Seeds = { sitemaps: 0, fromSitemaps: 0, fromFiles: 0 };
   private batch: FrontierEntry[] = [];
   private adding: Promise<unknown> = Promise.resolve();
-  /** Sitemaps queued by this process (the start's and those listed by the documents it read), against maxSitemaps. */
-  private sitemapsQueued = 0;
 
   constructor(private readonly host: SeedHost) {}
 
   /** Queues the URL files' entries and the seed documents of crawl.start (every agent does; the frontier keeps each URL once). */
   async start(): Promise<void> {
+    // Every agent claims the start's sitemaps: the budget counts each URL once.
+    const sitemaps = this.sitemapList(0);
     for (const seed of this.host.rules.seeds) {
       if (seed.kind === 'urls') {
         for (const url of seed.urls) {
@@ -71,17 +76,15 @@ export class Seeder {
         }
         this.stats.fromFiles += seed.urls.length;
       } else if (seed.kind === 'robots') this.queueDocument('robots', seed.url, 0);
-      else this.queueSitemap(seed.url, 0);
+      else sitemaps.add(seed.url);
     }
+    await sitemaps.done();
     await this.flushed();
   }
 
-  /** Queues a sitemap to read; false when this process already queued its maximum. */
-  private queueSitemap(url: string, nesting: number, ref?: CrawlReferrer): boolean {
-    if (this.sitemapsQueued >= this.host.rules.sitemapLimits.maxSitemaps) return false;
-    this.sitemapsQueued++;
-    this.queueDocument('sitemap', url, nesting, ref);
-    return true;
+  /** The sitemaps one document (or crawl.start) lists, queued at `nesting` as far as maxSitemaps allows. */
+  private sitemapList(nesting: number, ref?: CrawlReferrer): SitemapList {
+    return new SitemapList(this.host, (url) => this.queueDocument('sitemap', url, nesting, ref));
   }
 
   /** The document gains its referrer now (stored with the visit of the document listing it) and is queued when it is an http(s) URL. */
@@ -184,12 +187,10 @@ export class Seeder {
   private async readRobots(got: Fetched, page: string): Promise<Broken | undefined> {
     const sitemaps = (await readRobots(this.host.fetcher, got.hop, got.url)).getSitemaps();
     if (!sitemaps.length) return { kind: 'sitemap', message: 'robots.txt has no Sitemap: line' };
-    const ref: CrawlReferrer = { page, element: 'Sitemap:' };
-    let overLimit = 0;
-    for (const s of sitemaps) {
-      // Node 20 has URL.canParse, not URL.parse.
-      if (URL.canParse(s, got.url) && !this.queueSitemap(new URL(s, got.url).href, 0, ref)) overLimit++;
-    }
+    const listed = this.sitemapList(0, { page, element: 'Sitemap:' });
+    // Node 20 has URL.canParse, not URL.parse.
+    for (const s of sitemaps) if (URL.canParse(s, got.url)) listed.add(new URL(s, got.url).href);
+    const overLimit = await listed.done();
     return overLimit ? this.overLimit(overLimit) : undefined;
   }
 
@@ -205,8 +206,8 @@ export class Seeder {
     read.sitemaps = 1;
     // One referrer object for every entry of this sitemap.
     let ref: CrawlReferrer | undefined;
+    const listed = this.sitemapList(nesting + 1, { page, element: 'sitemap>loc' });
     let tooDeep = 0;
-    let overLimit = 0;
     let invalid = 0;
     let firstInvalid = '';
     const reader = new SitemapReader(limits, (loc) => {
@@ -219,18 +220,85 @@ export class Seeder {
         read.fromSitemaps++;
         this.queue(this.host.startEntry(url, (ref ??= { page, element: 'url>loc' })));
       } else if (nesting + 1 > limits.maxNesting) tooDeep++;
-      else if (!this.queueSitemap(url.url, nesting + 1, (ref ??= { page, element: 'sitemap>loc' }))) overLimit++;
+      else listed.add(url.url);
     });
+    let failure: unknown;
     try {
       await this.host.fetcher.consume(got.hop, (chunk) => reader.write(chunk));
       await reader.end();
     } catch (e) {
+      failure = e;
+    }
+    // The sitemaps listed before a problem are queued too.
+    const overLimit = await listed.done();
+    if (failure !== undefined) {
       if (reader.error) return { kind: 'sitemap', message: reader.error };
-      throw e;
+      throw failure;
     }
     if (invalid) return { kind: 'sitemap', message: `${invalid} ${invalid === 1 ? 'entry is' : 'entries are'} not an absolute http(s) URL, e.g. "${firstInvalid}"` };
     if (tooDeep) return { kind: 'sitemap', message: `${tooDeep} sitemaps not read: nested in more than ${limits.maxNesting} sitemap indexes` };
     if (overLimit) return this.overLimit(overLimit);
     return undefined;
+  }
+}
+
+/**
+ * Sitemaps listed by one document: claimed against maxSitemaps in batches while the document is parsed, and queued
+ * in the order listed; those past the cap are counted for the listing document's message.
+ */
+class SitemapList {
+  private overLimit = 0;
+  private pending: string[] = [];
+  private claiming: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly host: Pick<SeedHost, 'sitemapBudget' | 'normalize'>,
+    private readonly queue: (url: string) => void,
+  ) {}
+
+  add(url: string): void {
+    // Normalised, so one sitemap is counted once however it is spelt.
+    const n = this.host.normalize(url);
+    if (!n) return;
+    this.pending.push(n.url);
+    if (this.pending.length >= BATCH) this.claim();
+  }
+
+  /** Resolves, once every sitemap added is queued or refused, with how many were refused. */
+  async done(): Promise<number> {
+    this.claim();
+    await this.claiming;
+    return this.overLimit;
+  }
+
+  private claim(): void {
+    if (!this.pending.length) return;
+    const urls = this.pending;
+    this.pending = [];
+    this.claiming = this.claiming.then(async () => {
+      const allowed = await this.host.sitemapBudget.claim(urls);
+      for (const [i, url] of urls.entries()) {
+        if (allowed[i]) this.queue(url);
+        else this.overLimit++;
+      }
+    });
+    // Handled now, so a failing budget (Redis gone) is not an unhandled rejection while parsing goes on: done() throws.
+    this.claiming.catch(() => {});
+  }
+}
+
+/** One process's maxSitemaps: the sitemaps it may read, each URL counted once. */
+export class LocalSitemapBudget implements SitemapBudget {
+  private readonly counted = new Set<string>();
+
+  constructor(private readonly maxSitemaps: number) {}
+
+  async claim(urls: string[]): Promise<boolean[]> {
+    return urls.map((url) => {
+      if (this.counted.has(url)) return true;
+      if (this.counted.size >= this.maxSitemaps) return false;
+      this.counted.add(url);
+      return true;
+    });
   }
 }

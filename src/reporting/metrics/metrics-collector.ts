@@ -253,8 +253,8 @@ export class MetricsCollector implements Reporter {
             },
           }
         : {}),
-      activeWorkers: workers.active,
-      busyWorkers: workers.busy,
+      activeWorkers: workers.active.size,
+      busyWorkers: workers.busy.size,
       dropped,
     };
   }
@@ -283,7 +283,7 @@ export class MetricsCollector implements Reporter {
       if (!w.ended) n.active++;
       workers.set(w.role, n);
     }
-    for (const id of this.series.busyWorkers) {
+    for (const id of this.series.workersNow().busy) {
       const role = roleOf.get(id);
       const n = role === undefined ? undefined : workers.get(role);
       if (n) n.busy++;

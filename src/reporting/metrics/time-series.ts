@@ -113,19 +113,14 @@ export class SeriesRecorder {
     if (!this.ended && this.origin !== undefined) this.advance(now);
   }
 
-  /** The workers inside a step right now (read by the live metrics at each scrape). */
-  get busyWorkers(): ReadonlySet<number> {
-    return this.busy;
-  }
-
   /** The last complete bucket, if one closed (the live view's numbers: a full bucket, not a partial one). */
   lastClosed(): SeriesBucket | undefined {
     return this.closed.at(-1);
   }
 
-  /** Workers begun and not ended, and those inside a step, now. */
-  workersNow(): { active: number; busy: number } {
-    return { active: this.active.size, busy: this.busy.size };
+  /** Workers begun and not ended, and those inside a step, now: the live view counts them, the live metrics split the busy ones by role. */
+  workersNow(): { readonly active: ReadonlySet<number>; readonly busy: ReadonlySet<number> } {
+    return { active: this.active, busy: this.busy };
   }
 
   /** Every bucket so far, the current one included (without closing it). */
