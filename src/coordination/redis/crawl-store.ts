@@ -75,7 +75,7 @@ function keysOf(runId: string): Keys {
 
 export class RedisCrawlStore implements CrawlSink {
   private readonly keys: Keys;
-  private readonly batcher = new Batcher<Visit>((visits) => this.send(visits));
+  private readonly batcher = new Batcher<Visit, undefined>((visits) => this.send(visits));
 
   constructor(
     private readonly client: RedisConnection,
@@ -89,7 +89,7 @@ export class RedisCrawlStore implements CrawlSink {
     return this.batcher.push(v);
   }
 
-  private async send(visits: Visit[]): Promise<void> {
+  private async send(visits: Visit[]): Promise<undefined[]> {
     const payload = visits.map((v) => ({
       u: v.url,
       s: v.settled.map((s) => [s.url, `${s.broken ? 'b' : 'k'}${JSON.stringify(s)}`]),
@@ -100,6 +100,7 @@ export class RedisCrawlStore implements CrawlSink {
     }));
     const k = this.keys;
     await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally], [this.ttlMs, k.refs, k.frefs, STORED_REFERRERS_KEPT, JSON.stringify(payload)]);
+    return [];
   }
 
   /** Everything stored for the run, read in pipelined chunks. */

@@ -12,9 +12,13 @@
 // "done" when nothing is queued or in flight) or, when only a lease can still
 // free work, by a timer set for that lease's expiry; never by polling.
 // Round trips are batched: addAll/markSeen are one script per call, and the
-// concurrent take()s (or complete()s) of one agent share one script call: the
-// takers waiting when a call starts get one entry each, so no entry is leased
-// without a taker waiting for it.
+// take()s and complete()s of one agent made while a script call is in flight
+// share the next call (TAKE completes first, then leases): the takers waiting
+// when a call starts get one entry each, so no entry is leased without a taker
+// waiting for it. A completion goes to the server only once complete() is
+// called, which the crawler does after the entry's links were added (addAll
+// resolved: they are in the queue) and its visit stored, so no agent can see
+// "nothing queued, nothing in flight" while a page's links are still to come.
 import { randomUUID } from 'node:crypto';
 import type { Frontier, FrontierEntry, FrontierStats } from '../../contract/frontier.js';
 import { Batcher } from './batcher.js';
@@ -50,28 +54,40 @@ local function over()
 end
 `;
 
-/** ARGV: ttl, channel, queue? (1/0), then url/entry pairs. Returns the stats, then 1/0 per URL (new or not). */
+/**
+ * ARGV: ttl, channel, then url/entry pairs (entry '': mark seen only). Returns the stats, then 1/0 per URL (new or
+ * not). "work" is published only when a push finds the queue empty: a taker parks only after seeing it empty, so the
+ * first entry queued after that (by this script or by one that re-queues, which always publishes) wakes it.
+ */
 const ADD = new LuaScript(`${PRELUDE}
-local queue = ARGV[3] == '1'
-local flags, pushed = {}, 0
-for i = 4, #ARGV, 2 do
+local flags, wake = {}, false
+for i = 3, #ARGV, 2 do
   local new = redis.call('SADD', KEYS[1], ARGV[i])
-  if new == 1 and queue then
-    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
-    pushed = pushed + 1
+  if new == 1 and ARGV[i + 1] ~= '' then
+    if redis.call('RPUSH', KEYS[2], ARGV[i + 1]) == 1 then wake = true end
   end
   flags[#flags + 1] = new
 end
-if pushed > 0 then redis.call('PUBLISH', ARGV[2], 'work') end
+if wake then redis.call('PUBLISH', ARGV[2], 'work') end
 local out = stats()
 for i = 1, #flags do out[#out + 1] = flags[i] end
 return out`);
 
 /**
- * ARGV: ttl, channel, agent, leaseMs, count. Re-queues expired leases, then leases up to `count` entries.
+ * ARGV: ttl, channel, agent, leaseMs, count, then entries this agent completed. Completes those first (releases its
+ * leases, counts only entries still leased to it, publishes "done" when that left nothing queued or in flight),
+ * re-queues expired leases, then leases up to `count` entries.
  * Returns the stats, the ms until the earliest remaining lease expires (-1: none), then the entries.
  */
 const TAKE = new LuaScript(`${PRELUDE}
+local completed = 0
+for i = 6, #ARGV do
+  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then completed = completed + 1 end
+end
+if completed > 0 then
+  redis.call('INCRBY', KEYS[4], completed)
+  if over() then redis.call('PUBLISH', ARGV[2], 'done') end
+end
 local now = now_ms()
 local expired = redis.call('ZRANGE', KEYS[3], '-inf', now, 'BYSCORE')
 for i = #expired, 1, -1 do
@@ -82,21 +98,14 @@ if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   redis.call('PUBLISH', ARGV[2], 'work')
 end
-local taken = redis.call('LPOP', KEYS[2], tonumber(ARGV[5])) or {}
+local taken = {}
+if tonumber(ARGV[5]) > 0 then taken = redis.call('LPOP', KEYS[2], tonumber(ARGV[5])) or {} end
 for i = 1, #taken do redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3] .. '|' .. taken[i]) end
 local out = stats()
 local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
 out[#out + 1] = first[2] and (tonumber(first[2]) - now) or -1
 for i = 1, #taken do out[#out + 1] = taken[i] end
 return out`);
-
-/** ARGV: ttl, channel, agent, then entries. Releases this agent's leases; counts only entries still leased to it. */
-const COMPLETE = new LuaScript(`${PRELUDE}
-for i = 4, #ARGV do
-  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then redis.call('INCR', KEYS[4]) end
-end
-if over() then redis.call('PUBLISH', ARGV[2], 'done') end
-return stats()`);
 
 /** ARGV: ttl, channel, agent, leaseMs, then entries. Extends this agent's live leases (never revives an expired one) and the keys' expiry. */
 const RENEW = new LuaScript(`${PRELUDE}
@@ -155,7 +164,9 @@ export class RedisFrontier implements Frontier {
   private stopped = false;
   private closed = false;
   private failure: Error | undefined;
-  private readonly completions = new Batcher<string>(async (entries) => void (await this.script(COMPLETE, [this.agent, ...entries])));
+  private readonly adds = new Batcher<string[], boolean[]>((calls) => this.sendAdds(calls));
+  /** Entries completed locally (encoded), sent with the next TAKE. */
+  private completing: Array<{ raw: string; resolve(): void; reject(e: unknown): void }> = [];
 
   private constructor(
     private readonly client: RedisConnection,
@@ -202,14 +213,19 @@ export class RedisFrontier implements Frontier {
 
   async addAll(entries: FrontierEntry[]): Promise<boolean[]> {
     if (this.stopped || entries.length === 0) return entries.map(() => false);
-    const [, flags] = await this.script(ADD, ['1', ...entries.flatMap((e) => [e.url, encode(e)])]);
-    return flags.map((f) => f === 1);
+    return this.adds.push(entries.flatMap((e) => [e.url, encode(e)]));
   }
 
   async markSeen(urls: string[]): Promise<boolean[]> {
     if (urls.length === 0) return [];
-    const [, flags] = await this.script(ADD, ['0', ...urls.flatMap((u) => [u, ''])]);
-    return flags.map((f) => f === 1);
+    return this.adds.push(urls.flatMap((u) => [u, '']));
+  }
+
+  /** One ADD for the addAll/markSeen calls made while one is in flight: each gets its own URLs' flags back. */
+  private async sendAdds(calls: string[][]): Promise<boolean[][]> {
+    const [, flags] = await this.script(ADD, calls.flat());
+    let at = 0;
+    return calls.map((pairs) => flags.slice(at, (at += pairs.length / 2)).map((f) => f === 1));
   }
 
   take(): Promise<FrontierEntry | undefined> {
@@ -221,39 +237,56 @@ export class RedisFrontier implements Frontier {
     });
   }
 
-  /** One TAKE for every taker waiting now; parks them when the queue is empty but work is still in flight. */
+  /**
+   * One TAKE for the completions and the takers waiting now. Takers parked (queue empty, work in flight elsewhere)
+   * ask again only when completions are to be sent anyway or a message or lease timer wakes them. Completions are
+   * sent even after stop() (the entries were finished) and after the subscription failed (the script then fails them).
+   */
   private pump(): void {
-    if (this.taking || this.parked || this.stopped || this.failure || this.wanting.length === 0) return;
+    if (this.taking) return;
+    const asking = !this.parked && !this.stopped && !this.failure && this.wanting.length > 0;
+    if (!asking && this.completing.length === 0) return;
     this.taking = true;
     const wakeupsBefore = this.wakeups;
-    this.script(TAKE, [this.agent, this.leaseMs, this.wanting.length]).then(
+    const completed = this.completing.splice(0);
+    const count = this.stopped || this.failure ? 0 : this.wanting.length;
+    if (count > 0) {
+      this.parked = false;
+      clearTimeout(this.leaseTimer);
+    }
+    this.script(TAKE, [this.agent, this.leaseMs, count, ...completed.map((c) => c.raw)]).then(
       ([stats, [nextExpiry, ...taken]]) => {
         this.taking = false;
+        for (const c of completed) {
+          this.held.delete(c.raw);
+          c.resolve();
+        }
         if (this.stopped || this.failure) {
           // Leased for takers that are gone (stop() answered them): back to the others at once, not after the lease.
           if (taken.length > 0) void this.script(RELEASE, [this.agent, ...(taken as string[])]).catch(() => {});
+          this.pump();
           return;
         }
         for (const raw of taken as string[]) {
           this.held.add(raw);
           this.wanting.shift()!.resolve(decode(raw));
         }
-        if (this.wanting.length === 0) return;
-        if (stats.queued === 0 && stats.inFlight === 0) {
-          for (const w of this.wanting.splice(0)) w.resolve(undefined);
-          return;
-        }
-        if (this.wakeups === wakeupsBefore && stats.queued === 0) {
-          this.parked = true;
-          // Only an expired lease can free work without a message: wake when the earliest one expires.
-          if ((nextExpiry as number) >= 0) this.leaseTimer = setTimeout(() => this.wake(), (nextExpiry as number) + 5);
-          return;
+        if (this.wanting.length > 0) {
+          if (stats.queued === 0 && stats.inFlight === 0) {
+            for (const w of this.wanting.splice(0)) w.resolve(undefined);
+          } else if (this.wakeups === wakeupsBefore && stats.queued === 0) {
+            this.parked = true;
+            // Only an expired lease can free work without a message: wake when the earliest one expires.
+            if ((nextExpiry as number) >= 0) this.leaseTimer = setTimeout(() => this.wake(), (nextExpiry as number) + 5);
+          }
         }
         this.pump();
       },
       (e: unknown) => {
         this.taking = false;
-        for (const w of this.wanting.splice(0)) w.reject(e);
+        for (const c of completed) c.reject(e);
+        if (count > 0) for (const w of this.wanting.splice(0)) w.reject(e);
+        this.pump();
       },
     );
   }
@@ -273,10 +306,11 @@ export class RedisFrontier implements Frontier {
     this.pump();
   }
 
-  async complete(entry: FrontierEntry): Promise<void> {
-    const raw = encode(entry);
-    await this.completions.push(raw);
-    this.held.delete(raw);
+  complete(entry: FrontierEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.completing.push({ raw: encode(entry), resolve, reject });
+      this.pump();
+    });
   }
 
   /** Ends the crawl for this agent (pending and future take()s resolve undefined); the stored frontier stays for the others. */
