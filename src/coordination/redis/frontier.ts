@@ -33,6 +33,12 @@ export interface RedisFrontierOptions {
   agentId?: string;
   /** A taken entry goes back to the queue when its agent has not renewed the lease for this long. Default 30 s. */
   leaseMs?: number;
+  /**
+   * Entries leased ahead of take()s and kept locally, so a take() is answered without waiting for Redis: a crawl
+   * passes its concurrency. Held entries are in flight (the crawl cannot end while an agent holds some), renewed with
+   * the others, and given back to the queue by stop(). Default 0: an entry is leased only for a take() waiting for it.
+   */
+  prefetch?: number;
   /** Keys expire this long after the last operation or refresh. Default 24 h. */
   ttlMs?: number;
 }
@@ -153,6 +159,9 @@ export class RedisFrontier implements Frontier {
   private last: FrontierStats = { queued: 0, inFlight: 0, done: 0, seen: 0 };
   /** Entries this agent holds (encoded): their leases are renewed while it lives. */
   private readonly held = new Set<string>();
+  private readonly prefetch: number;
+  /** Entries leased ahead (encoded), oldest first: the next take()s get them at once. */
+  private ready: string[] = [];
   /** Local take() callers waiting for an answer, oldest first. */
   private wanting: Array<{ resolve(e: FrontierEntry | undefined): void; reject(e: unknown): void }> = [];
   private taking = false;
@@ -178,6 +187,7 @@ export class RedisFrontier implements Frontier {
     this.agent = o.agentId ?? randomUUID();
     if (this.agent.includes('|')) throw new Error(`invalid agent id ${JSON.stringify(this.agent)}: it must not contain "|"`);
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.prefetch = o.prefetch ?? 0;
     this.ttlMs = o.ttlMs ?? DEFAULT_TTL_MS;
   }
 
@@ -231,6 +241,11 @@ export class RedisFrontier implements Frontier {
   take(): Promise<FrontierEntry | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.stopped) return Promise.resolve(undefined);
+    const raw = this.ready.shift();
+    if (raw !== undefined) {
+      this.pump();
+      return Promise.resolve(decode(raw));
+    }
     return new Promise((resolve, reject) => {
       this.wanting.push({ resolve, reject });
       this.pump();
@@ -241,15 +256,18 @@ export class RedisFrontier implements Frontier {
    * One TAKE for the completions and the takers waiting now. Takers parked (queue empty, work in flight elsewhere)
    * ask again only when completions are to be sent anyway or a message or lease timer wakes them. Completions are
    * sent even after stop() (the entries were finished) and after the subscription failed (the script then fails them).
+   * With a prefetch, the local stock is topped up once it is half gone, only while the queue last seen had entries.
    */
   private pump(): void {
     if (this.taking) return;
-    const asking = !this.parked && !this.stopped && !this.failure && this.wanting.length > 0;
+    const open = !this.parked && !this.stopped && !this.failure;
+    const restock = open && this.ready.length <= this.prefetch / 2 && this.last.queued > 0 ? this.prefetch - this.ready.length : 0;
+    const asking = open && (this.wanting.length > 0 || restock > 0);
     if (!asking && this.completing.length === 0) return;
     this.taking = true;
     const wakeupsBefore = this.wakeups;
     const completed = this.completing.splice(0);
-    const count = this.stopped || this.failure ? 0 : this.wanting.length;
+    const count = this.stopped || this.failure ? 0 : this.wanting.length + restock;
     if (count > 0) {
       this.parked = false;
       clearTimeout(this.leaseTimer);
@@ -269,7 +287,9 @@ export class RedisFrontier implements Frontier {
         }
         for (const raw of taken as string[]) {
           this.held.add(raw);
-          this.wanting.shift()!.resolve(decode(raw));
+          const w = this.wanting.shift();
+          if (w) w.resolve(decode(raw));
+          else this.ready.push(raw);
         }
         if (this.wanting.length > 0) {
           if (stats.queued === 0 && stats.inFlight === 0) {
@@ -318,6 +338,10 @@ export class RedisFrontier implements Frontier {
     this.stopped = true;
     clearTimeout(this.leaseTimer);
     for (const w of this.wanting.splice(0)) w.resolve(undefined);
+    // Leased ahead, never handed out: back to the head of the queue for the other agents now, not after the lease.
+    const unused = this.ready.splice(0);
+    for (const raw of unused) this.held.delete(raw);
+    if (unused.length > 0) void this.script(RELEASE, [this.agent, ...unused]).catch(() => {});
   }
 
   /** Counts across all agents, as of this agent's last operation. */

@@ -42,6 +42,8 @@ const MAX_RENDERED_BYTES = 16 * 1024 * 1024;
 
 /** What is left of a visit once its response is read: the round trips to the frontier and the crawl store. */
 type Finish = () => Promise<void>;
+/** Pages a worker may have finishing (links, visit, completion) while it fetches: 4 keep it from waiting on them over Redis. */
+const FINISHING = 4;
 
 interface Outcome {
   status?: number;
@@ -151,32 +153,33 @@ export class Crawler {
 
   /**
    * One worker: take, fetch, then finish the page (add its links, store its visit, complete it) while taking and
-   * fetching the next entry. With a shared frontier the finishing steps are round trips to Redis: off the worker's
-   * path, a page costs about one round trip (its take) instead of four. At most one page per worker is finishing
-   * (the next one waits for it), and each page's steps stay in order, so its completion still comes after its links
-   * are queued and its visit stored: the crawl ends neither early nor twice, and a killed agent loses no finished visit.
+   * fetching the next entries. With a shared frontier the finishing steps are round trips to Redis; off the worker's
+   * path, a page costs it one round trip (its take) instead of four, and the finishing steps of several pages share
+   * script calls. At most FINISHING pages per worker are finishing (the worker waits for the oldest before taking more),
+   * and each page's steps stay in order, so its completion comes after its links are queued and its visit stored: the
+   * crawl ends neither early nor twice, and a killed agent loses no finished visit.
    */
   private async work(): Promise<void> {
-    let finishing: Promise<void> = Promise.resolve();
+    const finishing: Array<Promise<void>> = [];
     try {
       for (;;) {
+        while (finishing.length >= FINISHING) await finishing.shift();
         const entry = await this.frontier.take();
         if (!entry) return;
         let rest: Finish | undefined;
         try {
           rest = await this.visit(entry);
         } catch (e) {
-          await finishing;
           await this.finish(entry, undefined);
           throw e;
         }
-        await finishing;
-        finishing = this.finish(entry, rest);
-        // Awaited by the next page or on the way out, where a failure surfaces; meanwhile it is not unhandled.
-        finishing.catch(() => {});
+        const done = this.finish(entry, rest);
+        // Awaited later (above or on the way out), where a failure surfaces; meanwhile it is not unhandled.
+        done.catch(() => {});
+        finishing.push(done);
       }
     } finally {
-      await finishing;
+      await Promise.all(finishing);
     }
   }
 
