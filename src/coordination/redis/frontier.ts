@@ -8,14 +8,15 @@
 //   done    counter of entries completed
 // A taken entry is leased to its agent, which renews its leases while it lives;
 // leases that expire (a killed agent) go back to the head of the queue for
-// others. Parked takers are woken by pub/sub ("work" when entries were queued,
-// "done" when nothing is queued or in flight) or, when only a lease can still
+// others. Parked takers are woken by pub/sub ("work" when entries went into an
+// empty queue or back to it, "done" when nothing is queued or in flight) or, when only a lease can still
 // free work, by a timer set for that lease's expiry; never by polling.
-// Round trips are batched: addAll/markSeen are one script per call, and the
-// take()s and complete()s of one agent made while a script call is in flight
+// Round trips are batched: addAll/markSeen calls made while an ADD is in flight
+// share the next ADD, and the take()s and complete()s of one agent made while a script call is in flight
 // share the next call (TAKE completes first, then leases): the takers waiting
-// when a call starts get one entry each, so no entry is leased without a taker
-// waiting for it. A completion goes to the server only once complete() is
+// when a call starts get one entry each, plus, with a prefetch, the entries
+// that top up the agent's local stock (leased, so in flight, until handed out
+// or given back by stop()). A completion goes to the server only once complete() is
 // called, which the crawler does after the entry's links were added (addAll
 // resolved: they are in the queue) and its visit stored, so no agent can see
 // "nothing queued, nothing in flight" while a page's links are still to come.
