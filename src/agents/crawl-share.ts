@@ -20,7 +20,8 @@ export async function crawlShare(client: RedisConnection, agentId: string, job: 
   const rules = crawlRules(plan.crawl, job.headers);
   // The limit is the site's: the agents' requests together keep to it.
   rules.rateLimit /= job.agents;
-  const frontier = await RedisFrontier.open({ client, runId: job.runId, agentId, leaseMs: job.leaseMs });
+  // Prefetching as many entries as it has workers, the agent's takes are answered locally most of the time.
+  const frontier = await RedisFrontier.open({ client, runId: job.runId, agentId, leaseMs: job.leaseMs, prefetch: rules.concurrency });
   try {
     const report = await crawl(rules, {
       frontier,

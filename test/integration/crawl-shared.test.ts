@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Crawl } from '../../src/plan/raw-plan.js';
 import type { Visit } from '../../src/contract/crawl-store.js';
+import type { Frontier } from '../../src/contract/frontier.js';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
 import { RedisCrawlStore, STORED_REFERRERS_KEPT } from '../../src/coordination/redis/crawl-store.js';
@@ -17,6 +18,7 @@ import { OK_REFERRERS_KEPT } from '../../src/engines/crawl/records.js';
 import { summarizeStored } from '../../src/engines/crawl/summary.js';
 import { startSite } from '../fixtures/site/site.js';
 import { assertSameCrawl, compileCrawlRules, crawlSite } from '../helpers/crawl-helpers.js';
+import { startServer } from '../helpers/http-helpers.js';
 
 let server: RedisServer;
 const connections: RedisConnection[] = [];
@@ -103,4 +105,60 @@ test('a visit stored again (its URL fetched twice after its agent died) changes 
   assert.deepEqual(p9.referrers, [ref(1), ref(2), ref(3)]);
   assert.equal(stored.tally.byScheme, 6);
   assert.equal(stored.urls.length, 7);
+});
+
+test('pages slow to link further: the crawl ends neither early nor late, though completions and takes overlap a page', { timeout: 30_000 }, async () => {
+  // A chain: page i links only to page i + 1 (and back to the start), so at every step the one page being finished
+  // is all the work left: a completion sent before its links were queued would end both crawlers there.
+  const PAGES = 25;
+  const hits = new Map<string, number>();
+  const site = await startServer((req, res) => {
+    hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
+    const i = Number(req.url!.slice(3));
+    res.setHeader('content-type', 'text/html');
+    res.end(`<a href="/p/0">start</a>${i + 1 < PAGES ? `<a href="/p/${i + 1}">next</a>` : ''}`);
+  });
+  /** The Redis frontier with every addAll held back 40 ms before it is sent: the page's finishing outlasts the next take. */
+  const slowLinks = (f: RedisFrontier): Frontier => ({
+    addAll: async (entries) => {
+      await new Promise((r) => setTimeout(r, 40));
+      return f.addAll(entries);
+    },
+    markSeen: (urls) => f.markSeen(urls),
+    take: () => f.take(),
+    complete: (e) => f.complete(e),
+    stop: () => f.stop(),
+    stats: () => f.stats(),
+  });
+  try {
+    const rules = compileCrawlRules({ start: [`${site.origin}/p/0`], concurrency: 4 });
+    const reports = await Promise.all(
+      ['slow-a', 'slow-b'].map(async (agentId) => {
+        const client = await connectRedis(server.url);
+        connections.push(client);
+        const frontier = await RedisFrontier.open({ client, runId: 'shared-slow-links', agentId, prefetch: 4 });
+        try {
+          return await crawl(rules, { frontier: slowLinks(frontier), sink: new RedisCrawlStore(client, 'shared-slow-links') });
+        } finally {
+          await frontier.close();
+        }
+      }),
+    );
+    assert.deepEqual(
+      reports.map((r) => r.stoppedBy),
+      ['complete', 'complete'],
+    );
+    const stored = await RedisCrawlStore.read(connections.at(-1)!, 'shared-slow-links');
+    assert.equal(stored.urls.length, PAGES);
+    assert.deepEqual(
+      [...hits.entries()].filter(([path]) => path.startsWith('/p/')).sort(([a], [b]) => Number(a.slice(3)) - Number(b.slice(3))),
+      Array.from({ length: PAGES }, (_, i) => [`/p/${i}`, 1]),
+      'every page fetched once',
+    );
+    const after = await RedisFrontier.open({ client: connections.at(-1)!, runId: 'shared-slow-links' });
+    assert.deepEqual(await after.refreshStats(), { queued: 0, inFlight: 0, done: PAGES, seen: PAGES });
+    await after.close();
+  } finally {
+    await site.close();
+  }
 });

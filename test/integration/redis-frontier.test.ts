@@ -32,6 +32,14 @@ async function agent(runId: string, options: Partial<RedisFrontierOptions> = {})
   return f;
 }
 
+/** Polls `done` (every 10 ms, up to 5 s): for what a frontier does in the background. */
+async function waitFor(done: () => Promise<boolean>, message: string): Promise<void> {
+  for (let i = 0; !(await done()); i++) {
+    assert.ok(i < 500, message);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const N = 1_500;
 
 for (const [name, open] of [
@@ -47,6 +55,13 @@ for (const [name, open] of [
     async () => {
       const runId = randomUUID();
       return [await agent(runId), await agent(runId)];
+    },
+  ],
+  [
+    'redis (two agents leasing 8 entries ahead)',
+    async () => {
+      const runId = randomUUID();
+      return [await agent(runId, { prefetch: 8 }), await agent(runId, { prefetch: 8 })];
     },
   ],
 ] as Array<[string, () => Promise<Frontier[]>]>) {
@@ -152,6 +167,35 @@ test('entries leased by a take() that stop() answered go back to the queue at on
   a.stop();
   assert.equal(await taking, undefined);
   assert.deepEqual(await b.take(), entry(page(0)));
+});
+
+test('entries leased ahead (prefetch) are in flight while held, and stop() gives them back to the queue head at once', { timeout: 10_000 }, async () => {
+  const runId = randomUUID();
+  const a = await agent(runId, { leaseMs: 60_000, prefetch: 4 });
+  const b = await agent(runId, { leaseMs: 60_000 });
+  await a.addAll([0, 1, 2, 3, 4, 5].map((i) => entry(page(i))));
+  assert.deepEqual(await a.take(), entry(page(0)));
+  // The stock is topped up in the background: wait until a holds the one it handed out and 4 ahead.
+  await waitFor(async () => (await b.refreshStats()).inFlight === 5, 'a never leased 4 entries ahead');
+  assert.deepEqual(await b.refreshStats(), { queued: 1, inFlight: 5, done: 0, seen: 6 });
+  assert.deepEqual(await a.take(), entry(page(1)), 'answered from the stock, oldest first');
+  a.stop();
+  // Without the release, pages 2 to 4 would stay leased for 60 s: b's takes below would time the test out.
+  await waitFor(async () => (await b.refreshStats()).queued === 4, 'the stock never went back to the queue');
+  assert.deepEqual(await b.refreshStats(), { queued: 4, inFlight: 2, done: 0, seen: 6 });
+  const got = [];
+  for (let i = 0; i < 4; i++) {
+    const e = (await b.take())!;
+    got.push(e.url);
+    await b.complete(e);
+  }
+  assert.deepEqual(got, [page(2), page(3), page(4), page(5)]);
+  // a's completions still count after its stop; the last one ends b's crawl.
+  await a.complete(entry(page(0)));
+  const ending = b.take();
+  await a.complete(entry(page(1)));
+  assert.equal(await ending, undefined);
+  assert.deepEqual(await b.refreshStats(), { queued: 0, inFlight: 0, done: 6, seen: 6 });
 });
 
 test("stop() ends only this agent's takes; the frontier's keys are namespaced by run id and expire", { timeout: 10_000 }, async () => {

@@ -1,13 +1,16 @@
 // Batching of round trips: calls made while one is in flight share the next.
-// The frontier's completions and the crawl store's visits go through it.
+// The frontier's addAll/markSeen and the crawl store's visits go through it.
 
-/** Runs `send` for every item pushed: the first at once, the ones pushed meanwhile together in the next call. */
-export class Batcher<T> {
-  private queued: Array<{ item: T; resolve(): void; reject(e: unknown): void }> = [];
+/**
+ * Runs `send` for every item pushed: the first at once, the ones pushed meanwhile together in the next call, in the
+ * order pushed. `send` resolves one result per item, in the same order.
+ */
+export class Batcher<T, R = void> {
+  private queued: Array<{ item: T; resolve(r: R): void; reject(e: unknown): void }> = [];
   private running = false;
-  constructor(private readonly send: (items: T[]) => Promise<void>) {}
+  constructor(private readonly send: (items: T[]) => Promise<R[]>) {}
 
-  push(item: T): Promise<void> {
+  push(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
       this.queued.push({ item, resolve, reject });
       void this.flush();
@@ -20,8 +23,8 @@ export class Batcher<T> {
     while (this.queued.length > 0) {
       const batch = this.queued.splice(0);
       try {
-        await this.send(batch.map((b) => b.item));
-        for (const b of batch) b.resolve();
+        const results = await this.send(batch.map((b) => b.item));
+        for (const [i, b] of batch.entries()) b.resolve(results[i]!);
       } catch (e) {
         for (const b of batch) b.reject(e);
       }

@@ -48,6 +48,21 @@ end
 for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
 return 1`);
 
+/**
+ * KEYS: refcount; ARGV: refs prefix, then URLs. Per URL its referrer count ('' when none) and its referrers: one
+ * command for a chunk of URLs, where one HGET and one LRANGE per URL cost the reader a command (and a promise) each.
+ */
+const READ_REFS = new LuaScript(`
+local out = {}
+for i = 2, #ARGV do
+  out[#out + 1] = redis.call('HGET', KEYS[1], ARGV[i]) or ''
+  out[#out + 1] = redis.call('LRANGE', ARGV[1] .. ARGV[i], 0, -1)
+end
+return out`);
+
+/** URLs read back per READ_REFS call: a few ms of Redis time each, so other clients are not held up for long. */
+const READ_CHUNK = 500;
+
 /** Must equal OK_REFERRERS_KEPT of the crawler's records (engines/crawl/records.ts): a test checks both reports. */
 export const STORED_REFERRERS_KEPT = 3;
 
@@ -75,7 +90,7 @@ function keysOf(runId: string): Keys {
 
 export class RedisCrawlStore implements CrawlSink {
   private readonly keys: Keys;
-  private readonly batcher = new Batcher<Visit>((visits) => this.send(visits));
+  private readonly batcher = new Batcher<Visit, undefined>((visits) => this.send(visits));
 
   constructor(
     private readonly client: RedisConnection,
@@ -89,7 +104,7 @@ export class RedisCrawlStore implements CrawlSink {
     return this.batcher.push(v);
   }
 
-  private async send(visits: Visit[]): Promise<void> {
+  private async send(visits: Visit[]): Promise<undefined[]> {
     const payload = visits.map((v) => ({
       u: v.url,
       s: v.settled.map((s) => [s.url, `${s.broken ? 'b' : 'k'}${JSON.stringify(s)}`]),
@@ -100,9 +115,10 @@ export class RedisCrawlStore implements CrawlSink {
     }));
     const k = this.keys;
     await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally], [this.ttlMs, k.refs, k.frefs, STORED_REFERRERS_KEPT, JSON.stringify(payload)]);
+    return [];
   }
 
-  /** Everything stored for the run, read in pipelined chunks. */
+  /** Everything stored for the run, read in chunks (one script call per chunk of URLs, the calls pipelined). */
   static async read(client: RedisConnection, runId: string): Promise<StoredCrawl> {
     const k = keysOf(runId);
     const settled = new Map<string, SettledUrl>();
@@ -111,18 +127,12 @@ export class RedisCrawlStore implements CrawlSink {
     }
     const urls: StoredCrawl['urls'] = [];
     const all = [...settled.values()];
-    for (let i = 0; i < all.length; i += 1_000) {
-      const chunk = all.slice(i, i + 1_000);
-      const [counts, lists] = await Promise.all([
-        chunk.length
-          ? client.hmGet(
-              k.refcount,
-              chunk.map((s) => s.url),
-            )
-          : [],
-        Promise.all(chunk.map((s) => client.lRange(k.refs + s.url, 0, -1))),
-      ]);
-      for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: lists[j]!.map(parseRef), referrerCount: Number(counts[j] ?? 0) });
+    const chunks: SettledUrl[][] = [];
+    for (let i = 0; i < all.length; i += READ_CHUNK) chunks.push(all.slice(i, i + READ_CHUNK));
+    const replies = await Promise.all(chunks.map((chunk) => READ_REFS.run(client, [k.refcount], [k.refs, ...chunk.map((s) => s.url)]) as Promise<Array<string | string[]>>));
+    for (const [c, chunk] of chunks.entries()) {
+      const reply = replies[c]!;
+      for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: (reply[2 * j + 1] as string[]).map(parseRef), referrerCount: Number(reply[2 * j] || 0) });
     }
     const fragments: StoredCrawl['fragments'] = [];
     const fragKeys = new Set<string>();

@@ -8,13 +8,18 @@
 //   done    counter of entries completed
 // A taken entry is leased to its agent, which renews its leases while it lives;
 // leases that expire (a killed agent) go back to the head of the queue for
-// others. Parked takers are woken by pub/sub ("work" when entries were queued,
-// "done" when nothing is queued or in flight) or, when only a lease can still
+// others. Parked takers are woken by pub/sub ("work" when entries went into an
+// empty queue or back to it, "done" when nothing is queued or in flight) or, when only a lease can still
 // free work, by a timer set for that lease's expiry; never by polling.
-// Round trips are batched: addAll/markSeen are one script per call, and the
-// concurrent take()s (or complete()s) of one agent share one script call: the
-// takers waiting when a call starts get one entry each, so no entry is leased
-// without a taker waiting for it.
+// Round trips are batched: addAll/markSeen calls made while an ADD is in flight
+// share the next ADD, and the take()s and complete()s of one agent made while a script call is in flight
+// share the next call (TAKE completes first, then leases): the takers waiting
+// when a call starts get one entry each, plus, with a prefetch, the entries
+// that top up the agent's local stock (leased, so in flight, until handed out
+// or given back by stop()). A completion goes to the server only once complete() is
+// called, which the crawler does after the entry's links were added (addAll
+// resolved: they are in the queue) and its visit stored, so no agent can see
+// "nothing queued, nothing in flight" while a page's links are still to come.
 import { randomUUID } from 'node:crypto';
 import type { Frontier, FrontierEntry, FrontierStats } from '../../contract/frontier.js';
 import { Batcher } from './batcher.js';
@@ -29,6 +34,12 @@ export interface RedisFrontierOptions {
   agentId?: string;
   /** A taken entry goes back to the queue when its agent has not renewed the lease for this long. Default 30 s. */
   leaseMs?: number;
+  /**
+   * Entries leased ahead of take()s and kept locally, so a take() is answered without waiting for Redis: a crawl
+   * passes its concurrency. Held entries are in flight (the crawl cannot end while an agent holds some), renewed with
+   * the others, and given back to the queue by stop(). Default 0: an entry is leased only for a take() waiting for it.
+   */
+  prefetch?: number;
   /** Keys expire this long after the last operation or refresh. Default 24 h. */
   ttlMs?: number;
 }
@@ -50,28 +61,40 @@ local function over()
 end
 `;
 
-/** ARGV: ttl, channel, queue? (1/0), then url/entry pairs. Returns the stats, then 1/0 per URL (new or not). */
+/**
+ * ARGV: ttl, channel, then url/entry pairs (entry '': mark seen only). Returns the stats, then 1/0 per URL (new or
+ * not). "work" is published only when a push finds the queue empty: a taker parks only after seeing it empty, so the
+ * first entry queued after that (by this script or by one that re-queues, which always publishes) wakes it.
+ */
 const ADD = new LuaScript(`${PRELUDE}
-local queue = ARGV[3] == '1'
-local flags, pushed = {}, 0
-for i = 4, #ARGV, 2 do
+local flags, wake = {}, false
+for i = 3, #ARGV, 2 do
   local new = redis.call('SADD', KEYS[1], ARGV[i])
-  if new == 1 and queue then
-    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
-    pushed = pushed + 1
+  if new == 1 and ARGV[i + 1] ~= '' then
+    if redis.call('RPUSH', KEYS[2], ARGV[i + 1]) == 1 then wake = true end
   end
   flags[#flags + 1] = new
 end
-if pushed > 0 then redis.call('PUBLISH', ARGV[2], 'work') end
+if wake then redis.call('PUBLISH', ARGV[2], 'work') end
 local out = stats()
 for i = 1, #flags do out[#out + 1] = flags[i] end
 return out`);
 
 /**
- * ARGV: ttl, channel, agent, leaseMs, count. Re-queues expired leases, then leases up to `count` entries.
+ * ARGV: ttl, channel, agent, leaseMs, count, then entries this agent completed. Completes those first (releases its
+ * leases, counts only entries still leased to it, publishes "done" when that left nothing queued or in flight),
+ * re-queues expired leases, then leases up to `count` entries.
  * Returns the stats, the ms until the earliest remaining lease expires (-1: none), then the entries.
  */
 const TAKE = new LuaScript(`${PRELUDE}
+local completed = 0
+for i = 6, #ARGV do
+  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then completed = completed + 1 end
+end
+if completed > 0 then
+  redis.call('INCRBY', KEYS[4], completed)
+  if over() then redis.call('PUBLISH', ARGV[2], 'done') end
+end
 local now = now_ms()
 local expired = redis.call('ZRANGE', KEYS[3], '-inf', now, 'BYSCORE')
 for i = #expired, 1, -1 do
@@ -82,21 +105,14 @@ if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   redis.call('PUBLISH', ARGV[2], 'work')
 end
-local taken = redis.call('LPOP', KEYS[2], tonumber(ARGV[5])) or {}
+local taken = {}
+if tonumber(ARGV[5]) > 0 then taken = redis.call('LPOP', KEYS[2], tonumber(ARGV[5])) or {} end
 for i = 1, #taken do redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3] .. '|' .. taken[i]) end
 local out = stats()
 local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
 out[#out + 1] = first[2] and (tonumber(first[2]) - now) or -1
 for i = 1, #taken do out[#out + 1] = taken[i] end
 return out`);
-
-/** ARGV: ttl, channel, agent, then entries. Releases this agent's leases; counts only entries still leased to it. */
-const COMPLETE = new LuaScript(`${PRELUDE}
-for i = 4, #ARGV do
-  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then redis.call('INCR', KEYS[4]) end
-end
-if over() then redis.call('PUBLISH', ARGV[2], 'done') end
-return stats()`);
 
 /** ARGV: ttl, channel, agent, leaseMs, then entries. Extends this agent's live leases (never revives an expired one) and the keys' expiry. */
 const RENEW = new LuaScript(`${PRELUDE}
@@ -144,6 +160,9 @@ export class RedisFrontier implements Frontier {
   private last: FrontierStats = { queued: 0, inFlight: 0, done: 0, seen: 0 };
   /** Entries this agent holds (encoded): their leases are renewed while it lives. */
   private readonly held = new Set<string>();
+  private readonly prefetch: number;
+  /** Entries leased ahead (encoded), oldest first: the next take()s get them at once. */
+  private ready: string[] = [];
   /** Local take() callers waiting for an answer, oldest first. */
   private wanting: Array<{ resolve(e: FrontierEntry | undefined): void; reject(e: unknown): void }> = [];
   private taking = false;
@@ -155,7 +174,9 @@ export class RedisFrontier implements Frontier {
   private stopped = false;
   private closed = false;
   private failure: Error | undefined;
-  private readonly completions = new Batcher<string>(async (entries) => void (await this.script(COMPLETE, [this.agent, ...entries])));
+  private readonly adds = new Batcher<string[], boolean[]>((calls) => this.sendAdds(calls));
+  /** Entries completed locally (encoded), sent with the next TAKE. */
+  private completing: Array<{ raw: string; resolve(): void; reject(e: unknown): void }> = [];
 
   private constructor(
     private readonly client: RedisConnection,
@@ -167,6 +188,7 @@ export class RedisFrontier implements Frontier {
     this.agent = o.agentId ?? randomUUID();
     if (this.agent.includes('|')) throw new Error(`invalid agent id ${JSON.stringify(this.agent)}: it must not contain "|"`);
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.prefetch = o.prefetch ?? 0;
     this.ttlMs = o.ttlMs ?? DEFAULT_TTL_MS;
   }
 
@@ -202,58 +224,90 @@ export class RedisFrontier implements Frontier {
 
   async addAll(entries: FrontierEntry[]): Promise<boolean[]> {
     if (this.stopped || entries.length === 0) return entries.map(() => false);
-    const [, flags] = await this.script(ADD, ['1', ...entries.flatMap((e) => [e.url, encode(e)])]);
-    return flags.map((f) => f === 1);
+    return this.adds.push(entries.flatMap((e) => [e.url, encode(e)]));
   }
 
   async markSeen(urls: string[]): Promise<boolean[]> {
     if (urls.length === 0) return [];
-    const [, flags] = await this.script(ADD, ['0', ...urls.flatMap((u) => [u, ''])]);
-    return flags.map((f) => f === 1);
+    return this.adds.push(urls.flatMap((u) => [u, '']));
+  }
+
+  /** One ADD for the addAll/markSeen calls made while one is in flight: each gets its own URLs' flags back. */
+  private async sendAdds(calls: string[][]): Promise<boolean[][]> {
+    const [, flags] = await this.script(ADD, calls.flat());
+    let at = 0;
+    return calls.map((pairs) => flags.slice(at, (at += pairs.length / 2)).map((f) => f === 1));
   }
 
   take(): Promise<FrontierEntry | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.stopped) return Promise.resolve(undefined);
+    const raw = this.ready.shift();
+    if (raw !== undefined) {
+      this.pump();
+      return Promise.resolve(decode(raw));
+    }
     return new Promise((resolve, reject) => {
       this.wanting.push({ resolve, reject });
       this.pump();
     });
   }
 
-  /** One TAKE for every taker waiting now; parks them when the queue is empty but work is still in flight. */
+  /**
+   * One TAKE for the completions and the takers waiting now. Takers parked (queue empty, work in flight elsewhere)
+   * ask again only when completions are to be sent anyway or a message or lease timer wakes them. Completions are
+   * sent even after stop() (the entries were finished) and after the subscription failed (the script then fails them).
+   * With a prefetch, the local stock is topped up once it is half gone, only while the queue last seen had entries.
+   */
   private pump(): void {
-    if (this.taking || this.parked || this.stopped || this.failure || this.wanting.length === 0) return;
+    if (this.taking) return;
+    const open = !this.parked && !this.stopped && !this.failure;
+    const restock = open && this.ready.length <= this.prefetch / 2 && this.last.queued > 0 ? this.prefetch - this.ready.length : 0;
+    const asking = open && (this.wanting.length > 0 || restock > 0);
+    if (!asking && this.completing.length === 0) return;
     this.taking = true;
     const wakeupsBefore = this.wakeups;
-    this.script(TAKE, [this.agent, this.leaseMs, this.wanting.length]).then(
+    const completed = this.completing.splice(0);
+    const count = this.stopped || this.failure ? 0 : this.wanting.length + restock;
+    if (count > 0) {
+      this.parked = false;
+      clearTimeout(this.leaseTimer);
+    }
+    this.script(TAKE, [this.agent, this.leaseMs, count, ...completed.map((c) => c.raw)]).then(
       ([stats, [nextExpiry, ...taken]]) => {
         this.taking = false;
+        for (const c of completed) {
+          this.held.delete(c.raw);
+          c.resolve();
+        }
         if (this.stopped || this.failure) {
           // Leased for takers that are gone (stop() answered them): back to the others at once, not after the lease.
           if (taken.length > 0) void this.script(RELEASE, [this.agent, ...(taken as string[])]).catch(() => {});
+          this.pump();
           return;
         }
         for (const raw of taken as string[]) {
           this.held.add(raw);
-          this.wanting.shift()!.resolve(decode(raw));
+          const w = this.wanting.shift();
+          if (w) w.resolve(decode(raw));
+          else this.ready.push(raw);
         }
-        if (this.wanting.length === 0) return;
-        if (stats.queued === 0 && stats.inFlight === 0) {
-          for (const w of this.wanting.splice(0)) w.resolve(undefined);
-          return;
-        }
-        if (this.wakeups === wakeupsBefore && stats.queued === 0) {
-          this.parked = true;
-          // Only an expired lease can free work without a message: wake when the earliest one expires.
-          if ((nextExpiry as number) >= 0) this.leaseTimer = setTimeout(() => this.wake(), (nextExpiry as number) + 5);
-          return;
+        if (this.wanting.length > 0) {
+          if (stats.queued === 0 && stats.inFlight === 0) {
+            for (const w of this.wanting.splice(0)) w.resolve(undefined);
+          } else if (this.wakeups === wakeupsBefore && stats.queued === 0) {
+            this.parked = true;
+            // Only an expired lease can free work without a message: wake when the earliest one expires.
+            if ((nextExpiry as number) >= 0) this.leaseTimer = setTimeout(() => this.wake(), (nextExpiry as number) + 5);
+          }
         }
         this.pump();
       },
       (e: unknown) => {
         this.taking = false;
-        for (const w of this.wanting.splice(0)) w.reject(e);
+        for (const c of completed) c.reject(e);
+        if (count > 0) for (const w of this.wanting.splice(0)) w.reject(e);
+        this.pump();
       },
     );
   }
@@ -273,10 +327,11 @@ export class RedisFrontier implements Frontier {
     this.pump();
   }
 
-  async complete(entry: FrontierEntry): Promise<void> {
-    const raw = encode(entry);
-    await this.completions.push(raw);
-    this.held.delete(raw);
+  complete(entry: FrontierEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.completing.push({ raw: encode(entry), resolve, reject });
+      this.pump();
+    });
   }
 
   /** Ends the crawl for this agent (pending and future take()s resolve undefined); the stored frontier stays for the others. */
@@ -284,6 +339,10 @@ export class RedisFrontier implements Frontier {
     this.stopped = true;
     clearTimeout(this.leaseTimer);
     for (const w of this.wanting.splice(0)) w.resolve(undefined);
+    // Leased ahead, never handed out: back to the head of the queue for the other agents now, not after the lease.
+    const unused = this.ready.splice(0);
+    for (const raw of unused) this.held.delete(raw);
+    if (unused.length > 0) void this.script(RELEASE, [this.agent, ...unused]).catch(() => {});
   }
 
   /** Counts across all agents, as of this agent's last operation. */
