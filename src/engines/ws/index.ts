@@ -35,10 +35,11 @@ function lastMessages(conn: WsConnection): string {
   return recent.length === 0 ? 'no message arrived' : `last messages: ${recent.map((m) => excerpt(m.text, 60)).join(', ')}`;
 }
 
-/** The rendered checks of one expect. */
+/** The rendered checks of one expect, and the test of a message they make (built with them, not per message). */
 interface Awaited {
   text: MatcherSpec[];
   json: Array<{ path: string; matcher: MatcherSpec }>;
+  test: (m: Message) => boolean;
 }
 
 /** Expectations without templates render once, not at every step of a message loop. */
@@ -50,7 +51,9 @@ function renderExpect(e: WsExpectSpec, scope: () => TemplateScope): Awaited {
   let awaited: Awaited;
   try {
     const s = scope();
-    awaited = { text: e.text.map((m) => m.render(s)), json: e.json.map(({ path, matcher }) => ({ path, matcher: matcher.render(s) })) };
+    const text = e.text.map((m) => m.render(s));
+    const json = e.json.map(({ path, matcher }) => ({ path, matcher: matcher.render(s) }));
+    awaited = { text, json, test: (m) => matches(text, json, m) };
   } catch (err) {
     throw new StepFailure(`cannot build the expectation: ${(err as Error).message}`, 'plan');
   }
@@ -64,11 +67,11 @@ function describeAwaited(a: Awaited): string {
   return parts.length ? `a message with ${parts.join(' and ')}` : 'a message';
 }
 
-function matches(a: Awaited, m: Message): boolean {
-  for (const t of a.text) if (matchValue(t, m.text) !== undefined) return false;
-  if (a.json.length === 0) return true;
-  const json = m.json();
-  return json !== NOT_JSON && checkJsonPaths(a.json, json).length === 0;
+function matches(text: Awaited['text'], json: Awaited['json'], m: Message): boolean {
+  for (const t of text) if (matchValue(t, m.text) !== undefined) return false;
+  if (json.length === 0) return true;
+  const parsed = m.json();
+  return parsed !== NOT_JSON && checkJsonPaths(json, parsed).length === 0;
 }
 
 function captureMissing(c: CaptureSpec, m: Message, url: string): string {
@@ -177,10 +180,7 @@ export function createWsEngine(run: RunContext): Engine {
     const awaited = renderExpect(spec.expect, ctx.scope);
     // `within` never outlasts the step: past the step timeout the step's signal ends the wait.
     const within = spec.withinMs !== undefined && spec.withinMs < ctx.timeoutMs ? spec.withinMs : undefined;
-    const stats = { skipped: 0 };
-    const got = conn.next((m) => matches(awaited, m), ctx.signal, within, stats);
-    if (got instanceof Promise) return got.then((g) => expected(ctx, spec, conn, awaited, within, stats.skipped, g));
-    return expected(ctx, spec, conn, awaited, within, stats.skipped, got);
+    return conn.next(awaited.test, ctx.signal, within, (got, skipped) => expected(ctx, spec, conn, awaited, within, skipped, got));
   }
 
   /** What an expect found: its captures and counts, or the failure that says what it waited for and saw. */
