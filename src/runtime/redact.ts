@@ -6,6 +6,7 @@
 // secret-named headers and query parameters) and secret *query names*, so a
 // URL like `/api?token=…` is redacted even before its value was ever learned.
 
+import type { RunEvent, RunEventOf, StepResult } from '../contract/events.js';
 import type { RedactSpec } from '../contract/plan.js';
 
 export const REDACTED = '[redacted]';
@@ -29,6 +30,57 @@ const SET_COOKIE_PAIR = /(?:^|,)\s*[^=;,\s]+=([^;,\s]*)/g;
 // An auth scheme in front of a credential: `Bearer abc`, `Basic dXNlcjpwdw==`.
 const SCHEME = /^([A-Za-z][\w-]*) +(\S+)$/;
 
+/**
+ * Where the fields of the step events (two per step, the bulk of a run's
+ * events) get their values: `plan` texts are names from the plan and words
+ * of the event's vocabulary, the same few strings in every event, so each is
+ * redacted once until the next secret is learned; `free` values (URLs,
+ * messages, attachments) are redacted every time; `none` are numbers. Typed
+ * over every field: a field added to these events must be classed here.
+ */
+type Source = 'plan' | 'free' | 'none';
+const STEP_RESULT: { readonly [K in keyof Required<StepResult>]: Source } = {
+  worker: 'none',
+  role: 'plan',
+  round: 'none',
+  stepId: 'plan',
+  name: 'plan',
+  kind: 'plan',
+  start: 'none',
+  durationMs: 'none',
+  outcome: 'plan',
+  error: 'free',
+  http: 'free',
+  wait: 'free',
+  signal: 'free',
+  ws: 'free',
+  pageUrl: 'free',
+  attachments: 'free',
+  scheduledStart: 'none',
+  lagMs: 'none',
+};
+const STEP_BEGIN: { readonly [K in keyof RunEventOf<'step:begin'>]: Source } = {
+  type: 'plan',
+  time: 'none',
+  worker: 'none',
+  role: 'plan',
+  round: 'none',
+  stepId: 'plan',
+  name: 'plan',
+  kind: 'plan',
+};
+
+/** The fields of `fields` that hold `source`. */
+function fieldsOf<T>(fields: { readonly [K in keyof T]-?: Source }, source: Source): Array<keyof T> {
+  return (Object.keys(fields) as Array<keyof T>).filter((k) => fields[k] === source);
+}
+const RESULT_PLAN = fieldsOf<StepResult>(STEP_RESULT, 'plan');
+const RESULT_FREE = fieldsOf<StepResult>(STEP_RESULT, 'free');
+const BEGIN_PLAN = fieldsOf<RunEventOf<'step:begin'>>(STEP_BEGIN, 'plan');
+
+/** Plan texts remembered at most (a run has a few per step); past that the memory starts over. */
+const PLAN_TEXTS_CAP = 10_000;
+
 export class Redactor {
   /**
    * Known secrets (and their encodings) by their first MIN_SECRET_LENGTH
@@ -44,6 +96,8 @@ export class Redactor {
   private readonly seen = new Set<string>();
   private readonly headerNames: readonly string[];
   private readonly queryNames: readonly string[];
+  /** Plan texts (see Source) and what redactText made of them, while no new secret was learned. */
+  private readonly planTexts = new Map<string, string>();
 
   constructor(spec: RedactSpec) {
     this.headerNames = [...new Set([...DEFAULT_SECRET_HEADERS, ...spec.headers].map((h) => h.toLowerCase()))];
@@ -96,6 +150,22 @@ export class Redactor {
   }
 
   /**
+   * A run event, redacted as redact() does. The step events take a shorter
+   * way: their plan texts come from a memory (see Source) and only their free
+   * values are walked, so a step's events cost a few lookups, not a scan of
+   * every string in them against every known secret.
+   */
+  redactEvent(event: RunEvent): RunEvent {
+    if (event.type === 'step:begin') return this.redactFields(event, BEGIN_PLAN, []);
+    if (event.type === 'step:end') {
+      const result = this.redactFields(event.result, RESULT_PLAN, RESULT_FREE);
+      const type = this.planText(event.type);
+      return result === event.result && type === event.type ? event : { ...event, type: type as 'step:end', result };
+    }
+    return this.redact(event);
+  }
+
+  /**
    * The value with every string inside redacted (object keys are field names or
    * status codes and stay as they are). Returns the same object when nothing
    * changed: an event without secrets costs one walk (about a microsecond) and
@@ -130,6 +200,35 @@ export class Redactor {
     return value;
   }
 
+  /** `value` with its `plan` fields redacted through the memory and its `free` ones walked; the same object when nothing changed. */
+  private redactFields<T extends object>(value: T, plan: ReadonlyArray<keyof T>, free: ReadonlyArray<keyof T>): T {
+    let copy: T | undefined;
+    for (const k of plan) {
+      const v = value[k];
+      if (typeof v !== 'string') continue;
+      const r = this.planText(v);
+      if (r !== v) (copy ??= { ...value })[k] = r as T[keyof T];
+    }
+    for (const k of free) {
+      const v = value[k];
+      if (v === undefined) continue;
+      const r = this.walk(v);
+      if (r !== v) (copy ??= { ...value })[k] = r as T[keyof T];
+    }
+    return copy ?? value;
+  }
+
+  /** redactText of a plan text, remembered until add() learns a new secret (which empties the memory). */
+  private planText(text: string): string {
+    let out = this.planTexts.get(text);
+    if (out === undefined) {
+      if (this.planTexts.size >= PLAN_TEXTS_CAP) this.planTexts.clear();
+      out = this.redactText(text);
+      this.planTexts.set(text, out);
+    }
+    return out;
+  }
+
   private add(value: string): void {
     if (value.length < MIN_SECRET_LENGTH || value === REDACTED || this.seen.has(value)) return;
     this.seen.add(value);
@@ -138,6 +237,8 @@ export class Redactor {
       if (v.length < MIN_SECRET_LENGTH) continue;
       const prefix = v.slice(0, MIN_SECRET_LENGTH);
       const list = this.byPrefix.get(prefix);
+      // What the memory of plan texts holds was redacted without this value.
+      if (!list?.includes(v)) this.planTexts.clear();
       if (!list) {
         this.byPrefix.set(prefix, [v]);
         this.prefixHashes.add(prefixHash(v, 0));
