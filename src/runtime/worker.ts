@@ -162,6 +162,8 @@ export class Worker {
   private readonly onRunAbort = () => this.stepController.abort(this.run.signal.reason);
   private failedThisRound = false;
   private stepController = this.newStepController();
+  /** stepController.signal, kept at hand: the getter checks its receiver at every call. */
+  private stepSignal = this.stepController.signal;
   /** Rejects the step in flight; set while a leaf step runs. */
   private rejectStep: ((reason: unknown) => void) | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -326,10 +328,12 @@ export class Worker {
     const limit = isWait ? timeoutMs + 1000 : timeoutMs;
     // One controller per worker, aborted by the worker's step timer: AbortSignal.any costs ~16 µs a step
     // and in Node 20 its timeout signal can be collected before it fires (nodejs/node#57736).
-    if (this.stepController.signal.aborted) this.stepController = this.newStepController();
-    const controller = this.stepController;
-    if (run.signal.aborted) controller.abort(run.signal.reason);
-    const signal = controller.signal;
+    if (this.stepSignal.aborted) {
+      this.stepController = this.newStepController();
+      this.stepSignal = this.stepController.signal;
+    }
+    if (run.signal.aborted) this.stepController.abort(run.signal.reason);
+    const signal = this.stepSignal;
     this.armStepTimer(began + limit, limit);
     const ctx: StepContext = { run, worker: this.state, round, step, signal, timeoutMs, scope: () => this.scope(round) };
     let work: ReturnType<typeof executeStep>;

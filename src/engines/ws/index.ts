@@ -126,10 +126,16 @@ export function createWsEngine(run: RunContext): Engine {
   const agent = new Agent();
   const connections = new Map<number, WsConnection>();
 
-  function info(conn: WsConnection | { url: string }, counts: Partial<WsStepInfo> = {}): WsStepInfo {
-    const dropped = conn instanceof WsConnection ? conn.dropped : 0;
-    if (conn instanceof WsConnection) conn.dropped = 0;
-    return { url: conn.url, sent: 0, received: 0, skipped: 0, dropped, bytes: 0, ...counts };
+  /** A step's counts (the drops since the previous step are taken off the connection). Built field by field: two per message. */
+  function info(conn: WsConnection | { url: string }, counts: Partial<WsStepInfo>): WsStepInfo {
+    let dropped = counts.dropped ?? 0;
+    if (conn instanceof WsConnection) {
+      dropped = counts.dropped ?? conn.dropped;
+      conn.dropped = 0;
+    }
+    const out: WsStepInfo = { url: conn.url, sent: counts.sent ?? 0, received: counts.received ?? 0, skipped: counts.skipped ?? 0, dropped, bytes: counts.bytes ?? 0 };
+    if (counts.closeCode !== undefined) out.closeCode = counts.closeCode;
+    return out;
   }
 
   function connectionOf(ctx: StepContext): WsConnection {
@@ -193,9 +199,8 @@ export function createWsEngine(run: RunContext): Engine {
     skipped: number,
     got: Message | WaitEnd,
   ): StepDetails {
-    const received = typeof got === 'string' ? skipped : skipped + 1;
-    const counts = (extra: Partial<WsStepInfo> = {}) => ({ ws: info(conn, { received, skipped, ...extra }) });
     if (typeof got === 'string') {
+      const counts = (extra: Partial<WsStepInfo> = {}) => ({ ws: info(conn, { received: skipped, skipped, ...extra }) });
       const phrase = describeAwaited(awaited);
       const seen = `${skipped ? `skipped ${skipped} other message${skipped === 1 ? '' : 's'}; ` : ''}${lastMessages(conn)}`;
       if (got === 'closed') {
@@ -211,8 +216,9 @@ export function createWsEngine(run: RunContext): Engine {
       if (value === undefined) missing.push(captureMissing(c, got, conn.url));
       else ctx.worker.captures[c.name] = value;
     }
-    if (missing.length > 0) throw new StepFailure(missing.join('; '), 'capture', counts({ bytes: got.bytes }));
-    return counts({ bytes: got.bytes });
+    const details = { ws: info(conn, { received: skipped + 1, skipped, bytes: got.bytes }) };
+    if (missing.length > 0) throw new StepFailure(missing.join('; '), 'capture', details);
+    return details;
   }
 
   async function close(ctx: StepContext): Promise<StepDetails> {
