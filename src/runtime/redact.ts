@@ -6,8 +6,8 @@
 // secret-named headers and query parameters) and secret *query names*, so a
 // URL like `/api?token=…` is redacted even before its value was ever learned.
 
-import type { RunEvent, RunEventOf, StepResult } from '../contract/events.js';
-import type { RedactSpec } from '../contract/plan.js';
+import type { RunEvent, RunEventOf, StepOutcome, StepResult } from '../contract/events.js';
+import type { RedactSpec, StepKind } from '../contract/plan.js';
 
 export const REDACTED = '[redacted]';
 
@@ -35,11 +35,14 @@ const SCHEME = /^([A-Za-z][\w-]*) +(\S+)$/;
  * events) get their values: `plan` texts are names from the plan and words
  * of the event's vocabulary, the same few strings in every event, so each is
  * redacted once until the next secret is learned; `free` values (URLs,
- * messages, attachments) are redacted every time; `none` are numbers. Typed
- * over every field: a field added to these events must be classed here.
+ * messages, attachments) are redacted every time; `none` are numbers.
+ * redactEvent() reads each field by name (a loop over field names made every
+ * read a megamorphic lookup); these maps, typed over every field, make a field
+ * added to the events fail to compile until it is classed here, and the unit
+ * tests check that redactEvent() redacts every field classed `plan` or `free`.
  */
-type Source = 'plan' | 'free' | 'none';
-const STEP_RESULT: { readonly [K in keyof Required<StepResult>]: Source } = {
+export type FieldSource = 'plan' | 'free' | 'none';
+export const STEP_RESULT_FIELDS: { readonly [K in keyof Required<StepResult>]: FieldSource } = {
   worker: 'none',
   role: 'plan',
   round: 'none',
@@ -59,7 +62,7 @@ const STEP_RESULT: { readonly [K in keyof Required<StepResult>]: Source } = {
   scheduledStart: 'none',
   lagMs: 'none',
 };
-const STEP_BEGIN: { readonly [K in keyof RunEventOf<'step:begin'>]: Source } = {
+export const STEP_BEGIN_FIELDS: { readonly [K in keyof RunEventOf<'step:begin'>]: FieldSource } = {
   type: 'plan',
   time: 'none',
   worker: 'none',
@@ -69,14 +72,6 @@ const STEP_BEGIN: { readonly [K in keyof RunEventOf<'step:begin'>]: Source } = {
   name: 'plan',
   kind: 'plan',
 };
-
-/** The fields of `fields` that hold `source`. */
-function fieldsOf<T>(fields: { readonly [K in keyof T]-?: Source }, source: Source): Array<keyof T> {
-  return (Object.keys(fields) as Array<keyof T>).filter((k) => fields[k] === source);
-}
-const RESULT_PLAN = fieldsOf<StepResult>(STEP_RESULT, 'plan');
-const RESULT_FREE = fieldsOf<StepResult>(STEP_RESULT, 'free');
-const BEGIN_PLAN = fieldsOf<RunEventOf<'step:begin'>>(STEP_BEGIN, 'plan');
 
 /** Plan texts remembered at most (a run has a few per step); past that the memory starts over. */
 const PLAN_TEXTS_CAP = 10_000;
@@ -156,13 +151,53 @@ export class Redactor {
    * every string in them against every known secret.
    */
   redactEvent(event: RunEvent): RunEvent {
-    if (event.type === 'step:begin') return this.redactFields(event, BEGIN_PLAN, []);
+    if (event.type === 'step:begin') return this.redactBegin(event);
     if (event.type === 'step:end') {
-      const result = this.redactFields(event.result, RESULT_PLAN, RESULT_FREE);
+      const result = this.redactResult(event.result);
       const type = this.planText(event.type);
       return result === event.result && type === event.type ? event : { ...event, type: type as 'step:end', result };
     }
     return this.redact(event);
+  }
+
+  /** A step:begin event: every string in it is plan text (see STEP_BEGIN_FIELDS). */
+  private redactBegin(e: RunEventOf<'step:begin'>): RunEventOf<'step:begin'> {
+    const type = this.planText(e.type);
+    const role = this.planText(e.role);
+    const stepId = this.planText(e.stepId);
+    const name = this.planText(e.name);
+    const kind = this.planText(e.kind);
+    if (type === e.type && role === e.role && stepId === e.stepId && name === e.name && kind === e.kind) return e;
+    return { ...e, type: type as 'step:begin', role, stepId, name, kind: kind as StepKind };
+  }
+
+  /** A step's result: plan texts from the memory, free fields walked (see STEP_RESULT_FIELDS); the same object when nothing changed. */
+  private redactResult(r: StepResult): StepResult {
+    const role = this.planText(r.role);
+    const stepId = this.planText(r.stepId);
+    const name = this.planText(r.name);
+    const kind = this.planText(r.kind);
+    const outcome = this.planText(r.outcome);
+    const error = r.error && this.redact(r.error);
+    const http = r.http && this.redact(r.http);
+    const wait = r.wait && this.redact(r.wait);
+    const signal = r.signal && this.redact(r.signal);
+    const ws = r.ws && this.redact(r.ws);
+    const pageUrl = r.pageUrl && this.redact(r.pageUrl);
+    const attachments = r.attachments && this.redact(r.attachments);
+    if (role === r.role && stepId === r.stepId && name === r.name && kind === r.kind && outcome === r.outcome) {
+      if (error === r.error && http === r.http && wait === r.wait && signal === r.signal && ws === r.ws && pageUrl === r.pageUrl && attachments === r.attachments) return r;
+    }
+    // A field absent from the result stays absent: only what changed is set.
+    const out: StepResult = { ...r, role, stepId, name, kind: kind as StepResult['kind'], outcome: outcome as StepOutcome };
+    if (error !== r.error) out.error = error;
+    if (http !== r.http) out.http = http;
+    if (wait !== r.wait) out.wait = wait;
+    if (signal !== r.signal) out.signal = signal;
+    if (ws !== r.ws) out.ws = ws;
+    if (pageUrl !== r.pageUrl) out.pageUrl = pageUrl;
+    if (attachments !== r.attachments) out.attachments = attachments;
+    return out;
   }
 
   /**
@@ -198,24 +233,6 @@ export class Redactor {
       return copy ?? value;
     }
     return value;
-  }
-
-  /** `value` with its `plan` fields redacted through the memory and its `free` ones walked; the same object when nothing changed. */
-  private redactFields<T extends object>(value: T, plan: ReadonlyArray<keyof T>, free: ReadonlyArray<keyof T>): T {
-    let copy: T | undefined;
-    for (const k of plan) {
-      const v = value[k];
-      if (typeof v !== 'string') continue;
-      const r = this.planText(v);
-      if (r !== v) (copy ??= { ...value })[k] = r as T[keyof T];
-    }
-    for (const k of free) {
-      const v = value[k];
-      if (v === undefined) continue;
-      const r = this.walk(v);
-      if (r !== v) (copy ??= { ...value })[k] = r as T[keyof T];
-    }
-    return copy ?? value;
   }
 
   /** redactText of a plan text, remembered until add() learns a new secret (which empties the memory). */

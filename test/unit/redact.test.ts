@@ -1,8 +1,8 @@
 // The redactor alone: known values, learned values, secret query names, deep redaction.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { REDACTED, Redactor } from '../../src/runtime/redact.js';
-import type { RunEvent } from '../../src/contract/events.js';
+import { REDACTED, Redactor, STEP_BEGIN_FIELDS, STEP_RESULT_FIELDS } from '../../src/runtime/redact.js';
+import type { RunEvent, RunEventOf, StepResult } from '../../src/contract/events.js';
 
 const none = { secrets: [], headers: [], query: [] };
 
@@ -129,4 +129,22 @@ test('redactEvent() gives what redact() gives for step events, and redacts a pla
   // Only outputs are redacted: the events themselves are untouched.
   assert.equal(begin.role, 'admin');
   assert.equal(result.ws.url, 'ws://h/sess-4242');
+});
+
+test('redactEvent() redacts every field of the step events classed as plan text or free text, and nothing else', () => {
+  const r = new Redactor({ ...none, secrets: ['hunter22'] });
+  const base = { worker: 0, role: 'w', round: 1, stepId: 's', name: 'n', kind: 'request', start: 1, durationMs: 2, outcome: 'ok' };
+  for (const [field, source] of Object.entries(STEP_RESULT_FIELDS)) {
+    if (source === 'none') continue;
+    // A string in each field (objects are walked, strings redacted alike): the code reads every field by name.
+    const result = { ...base, [field]: 'x hunter22' } as unknown as StepResult;
+    const out = r.redactEvent({ type: 'step:end', time: 1, result }) as RunEventOf<'step:end'>;
+    assert.equal((out.result as unknown as Record<string, unknown>)[field], `x ${REDACTED}`, `result.${field}`);
+    assert.deepEqual(out.result, { ...result, [field]: `x ${REDACTED}` });
+  }
+  for (const [field, source] of Object.entries(STEP_BEGIN_FIELDS)) {
+    if (source === 'none') continue;
+    const event = { type: 'step:begin', time: 1, worker: 0, role: 'w', round: 1, stepId: 's', name: 'n', kind: 'request', [field]: 'x hunter22' } as unknown as RunEvent;
+    assert.deepEqual(r.redactEvent(event), { ...event, [field]: `x ${REDACTED}` }, `step:begin ${field}`);
+  }
 });
