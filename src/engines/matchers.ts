@@ -90,13 +90,9 @@ export function matchValue(m: MatcherSpec, actual: unknown): string | undefined 
     if (m.exists && !exists) problems.push('expected a value, got nothing');
     if (!m.exists && exists) problems.push(`expected nothing, got ${show(actual)}`);
   }
-  const valueChecks =
-    m.equals !== undefined ||
-    m.contains !== undefined ||
-    m.notContains !== undefined ||
-    m.matches !== undefined ||
-    m.oneOf !== undefined ||
-    COMPARISONS.some(([k]) => m[k] !== undefined);
+  // The bounds read by name: through COMPARISONS' keys every read is a megamorphic lookup, at every check of every step.
+  const compared = m.lt !== undefined || m.lte !== undefined || m.gt !== undefined || m.gte !== undefined;
+  const valueChecks = m.equals !== undefined || m.contains !== undefined || m.notContains !== undefined || m.matches !== undefined || m.oneOf !== undefined || compared;
   if (!valueChecks) return problems.length ? problems.join('; ') : undefined;
   if (actual === undefined) {
     // Every other condition needs a value; one sentence says why they all fail.
@@ -108,13 +104,14 @@ export function matchValue(m: MatcherSpec, actual: unknown): string | undefined 
   if (m.notContains !== undefined && contains(actual, m.notContains)) problems.push(`expected a value not containing ${show(m.notContains)}, got ${show(actual)}`);
   if (m.matches !== undefined && !m.matches.test(asText(actual))) problems.push(`expected a value matching ${m.matches}, got ${show(actual)}`);
   if (m.oneOf !== undefined && !m.oneOf.some((o) => deepEqual(actual, o))) problems.push(`expected one of ${show(m.oneOf)}, got ${show(actual)}`);
-  for (const [key, symbol, holds] of COMPARISONS) {
-    const bound = m[key];
-    if (bound === undefined) continue;
-    const n = asNumber(actual);
-    if (n === undefined) problems.push(`expected a number ${symbol} ${bound}, got ${show(actual)}`);
-    else if (!holds(n, bound)) problems.push(`expected a number ${symbol} ${bound}, got ${show(actual)}`);
-  }
+  if (compared)
+    for (const [key, symbol, holds] of COMPARISONS) {
+      const bound = m[key];
+      if (bound === undefined) continue;
+      const n = asNumber(actual);
+      if (n === undefined) problems.push(`expected a number ${symbol} ${bound}, got ${show(actual)}`);
+      else if (!holds(n, bound)) problems.push(`expected a number ${symbol} ${bound}, got ${show(actual)}`);
+    }
   return problems.length ? problems.join('; ') : undefined;
 }
 

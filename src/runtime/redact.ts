@@ -6,7 +6,8 @@
 // secret-named headers and query parameters) and secret *query names*, so a
 // URL like `/api?token=…` is redacted even before its value was ever learned.
 
-import type { RedactSpec } from '../contract/plan.js';
+import type { RunEvent, RunEventOf, StepOutcome, StepResult } from '../contract/events.js';
+import type { RedactSpec, StepKind } from '../contract/plan.js';
 
 export const REDACTED = '[redacted]';
 
@@ -29,6 +30,52 @@ const SET_COOKIE_PAIR = /(?:^|,)\s*[^=;,\s]+=([^;,\s]*)/g;
 // An auth scheme in front of a credential: `Bearer abc`, `Basic dXNlcjpwdw==`.
 const SCHEME = /^([A-Za-z][\w-]*) +(\S+)$/;
 
+/**
+ * Where the fields of the step events (two per step, the bulk of a run's
+ * events) get their values: `plan` texts are names from the plan and words
+ * of the event's vocabulary, the same few strings in every event, so each is
+ * redacted once until the next secret is learned; `free` values (URLs,
+ * messages, attachments) are redacted every time; `none` are numbers.
+ * redactEvent() reads each field by name (a loop over field names made every
+ * read a megamorphic lookup); these maps, typed over every field, make a field
+ * added to the events fail to compile until it is classed here, and the unit
+ * tests check that redactEvent() redacts every field classed `plan` or `free`.
+ */
+export type FieldSource = 'plan' | 'free' | 'none';
+export const STEP_RESULT_FIELDS: { readonly [K in keyof Required<StepResult>]: FieldSource } = {
+  worker: 'none',
+  role: 'plan',
+  round: 'none',
+  stepId: 'plan',
+  name: 'plan',
+  kind: 'plan',
+  start: 'none',
+  durationMs: 'none',
+  outcome: 'plan',
+  error: 'free',
+  http: 'free',
+  wait: 'free',
+  signal: 'free',
+  ws: 'free',
+  pageUrl: 'free',
+  attachments: 'free',
+  scheduledStart: 'none',
+  lagMs: 'none',
+};
+export const STEP_BEGIN_FIELDS: { readonly [K in keyof RunEventOf<'step:begin'>]: FieldSource } = {
+  type: 'plan',
+  time: 'none',
+  worker: 'none',
+  role: 'plan',
+  round: 'none',
+  stepId: 'plan',
+  name: 'plan',
+  kind: 'plan',
+};
+
+/** Plan texts remembered at most (a run has a few per step); past that the memory starts over. */
+const PLAN_TEXTS_CAP = 10_000;
+
 export class Redactor {
   /**
    * Known secrets (and their encodings) by their first MIN_SECRET_LENGTH
@@ -44,6 +91,8 @@ export class Redactor {
   private readonly seen = new Set<string>();
   private readonly headerNames: readonly string[];
   private readonly queryNames: readonly string[];
+  /** Plan texts (see Source) and what redactText made of them, while no new secret was learned. */
+  private readonly planTexts = new Map<string, string>();
 
   constructor(spec: RedactSpec) {
     this.headerNames = [...new Set([...DEFAULT_SECRET_HEADERS, ...spec.headers].map((h) => h.toLowerCase()))];
@@ -96,6 +145,62 @@ export class Redactor {
   }
 
   /**
+   * A run event, redacted as redact() does. The step events take a shorter
+   * way: their plan texts come from a memory (see Source) and only their free
+   * values are walked, so a step's events cost a few lookups, not a scan of
+   * every string in them against every known secret.
+   */
+  redactEvent(event: RunEvent): RunEvent {
+    if (event.type === 'step:begin') return this.redactBegin(event);
+    if (event.type === 'step:end') {
+      const result = this.redactResult(event.result);
+      const type = this.planText(event.type);
+      return result === event.result && type === event.type ? event : { ...event, type: type as 'step:end', result };
+    }
+    return this.redact(event);
+  }
+
+  /** A step:begin event: every string in it is plan text (see STEP_BEGIN_FIELDS). */
+  private redactBegin(e: RunEventOf<'step:begin'>): RunEventOf<'step:begin'> {
+    const type = this.planText(e.type);
+    const role = this.planText(e.role);
+    const stepId = this.planText(e.stepId);
+    const name = this.planText(e.name);
+    const kind = this.planText(e.kind);
+    if (type === e.type && role === e.role && stepId === e.stepId && name === e.name && kind === e.kind) return e;
+    return { ...e, type: type as 'step:begin', role, stepId, name, kind: kind as StepKind };
+  }
+
+  /** A step's result: plan texts from the memory, free fields walked (see STEP_RESULT_FIELDS); the same object when nothing changed. */
+  private redactResult(r: StepResult): StepResult {
+    const role = this.planText(r.role);
+    const stepId = this.planText(r.stepId);
+    const name = this.planText(r.name);
+    const kind = this.planText(r.kind);
+    const outcome = this.planText(r.outcome);
+    const error = r.error && this.redact(r.error);
+    const http = r.http && this.redact(r.http);
+    const wait = r.wait && this.redact(r.wait);
+    const signal = r.signal && this.redact(r.signal);
+    const ws = r.ws && this.redact(r.ws);
+    const pageUrl = r.pageUrl && this.redact(r.pageUrl);
+    const attachments = r.attachments && this.redact(r.attachments);
+    if (role === r.role && stepId === r.stepId && name === r.name && kind === r.kind && outcome === r.outcome) {
+      if (error === r.error && http === r.http && wait === r.wait && signal === r.signal && ws === r.ws && pageUrl === r.pageUrl && attachments === r.attachments) return r;
+    }
+    // A field absent from the result stays absent: only what changed is set.
+    const out: StepResult = { ...r, role, stepId, name, kind: kind as StepResult['kind'], outcome: outcome as StepOutcome };
+    if (error !== r.error) out.error = error;
+    if (http !== r.http) out.http = http;
+    if (wait !== r.wait) out.wait = wait;
+    if (signal !== r.signal) out.signal = signal;
+    if (ws !== r.ws) out.ws = ws;
+    if (pageUrl !== r.pageUrl) out.pageUrl = pageUrl;
+    if (attachments !== r.attachments) out.attachments = attachments;
+    return out;
+  }
+
+  /**
    * The value with every string inside redacted (object keys are field names or
    * status codes and stay as they are). Returns the same object when nothing
    * changed: an event without secrets costs one walk (about a microsecond) and
@@ -130,6 +235,17 @@ export class Redactor {
     return value;
   }
 
+  /** redactText of a plan text, remembered until add() learns a new secret (which empties the memory). */
+  private planText(text: string): string {
+    let out = this.planTexts.get(text);
+    if (out === undefined) {
+      if (this.planTexts.size >= PLAN_TEXTS_CAP) this.planTexts.clear();
+      out = this.redactText(text);
+      this.planTexts.set(text, out);
+    }
+    return out;
+  }
+
   private add(value: string): void {
     if (value.length < MIN_SECRET_LENGTH || value === REDACTED || this.seen.has(value)) return;
     this.seen.add(value);
@@ -138,6 +254,8 @@ export class Redactor {
       if (v.length < MIN_SECRET_LENGTH) continue;
       const prefix = v.slice(0, MIN_SECRET_LENGTH);
       const list = this.byPrefix.get(prefix);
+      // What the memory of plan texts holds was redacted without this value.
+      if (!list?.includes(v)) this.planTexts.clear();
       if (!list) {
         this.byPrefix.set(prefix, [v]);
         this.prefixHashes.add(prefixHash(v, 0));

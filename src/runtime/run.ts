@@ -167,7 +167,7 @@ export async function runPlan(input: CompiledPlan | ExecutionGraph, options: Run
   const redactor = options.redactor ?? new Redactor(plan.redact);
   const emit = (event: RunEvent) => {
     if (event.type === 'step:end' && event.result.outcome === 'failed') failedSteps++;
-    options.emit(redactor.redact(event));
+    options.emit(redactor.redactEvent(event));
   };
   const browser = once(async () => (await import('../engines/browser/browser-engine.js')).createBrowserEngine(run, { headed: options.headed ?? false }));
   let http: Engine | undefined;

@@ -162,6 +162,8 @@ export class Worker {
   private readonly onRunAbort = () => this.stepController.abort(this.run.signal.reason);
   private failedThisRound = false;
   private stepController = this.newStepController();
+  /** stepController.signal, kept at hand: the getter checks its receiver at every call. */
+  private stepSignal = this.stepController.signal;
   /** Rejects the step in flight; set while a leaf step runs. */
   private rejectStep: ((reason: unknown) => void) | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -249,8 +251,14 @@ export class Worker {
     for (const name of names) this.run.coordinator.abandon(name, round, this.lane.id, cause, !onlyThisRound);
   }
 
-  private async runSteps(steps: StepSpec[], round: number, flow: Flow): Promise<Flow> {
-    for (let i = 0; i < steps.length; i++) {
+  /**
+   * Runs `steps` from `from` on. Steps done at once (a `set`, a ws send) run
+   * one after another without a promise; the first step that waits hands the
+   * rest of the list to its promise. A message loop then costs no promise
+   * hops of the worker's own for the steps that do not wait.
+   */
+  private runSteps(steps: StepSpec[], round: number, flow: Flow, from = 0): Flow | Promise<Flow> {
+    for (let i = from; i < steps.length; i++) {
       const step = steps[i]!;
       if (flow !== 'next' || this.run.signal.aborted) {
         this.reportSkipped(
@@ -265,13 +273,19 @@ export class Worker {
         this.giveUp(round, { step: step.name, reason: 'its condition was false', skipped: true }, true, coordinationNames([step]));
         continue;
       }
-      if (step.kind === 'group') flow = await this.runSteps(step.steps, round, flow);
-      else if (step.kind === 'loop') flow = await this.runLoop(step, round);
-      else flow = await this.runLeaf(step, round);
-      const cause = this.lastCause ?? { step: step.name, reason: 'a step failed' };
-      if (flow === 'skip-round') this.giveUp(round, cause, true, coordinationNames(steps.slice(i + 1)));
-      if (flow === 'stop-worker') this.giveUp(round, cause);
+      const ran = step.kind === 'group' ? this.runSteps(step.steps, round, flow) : step.kind === 'loop' ? this.runLoop(step, round) : this.runLeaf(step, round);
+      if (ran instanceof Promise) return ran.then((f) => this.runSteps(steps, round, this.afterStep(steps, i, round, f), i + 1));
+      flow = this.afterStep(steps, i, round, ran);
     }
+    return flow;
+  }
+
+  /** After steps[i] ended with `flow`: a failure that skips the round or stops the worker gives up its later signals. */
+  private afterStep(steps: StepSpec[], i: number, round: number, flow: Flow): Flow {
+    if (flow !== 'skip-round' && flow !== 'stop-worker') return flow;
+    const cause = this.lastCause ?? { step: steps[i]!.name, reason: 'a step failed' };
+    if (flow === 'skip-round') this.giveUp(round, cause, true, coordinationNames(steps.slice(i + 1)));
+    else this.giveUp(round, cause);
     return flow;
   }
 
@@ -280,19 +294,29 @@ export class Worker {
     return Boolean(v) && v !== 'false';
   }
 
-  private async runLoop(step: Extract<StepSpec, { kind: 'loop' }>, round: number): Promise<Flow> {
+  private runLoop(step: Extract<StepSpec, { kind: 'loop' }>, round: number): Flow | Promise<Flow> {
     const scope = this.scope(round);
     const items: unknown[] = step.over ? toList(step.over.render(scope)) : Array.from({ length: Math.max(0, Math.floor(Number(step.times?.render(scope) ?? 0))) }, (_, i) => i);
+    return this.loopFrom(step, round, items, 0);
+  }
+
+  /** Iterations `index`, `index + 1`… of a loop, synchronously while their steps are (see runSteps). */
+  private loopFrom(step: Extract<StepSpec, { kind: 'loop' }>, round: number, items: unknown[], index: number): Flow | Promise<Flow> {
     let flow: Flow = 'next';
-    for (let index = 0; index < items.length && flow === 'next'; index++) {
+    for (; index < items.length && flow === 'next'; index++) {
       this.state.vars[step.as] = items[index];
       this.state.vars.index = index;
-      flow = await this.runSteps(step.steps, round, flow);
+      const ran = this.runSteps(step.steps, round, flow);
+      if (ran instanceof Promise) {
+        const next = index + 1;
+        return ran.then((f) => (f === 'next' ? this.loopFrom(step, round, items, next) : f));
+      }
+      flow = ran;
     }
     return flow;
   }
 
-  private async runLeaf(step: StepSpec, round: number): Promise<Flow> {
+  private runLeaf(step: StepSpec, round: number): Flow | Promise<Flow> {
     const { run, lane } = this;
     const timeoutMs = this.timeoutOf(step);
     // Fractional epoch ms from the monotonic clock: start + durationMs orders steps across workers exactly.
@@ -304,27 +328,39 @@ export class Worker {
     const limit = isWait ? timeoutMs + 1000 : timeoutMs;
     // One controller per worker, aborted by the worker's step timer: AbortSignal.any costs ~16 µs a step
     // and in Node 20 its timeout signal can be collected before it fires (nodejs/node#57736).
-    if (this.stepController.signal.aborted) this.stepController = this.newStepController();
-    const controller = this.stepController;
-    if (run.signal.aborted) controller.abort(run.signal.reason);
-    const signal = controller.signal;
+    if (this.stepSignal.aborted) {
+      this.stepController = this.newStepController();
+      this.stepSignal = this.stepController.signal;
+    }
+    if (run.signal.aborted) this.stepController.abort(run.signal.reason);
+    const signal = this.stepSignal;
     this.armStepTimer(began + limit, limit);
     const ctx: StepContext = { run, worker: this.state, round, step, signal, timeoutMs, scope: () => this.scope(round) };
-    let details: StepDetails | undefined;
-    let error: StepError | undefined;
-    let failure: unknown;
+    let work: ReturnType<typeof executeStep>;
     try {
-      // A step done at once (set, a ws send) returns its details: no promise, no await.
-      const work = executeStep(ctx);
-      details = work instanceof Promise ? await this.guard(work, signal) : work;
+      work = executeStep(ctx);
     } catch (e) {
-      failure = e;
-      error = describe(e, timeoutMs, run.signal, signal);
-      if (e instanceof StepFailure) details = e.extra;
-    } finally {
-      this.stepDeadline = 0;
-      clearTimeout(this.graceTimer);
-      this.rejectStep = undefined;
+      return this.endLeaf(ctx, began, start, undefined, e);
+    }
+    // A step done at once (set, a ws send) returns its details: no promise, no await.
+    if (!(work instanceof Promise)) return this.endLeaf(ctx, began, start, work, NO_FAILURE);
+    return this.guard(work, signal).then(
+      (details) => this.endLeaf(ctx, began, start, details, NO_FAILURE),
+      (e: unknown) => this.endLeaf(ctx, began, start, undefined, e),
+    );
+  }
+
+  /** Reports the step that began at `began` with what it gave (`failure` is NO_FAILURE when it succeeded) and says how the worker goes on. */
+  private endLeaf(ctx: StepContext, began: number, start: number, details: StepDetails | undefined, failure: unknown): Flow | Promise<Flow> {
+    const { run, lane } = this;
+    const { step, round, timeoutMs, signal } = ctx;
+    this.stepDeadline = 0;
+    clearTimeout(this.graceTimer);
+    this.rejectStep = undefined;
+    let error: StepError | undefined;
+    if (failure !== NO_FAILURE) {
+      error = describe(failure, timeoutMs, run.signal, signal);
+      if (failure instanceof StepFailure) details = failure.extra;
     }
     const result: StepResult = {
       worker: lane.id,
@@ -336,8 +372,8 @@ export class Worker {
       start,
       durationMs: performance.now() - began,
       outcome: 'ok',
-      ...(this.schedule ?? {}),
-      ...(details ?? {}),
+      ...this.schedule,
+      ...details,
     };
     // A failed wait still waited: barrier statistics count its time, timeouts and breaks.
     if ((step.kind === 'wait' || step.kind === 'barrier') && !result.wait) result.wait = { barrier: step.barrier, waitedMs: result.durationMs };
@@ -358,7 +394,7 @@ export class Worker {
       return this.policy(step, round, error);
     }
     run.emit({ type: 'step:end', time: Date.now(), result });
-    if ((step.kind === 'request' || step.kind === 'browser' || step.kind === 'ws') && run.plan.think) await this.think();
+    if ((step.kind === 'request' || step.kind === 'browser' || step.kind === 'ws') && run.plan.think) return this.think().then(() => 'next');
     return 'next';
   }
 
@@ -424,6 +460,9 @@ export class Worker {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What endLeaf gets as the failure of a step that succeeded (anything, even undefined, can be thrown). */
+const NO_FAILURE: unique symbol = Symbol('no failure');
 
 function toList(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;

@@ -1,8 +1,8 @@
 // The redactor alone: known values, learned values, secret query names, deep redaction.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { REDACTED, Redactor } from '../../src/runtime/redact.js';
-import type { RunEvent } from '../../src/contract/events.js';
+import { REDACTED, Redactor, STEP_BEGIN_FIELDS, STEP_RESULT_FIELDS } from '../../src/runtime/redact.js';
+import type { RunEvent, RunEventOf, StepResult } from '../../src/contract/events.js';
 
 const none = { secrets: [], headers: [], query: [] };
 
@@ -85,4 +85,66 @@ test('redact() copies only what changed and keeps everything else as is', () => 
     n: 5,
     nested: { deep: [{ at: `x ${REDACTED}` }] },
   });
+});
+
+test('redactEvent() gives what redact() gives for step events, and redacts a plan text again once a secret it holds is learned', () => {
+  const r = new Redactor({ ...none, secrets: ['hunter22'] });
+  const begin: RunEvent = { type: 'step:begin', time: 1, worker: 0, role: 'admin', round: 1, stepId: 's1', name: 'GET /me?token=t0k', kind: 'request' };
+  const result = {
+    worker: 0,
+    role: 'admin',
+    round: 1,
+    stepId: 's1',
+    name: 'GET /me?token=t0k',
+    kind: 'request' as const,
+    start: 1,
+    durationMs: 2,
+    outcome: 'failed' as const,
+    error: { message: 'body was "hunter22 sess-4242"', code: 'expectation' },
+    http: { method: 'GET', url: 'http://h/me?token=t0k', bytes: 3 },
+    ws: { url: 'ws://h/sess-4242', sent: 1, received: 0, skipped: 0, dropped: 0, bytes: 4 },
+    attachments: [{ name: 'shot', path: 'a/sess-4242.png', contentType: 'image/png' }],
+  };
+  const end: RunEvent = { type: 'step:end', time: 2, result };
+  // A step event with nothing to hide is passed on as is, as redact() does.
+  const clean: RunEvent = { ...begin, name: 'home' };
+  assert.equal(r.redactEvent(clean), clean);
+  for (let i = 0; i < 2; i++) {
+    // Twice: the second time the plan texts come from the memory.
+    assert.deepEqual(r.redactEvent(begin), r.redact(begin));
+    assert.deepEqual(r.redactEvent(end), r.redact(end));
+    assert.equal((r.redactEvent(begin) as typeof begin).name, `GET /me?token=${REDACTED}`);
+  }
+  // Learned after the role and the URL were redacted (and remembered) without it: both change now.
+  r.learnHeaders({ cookie: 'sid=sess-4242; who=admin' });
+  r.learnHeaders({ authorization: 'Bearer admin-role' });
+  r.learnUrl(new URL('http://h/?key=admin'));
+  assert.deepEqual(r.redactEvent(begin), { ...begin, role: REDACTED, name: `GET /me?token=${REDACTED}` });
+  const out = r.redactEvent(end) as typeof end;
+  assert.deepEqual(out, r.redact(end));
+  assert.equal(out.result.role, REDACTED);
+  assert.equal(out.result.error?.message, `body was "${REDACTED} ${REDACTED}"`);
+  assert.equal(out.result.ws?.url, `ws://h/${REDACTED}`);
+  assert.equal(out.result.attachments?.[0]?.path, `a/${REDACTED}.png`);
+  // Only outputs are redacted: the events themselves are untouched.
+  assert.equal(begin.role, 'admin');
+  assert.equal(result.ws.url, 'ws://h/sess-4242');
+});
+
+test('redactEvent() redacts every field of the step events classed as plan text or free text, and nothing else', () => {
+  const r = new Redactor({ ...none, secrets: ['hunter22'] });
+  const base = { worker: 0, role: 'w', round: 1, stepId: 's', name: 'n', kind: 'request', start: 1, durationMs: 2, outcome: 'ok' };
+  for (const [field, source] of Object.entries(STEP_RESULT_FIELDS)) {
+    if (source === 'none') continue;
+    // A string in each field (objects are walked, strings redacted alike): the code reads every field by name.
+    const result = { ...base, [field]: 'x hunter22' } as unknown as StepResult;
+    const out = r.redactEvent({ type: 'step:end', time: 1, result }) as RunEventOf<'step:end'>;
+    assert.equal((out.result as unknown as Record<string, unknown>)[field], `x ${REDACTED}`, `result.${field}`);
+    assert.deepEqual(out.result, { ...result, [field]: `x ${REDACTED}` });
+  }
+  for (const [field, source] of Object.entries(STEP_BEGIN_FIELDS)) {
+    if (source === 'none') continue;
+    const event = { type: 'step:begin', time: 1, worker: 0, role: 'w', round: 1, stepId: 's', name: 'n', kind: 'request', [field]: 'x hunter22' } as unknown as RunEvent;
+    assert.deepEqual(r.redactEvent(event), { ...event, [field]: `x ${REDACTED}` }, `step:begin ${field}`);
+  }
 });

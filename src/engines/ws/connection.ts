@@ -173,29 +173,35 @@ export class WsConnection {
   /**
    * Takes messages off in arrival order until `test` accepts one, skipping the
    * rest. Ends without a match when the connection closes, after `withinMs`, or
-   * when `signal` aborts. `stats.skipped` counts what it skipped. What the
-   * buffer or the connection's state answers at once is returned as is, not as a promise.
+   * when `signal` aborts. Returns what `done` makes of the outcome and of how
+   * many messages were skipped: directly when the buffer or the connection's
+   * state answers at once, else as a promise (rejected when `done` throws).
    */
-  next(test: (m: Message) => boolean, signal: AbortSignal, withinMs: number | undefined, stats: { skipped: number }): Message | WaitEnd | Promise<Message | WaitEnd> {
+  next<T>(test: (m: Message) => boolean, signal: AbortSignal, withinMs: number | undefined, done: (got: Message | WaitEnd, skipped: number) => T): T | Promise<T> {
+    let skipped = 0;
     while (this.head < this.buffer.length) {
       const m = this.shift();
-      if (test(m)) return m;
-      stats.skipped++;
+      if (test(m)) return done(m, skipped);
+      skipped++;
     }
-    if (this.closed) return 'closed';
-    if (signal.aborted) return 'signal';
+    if (this.closed) return done('closed', skipped);
+    if (signal.aborted) return done('signal', skipped);
     this.watch(signal);
-    return new Promise((resolve) => {
+    return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         test,
-        skipped: 0,
+        skipped,
         settle: (result) => {
           if (this.waiter !== waiter) return;
           this.waiter = undefined;
-          clearTimeout(timer);
-          stats.skipped += waiter.skipped;
-          resolve(result);
+          if (timer) clearTimeout(timer);
+          // `done` runs here, not in a then() of the promise: one promise per wait, not two.
+          try {
+            resolve(done(result, waiter.skipped));
+          } catch (error) {
+            reject(error);
+          }
         },
       };
       this.waiter = waiter;

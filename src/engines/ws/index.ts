@@ -35,10 +35,11 @@ function lastMessages(conn: WsConnection): string {
   return recent.length === 0 ? 'no message arrived' : `last messages: ${recent.map((m) => excerpt(m.text, 60)).join(', ')}`;
 }
 
-/** The rendered checks of one expect. */
+/** The rendered checks of one expect, and the test of a message they make (built with them, not per message). */
 interface Awaited {
   text: MatcherSpec[];
   json: Array<{ path: string; matcher: MatcherSpec }>;
+  test: (m: Message) => boolean;
 }
 
 /** Expectations without templates render once, not at every step of a message loop. */
@@ -50,7 +51,9 @@ function renderExpect(e: WsExpectSpec, scope: () => TemplateScope): Awaited {
   let awaited: Awaited;
   try {
     const s = scope();
-    awaited = { text: e.text.map((m) => m.render(s)), json: e.json.map(({ path, matcher }) => ({ path, matcher: matcher.render(s) })) };
+    const text = e.text.map((m) => m.render(s));
+    const json = e.json.map(({ path, matcher }) => ({ path, matcher: matcher.render(s) }));
+    awaited = { text, json, test: (m) => matches(text, json, m) };
   } catch (err) {
     throw new StepFailure(`cannot build the expectation: ${(err as Error).message}`, 'plan');
   }
@@ -64,11 +67,11 @@ function describeAwaited(a: Awaited): string {
   return parts.length ? `a message with ${parts.join(' and ')}` : 'a message';
 }
 
-function matches(a: Awaited, m: Message): boolean {
-  for (const t of a.text) if (matchValue(t, m.text) !== undefined) return false;
-  if (a.json.length === 0) return true;
-  const json = m.json();
-  return json !== NOT_JSON && checkJsonPaths(a.json, json).length === 0;
+function matches(text: Awaited['text'], json: Awaited['json'], m: Message): boolean {
+  for (const t of text) if (matchValue(t, m.text) !== undefined) return false;
+  if (json.length === 0) return true;
+  const parsed = m.json();
+  return parsed !== NOT_JSON && checkJsonPaths(json, parsed).length === 0;
 }
 
 function captureMissing(c: CaptureSpec, m: Message, url: string): string {
@@ -123,10 +126,16 @@ export function createWsEngine(run: RunContext): Engine {
   const agent = new Agent();
   const connections = new Map<number, WsConnection>();
 
-  function info(conn: WsConnection | { url: string }, counts: Partial<WsStepInfo> = {}): WsStepInfo {
-    const dropped = conn instanceof WsConnection ? conn.dropped : 0;
-    if (conn instanceof WsConnection) conn.dropped = 0;
-    return { url: conn.url, sent: 0, received: 0, skipped: 0, dropped, bytes: 0, ...counts };
+  /** A step's counts (the drops since the previous step are taken off the connection). Built field by field: two per message. */
+  function info(conn: WsConnection | { url: string }, counts: Partial<WsStepInfo>): WsStepInfo {
+    let dropped = counts.dropped ?? 0;
+    if (conn instanceof WsConnection) {
+      dropped = counts.dropped ?? conn.dropped;
+      conn.dropped = 0;
+    }
+    const out: WsStepInfo = { url: conn.url, sent: counts.sent ?? 0, received: counts.received ?? 0, skipped: counts.skipped ?? 0, dropped, bytes: counts.bytes ?? 0 };
+    if (counts.closeCode !== undefined) out.closeCode = counts.closeCode;
+    return out;
   }
 
   function connectionOf(ctx: StepContext): WsConnection {
@@ -177,10 +186,7 @@ export function createWsEngine(run: RunContext): Engine {
     const awaited = renderExpect(spec.expect, ctx.scope);
     // `within` never outlasts the step: past the step timeout the step's signal ends the wait.
     const within = spec.withinMs !== undefined && spec.withinMs < ctx.timeoutMs ? spec.withinMs : undefined;
-    const stats = { skipped: 0 };
-    const got = conn.next((m) => matches(awaited, m), ctx.signal, within, stats);
-    if (got instanceof Promise) return got.then((g) => expected(ctx, spec, conn, awaited, within, stats.skipped, g));
-    return expected(ctx, spec, conn, awaited, within, stats.skipped, got);
+    return conn.next(awaited.test, ctx.signal, within, (got, skipped) => expected(ctx, spec, conn, awaited, within, skipped, got));
   }
 
   /** What an expect found: its captures and counts, or the failure that says what it waited for and saw. */
@@ -193,9 +199,8 @@ export function createWsEngine(run: RunContext): Engine {
     skipped: number,
     got: Message | WaitEnd,
   ): StepDetails {
-    const received = typeof got === 'string' ? skipped : skipped + 1;
-    const counts = (extra: Partial<WsStepInfo> = {}) => ({ ws: info(conn, { received, skipped, ...extra }) });
     if (typeof got === 'string') {
+      const counts = (extra: Partial<WsStepInfo> = {}) => ({ ws: info(conn, { received: skipped, skipped, ...extra }) });
       const phrase = describeAwaited(awaited);
       const seen = `${skipped ? `skipped ${skipped} other message${skipped === 1 ? '' : 's'}; ` : ''}${lastMessages(conn)}`;
       if (got === 'closed') {
@@ -211,8 +216,9 @@ export function createWsEngine(run: RunContext): Engine {
       if (value === undefined) missing.push(captureMissing(c, got, conn.url));
       else ctx.worker.captures[c.name] = value;
     }
-    if (missing.length > 0) throw new StepFailure(missing.join('; '), 'capture', counts({ bytes: got.bytes }));
-    return counts({ bytes: got.bytes });
+    const details = { ws: info(conn, { received: skipped + 1, skipped, bytes: got.bytes }) };
+    if (missing.length > 0) throw new StepFailure(missing.join('; '), 'capture', details);
+    return details;
   }
 
   async function close(ctx: StepContext): Promise<StepDetails> {
