@@ -34,6 +34,12 @@ function procCpu(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds of this process's children that ended (and were waited for) so far: cutime + cstime. */
+function childrenCpu(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 /** Write system calls a process made so far (sockets included), from /proc; 0 where there is none. */
 function procWrites(pid: number | undefined): number {
   try {
@@ -77,18 +83,21 @@ async function main(): Promise<void> {
       const procs = ids.map((id) => planrun(['agent', '--redis', redis.url, '--id', id]));
       await Promise.all(procs.map((p) => p.until(/waiting for runs/)));
       const out = join(dir, `out-${agents}`);
+      const childrenBefore = childrenCpu();
       const run = planrun(['run', plan, '--out', out, '--reporter', 'json', ...(agents ? ['--redis', redis.url, '--agents', String(agents)] : [])]);
       const code = await run.exit;
       if (code !== 1) throw new Error(`planrun exited with ${code} (1 expected: the site has broken links): ${run.stderr()}`);
       const crawl = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport).crawl!;
       assert.deepEqual(brokenOf(crawl), truth, `${agents} agents: not the ground truth`);
       const urls = crawl.crawled + crawl.checked;
+      // The `planrun run` process from start to exit: the whole crawl in one process, the controller with agents.
+      const runUs = ((childrenCpu() - childrenBefore) / urls) * 1e6;
       const rate = urls / (crawl.durationMs / 1000);
       base ||= rate;
       const perUrl = agents ? ` Redis ${((Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - usedBefore) / urls).toFixed(0)} bytes/visited URL` : '';
       const name = agents ? `--agents ${agents}` : 'one process';
       console.log(
-        `${name.padEnd(12)} ${urls} URLs in ${(crawl.durationMs / 1000).toFixed(1)} s  ${rate.toFixed(0).padStart(6)} URLs/s  (${(rate / base).toFixed(2)}× one process)  ground truth: same${perUrl}`,
+        `${name.padEnd(12)} ${urls} URLs in ${(crawl.durationMs / 1000).toFixed(1)} s  ${rate.toFixed(0).padStart(6)} URLs/s  (${(rate / base).toFixed(2)}× one process)  ground truth: same, planrun run ${runUs.toFixed(0)} µs CPU/URL${perUrl}`,
       );
       if (agents === 1 && rate / base < 0.7) console.log('!!! target with 1 agent (≥ 0.7× one process) missed');
       if (agents) {
