@@ -5,12 +5,15 @@
 // start-up is left out) with the ratio to one process (target with 1 agent:
 // ≥ 0.7×), checks every run finds exactly the site's ground truth, and gives
 // the Redis memory per visited URL (INFO memory after the run, frontier and
-// stored visits, against an empty server).
+// stored visits, against an empty server) and the CPU per URL of the agent
+// processes (/proc, Linux) and of redis-server (INFO cpu), with the Redis
+// commands per URL (INFO commandstats: calls and µs per URL of each).
 //   npm run bench -- agents-crawl     (AGENTS_CRAWL_PAGES, AGENTS_CRAWL_CONCURRENCY override)
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RedisConnection } from '../../src/coordination/redis/connect.js';
 import { connectRedis } from '../../src/coordination/redis/connect.js';
 import { startRedisServer } from '../../src/coordination/redis/server.js';
 import type { RunReport } from '../../src/contract/report.js';
@@ -20,6 +23,42 @@ import { killProcesses, planrun } from '../helpers/planrun-process.js';
 
 const PAGES = Number(process.env.AGENTS_CRAWL_PAGES ?? 100_000);
 const CONCURRENCY = Number(process.env.AGENTS_CRAWL_CONCURRENCY ?? 16);
+
+/** CPU seconds (user + system) a process used so far, from /proc; 0 where there is none. */
+function procCpu(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of this process's children that ended (and were waited for) so far: cutime + cstime. */
+function childrenCpu(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Write system calls a process made so far (sockets included), from /proc; 0 where there is none. */
+function procWrites(pid: number | undefined): number {
+  try {
+    return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes redis-server received and sent so far (INFO stats). */
+async function redisNet(admin: RedisConnection): Promise<[number, number]> {
+  const info = await admin.info('stats');
+  return [Number(/total_net_input_bytes:(\d+)/.exec(info)![1]), Number(/total_net_output_bytes:(\d+)/.exec(info)![1])];
+}
+
+async function redisCpu(admin: RedisConnection): Promise<number> {
+  const info = await admin.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
+}
 
 async function main(): Promise<void> {
   const [site, redis] = await Promise.all([startSite({ pages: PAGES, log: false }), startRedisServer()]);
@@ -36,25 +75,45 @@ async function main(): Promise<void> {
     let base = 0;
     for (const agents of [0, 1, 2]) {
       await admin.flushAll();
+      await admin.configResetStat();
+      const redisCpuBefore = await redisCpu(admin);
+      const netBefore = await redisNet(admin);
       const usedBefore = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
       const ids = Array.from({ length: agents }, (_, i) => `bench-${agents}-${i}`);
       const procs = ids.map((id) => planrun(['agent', '--redis', redis.url, '--id', id]));
       await Promise.all(procs.map((p) => p.until(/waiting for runs/)));
       const out = join(dir, `out-${agents}`);
+      const childrenBefore = childrenCpu();
       const run = planrun(['run', plan, '--out', out, '--reporter', 'json', ...(agents ? ['--redis', redis.url, '--agents', String(agents)] : [])]);
       const code = await run.exit;
       if (code !== 1) throw new Error(`planrun exited with ${code} (1 expected: the site has broken links): ${run.stderr()}`);
       const crawl = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport).crawl!;
       assert.deepEqual(brokenOf(crawl), truth, `${agents} agents: not the ground truth`);
       const urls = crawl.crawled + crawl.checked;
+      // The `planrun run` process from start to exit: the whole crawl in one process, the controller with agents.
+      const runUs = ((childrenCpu() - childrenBefore) / urls) * 1e6;
       const rate = urls / (crawl.durationMs / 1000);
       base ||= rate;
       const perUrl = agents ? ` Redis ${((Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - usedBefore) / urls).toFixed(0)} bytes/visited URL` : '';
       const name = agents ? `--agents ${agents}` : 'one process';
       console.log(
-        `${name.padEnd(12)} ${urls} URLs in ${(crawl.durationMs / 1000).toFixed(1)} s  ${rate.toFixed(0).padStart(6)} URLs/s  (${(rate / base).toFixed(2)}× one process)  ground truth: same${perUrl}`,
+        `${name.padEnd(12)} ${urls} URLs in ${(crawl.durationMs / 1000).toFixed(1)} s  ${rate.toFixed(0).padStart(6)} URLs/s  (${(rate / base).toFixed(2)}× one process)  ground truth: same, planrun run ${runUs.toFixed(0)} µs CPU/URL${perUrl}`,
       );
       if (agents === 1 && rate / base < 0.7) console.log('!!! target with 1 agent (≥ 0.7× one process) missed');
+      if (agents) {
+        // The agents' CPU over their whole life (start-up included: a few hundred ms, under 30 µs/URL at 10,000 URLs).
+        const agentUs = (procs.reduce((sum, p) => sum + procCpu(p.child.pid), 0) / urls) * 1e6;
+        const writes = procs.reduce((sum, p) => sum + procWrites(p.child.pid), 0) / urls;
+        const redisUs = (((await redisCpu(admin)) - redisCpuBefore) / urls) * 1e6;
+        const net = await redisNet(admin);
+        const bytes = `${((net[0] - netBefore[0]) / urls).toFixed(0)} bytes to Redis, ${((net[1] - netBefore[1]) / urls).toFixed(0)} back`;
+        const stats = [...(await admin.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g)]
+          .filter(([, name, calls]) => Number(calls) / urls >= 0.01 && !['info', 'config'].includes(name!))
+          .map(([, name, calls, usec]) => `${name} ${(Number(calls) / urls).toFixed(2)} calls ${(Number(usec) / urls).toFixed(1)} µs`);
+        console.log(
+          `             CPU per URL: agents ${agentUs.toFixed(0)} µs (${writes.toFixed(2)} write calls, ${bytes}), redis-server ${redisUs.toFixed(0)} µs; per URL: ${stats.join(', ')}`,
+        );
+      }
       for (const p of procs) p.child.kill('SIGTERM');
       await Promise.all(procs.map((p) => p.exit));
     }

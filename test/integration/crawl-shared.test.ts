@@ -107,6 +107,37 @@ test('a visit stored again (its URL fetched twice after its agent died) changes 
   assert.equal(stored.urls.length, 7);
 });
 
+test('visits stored in one batch: a visit given twice counts once, referrer counts and tallies are summed, every key written expires', async () => {
+  const client = await connectRedis(server.url);
+  connections.push(client);
+  const store = new RedisCrawlStore(client, 'shared-batch', 60_000);
+  const page = (n: number) => `https://site.test/b${n}`;
+  const ref = (n: number) => ({ page: page(n), element: 'a[href]' });
+  const visit = (n: number, links: number[]): Visit => ({
+    url: page(n),
+    settled: [{ url: page(n), depth: 1, checkOnly: false, state: 'crawled', ...(n === 9 ? { status: 404, broken: { kind: '4xx', message: 'status 404' } } : { status: 200 }) }],
+    referrers: links.map((l) => [page(l), ref(n)]),
+    fragments: n === 1 ? [[page(2), 'top', ref(1)]] : [],
+    tally: { byScheme: 1, byRule: 0, outOfScope: n },
+  });
+  // Pushed in one tick: the first call takes visit 1, the next call all the others (visit 2 twice among them).
+  await Promise.all([visit(1, [9, 2]), visit(2, [9, 3]), visit(3, [9, 1, 2]), visit(2, [9, 3]), visit(4, [9]), visit(5, [9]), visit(9, [])].map((v) => store.visit(v)));
+  const stored = await RedisCrawlStore.read(client, 'shared-batch');
+  const count = (n: number) => stored.urls.find((u) => u.settled.url === page(n))!.referrerCount;
+  assert.deepEqual([1, 2, 3, 4, 5, 9].map(count), [1, 2, 1, 0, 0, 5]);
+  // p9 broke: every referrer kept, in the order stored.
+  assert.deepEqual(stored.urls.find((u) => u.settled.url === page(9))!.referrers, [ref(1), ref(2), ref(3), ref(4), ref(5)]);
+  assert.deepEqual(stored.tally, { byScheme: 6, byRule: 0, byDepth: 0, outOfScope: 1 + 2 + 3 + 4 + 5 + 9, byRobots: 0, sampledAway: 0, sitemaps: 0, fromSitemaps: 0 });
+  assert.deepEqual(stored.fragments, [{ url: page(2), fragment: 'top', referrers: [ref(1)] }]);
+  const keys = await client.keys('planrun:{shared-batch}:*');
+  // urls, refcount, frags, tally; the referrers of b1, b2, b3 and b9; those of b2#top.
+  assert.equal(keys.length, 4 + 4 + 1, keys.join(' '));
+  for (const key of keys) {
+    const ttl = await client.pTTL(key);
+    assert.ok(ttl > 0 && ttl <= 60_000, `${key}: TTL ${ttl}`);
+  }
+});
+
 test('pages slow to link further: the crawl ends neither early nor late, though completions and takes overlap a page', { timeout: 30_000 }, async () => {
   // A chain: page i links only to page i + 1 (and back to the start), so at every step the one page being finished
   // is all the work left: a completion sent before its links were queued would end both crawlers there.

@@ -8,45 +8,78 @@
 //   crawl:frags       SET   "url#fragment" of every #fragment link (fragments: true)
 //   crawl:frefs:U#F   LIST  referrers of that fragment link (JSON)
 //   crawl:tally       HASH  skipped and sampled counts, sitemaps read and URLs they listed, summed over visits
-// The visits of one agent made while a script call is in flight share the next call.
+// The visits of one agent made while a script call is in flight share the next call;
+// a key written by a call gets its TTL refreshed once by that call.
 import type { CrawlSink, SettledUrl, StoredCrawl, Visit, VisitTally } from '../../contract/crawl-store.js';
 import type { CrawlReferrer } from '../../contract/report.js';
 import { Batcher } from './batcher.js';
 import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
 
-/** ARGV: ttl, refs prefix, fragment refs prefix, referrers kept for a fine URL, JSON visits. */
+/**
+ * ARGV: ttl, refs prefix, fragment refs prefix, referrers kept for a fine URL, then per visit (flat, see encodeVisits):
+ * url, counts of settled URLs, referrers, fragment links and tally fields, then those as pairs. Flat arguments need no
+ * JSON decoding in the script; the referrer counts and tallies of a batch are summed before one HINCRBY per field, and
+ * each key written gets one PEXPIRE per batch (not one per write): its TTL still runs from the batch that last wrote it.
+ */
 const STORE = new LuaScript(`
 local ttl, kept = ARGV[1], tonumber(ARGV[4])
-for _, v in ipairs(cjson.decode(ARGV[5])) do
-  if redis.call('HEXISTS', KEYS[1], v.u) == 0 then
-    for _, s in ipairs(v.s) do
-      redis.call('HSET', KEYS[1], s[1], s[2])
-      if string.sub(s[2], 1, 1) == 'k' then redis.call('LTRIM', ARGV[2] .. s[1], 0, kept - 1) end
+local refcount, tally, touched = {}, {}, {}
+local i = 5
+while i <= #ARGV do
+  local url = ARGV[i]
+  local s = i + 5
+  local r = s + 2 * tonumber(ARGV[i + 1])
+  local f = r + 2 * tonumber(ARGV[i + 2])
+  local t = f + 2 * tonumber(ARGV[i + 3])
+  i = t + 2 * tonumber(ARGV[i + 4])
+  if redis.call('HEXISTS', KEYS[1], url) == 0 then
+    for j = s, r - 1, 2 do
+      redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1])
+      if string.sub(ARGV[j + 1], 1, 1) == 'k' then redis.call('LTRIM', ARGV[2] .. ARGV[j], 0, kept - 1) end
     end
-    for _, r in ipairs(v.r) do
-      local key = ARGV[2] .. r[1]
-      redis.call('HINCRBY', KEYS[2], r[1], 1)
+    for j = r, f - 1, 2 do
+      local target = ARGV[j]
+      local key = ARGV[2] .. target
+      refcount[target] = (refcount[target] or 0) + 1
       local keep = true
       if redis.call('LLEN', key) >= kept then
-        local known = redis.call('HGET', KEYS[1], r[1])
+        local known = redis.call('HGET', KEYS[1], target)
         keep = not (known and string.sub(known, 1, 1) == 'k')
       end
       if keep then
-        redis.call('RPUSH', key, r[2])
-        redis.call('PEXPIRE', key, ttl)
+        redis.call('RPUSH', key, ARGV[j + 1])
+        touched[key] = true
       end
     end
-    for _, f in ipairs(v.f) do
-      redis.call('SADD', KEYS[3], f[1])
-      redis.call('RPUSH', ARGV[3] .. f[1], f[2])
-      redis.call('PEXPIRE', ARGV[3] .. f[1], ttl)
+    for j = f, t - 1, 2 do
+      local key = ARGV[3] .. ARGV[j]
+      redis.call('SADD', KEYS[3], ARGV[j])
+      redis.call('RPUSH', key, ARGV[j + 1])
+      touched[key] = true
     end
-    for k, n in pairs(v.t) do redis.call('HINCRBY', KEYS[4], k, n) end
+    for j = t, i - 1, 2 do tally[ARGV[j]] = (tally[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
   end
 end
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+for target, n in pairs(refcount) do redis.call('HINCRBY', KEYS[2], target, n) end
+for field, n in pairs(tally) do redis.call('HINCRBY', KEYS[4], field, n) end
+for key in pairs(touched) do redis.call('PEXPIRE', key, ttl) end
+for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
 return 1`);
+
+/** The visits as STORE's flat arguments; tally fields that are 0 are left out (they would add nothing). */
+function encodeVisits(visits: Visit[]): string[] {
+  const out: string[] = [];
+  for (const v of visits) {
+    const tally = Object.entries(v.tally).filter(([, n]) => n);
+    out.push(v.url, String(v.settled.length), String(v.referrers.length), String(v.fragments.length), String(tally.length));
+    for (const s of v.settled) out.push(s.url, `${s.broken ? 'b' : 'k'}${JSON.stringify(s)}`);
+    for (const [url, ref] of v.referrers) out.push(url, JSON.stringify(ref));
+    for (const [url, fragment, ref] of v.fragments) out.push(`${url}#${fragment}`, JSON.stringify(ref));
+    for (const [field, n] of tally) out.push(field, String(n));
+  }
+  return out;
+}
 
 /**
  * KEYS: refcount; ARGV: refs prefix, then URLs. Per URL its referrer count ('' when none) and its referrers: one
@@ -105,16 +138,8 @@ export class RedisCrawlStore implements CrawlSink {
   }
 
   private async send(visits: Visit[]): Promise<undefined[]> {
-    const payload = visits.map((v) => ({
-      u: v.url,
-      s: v.settled.map((s) => [s.url, `${s.broken ? 'b' : 'k'}${JSON.stringify(s)}`]),
-      r: v.referrers.map(([url, ref]) => [url, JSON.stringify(ref)]),
-      f: v.fragments.map(([url, fragment, ref]) => [`${url}#${fragment}`, JSON.stringify(ref)]),
-      // An empty object would encode as an empty array in Lua's cjson: either is iterated the same.
-      t: v.tally,
-    }));
     const k = this.keys;
-    await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally], [this.ttlMs, k.refs, k.frefs, STORED_REFERRERS_KEPT, JSON.stringify(payload)]);
+    await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally], [this.ttlMs, k.refs, k.frefs, STORED_REFERRERS_KEPT, ...encodeVisits(visits)]);
     return [];
   }
 

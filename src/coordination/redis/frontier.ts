@@ -62,8 +62,8 @@ end
 `;
 
 /**
- * ARGV: ttl, channel, then url/entry pairs (entry '': mark seen only). Returns the stats, then 1/0 per URL (new or
- * not). "work" is published only when a push finds the queue empty: a taker parks only after seeing it empty, so the
+ * ARGV: ttl, channel, then url/prefix pairs: the entry queued is prefix .. url, so the URL is sent once (prefix '':
+ * mark seen only). Returns the stats, then 1/0 per URL (new or not). "work" is published only when a push finds the queue empty: a taker parks only after seeing it empty, so the
  * first entry queued after that (by this script or by one that re-queues, which always publishes) wakes it.
  */
 const ADD = new LuaScript(`${PRELUDE}
@@ -71,7 +71,7 @@ local flags, wake = {}, false
 for i = 3, #ARGV, 2 do
   local new = redis.call('SADD', KEYS[1], ARGV[i])
   if new == 1 and ARGV[i + 1] ~= '' then
-    if redis.call('RPUSH', KEYS[2], ARGV[i + 1]) == 1 then wake = true end
+    if redis.call('RPUSH', KEYS[2], ARGV[i + 1] .. ARGV[i]) == 1 then wake = true end
   end
   flags[#flags + 1] = new
 end
@@ -140,7 +140,9 @@ if #members > 0 then redis.call('PUBLISH', ARGV[2], 'work') end
 return stats()`);
 
 const SEED_FLAG = { sitemap: 's', robots: 'r' } as const;
-const encode = (e: FrontierEntry) => `${e.depth}|${e.seed ? SEED_FLAG[e.seed] : e.checkOnly ? 1 : 0}|${e.url}`;
+/** An entry's "depth|flag|" (never empty): the entry is that followed by its URL. */
+const prefixOf = (e: FrontierEntry) => `${e.depth}|${e.seed ? SEED_FLAG[e.seed] : e.checkOnly ? 1 : 0}|`;
+const encode = (e: FrontierEntry) => prefixOf(e) + e.url;
 function decode(s: string): FrontierEntry {
   const a = s.indexOf('|');
   const b = s.indexOf('|', a + 1);
@@ -224,7 +226,7 @@ export class RedisFrontier implements Frontier {
 
   async addAll(entries: FrontierEntry[]): Promise<boolean[]> {
     if (this.stopped || entries.length === 0) return entries.map(() => false);
-    return this.adds.push(entries.flatMap((e) => [e.url, encode(e)]));
+    return this.adds.push(entries.flatMap((e) => [e.url, prefixOf(e)]));
   }
 
   async markSeen(urls: string[]): Promise<boolean[]> {
