@@ -173,29 +173,48 @@ test('entries leased ahead (prefetch) are in flight while held, and stop() gives
   const runId = randomUUID();
   const a = await agent(runId, { leaseMs: 60_000, prefetch: 4 });
   const b = await agent(runId, { leaseMs: 60_000 });
-  await a.addAll([0, 1, 2, 3, 4, 5].map((i) => entry(page(i))));
+  await a.addAll(Array.from({ length: 12 }, (_, i) => entry(page(i))));
   assert.deepEqual(await a.take(), entry(page(0)));
   // The stock is topped up in the background: wait until a holds the one it handed out and 4 ahead.
   await waitFor(async () => (await b.refreshStats()).inFlight === 5, 'a never leased 4 entries ahead');
-  assert.deepEqual(await b.refreshStats(), { queued: 1, inFlight: 5, done: 0, seen: 6 });
+  assert.deepEqual(await b.refreshStats(), { queued: 7, inFlight: 5, done: 0, seen: 12 });
   assert.deepEqual(await a.take(), entry(page(1)), 'answered from the stock, oldest first');
   a.stop();
   // Without the release, pages 2 to 4 would stay leased for 60 s: b's takes below would time the test out.
-  await waitFor(async () => (await b.refreshStats()).queued === 4, 'the stock never went back to the queue');
-  assert.deepEqual(await b.refreshStats(), { queued: 4, inFlight: 2, done: 0, seen: 6 });
+  await waitFor(async () => (await b.refreshStats()).queued === 10, 'the stock never went back to the queue');
+  assert.deepEqual(await b.refreshStats(), { queued: 10, inFlight: 2, done: 0, seen: 12 });
   const got = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 10; i++) {
     const e = (await b.take())!;
     got.push(e.url);
     await b.complete(e);
   }
-  assert.deepEqual(got, [page(2), page(3), page(4), page(5)]);
+  assert.deepEqual(
+    got,
+    Array.from({ length: 10 }, (_, i) => page(i + 2)),
+  );
   // a's completions still count after its stop; the last one ends b's crawl.
   await a.complete(entry(page(0)));
   const ending = b.take();
   await a.complete(entry(page(1)));
   assert.equal(await ending, undefined);
-  assert.deepEqual(await b.refreshStats(), { queued: 0, inFlight: 0, done: 6, seen: 6 });
+  assert.deepEqual(await b.refreshStats(), { queued: 0, inFlight: 0, done: 12, seen: 12 });
+});
+
+test('a shallow queue is not leased ahead: the entries two agents could share go to whichever asks', { timeout: 10_000 }, async () => {
+  const runId = randomUUID();
+  const a = await agent(runId, { leaseMs: 60_000, prefetch: 4 });
+  const b = await agent(runId, { leaseMs: 60_000 });
+  await a.addAll([0, 1, 2, 3].map((i) => entry(page(i))));
+  assert.deepEqual(await a.take(), entry(page(0)));
+  // Asked for 4 ahead, a takes only from what the queue holds beyond as many again: 1 of the 3 left, then none of 2.
+  await waitFor(async () => (await b.refreshStats()).inFlight === 2, 'a never leased 1 entry ahead');
+  assert.deepEqual(await b.take(), entry(page(2)));
+  assert.deepEqual(await b.take(), entry(page(3)));
+  assert.deepEqual(await a.take(), entry(page(1)), 'from its stock');
+  assert.deepEqual(await b.refreshStats(), { queued: 0, inFlight: 4, done: 0, seen: 4 });
+  a.stop();
+  b.stop();
 });
 
 test("stop() ends only this agent's takes; the frontier's keys are namespaced by run id and expire", { timeout: 10_000 }, async () => {

@@ -81,14 +81,16 @@ for i = 1, #flags do out[#out + 1] = flags[i] end
 return out`);
 
 /**
- * ARGV: ttl, channel, agent, leaseMs, count, then entries this agent completed. Completes those first (releases its
- * leases, counts only entries still leased to it, publishes "done" when that left nothing queued or in flight),
- * re-queues expired leases, then leases up to `count` entries.
+ * ARGV: ttl, channel, agent, leaseMs, need, ahead, stocked, then entries this agent completed. Completes those first
+ * (releases its leases, counts only entries still leased to it, publishes "done" when that left nothing queued or in
+ * flight), re-queues expired leases, then leases up to `need` entries for waiting takers, and up to `ahead` more for
+ * the agent's stock (which holds `stocked`) as long as the stock stays no larger than what the queue keeps for the
+ * others: entries a few agents could share go to whichever asks for them, not idle into one agent's stock.
  * Returns the stats, the ms until the earliest remaining lease expires (-1: none), then the entries.
  */
 const TAKE = new LuaScript(`${PRELUDE}
 local completed = 0
-for i = 6, #ARGV do
+for i = 8, #ARGV do
   if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then completed = completed + 1 end
 end
 if completed > 0 then
@@ -105,8 +107,10 @@ if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   redis.call('PUBLISH', ARGV[2], 'work')
 end
+local need = tonumber(ARGV[5])
+local count = need + math.max(0, math.min(tonumber(ARGV[6]), math.floor((redis.call('LLEN', KEYS[2]) - need - tonumber(ARGV[7])) / 2)))
 local taken = {}
-if tonumber(ARGV[5]) > 0 then taken = redis.call('LPOP', KEYS[2], tonumber(ARGV[5])) or {} end
+if count > 0 then taken = redis.call('LPOP', KEYS[2], count) or {} end
 for i = 1, #taken do redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3] .. '|' .. taken[i]) end
 local out = stats()
 local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
@@ -259,23 +263,27 @@ export class RedisFrontier implements Frontier {
    * One TAKE for the completions and the takers waiting now. Takers parked (queue empty, work in flight elsewhere)
    * ask again only when completions are to be sent anyway or a message or lease timer wakes them. Completions are
    * sent even after stop() (the entries were finished) and after the subscription failed (the script then fails them).
-   * With a prefetch, the local stock is topped up once it is half gone, only while the queue last seen had entries.
+   * With a prefetch, the local stock is topped up once it is half gone, only from a queue deep enough to share.
    */
   private pump(): void {
     if (this.taking) return;
     const open = !this.parked && !this.stopped && !this.failure;
-    const restock = open && this.ready.length <= this.prefetch / 2 && this.last.queued > 0 ? this.prefetch - this.ready.length : 0;
+    // As the script would grant it from the queue last seen (the stock no larger than what the queue keeps), so a call
+    // that asks ahead gets some: a shallow queue stops the restocking instead of looping on empty answers.
+    const spare = Math.floor((this.last.queued - this.wanting.length - this.ready.length) / 2);
+    const restock = open && this.ready.length <= this.prefetch / 2 ? Math.max(0, Math.min(this.prefetch - this.ready.length, spare)) : 0;
     const asking = open && (this.wanting.length > 0 || restock > 0);
     if (!asking && this.completing.length === 0) return;
     this.taking = true;
     const wakeupsBefore = this.wakeups;
     const completed = this.completing.splice(0);
-    const count = this.stopped || this.failure ? 0 : this.wanting.length + restock;
+    const [need, ahead] = this.stopped || this.failure ? [0, 0] : [this.wanting.length, restock];
+    const count = need + ahead;
     if (count > 0) {
       this.parked = false;
       clearTimeout(this.leaseTimer);
     }
-    this.script(TAKE, [this.agent, this.leaseMs, count, ...completed.map((c) => c.raw)]).then(
+    this.script(TAKE, [this.agent, this.leaseMs, need, ahead, this.ready.length, ...completed.map((c) => c.raw)]).then(
       ([stats, [nextExpiry, ...taken]]) => {
         this.taking = false;
         for (const c of completed) {
