@@ -7,9 +7,10 @@
 //     the same number of raw undici WebSockets.
 //  2. Messages per second: WS_BENCH_WORKERS workers each sending
 //     WS_BENCH_MESSAGES messages in a send/expect echo loop (a planrun plan:
-//     connect, then a `loop` of send + expect) against the same number of raw
-//     undici WebSocket loops doing send → await the echo, both timed from the
-//     first send to the last echo. Best of WS_BENCH_TRIALS interleaved trials
+//     connect, meet at a barrier, then a `loop` of send + expect) against the
+//     same number of raw undici WebSocket loops doing send → await the echo,
+//     both timed from the first send to the last echo with every connection
+//     open before the first send. Best of WS_BENCH_TRIALS interleaved trials
 //     each; the ratio planrun/undici is the figure to keep ≥ 0.8. CPU per
 //     message is printed too: on a shared machine it moves less than messages/s.
 //     Both are also printed for the second half of the messages alone: the
@@ -124,7 +125,8 @@ async function throughputPlanrun(origin: string): Promise<Throughput> {
   let cpu = 0;
   let half = { wallMs: 0, cpuUs: 0 };
   await runPlanText(
-    `name: ws echo\ntarget: ${origin}\nworkers: ${WORKERS}\nscenario:\n  - ws: { connect: /echo }\n  - loop:\n      times: ${MESSAGES}\n      steps:\n        - name: send\n          ws: { send: ping }\n        - name: echo\n          ws: { expect: { text: ping } }\n`,
+    // Every worker connected before the first send, as the raw loop opens all its sockets before it starts the clock.
+    `name: ws echo\ntarget: ${origin}\nworkers: ${WORKERS}\nbarriers:\n  connected: { parties: all }\nscenario:\n  - ws: { connect: /echo }\n  - barrier: connected\n  - loop:\n      times: ${MESSAGES}\n      steps:\n        - name: send\n          ws: { send: ping }\n        - name: echo\n          ws: { expect: { text: ping } }\n`,
     (e) => {
       if (e.type === 'step:begin' && e.name === 'send' && !cpu0) {
         cpu0 = process.cpuUsage();
