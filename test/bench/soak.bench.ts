@@ -11,8 +11,11 @@
 // slowdown inside a long run shows whatever the baselines did); then the
 // ratios: peak RSS long/short (target ≤ 1.15: memory flat in the run's
 // length), peak RSS against undici, report.json long/short, throughput of each
-// run against its baselines (target ≥ 0.80), and the long run's last tenth
-// against its first. The server and each run have a process of their own,
+// run against its baselines (target ≥ 0.80), the long run's last tenth
+// against its first and its rate against the short run's; then pairs of
+// short runs back to back (undici, planrun; SOAK_PAIRS × SOAK_PAIR_SECONDS,
+// default 5 × 10 s), whose median ratio resolves what baselines drifting
+// around the long runs cannot. The server and each run have a process of their own,
 // compiled to plain JS (child-bundle.ts).
 //   npm run bench -- soak     (SOAK_SHORT_SECONDS=30, SOAK_LONG_SECONDS=180, SOAK_BENCH_WORKERS=50 override)
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,9 @@ import { buildChildBundle } from './child-bundle.js';
 import { benchChild, type LoopResult, peakRssMb, rawUndiciLoop, serveOk } from './processes.js';
 
 const SHORT = Number(process.env.SOAK_SHORT_SECONDS ?? 30);
+/** Paired trials: undici then planrun for PAIR_SECONDS each, PAIRS times; each pair's ratio shares the machine's load of that minute. */
+const PAIRS = Number(process.env.SOAK_PAIRS ?? 5);
+const PAIR_SECONDS = Number(process.env.SOAK_PAIR_SECONDS ?? 10);
 const LONG = Number(process.env.SOAK_LONG_SECONDS ?? 180);
 const WORKERS = Number(process.env.SOAK_BENCH_WORKERS ?? 50);
 const SELF = fileURLToPath(import.meta.url);
@@ -119,6 +125,19 @@ async function main(): Promise<void> {
     });
     const trend = long.tenths[9]! / long.tenths[0]!;
     console.log(`planrun ${LONG} s, last tenth / first tenth: ${trend.toFixed(2)} (${long.tenths[9]!.toFixed(0)} / ${long.tenths[0]!.toFixed(0)} req/s)`);
+    console.log(`planrun ${LONG} s / ${SHORT} s, req/s: ${(rate(long) / rate(short)).toFixed(2)} (${rate(long).toFixed(0)} / ${rate(short).toFixed(0)})`);
+    // On a machine whose speed drifts by 2× between 30 s baselines, the ratio to undici is read from pairs run back to back.
+    const pairs: number[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const raw = JSON.parse(await benchChild(script, ['--raw', origin, String(PAIR_SECONDS)]).line('RESULT ')) as LoopResult;
+      const run = JSON.parse(await benchChild(script, ['--run', origin, String(PAIR_SECONDS)]).line('RESULT ')) as SoakResult;
+      pairs.push(rate(run) / rate(raw));
+      console.log(`pair ${i + 1}: undici ${rate(raw).toFixed(0)} req/s, planrun ${rate(run).toFixed(0)} req/s, ${pairs.at(-1)!.toFixed(2)}`);
+    }
+    const median = [...pairs].sort((a, b) => a - b)[Math.floor(pairs.length / 2)]!;
+    console.log(
+      `throughput planrun / undici, ${PAIRS} pairs of ${PAIR_SECONDS} s back to back: median ${median.toFixed(2)} (${pairs.map((r) => r.toFixed(2)).join(', ')}; target ≥ 0.80) ${median >= 0.8 ? 'ok' : 'BELOW TARGET'}`,
+    );
   } finally {
     server.proc.stdin!.end();
     server.proc.kill();
