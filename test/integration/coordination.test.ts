@@ -6,12 +6,13 @@
 // wait on `a` is released, broken or counted by what happens on `b`.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { BarrierTimeoutError, BrokenBarrierError, type BreakCause, type Coordinator } from '../../src/contract/coordinator.js';
 import { InMemoryCoordinator } from '../../src/coordination/memory.js';
-import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
+import { connectRedis } from '../../src/coordination/redis/connect.js';
 import { RedisCoordinator } from '../../src/coordination/redis/coordinator.js';
-import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
+import { startRedisServer } from '../../src/coordination/redis/server.js';
+import { redisForFile } from '../helpers/redis-file.js';
 
 const root: BreakCause = { worker: 9, role: 'writer', round: 1, step: 'write', reason: 'expected status 201, got 500' };
 const wait = (c: Coordinator, round: number, o: { scope?: 'round' | 'previous-round' | 'run'; count: number; possible?: number; timeoutMs?: number; signal?: AbortSignal }) =>
@@ -33,21 +34,11 @@ const settledSoon = async (p: Promise<unknown>) => {
   return settled;
 };
 
-let server: RedisServer;
-const connections: RedisConnection[] = [];
 const coordinators: Coordinator[] = [];
-before(async () => {
-  server = await startRedisServer();
-});
-after(async () => {
-  await Promise.all(coordinators.map((c) => c.close()));
-  for (const c of connections) c.destroy();
-  await server.stop();
-});
+const redis = redisForFile(() => Promise.all(coordinators.map((c) => c.close())));
 
 async function redisAgent(runId: string, ttlMs?: number): Promise<RedisCoordinator> {
-  const client = await connectRedis(server.url);
-  connections.push(client);
+  const client = await redis.connect();
   const c = await RedisCoordinator.open({ client, runId, ...(ttlMs ? { ttlMs } : {}) });
   coordinators.push(c);
   return c;
@@ -199,7 +190,7 @@ describe('redis only', () => {
     const runId = randomUUID();
     const c = await redisAgent(runId, 60_000);
     await c.signal('read', 1, 0);
-    const ttl = await connections.at(-1)!.pTTL(`planrun:{${runId}}:log`);
+    const ttl = await redis.connections.at(-1)!.pTTL(`planrun:{${runId}}:log`);
     assert.ok(ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`);
   });
 
@@ -208,7 +199,7 @@ describe('redis only', () => {
     const [a, b] = [await redisAgent(runId), await redisAgent(runId)];
     const parked = wait(a, 1, { count: 2 });
     await b.signal('read', 1, 0);
-    const admin = await connectRedis(server.url);
+    const admin = await connectRedis(redis.url);
     await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
     admin.destroy();
     await b.signal('read', 1, 1);

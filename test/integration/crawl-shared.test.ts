@@ -4,31 +4,22 @@
 // site: same URLs and statuses, every broken URL with every referrer, the same
 // fine-URL referrer counts and kept referrers, the same skip counts.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Crawl } from '../../src/plan/raw-plan.js';
 import type { Visit } from '../../src/contract/crawl-store.js';
 import type { Frontier } from '../../src/contract/frontier.js';
 import type { CrawlReport } from '../../src/contract/report.js';
-import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
 import { RedisCrawlStore, STORED_REFERRERS_KEPT } from '../../src/coordination/redis/crawl-store.js';
 import { RedisFrontier } from '../../src/coordination/redis/frontier.js';
-import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
 import { crawl } from '../../src/engines/crawl/crawler.js';
 import { OK_REFERRERS_KEPT } from '../../src/engines/crawl/records.js';
 import { summarizeStored } from '../../src/engines/crawl/summary.js';
 import { startSite } from '../fixtures/site/site.js';
 import { assertSameCrawl, compileCrawlRules, crawlSite } from '../helpers/crawl-helpers.js';
 import { startServer } from '../helpers/http-helpers.js';
+import { redisForFile } from '../helpers/redis-file.js';
 
-let server: RedisServer;
-const connections: RedisConnection[] = [];
-before(async () => {
-  server = await startRedisServer();
-});
-after(async () => {
-  for (const c of connections) c.destroy();
-  await server.stop();
-});
+const redis = redisForFile();
 
 /** `agents` crawlers on one run id, each with its own connection, frontier and store; the report from the store. */
 async function sharedCrawl(raw: Crawl, runId: string, agents: number): Promise<CrawlReport> {
@@ -36,8 +27,7 @@ async function sharedCrawl(raw: Crawl, runId: string, agents: number): Promise<C
   const started = performance.now();
   const ends = await Promise.all(
     Array.from({ length: agents }, async (_, i) => {
-      const client = await connectRedis(server.url);
-      connections.push(client);
+      const client = await redis.connect();
       const frontier = await RedisFrontier.open({ client, runId, agentId: `a${i}` });
       try {
         return await crawl(rules, { frontier, sink: new RedisCrawlStore(client, runId) });
@@ -46,7 +36,7 @@ async function sharedCrawl(raw: Crawl, runId: string, agents: number): Promise<C
       }
     }),
   );
-  const stored = await RedisCrawlStore.read(connections[0]!, runId);
+  const stored = await RedisCrawlStore.read(redis.connections[0]!, runId);
   return summarizeStored(stored, {
     startUrls: ends[0]!.startUrls,
     stoppedBy: 'complete',
@@ -73,8 +63,7 @@ test('two crawlers sharing Redis report exactly what one process reports, and th
 });
 
 test('a visit stored again (its URL fetched twice after its agent died) changes nothing; a fine URL keeps its first referrers and counts them all', async () => {
-  const client = await connectRedis(server.url);
-  connections.push(client);
+  const client = await redis.connect();
   const store = new RedisCrawlStore(client, 'shared-twice');
   const page = (n: number) => `https://site.test/p${n}`;
   const ref = (n: number) => ({ page: page(n), element: 'a[href]', text: `to 9 from ${n}` });
@@ -108,8 +97,7 @@ test('a visit stored again (its URL fetched twice after its agent died) changes 
 });
 
 test('visits stored in one batch: a visit given twice counts once, referrer counts and tallies are summed, every key written expires', async () => {
-  const client = await connectRedis(server.url);
-  connections.push(client);
+  const client = await redis.connect();
   const store = new RedisCrawlStore(client, 'shared-batch', 60_000);
   const page = (n: number) => `https://site.test/b${n}`;
   const ref = (n: number) => ({ page: page(n), element: 'a[href]' });
@@ -165,8 +153,7 @@ test('pages slow to link further: the crawl ends neither early nor late, though 
     const rules = compileCrawlRules({ start: [`${site.origin}/p/0`], concurrency: 4 });
     const reports = await Promise.all(
       ['slow-a', 'slow-b'].map(async (agentId) => {
-        const client = await connectRedis(server.url);
-        connections.push(client);
+        const client = await redis.connect();
         const frontier = await RedisFrontier.open({ client, runId: 'shared-slow-links', agentId, prefetch: 4 });
         try {
           return await crawl(rules, { frontier: slowLinks(frontier), sink: new RedisCrawlStore(client, 'shared-slow-links') });
@@ -179,14 +166,14 @@ test('pages slow to link further: the crawl ends neither early nor late, though 
       reports.map((r) => r.stoppedBy),
       ['complete', 'complete'],
     );
-    const stored = await RedisCrawlStore.read(connections.at(-1)!, 'shared-slow-links');
+    const stored = await RedisCrawlStore.read(redis.connections.at(-1)!, 'shared-slow-links');
     assert.equal(stored.urls.length, PAGES);
     assert.deepEqual(
       [...hits.entries()].filter(([path]) => path.startsWith('/p/')).sort(([a], [b]) => Number(a.slice(3)) - Number(b.slice(3))),
       Array.from({ length: PAGES }, (_, i) => [`/p/${i}`, 1]),
       'every page fetched once',
     );
-    const after = await RedisFrontier.open({ client: connections.at(-1)!, runId: 'shared-slow-links' });
+    const after = await RedisFrontier.open({ client: redis.connections.at(-1)!, runId: 'shared-slow-links' });
     assert.deepEqual(await after.refreshStats(), { queued: 0, inFlight: 0, done: PAGES, seen: PAGES });
     await after.close();
   } finally {

@@ -8,29 +8,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
-import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
+import type { RedisConnection } from '../../src/coordination/redis/connect.js';
 import { RedisCrawlStore } from '../../src/coordination/redis/crawl-store.js';
 import { RedisFrontier } from '../../src/coordination/redis/frontier.js';
-import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
 import { crawl } from '../../src/engines/crawl/crawler.js';
 import type { CrawlRules } from '../../src/engines/crawl/rules.js';
 import { summarizeStored } from '../../src/engines/crawl/summary.js';
 import { compileCrawlRules, sortRefs } from '../helpers/crawl-helpers.js';
 import { sitemapIndex, urlset } from '../fixtures/sitemap/sitemap-site.js';
+import { redisForFile } from '../helpers/redis-file.js';
 
-let server: RedisServer;
-const connections: RedisConnection[] = [];
-before(async () => {
-  server = await startRedisServer();
-});
-after(async () => {
-  for (const c of connections) c.destroy();
-  await server.stop();
-});
+const redis = redisForFile();
 
 interface Site {
   origin: string;
@@ -63,8 +55,7 @@ const PAGE = '<title>Page</title><a href="/missing">gone</a>';
 
 /** One crawler of a shared crawl: its own connection, frontier and store. */
 async function agent(runId: string, leaseMs?: number) {
-  const client = await connectRedis(server.url);
-  connections.push(client);
+  const client = await redis.connect();
   const frontier = await RedisFrontier.open({ client, runId, ...(leaseMs ? { leaseMs } : {}) });
   return { client, frontier, sink: new RedisCrawlStore(client, runId) };
 }

@@ -4,29 +4,20 @@
 // agent's hands; a run id re-opened later resumes its queue; keys expire.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Frontier, FrontierEntry } from '../../src/contract/frontier.js';
 import { MemoryFrontier } from '../../src/coordination/memory-frontier.js';
-import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
+import { connectRedis } from '../../src/coordination/redis/connect.js';
 import { RedisFrontier, type RedisFrontierOptions } from '../../src/coordination/redis/frontier.js';
-import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
+import { startRedisServer } from '../../src/coordination/redis/server.js';
 import { crawlGraph, entry, page } from '../helpers/frontier-helpers.js';
+import { redisForFile } from '../helpers/redis-file.js';
 
-let server: RedisServer;
-const connections: RedisConnection[] = [];
 const frontiers: RedisFrontier[] = [];
-before(async () => {
-  server = await startRedisServer();
-});
-after(async () => {
-  await Promise.all(frontiers.map((f) => f.close()));
-  for (const c of connections) c.destroy();
-  await server.stop();
-});
+const redis = redisForFile(() => Promise.all(frontiers.map((f) => f.close())));
 
 async function agent(runId: string, options: Partial<RedisFrontierOptions> = {}): Promise<RedisFrontier> {
-  const client = await connectRedis(server.url);
-  connections.push(client);
+  const client = await redis.connect();
   const f = await RedisFrontier.open({ client, runId, ...options });
   frontiers.push(f);
   return f;
@@ -233,9 +224,9 @@ test("stop() ends only this agent's takes; the frontier's keys are namespaced by
   await a.complete(held!);
   await a.complete(x!);
   assert.equal(await b.take(), undefined);
-  const redis = connections.at(-1)!;
+  const client = redis.connections.at(-1)!;
   for (const key of ['seen', 'done']) {
-    const ttl = await redis.pTTL(`planrun:{${runId}}:frontier:${key}`);
+    const ttl = await client.pTTL(`planrun:{${runId}}:frontier:${key}`);
     assert.ok(ttl > 50_000 && ttl <= 60_000, `${key}: ttl ${ttl}`);
   }
 });
