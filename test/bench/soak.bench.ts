@@ -92,8 +92,10 @@ async function main(): Promise<void> {
     console.log(
       `soak: ${WORKERS} workers, GET ${origin}/; planrun (runSession, json reporter) for ${SHORT} s and ${LONG} s, bracketed by undici alone for ${SHORT} s (before, between, after), each in its own process`,
     );
+    // One client in a process of its own: the raw undici loop or planrun, for `seconds`.
+    const child = async <T>(kind: '--raw' | '--run', seconds: number) => JSON.parse(await benchChild(script, [kind, origin, String(seconds)]).line('RESULT ')) as T;
     const baseline = async () => {
-      const raw = JSON.parse(await benchChild(script, ['--raw', origin, String(SHORT)]).line('RESULT ')) as LoopResult;
+      const raw = await child<LoopResult>('--raw', SHORT);
       console.log(
         `undici  ${String(SHORT).padStart(3)} s  ${String(raw.requests).padStart(9)} requests  ${rate(raw).toFixed(0).padStart(6)} req/s  ${raw.failed} failed  peak RSS ${mb(raw.peakRssMb).padStart(7)}`,
       );
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     const raws: LoopResult[] = [await baseline()];
     const runs: SoakResult[] = [];
     for (const seconds of [SHORT, LONG]) {
-      const r = JSON.parse(await benchChild(script, ['--run', origin, String(seconds)]).line('RESULT ')) as SoakResult;
+      const r = await child<SoakResult>('--run', seconds);
       runs.push(r);
       console.log(
         `planrun ${String(r.seconds).padStart(3)} s  ${String(r.requests).padStart(9)} requests  ${rate(r).toFixed(0).padStart(6)} req/s  ${r.failed} failed  peak RSS ${mb(r.peakRssMb).padStart(7)}  report.json ${(r.reportBytes / 1048576).toFixed(2)} MiB  ${r.buckets} buckets, ${r.ndjsonLines} metrics.ndjson lines, ${r.timeline} timeline entries`,
@@ -129,8 +131,8 @@ async function main(): Promise<void> {
     // On a machine whose speed drifts by 2× between 30 s baselines, the ratio to undici is read from pairs run back to back.
     const pairs: number[] = [];
     for (let i = 0; i < PAIRS; i++) {
-      const raw = JSON.parse(await benchChild(script, ['--raw', origin, String(PAIR_SECONDS)]).line('RESULT ')) as LoopResult;
-      const run = JSON.parse(await benchChild(script, ['--run', origin, String(PAIR_SECONDS)]).line('RESULT ')) as SoakResult;
+      const raw = await child<LoopResult>('--raw', PAIR_SECONDS);
+      const run = await child<SoakResult>('--run', PAIR_SECONDS);
       pairs.push(rate(run) / rate(raw));
       console.log(`pair ${i + 1}: undici ${rate(raw).toFixed(0)} req/s, planrun ${rate(run).toFixed(0)} req/s, ${pairs.at(-1)!.toFixed(2)}`);
     }
