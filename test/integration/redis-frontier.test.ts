@@ -245,6 +245,10 @@ test('a lost subscription is re-established and wakes the parked takers; a Redis
     await new Promise((r) => setTimeout(r, 100));
     await a.addAll([entry(page(1))]);
     assert.deepEqual(await parked, entry(page(1)));
+    // Writes paused: the take's script is still unanswered when the server goes, so its own failure reaches the taker.
+    const pauser = await connectRedis(own.url);
+    await pauser.sendCommand(['CLIENT', 'PAUSE', '10000', 'WRITE']);
+    pauser.destroy();
     const waiting = assert.rejects(a.take(), /^Error: Redis frontier failed: /);
     const started = Date.now();
     await own.stop();

@@ -315,8 +315,9 @@ export class RedisFrontier implements Frontier {
       },
       (e: unknown) => {
         this.taking = false;
-        for (const c of completed) c.reject(e);
-        if (count > 0) for (const w of this.wanting.splice(0)) w.reject(e);
+        const failed = frontierError(e);
+        for (const c of completed) c.reject(failed);
+        if (count > 0) for (const w of this.wanting.splice(0)) w.reject(failed);
         this.pump();
       },
     );
@@ -324,7 +325,7 @@ export class RedisFrontier implements Frontier {
 
   /** The subscription is gone for good: takers that would wait for its messages fail now instead of hanging. */
   private fail(e: Error): void {
-    this.failure ??= new Error(`Redis frontier failed: ${e.message}`);
+    this.failure ??= frontierError(e);
     this.parked = false;
     clearTimeout(this.leaseTimer);
     for (const w of this.wanting.splice(0)) w.reject(this.failure);
@@ -378,4 +379,9 @@ export class RedisFrontier implements Frontier {
     clearInterval(this.renewTimer);
     this.subscriber.destroy();
   }
+}
+
+/** Every error the frontier hands to its takers names the frontier, whichever call (the subscription, a script) met it. */
+function frontierError(e: unknown): Error {
+  return new Error(`Redis frontier failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
