@@ -56,12 +56,19 @@ function scrub(message: string, url: string): string {
   return message;
 }
 
+/**
+ * No per-command timeout (node-redis defaults to 5 s): a script over a big batch may take longer on a busy server, and
+ * silence is judged once per process by the heartbeats (agents/liveness.ts), which destroy the connections. The
+ * default also cost every command an AbortSignal timer that fired 5 s later, about 4% of an agent's CPU in a crawl.
+ */
+const commandOptions = { timeout: 0 };
+
 function clientOptions(url: string, ca: string | undefined, connectTimeout: number, reconnectStrategy: (retries: number, cause: Error) => number | Error) {
   const u = new URL(url);
-  if (u.protocol === 'unix:') return { socket: { path: decodeURIComponent(u.pathname), tls: false as const, connectTimeout, reconnectStrategy } };
-  if (u.protocol === 'rediss:') return { url, socket: { tls: true as const, ...(ca ? { ca } : {}), connectTimeout, reconnectStrategy } };
+  if (u.protocol === 'unix:') return { commandOptions, socket: { path: decodeURIComponent(u.pathname), tls: false as const, connectTimeout, reconnectStrategy } };
+  if (u.protocol === 'rediss:') return { url, commandOptions, socket: { tls: true as const, ...(ca ? { ca } : {}), connectTimeout, reconnectStrategy } };
   if (u.protocol !== 'redis:') throw new Error(`unsupported Redis URL ${redactRedisUrl(url)}: use redis://, rediss:// or unix://`);
-  return { url, socket: { connectTimeout, reconnectStrategy } };
+  return { url, commandOptions, socket: { connectTimeout, reconnectStrategy } };
 }
 
 /**
