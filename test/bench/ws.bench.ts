@@ -13,6 +13,10 @@
 //     open before the first send. Best of WS_BENCH_TRIALS interleaved trials
 //     each; the ratio planrun/undici is the figure to keep ≥ 0.8. CPU per
 //     message is printed too: on a shared machine it moves less than messages/s.
+//     So is the time the client's main thread spent waiting in the event loop
+//     (event-loop utilization's idle time) per message: near 0 when the client
+//     is the bottleneck, larger when it waits for the server (a CPU profile's
+//     "(idle)" is no measure of it: it also counts libuv's socket reads).
 //     Both are also printed for the second half of the messages alone: the
 //     first half carries the JIT compiling the hot paths (on background
 //     threads, counted in the process's CPU), more code in planrun than in the
@@ -46,12 +50,18 @@ interface Throughput {
   failed: number;
   wallMs: number;
   cpuUs: number;
+  /** Event-loop idle time of the client's main thread over the run (µs). */
+  idleUs: number;
   /** Time and CPU from the first send to the half of the messages: the second half is what is left. */
   halfWallMs: number;
   halfCpuUs: number;
 }
 
 const cpuUs = (u: NodeJS.CpuUsage) => u.user + u.system;
+
+type EventLoopUtilization = ReturnType<typeof performance.eventLoopUtilization>;
+/** How long the main thread waited in the event loop since `from` (µs). */
+const idleUs = (from: EventLoopUtilization) => performance.eventLoopUtilization(from).idle * 1000;
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
@@ -122,7 +132,9 @@ async function throughputPlanrun(origin: string): Promise<Throughput> {
   let started = 0;
   let ended = 0;
   let cpu0: NodeJS.CpuUsage | undefined;
+  let elu0: EventLoopUtilization | undefined;
   let cpu = 0;
+  let idle = 0;
   let half = { wallMs: 0, cpuUs: 0 };
   await runPlanText(
     // Every worker connected before the first send, as the raw loop opens all its sockets before it starts the clock.
@@ -130,6 +142,7 @@ async function throughputPlanrun(origin: string): Promise<Throughput> {
     (e) => {
       if (e.type === 'step:begin' && e.name === 'send' && !cpu0) {
         cpu0 = process.cpuUsage();
+        elu0 = performance.eventLoopUtilization();
         started = performance.now();
       }
       if (e.type !== 'step:end' || e.result.name !== 'echo') return;
@@ -139,10 +152,11 @@ async function throughputPlanrun(origin: string): Promise<Throughput> {
       if (messages + failed === WORKERS * MESSAGES) {
         ended = performance.now();
         cpu = cpuUs(process.cpuUsage(cpu0));
+        idle = idleUs(elu0!);
       }
     },
   );
-  return { client: 'planrun', messages, failed, wallMs: ended - started, cpuUs: cpu, halfWallMs: half.wallMs, halfCpuUs: half.cpuUs };
+  return { client: 'planrun', messages, failed, wallMs: ended - started, cpuUs: cpu, idleUs: idle, halfWallMs: half.wallMs, halfCpuUs: half.cpuUs };
 }
 
 async function throughputRaw(origin: string): Promise<Throughput> {
@@ -157,6 +171,7 @@ async function throughputRaw(origin: string): Promise<Throughput> {
     }),
   );
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const started = performance.now();
   let half = { wallMs: 0, cpuUs: 0 };
   await Promise.all(
@@ -174,8 +189,9 @@ async function throughputRaw(origin: string): Promise<Throughput> {
   );
   const wallMs = performance.now() - started;
   const cpu = cpuUs(process.cpuUsage(cpu0));
+  const idle = idleUs(elu0);
   for (const ws of sockets) ws.close();
-  return { client: 'undici', messages, failed, wallMs, cpuUs: cpu, halfWallMs: half.wallMs, halfCpuUs: half.cpuUs };
+  return { client: 'undici', messages, failed, wallMs, cpuUs: cpu, idleUs: idle, halfWallMs: half.wallMs, halfCpuUs: half.cpuUs };
 }
 
 // ---------------------------------------------------------------- parent
@@ -215,10 +231,11 @@ async function main(): Promise<void> {
     const rate = (r: Throughput) => r.messages / (r.wallMs / 1000);
     const best = (kind: string) => Math.max(...trials[kind]!.map(rate));
     // CPU per message does not depend on what else the machine runs, unlike messages/s.
-    const medianCpu = (kind: string) => trials[kind]!.map((r) => r.cpuUs / Math.max(1, r.messages)).sort((a, b) => a - b)[Math.floor(TRIALS / 2)]!;
+    const median = (kind: string, of: (r: Throughput) => number) => trials[kind]!.map(of).sort((a, b) => a - b)[Math.floor(TRIALS / 2)]!;
+    const medianCpu = (kind: string) => median(kind, (r) => r.cpuUs / Math.max(1, r.messages));
     for (const kind of ['undici', 'planrun']) {
       console.log(
-        `${kind.padEnd(8)} ${best(kind).toFixed(0).padStart(7)} messages/s (best of ${TRIALS}: ${trials[kind]!.map((r) => rate(r).toFixed(0)).join(', ')})  ${trials[kind]!.reduce((n, r) => n + r.failed, 0)} failed  ${medianCpu(kind).toFixed(1)} µs CPU/message (median)`,
+        `${kind.padEnd(8)} ${best(kind).toFixed(0).padStart(7)} messages/s (best of ${TRIALS}: ${trials[kind]!.map((r) => rate(r).toFixed(0)).join(', ')})  ${trials[kind]!.reduce((n, r) => n + r.failed, 0)} failed  ${medianCpu(kind).toFixed(1)} µs CPU/message (median)  main thread idle ${median(kind, (r) => r.idleUs / Math.max(1, r.messages)).toFixed(1)} µs/message, ${median(kind, (r) => r.idleUs / 10 / r.wallMs).toFixed(0)}% of the time (median)`,
       );
     }
     const ratio = best('planrun') / best('undici');
