@@ -11,6 +11,9 @@ import { RedisSitemapBudget } from '../coordination/redis/sitemap-budget.js';
 import type { RunEvent } from '../contract/events.js';
 import type { CrawlJob, ShareEnd } from './protocol.js';
 
+/** Entries an agent leases ahead per crawl worker. */
+const PREFETCH_PER_WORKER = 4;
+
 export async function crawlShare(client: RedisConnection, agentId: string, job: CrawlJob, signal: AbortSignal, push: (e: RunEvent) => void): Promise<ShareEnd> {
   const [{ parsePlan }, { crawl, crawlRules }] = await Promise.all([import('../plan/load.js'), import('../engines/crawl/index.js')]);
   const plan = parsePlan(job.planText, job.planFile, { vars: job.vars });
@@ -20,8 +23,9 @@ export async function crawlShare(client: RedisConnection, agentId: string, job: 
   const rules = crawlRules(plan.crawl, job.headers);
   // The limit is the site's: the agents' requests together keep to it.
   rules.rateLimit /= job.agents;
-  // Prefetching as many entries as it has workers, the agent's takes are answered locally most of the time.
-  const frontier = await RedisFrontier.open({ client, runId: job.runId, agentId, leaseMs: job.leaseMs, prefetch: rules.concurrency });
+  // A stock of a few entries per worker: takes are answered locally and restocked in bigger calls (the frontier keeps
+  // the stock no larger than what the queue leaves the other agents).
+  const frontier = await RedisFrontier.open({ client, runId: job.runId, agentId, leaseMs: job.leaseMs, prefetch: PREFETCH_PER_WORKER * rules.concurrency });
   try {
     const report = await crawl(rules, {
       frontier,
