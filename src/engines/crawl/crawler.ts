@@ -47,7 +47,7 @@ type Finish = () => Promise<void>;
 /**
  * Pages a worker may have finishing (links, visit, completion) while it fetches. Over Redis, 16 rather than 4 let the
  * finishing steps of an agent's pages share bigger script calls (docs/performance.md, the agents crawl); in one
- * process they finish at once and the bound is never reached.
+ * process a page finishes within a few microtasks, so the bound hardly ever holds a worker back.
  */
 const FINISHING = 16;
 
