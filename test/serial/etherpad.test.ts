@@ -17,7 +17,10 @@ const base = process.env.PLANRUN_ETHERPAD_DIR ?? resolve('.planrun/etherpad');
 const installed = existsSync(join(base, '.planrun-installed-1.8.14'));
 const skip = installed ? false : `Etherpad is not installed in ${base}: run scripts/setup-etherpad.sh (CI does)`;
 
-/** Runs a plan file on a free port (the plans say 9001) and returns its events. */
+/**
+ * Runs a plan file on a free port (the plans say 9001) and checks what both tests need: no step failed, the run
+ * passed, and Etherpad was started and stopped by the plan's services block. Returns the step results.
+ */
 async function runEtherpadPlan(file: string) {
   const port = await freePort();
   // More room than the plan's 60 s: five browsers loading a cold pad is the slowest thing in the suite (15–30 s
@@ -31,7 +34,16 @@ async function runEtherpadPlan(file: string) {
   try {
     const result = await runPlan(plan, { reportDir, emit: (e) => events.push(e) });
     const steps = events.flatMap((e) => (e.type === 'step:end' ? [e.result] : []));
-    return { result, events, steps, port };
+    assert.deepEqual(
+      steps.filter((s) => s.outcome === 'failed').map((s) => `w${s.worker} r${s.round} ${s.name}: ${s.error?.message}`),
+      [],
+    );
+    assert.equal(result.outcome, 'passed');
+    assert.deepEqual(
+      events.flatMap((e) => (e.type === 'service' ? [e.status] : [])),
+      ['starting', 'ready', 'stopped'],
+    );
+    return { steps, port };
   } finally {
     await rm(reportDir, { recursive: true, force: true });
   }
@@ -40,20 +52,8 @@ async function runEtherpadPlan(file: string) {
 const end = (s: StepResult) => s.start + s.durationMs;
 const find = (steps: StepResult[], name: string, round: number) => steps.filter((s) => s.name === name && s.round === round);
 
-function serviceGone(events: RunEvent[]): void {
-  const statuses = events.flatMap((e) => (e.type === 'service' ? [e.status] : []));
-  assert.deepEqual(statuses, ['starting', 'ready', 'stopped']);
-}
-
 test('flagship: one writer, four readers on a real Etherpad, orderings per round', { skip, timeout: 360_000 }, async () => {
-  const { result, events, steps, port } = await runEtherpadPlan('plans/etherpad.yml');
-  const failed = steps.filter((s) => s.outcome === 'failed');
-  assert.deepEqual(
-    failed.map((s) => `w${s.worker} r${s.round} ${s.name}: ${s.error?.message}`),
-    [],
-  );
-  assert.equal(result.outcome, 'passed');
-  serviceGone(events);
+  const { steps, port } = await runEtherpadPlan('plans/etherpad.yml');
   for (let round = 1; round <= 3; round++) {
     const [write] = find(steps, 'write round', round);
     assert.ok(write && write.worker === 4 && write.outcome === 'ok', `round ${round}: the writer wrote`);
@@ -71,14 +71,7 @@ test('flagship: one writer, four readers on a real Etherpad, orderings per round
 });
 
 test('mixed engines: writer through the HTTP API, readers in the browser', { skip, timeout: 360_000 }, async () => {
-  const { result, events, steps } = await runEtherpadPlan('plans/etherpad-mixed.yml');
-  const failed = steps.filter((s) => s.outcome === 'failed');
-  assert.deepEqual(
-    failed.map((s) => `w${s.worker} r${s.round} ${s.name}: ${s.error?.message}`),
-    [],
-  );
-  assert.equal(result.outcome, 'passed');
-  serviceGone(events);
+  const { steps } = await runEtherpadPlan('plans/etherpad-mixed.yml');
   for (let round = 1; round <= 3; round++) {
     const [set] = find(steps, 'set text', round);
     assert.ok(set?.http?.status === 200);
