@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,34 @@ async function planFile(name: string, yaml: string): Promise<string> {
 const fiveSeconds = () =>
   `name: watched\ntarget: ${pad.url}\nworkers: 2\nduration: 5s\nscenario:\n  - name: home\n    request: GET /health?delay=100\n  - name: missing\n    request: GET /nope\n`;
 
+/**
+ * A target that answers `GET /health` 200 and anything else 404, but holds every
+ * `/health` past the first `answered` until release(): a run on it is mid-way
+ * for as long as the test wants, whatever the speed of the machine.
+ */
+async function startGate(answered: number): Promise<{ url: string; release(): void; close(): Promise<void> }> {
+  let served = 0;
+  let held: Array<() => void> | undefined = [];
+  const server = createHttpServer((req, res) => {
+    const answer = () => {
+      res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'text/plain' });
+      res.end(req.url === '/health' ? 'ok' : 'no such page');
+    };
+    if (req.url === '/health' && held && ++served > answered) held.push(answer);
+    else answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    release() {
+      for (const answer of held ?? []) answer();
+      held = undefined;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** Polls until `check` returns a value, at most `ms`. */
 async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + ms;
@@ -86,14 +115,19 @@ async function eventually<T>(what: string, ms: number, check: () => Promise<T | 
 
 const numberOf = (s: PromSeries) => Number(s.value![1]);
 
-test('a real Prometheus scraping the run stores its series: labels, counters that grew, the report counts', { timeout: 120_000 }, async () => {
+test('a real Prometheus scraping the run stores its series: labels, counters that grew, the report counts', { timeout: 120_000 }, async (t) => {
   const port = await freePort();
   prometheus = await startPrometheus(`127.0.0.1:${port}`, join(dir, 'prometheus'));
+  // Two workers, ten rounds of `home` (passes) then `missing` (a 404 that fails); the
+  // gate holds `home` after its first two answers until Prometheus has stored the run mid-way.
+  const gate = await startGate(2);
+  t.after(() => gate.close());
+  const plan = `name: watched\ntarget: ${gate.url}\nworkers: 2\nrounds: 10\nscenario:\n  - name: home\n    request: GET /health\n  - name: missing\n    request: GET /nope\n`;
   const out = join(dir, 'watched-out');
   const startedAt = Date.now() / 1000;
   const run = planrun([
     'run',
-    await planFile('watched', fiveSeconds()),
+    await planFile('watched', plan),
     '--out',
     out,
     '--reporter',
@@ -106,16 +140,25 @@ test('a real Prometheus scraping the run stores its series: labels, counters tha
     '5s',
   ]);
   await run.until(/live metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/);
-  // Scraped every second: the run's end shows within a few scrapes of it (the linger keeps the endpoint up 5 s more).
+  // Scraped every second: a scrape of the held run shows both workers running and some `home` done.
+  const query = async (q: string) => (await prometheus!.api('query', { query: q }))[0];
+  await eventually('a mid-run scrape in Prometheus', 60_000, async () => {
+    const active = await query('planrun_workers_active{run_id="prom-e2e",role="worker"}');
+    const home = await query('planrun_steps_total{run_id="prom-e2e",step="home",status="ok"}');
+    return active && numberOf(active) === 2 && home && numberOf(home) > 0 ? true : undefined;
+  });
+  gate.release();
+  // The run's end shows within a few scrapes of it (the linger keeps the endpoint up 5 s more).
   await eventually('planrun_run_ended 1 in Prometheus', 60_000, async () => {
-    const [s] = await prometheus!.api('query', { query: 'planrun_run_ended{run_id="prom-e2e"}' });
+    const s = await query('planrun_run_ended{run_id="prom-e2e"}');
     return s && numberOf(s) === 1 ? true : undefined;
   });
   assert.equal(await run.exit, 1, run.stderr());
   const report = await readReport(join(out, 'report.json'));
   const home = report.steps.find((s) => s.name === 'home')!;
   const missing = report.steps.find((s) => s.name === 'missing')!;
-  assert.ok(home.ok >= 5, `only ${home.ok} home runs`);
+  assert.equal(home.ok, 20);
+  assert.equal(missing.failed, 20);
 
   // Range selectors skip the staleness markers written once planrun stopped answering.
   const last = (metric: string) => prometheus!.api('query', { query: `last_over_time(${metric}{run_id="prom-e2e"}[10m])` });
