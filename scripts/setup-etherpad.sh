@@ -106,12 +106,16 @@ install() {
     return 0
   fi
   command -v npm >/dev/null || { log "npm is required (Node.js 20)"; exit 1; }
-  log "installing ep_etherpad-lite@$VERSION into $base (about 3 minutes, once)"
+  log "installing ep_etherpad-lite@$VERSION into $base (about a minute, once)"
   rm -rf "$base"
   mkdir -p "$base"
   cd "$base"
   write_package_json
-  npm install --no-audit --no-fund --loglevel=error
+  # ueberdb2 lists sqlite3 as an optional dependency from GitHub, which only the npm
+  # registry can reach here: npm's default retries wait 10 s then 60 s before giving it
+  # up, twice (two minutes of a three-minute install). Short waits keep a retry for a
+  # registry hiccup and give the unreachable one up in seconds (the dirty DB needs no sqlite3).
+  npm install --no-audit --no-fund --loglevel=error --fetch-retries=2 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=3000
   mv node_modules/ep_etherpad-lite src
   link_modules
   mkdir -p var
