@@ -404,6 +404,9 @@ export class Controller {
       }).catch((e: unknown) => {
         throw this.redisLost(e, 'the report has no crawl: its results are stored in that Redis');
       });
+      // As in one process, the crawl lasts until its last URL settled (every agent ended): reading the stored visits
+      // back is the report's assembly, as summarizing the crawler's own records is there.
+      const durationMs = Math.round(performance.now() - started);
       const left = await frontier.refreshStats();
       const ends = shares.flatMap((s) => (s.end?.crawl ? [s.end.crawl] : []));
       const stoppedBy = run.signal.aborted ? 'aborted' : ends.some((e) => e.stoppedBy === 'maxPages') ? 'maxPages' : left.queued + left.inFlight > 0 ? 'aborted' : 'complete';
@@ -412,7 +415,7 @@ export class Controller {
         startUrls: ends[0]?.startUrls ?? run.plan.crawl!.start,
         ...seedsOf(ends),
         stoppedBy,
-        durationMs: Math.round(performance.now() - started),
+        durationMs,
         retries: { network: sum(ends.map((e) => e.retries.network)), status: sum(ends.map((e) => e.retries.status)) },
         requests: sum(ends.map((e) => e.requests)),
         maxReportedUrls: run.plan.crawl!.maxReportedUrls,
