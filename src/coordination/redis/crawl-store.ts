@@ -4,9 +4,9 @@
 // after its agent died mid-visit, or after a resume) changes nothing:
 //   crawl:urls        HASH  url → "k" (fine) or "b" (broken) + SettledUrl JSON
 //   crawl:refcount    HASH  url → links pointing to it
-//   crawl:refs:URL    LIST  referrers (JSON); cut to the first OK_REFERRERS_KEPT once the URL settled fine
+//   crawl:refs:URL    LIST  referrers (encodeRef); cut to the first OK_REFERRERS_KEPT once the URL settled fine
 //   crawl:frags       SET   "url#fragment" of every #fragment link (fragments: true)
-//   crawl:frefs:U#F   LIST  referrers of that fragment link (JSON)
+//   crawl:frefs:U#F   LIST  referrers of that fragment link (encodeRef)
 //   crawl:tally       HASH  skipped and sampled counts, sitemaps read and URLs they listed, summed over visits
 // The visits of one agent made while a script call is in flight share the next call;
 // a key written by a call gets its TTL refreshed once by that call.
@@ -19,12 +19,14 @@ import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
 /**
  * ARGV: ttl, refs prefix, fragment refs prefix, referrers kept for a fine URL, then per visit (flat, see encodeVisits):
  * url, counts of settled URLs, referrers, fragment links and tally fields, then those as pairs. Flat arguments need no
- * JSON decoding in the script; the referrer counts and tallies of a batch are summed before one HINCRBY per field, and
- * each key written gets one PEXPIRE per batch (not one per write): its TTL still runs from the batch that last wrote it.
+ * JSON decoding in the script; a link's HINCRBY of its target's referrer count says whether the target's list is
+ * still short of `kept` (a list only grows past it while its URL is unsettled or broken), the tallies of a batch are
+ * summed before one HINCRBY per field, and each key written gets one PEXPIRE per batch (not one per write): its TTL
+ * still runs from the batch that last wrote it.
  */
 const STORE = new LuaScript(`
 local ttl, kept = ARGV[1], tonumber(ARGV[4])
-local refcount, tally, touched = {}, {}, {}
+local tally, touched = {}, {}
 local i = 5
 while i <= #ARGV do
   local url = ARGV[i]
@@ -41,9 +43,9 @@ while i <= #ARGV do
     for j = r, f - 1, 2 do
       local target = ARGV[j]
       local key = ARGV[2] .. target
-      refcount[target] = (refcount[target] or 0) + 1
-      local keep = true
-      if redis.call('LLEN', key) >= kept then
+      -- The links counted so far, this one included: while that is within kept, so is the list (no LLEN needed).
+      local keep = redis.call('HINCRBY', KEYS[2], target, 1) <= kept
+      if not keep then
         local known = redis.call('HGET', KEYS[1], target)
         keep = not (known and string.sub(known, 1, 1) == 'k')
       end
@@ -61,7 +63,6 @@ while i <= #ARGV do
     for j = t, i - 1, 2 do tally[ARGV[j]] = (tally[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
   end
 end
-for target, n in pairs(refcount) do redis.call('HINCRBY', KEYS[2], target, n) end
 for field, n in pairs(tally) do redis.call('HINCRBY', KEYS[4], field, n) end
 for key in pairs(touched) do redis.call('PEXPIRE', key, ttl) end
 for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
@@ -74,8 +75,8 @@ function encodeVisits(visits: Visit[]): string[] {
     const tally = Object.entries(v.tally).filter(([, n]) => n);
     out.push(v.url, String(v.settled.length), String(v.referrers.length), String(v.fragments.length), String(tally.length));
     for (const s of v.settled) out.push(s.url, `${s.broken ? 'b' : 'k'}${JSON.stringify(s)}`);
-    for (const [url, ref] of v.referrers) out.push(url, JSON.stringify(ref));
-    for (const [url, fragment, ref] of v.fragments) out.push(`${url}#${fragment}`, JSON.stringify(ref));
+    for (const [url, ref] of v.referrers) out.push(url, encodeRef(ref));
+    for (const [url, fragment, ref] of v.fragments) out.push(`${url}#${fragment}`, encodeRef(ref));
     for (const [field, n] of tally) out.push(field, String(n));
   }
   return out;
@@ -157,7 +158,7 @@ export class RedisCrawlStore implements CrawlSink {
     const replies = await Promise.all(chunks.map((chunk) => READ_REFS.run(client, [k.refcount], [k.refs, ...chunk.map((s) => s.url)]) as Promise<Array<string | string[]>>));
     for (const [c, chunk] of chunks.entries()) {
       const reply = replies[c]!;
-      for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: (reply[2 * j + 1] as string[]).map(parseRef), referrerCount: Number(reply[2 * j] || 0) });
+      for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: (reply[2 * j + 1] as string[]).map(decodeRef), referrerCount: Number(reply[2 * j] || 0) });
     }
     const fragments: StoredCrawl['fragments'] = [];
     const fragKeys = new Set<string>();
@@ -166,7 +167,7 @@ export class RedisCrawlStore implements CrawlSink {
     const fragLists = await Promise.all(sortedFrags.map((f) => client.lRange(k.frefs + f, 0, -1)));
     for (const [i, f] of sortedFrags.entries()) {
       const at = f.indexOf('#');
-      fragments.push({ url: f.slice(0, at), fragment: f.slice(at + 1), referrers: fragLists[i]!.map(parseRef) });
+      fragments.push({ url: f.slice(0, at), fragment: f.slice(at + 1), referrers: fragLists[i]!.map(decodeRef) });
     }
     const raw = await client.hGetAll(k.tally);
     const tally = Object.fromEntries(TALLY_FIELDS.map((f) => [f, Number(raw[f] ?? 0)])) as Required<VisitTally>;
@@ -174,6 +175,17 @@ export class RedisCrawlStore implements CrawlSink {
   }
 }
 
-function parseRef(s: string): CrawlReferrer {
-  return JSON.parse(s) as CrawlReferrer;
+/**
+ * A referrer as stored: its page, element and text (when it has one) on lines of their own, which none of them holds
+ * (a parsed URL, a selector like `a[href]`, link text with its whitespace squashed). A link makes one, and a stored
+ * page has thousands: JSON would cost the agent a stringify, and the reader a parse, for each.
+ */
+function encodeRef(r: CrawlReferrer): string {
+  return r.text === undefined ? `${r.page}\n${r.element}` : `${r.page}\n${r.element}\n${r.text}`;
+}
+
+function decodeRef(s: string): CrawlReferrer {
+  const a = s.indexOf('\n');
+  const b = s.indexOf('\n', a + 1);
+  return b < 0 ? { page: s.slice(0, a), element: s.slice(a + 1) } : { page: s.slice(0, a), element: s.slice(a + 1, b), text: s.slice(b + 1) };
 }
