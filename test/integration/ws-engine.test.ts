@@ -62,6 +62,41 @@ scenario:
   assert.equal(await openConnections(), 0);
 });
 
+test('frames sent just before a close reach the server, in order, before the close', { timeout: 15_000 }, async () => {
+  // Sends are written at the end of the turn; the sender's three sends and its close all start in one turn.
+  const { outcome, results } = await runYaml(`
+name: ws send then close
+target: ${server.url}
+workers: 2
+roles:
+  sender: { workers: [1] }
+  receiver: { rest: true }
+barriers:
+  listening: { parties: [sender, receiver] }
+scenario:
+  - ws: { connect: /broadcast }
+  - barrier: listening
+  - { name: one, role: sender, ws: { send: one } }
+  - { name: two, role: sender, ws: { send: two } }
+  - { name: three, role: sender, ws: { send: three } }
+  - { name: bye, role: sender, ws: { close: true } }
+  - { name: first, role: receiver, ws: { expect: { text: { matches: '.' } }, within: 3s, capture: { a: { body: true } } } }
+  - { name: second, role: receiver, ws: { expect: { text: { matches: '.' } }, capture: { b: { body: true } } } }
+  - { name: third, role: receiver, ws: { expect: { text: { matches: '.' } }, capture: { c: { body: true } } } }
+  - { role: receiver, expect: { value: "{{ captures.a }} {{ captures.b }} {{ captures.c }}", is: "one two three" } }
+`);
+  assert.equal(outcome, 'passed', JSON.stringify(results.filter((r) => r.outcome !== 'ok')));
+  assert.deepEqual(
+    ['one', 'two', 'three'].map((n) => named(results, n)[0]?.ws?.sent),
+    [1, 1, 1],
+  );
+  assert.equal(named(results, 'bye')[0]?.ws?.closeCode, 1000);
+  assert.deepEqual(
+    ['first', 'second', 'third'].map((n) => named(results, n)[0]?.ws?.received),
+    [1, 1, 1],
+  );
+});
+
 test('expect skips messages that do not match, in arrival order, and the next expect goes on from there', { timeout: 15_000 }, async () => {
   const { outcome, results } = await runYaml(`
 name: ws skip
