@@ -208,6 +208,25 @@ test('a shallow queue is not leased ahead: the entries two agents could share go
   b.stop();
 });
 
+test('addAll and markSeen calls sharing one ADD: a URL given twice is new once, and each new entry is queued once, in order', { timeout: 10_000 }, async () => {
+  const a = await agent(randomUUID());
+  const first = a.addAll([entry(page(0))]); // sent at once; the next two share the call after it
+  const second = a.addAll([entry(page(1)), entry(page(2))]);
+  const third = a.markSeen([page(2), page(3)]);
+  assert.deepEqual(await first, [true]);
+  assert.deepEqual(await second, [true, true]);
+  assert.deepEqual(await third, [false, true]);
+  // page 3 was only marked seen: not new, and never queued.
+  assert.deepEqual(await a.addAll([entry(page(3)), entry(page(4)), entry(page(4))]), [false, true, false]);
+  const taken: string[] = [];
+  for (let i = 0; i < 4; i++) taken.push((await a.take())!.url);
+  assert.deepEqual(taken, [page(0), page(1), page(2), page(4)]);
+  assert.deepEqual(a.stats(), { queued: 0, inFlight: 4, done: 0, seen: 5 });
+  for (const e of taken) await a.complete(entry(e));
+  assert.equal(await a.take(), undefined);
+  assert.deepEqual(a.stats(), { queued: 0, inFlight: 0, done: 4, seen: 5 });
+});
+
 test("stop() ends only this agent's takes; the frontier's keys are namespaced by run id and expire", { timeout: 10_000 }, async () => {
   const runId = randomUUID();
   const a = await agent(runId, { ttlMs: 60_000 });

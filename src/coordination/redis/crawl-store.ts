@@ -35,9 +35,13 @@ while i <= #ARGV do
   local f = r + 2 * tonumber(ARGV[i + 2])
   local t = f + 2 * tonumber(ARGV[i + 3])
   i = t + 2 * tonumber(ARGV[i + 4])
-  if redis.call('HEXISTS', KEYS[1], url) == 0 then
+  -- The crawler settles a visit's own URL first: then one HSETNX both claims the visit and stores that URL.
+  local fresh
+  if s < r and ARGV[s] == url then fresh = redis.call('HSETNX', KEYS[1], url, ARGV[s + 1]) == 1
+  else fresh = redis.call('HEXISTS', KEYS[1], url) == 0 end
+  if fresh then
     for j = s, r - 1, 2 do
-      redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1])
+      if j > s or ARGV[j] ~= url then redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
       if string.sub(ARGV[j + 1], 1, 1) == 'k' then redis.call('LTRIM', ARGV[2] .. ARGV[j], 0, kept - 1) end
     end
     for j = r, f - 1, 2 do

@@ -59,23 +59,48 @@ end
 local function over()
   return redis.call('LLEN', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0
 end
+-- One command for many members (a member per element of list, or score/member pairs), in chunks of 1000 arguments:
+-- Lua's unpack fails near 8000. Returns the replies summed (SADD, ZREM and ZADD count what they changed).
+local function chunked(cmd, key, list)
+  local sum = 0
+  for i = 1, #list, 1000 do sum = sum + redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
+  return sum
+end
 `;
 
 /**
  * ARGV: ttl, channel, then url/prefix pairs: the entry queued is prefix .. url, so the URL is sent once (prefix '':
- * mark seen only). Returns the stats, then 1/0 per URL (new or not). "work" is published only when a push finds the queue empty: a taker parks only after seeing it empty, so the
- * first entry queued after that (by this script or by one that re-queues, which always publishes) wakes it.
+ * mark seen only). Returns the stats, then 1/0 per URL (new or not; a URL given twice is new once). One SMISMEMBER,
+ * one SADD and one RPUSH for the whole call, not one SADD and RPUSH per URL: each redis.call from a script costs about
+ * as much as the command itself. "work" is published only when a push finds the queue empty: a taker parks only after
+ * seeing it empty, so the first entry queued after that (by this script or by one that re-queues, which always
+ * publishes) wakes it.
  */
 const ADD = new LuaScript(`${PRELUDE}
-local flags, wake = {}, false
-for i = 3, #ARGV, 2 do
-  local new = redis.call('SADD', KEYS[1], ARGV[i])
-  if new == 1 and ARGV[i + 1] ~= '' then
-    if redis.call('RPUSH', KEYS[2], ARGV[i + 1] .. ARGV[i]) == 1 then wake = true end
+local urls = {}
+for i = 3, #ARGV, 2 do urls[#urls + 1] = ARGV[i] end
+local flags, fresh, entries, given = {}, {}, {}, {}
+for i = 1, #urls, 1000 do
+  local known = redis.call('SMISMEMBER', KEYS[1], unpack(urls, i, math.min(i + 999, #urls)))
+  for j = 1, #known do
+    local k = i + j - 1
+    local url = urls[k]
+    local new = (known[j] == 0 and not given[url]) and 1 or 0
+    flags[k] = new
+    if new == 1 then
+      given[url] = true
+      fresh[#fresh + 1] = url
+      local prefix = ARGV[2 * k + 2]
+      if prefix ~= '' then entries[#entries + 1] = prefix .. url end
+    end
   end
-  flags[#flags + 1] = new
 end
-if wake then redis.call('PUBLISH', ARGV[2], 'work') end
+if #fresh > 0 then chunked('SADD', KEYS[1], fresh) end
+if #entries > 0 then
+  local empty = redis.call('LLEN', KEYS[2]) == 0
+  for i = 1, #entries, 1000 do redis.call('RPUSH', KEYS[2], unpack(entries, i, math.min(i + 999, #entries))) end
+  if empty then redis.call('PUBLISH', ARGV[2], 'work') end
+end
 local out = stats()
 for i = 1, #flags do out[#out + 1] = flags[i] end
 return out`);
@@ -89,10 +114,9 @@ return out`);
  * Returns the stats, the ms until the earliest remaining lease expires (-1: none), then the entries.
  */
 const TAKE = new LuaScript(`${PRELUDE}
-local completed = 0
-for i = 8, #ARGV do
-  if redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[i]) == 1 then completed = completed + 1 end
-end
+local members = {}
+for i = 8, #ARGV do members[#members + 1] = ARGV[3] .. '|' .. ARGV[i] end
+local completed = chunked('ZREM', KEYS[3], members)
 if completed > 0 then
   redis.call('INCRBY', KEYS[4], completed)
   if over() then redis.call('PUBLISH', ARGV[2], 'done') end
@@ -111,7 +135,12 @@ local need = tonumber(ARGV[5])
 local count = need + math.max(0, math.min(tonumber(ARGV[6]), math.floor((redis.call('LLEN', KEYS[2]) - need - tonumber(ARGV[7])) / 2)))
 local taken = {}
 if count > 0 then taken = redis.call('LPOP', KEYS[2], count) or {} end
-for i = 1, #taken do redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3] .. '|' .. taken[i]) end
+local leases, expiry = {}, now + tonumber(ARGV[4])
+for i = 1, #taken do
+  leases[#leases + 1] = expiry
+  leases[#leases + 1] = ARGV[3] .. '|' .. taken[i]
+end
+chunked('ZADD', KEYS[3], leases)
 local out = stats()
 local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
 out[#out + 1] = first[2] and (tonumber(first[2]) - now) or -1
