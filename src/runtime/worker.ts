@@ -493,7 +493,7 @@ export class Worker {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Read once: the global \`performance\` is a getter, and its timeOrigin another that asks the runtime each time (about
+ * Read once: the global `performance` is a getter, and its timeOrigin another that asks the runtime each time (about
  * 30 ns a step together; performance.now() is imported for the same reason).
  */
 const TIME_ORIGIN = performance.timeOrigin;
