@@ -422,6 +422,9 @@ export class Worker {
         failure instanceof BrokenBarrierError
           ? failure.breakCause
           : { worker: lane.id, role: lane.role, round, step: step.name, reason: error.message.length > 300 ? `${error.message.slice(0, 300)}…` : error.message };
+      // A signal that failed may not have been given: its waiters break now, naming this failure, instead of timing
+      // out (a signal that did reach the coordinator still counts: a worker's signal outweighs its give-up).
+      if (step.kind === 'signal') this.giveUp(round, this.lastCause, true, new Set([step.barrier]));
       return this.policy(step, round, error);
     }
     run.emit({ type: 'step:end', time: Date.now(), result });

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { RunEvent } from '../../src/contract/events.js';
+import { InMemoryCoordinator } from '../../src/coordination/memory.js';
 import { parsePlan } from '../../src/plan/load.js';
 import { runPlan } from '../../src/runtime/run.js';
 import { writerReadersPlan, type WriterReadersOptions } from '../helpers/plans.js';
@@ -394,4 +395,44 @@ scenario:
     stuck.every((r) => r.durationMs < 4000),
     `stuck stopped near 300 ms, long before its 10 s sleep and nap's 5 s: ${stuck.map((r) => r.durationMs)}`,
   );
+});
+
+/** A coordinator whose signal never settles, whatever the step's signal says: an engine that ignores its abort. */
+class DeafCoordinator extends InMemoryCoordinator {
+  override signal(): Promise<void> {
+    return new Promise(() => {});
+  }
+}
+
+test('a signal that ignores its timeout fails 1 s after it (the grace); its barrier breaks for the waiters', { timeout: 15_000 }, async () => {
+  const run = await runYaml(
+    `
+name: deaf coordinator
+workers: 2
+waitTimeout: 10s
+roles:
+  writer: { workers: [0] }
+  reader: { rest: true }
+barriers:
+  written: { signal: writer, wait: reader, scope: round }
+scenario:
+  writer:
+    - name: tell
+      signal: written
+      timeout: 200ms
+  reader:
+    - name: listen
+      wait: written
+`,
+    { coordinator: new DeafCoordinator() },
+  );
+  assert.equal(run.outcome, 'failed');
+  const [tell] = named(run.results, 'tell');
+  assert.equal(tell?.outcome, 'failed');
+  assert.deepEqual(tell?.error, { message: 'timed out after 200ms', code: 'timeout' });
+  // The step's timer fired at 200 ms; the work never settled, so the grace of 1 s ended the step.
+  assert.ok(tell!.durationMs >= 1150 && tell!.durationMs < 5000, `tell took ${tell!.durationMs} ms`);
+  const [listen] = named(run.results, 'listen');
+  assert.equal(listen?.outcome, 'failed');
+  assert.match(listen!.error!.message, /worker 0 .*tell/);
 });
