@@ -60,7 +60,7 @@ local function over()
   return redis.call('LLEN', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0
 end
 -- One command for many members (a member per element of list, or score/member pairs), in chunks of 1000 arguments:
--- Lua's unpack fails near 8000. Returns the replies summed (SADD, ZREM and ZADD count what they changed).
+-- Lua's unpack fails near 8000. Returns the replies summed (what SADD, ZREM and ZADD changed; for RPUSH, nothing useful).
 local function chunked(cmd, key, list)
   local sum = 0
   for i = 1, #list, 1000 do sum = sum + redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
@@ -98,7 +98,7 @@ end
 if #fresh > 0 then chunked('SADD', KEYS[1], fresh) end
 if #entries > 0 then
   local empty = redis.call('LLEN', KEYS[2]) == 0
-  for i = 1, #entries, 1000 do redis.call('RPUSH', KEYS[2], unpack(entries, i, math.min(i + 999, #entries))) end
+  chunked('RPUSH', KEYS[2], entries)
   if empty then redis.call('PUBLISH', ARGV[2], 'work') end
 end
 local out = stats()
