@@ -118,12 +118,39 @@ test('visits stored in one batch: a visit given twice counts once, referrer coun
   assert.deepEqual(stored.tally, { byScheme: 6, byRule: 0, byDepth: 0, outOfScope: 1 + 2 + 3 + 4 + 5 + 9, byRobots: 0, sampledAway: 0, sitemaps: 0, fromSitemaps: 0 });
   assert.deepEqual(stored.fragments, [{ url: page(2), fragment: 'top', referrers: [ref(1)] }]);
   const keys = await client.keys('planrun:{shared-batch}:*');
-  // urls, refcount, frags, tally; the referrers of b1, b2, b3 and b9; those of b2#top.
-  assert.equal(keys.length, 4 + 4 + 1, keys.join(' '));
+  // urls, refcount, frags, tally, refs (every URL's referrers in one hash); those of b2#top.
+  assert.equal(keys.length, 5 + 1, keys.join(' '));
   for (const key of keys) {
     const ttl = await client.pTTL(key);
     assert.ok(ttl > 0 && ttl <= 60_000, `${key}: TTL ${ttl}`);
   }
+});
+
+test('a URL settled fine in the batch that links to it: its first referrers stay, in link order, and no later one is left in the hash', async () => {
+  const client = await redis.connect();
+  const store = new RedisCrawlStore(client, 'shared-cut');
+  const page = (n: number) => `https://site.test/c${n}`;
+  const ref = (n: number) => ({ page: page(n), element: 'a[href]' });
+  const visit = (n: number, links: number[]): Visit => ({
+    url: page(n),
+    settled: [{ url: page(n), depth: 1, checkOnly: false, state: 'crawled', status: 200 }],
+    referrers: links.map((l) => [page(l), ref(n)]),
+    fragments: [],
+    tally: {},
+  });
+  // One batch after the first call's: five links to c7 before it settles (all kept while it is unsettled), two after.
+  await Promise.all(
+    [visit(0, []), visit(1, [7]), visit(2, [7]), visit(3, [7]), visit(4, [7]), visit(5, [7]), visit(7, []), visit(6, [7]), visit(8, [7])].map((v) => store.visit(v)),
+  );
+  const stored = await RedisCrawlStore.read(client, 'shared-cut');
+  const c7 = stored.urls.find((u) => u.settled.url === page(7))!;
+  assert.equal(c7.referrerCount, 7);
+  assert.deepEqual(c7.referrers, [ref(1), ref(2), ref(3)]);
+  const fields = await client.hKeys('planrun:{shared-cut}:crawl:refs');
+  assert.deepEqual(
+    fields.filter((f) => f.startsWith(`${page(7)}\n`)).sort(),
+    [1, 2, 3].map((n) => `${page(7)}\n${n}`),
+  );
 });
 
 test('pages slow to link further: the crawl ends neither early nor late, though completions and takes overlap a page', { timeout: 30_000 }, async () => {

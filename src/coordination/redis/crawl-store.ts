@@ -4,30 +4,42 @@
 // after its agent died mid-visit, or after a resume) changes nothing:
 //   crawl:urls        HASH  url → "k" (fine) or "b" (broken) + SettledUrl JSON
 //   crawl:refcount    HASH  url → links pointing to it
-//   crawl:refs:URL    LIST  referrers (encodeRef); cut to the first OK_REFERRERS_KEPT once the URL settled fine
+//   crawl:refs        HASH  "url\nN" → the referrer of the Nth link to url (encodeRef); every link while url is
+//                           unsettled or broken, the first OK_REFERRERS_KEPT once it settled fine
 //   crawl:frags       SET   "url#fragment" of every #fragment link (fragments: true)
 //   crawl:frefs:U#F   LIST  referrers of that fragment link (encodeRef)
 //   crawl:tally       HASH  skipped and sampled counts, sitemaps read and URLs they listed, summed over visits
-// The visits of one agent made while a script call is in flight share the next call;
-// a key written by a call gets its TTL refreshed once by that call.
+// The referrers live in one hash, not a list per URL: a key per URL cost each
+// batch a PEXPIRE per list it wrote (about 3 per visited URL) and the keyspace
+// a key, an expiry and a list per URL. The visits of one agent made while a
+// script call is in flight share the next call; each key a call writes gets
+// its TTL refreshed once by that call.
 import type { CrawlSink, SettledUrl, StoredCrawl, Visit, VisitTally } from '../../contract/crawl-store.js';
 import type { CrawlReferrer } from '../../contract/report.js';
 import { Batcher } from './batcher.js';
 import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
 
+/** Fields and values of one HSET or HDEL, as many as Lua's unpack takes at once. */
+const CHUNKED = `
+local function chunked(cmd, key, list)
+  for i = 1, #list, 1000 do redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
+end
+`;
+
 /**
- * ARGV: ttl, refs prefix, fragment refs prefix, referrers kept for a fine URL, then per visit (flat, see encodeVisits):
- * url, counts of settled URLs, referrers, fragment links and tally fields, then those as pairs. Flat arguments need no
- * JSON decoding in the script; a link's HINCRBY of its target's referrer count says whether the target's list is
- * still short of `kept` (a list only grows past it while its URL is unsettled or broken), the tallies of a batch are
- * summed before one HINCRBY per field, and each key written gets one PEXPIRE per batch (not one per write): its TTL
- * still runs from the batch that last wrote it.
+ * KEYS: urls, refcount, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
+ * visit (flat, see encodeVisits): url, counts of settled URLs, referrers, fragment links and tally fields, then those
+ * as pairs. Flat arguments need no JSON decoding in the script. A link's HINCRBY of its target's referrer count
+ * numbers it, and says whether the target still keeps it (within `kept`, or the target not settled fine). The kept
+ * referrers of a batch go in one HSET and its tallies in one HINCRBY per field; then the URLs it settled fine lose
+ * the referrers past `kept` that came while they were unsettled (after the HSET, so those of this batch go too).
+ * Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last wrote it.
  */
-const STORE = new LuaScript(`
-local ttl, kept = ARGV[1], tonumber(ARGV[4])
-local tally, touched = {}, {}
-local i = 5
+const STORE = new LuaScript(`${CHUNKED}
+local ttl, kept = ARGV[1], tonumber(ARGV[3])
+local tally, touched, refs, fine = {}, {}, {}, {}
+local i = 4
 while i <= #ARGV do
   local url = ARGV[i]
   local s = i + 5
@@ -41,25 +53,29 @@ while i <= #ARGV do
   else fresh = redis.call('HEXISTS', KEYS[1], url) == 0 end
   if fresh then
     for j = s, r - 1, 2 do
-      if j > s or ARGV[j] ~= url then redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
-      if string.sub(ARGV[j + 1], 1, 1) == 'k' then redis.call('LTRIM', ARGV[2] .. ARGV[j], 0, kept - 1) end
+      -- A URL settled again (a redirect target shared by many pages) already lost its extra referrers: cut once.
+      local was
+      if j > s or ARGV[j] ~= url then
+        was = redis.call('HGET', KEYS[1], ARGV[j])
+        redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1])
+      end
+      if string.sub(ARGV[j + 1], 1, 1) == 'k' and not (was and string.sub(was, 1, 1) == 'k') then fine[#fine + 1] = ARGV[j] end
     end
     for j = r, f - 1, 2 do
       local target = ARGV[j]
-      local key = ARGV[2] .. target
-      -- The links counted so far, this one included: while that is within kept, so is the list (no LLEN needed).
-      local keep = redis.call('HINCRBY', KEYS[2], target, 1) <= kept
+      local n = redis.call('HINCRBY', KEYS[2], target, 1)
+      local keep = n <= kept
       if not keep then
         local known = redis.call('HGET', KEYS[1], target)
         keep = not (known and string.sub(known, 1, 1) == 'k')
       end
       if keep then
-        redis.call('RPUSH', key, ARGV[j + 1])
-        touched[key] = true
+        refs[#refs + 1] = target .. '\\n' .. n
+        refs[#refs + 1] = ARGV[j + 1]
       end
     end
     for j = f, t - 1, 2 do
-      local key = ARGV[3] .. ARGV[j]
+      local key = ARGV[2] .. ARGV[j]
       redis.call('SADD', KEYS[3], ARGV[j])
       redis.call('RPUSH', key, ARGV[j + 1])
       touched[key] = true
@@ -67,9 +83,18 @@ while i <= #ARGV do
     for j = t, i - 1, 2 do tally[ARGV[j]] = (tally[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
   end
 end
+if #refs > 0 then chunked('HSET', KEYS[5], refs) end
+for _, url in ipairs(fine) do
+  local n = tonumber(redis.call('HGET', KEYS[2], url) or '0')
+  if n > kept then
+    local past = {}
+    for m = kept + 1, n do past[#past + 1] = url .. '\\n' .. m end
+    chunked('HDEL', KEYS[5], past)
+  end
+end
 for field, n in pairs(tally) do redis.call('HINCRBY', KEYS[4], field, n) end
 for key in pairs(touched) do redis.call('PEXPIRE', key, ttl) end
-for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
+for k = 1, 5 do redis.call('PEXPIRE', KEYS[k], ttl) end
 return 1`);
 
 /** The visits as STORE's flat arguments; tally fields that are 0 are left out (they would add nothing). */
@@ -87,14 +112,28 @@ function encodeVisits(visits: Visit[]): string[] {
 }
 
 /**
- * KEYS: refcount; ARGV: refs prefix, then URLs. Per URL its referrer count ('' when none) and its referrers: one
- * command for a chunk of URLs, where one HGET and one LRANGE per URL cost the reader a command (and a promise) each.
+ * KEYS: refcount, refs; ARGV: per URL "k" (settled fine) or "b" (broken) then the URL. Per URL its referrer count
+ * ('' when none) and its referrers, in link order: the first `kept` (ARGV[1]) of a fine URL, every one kept of a
+ * broken one. One command for a chunk of URLs, where a few commands per URL would cost the reader a promise each.
  */
-const READ_REFS = new LuaScript(`
+const READ_REFS = new LuaScript(`${CHUNKED}
+local kept = tonumber(ARGV[1])
 local out = {}
 for i = 2, #ARGV do
-  out[#out + 1] = redis.call('HGET', KEYS[1], ARGV[i]) or ''
-  out[#out + 1] = redis.call('LRANGE', ARGV[1] .. ARGV[i], 0, -1)
+  local url = string.sub(ARGV[i], 2)
+  local count = redis.call('HGET', KEYS[1], url)
+  local n = tonumber(count or '0')
+  if string.sub(ARGV[i], 1, 1) == 'k' and n > kept then n = kept end
+  local refs = {}
+  for from = 1, n, 1000 do
+    local fields = {}
+    for m = from, math.min(from + 999, n) do fields[#fields + 1] = url .. '\\n' .. m end
+    for _, ref in ipairs(redis.call('HMGET', KEYS[2], unpack(fields))) do
+      if ref then refs[#refs + 1] = ref end
+    end
+  end
+  out[#out + 1] = count or ''
+  out[#out + 1] = refs
 end
 return out`);
 
@@ -121,7 +160,7 @@ function keysOf(runId: string): Keys {
     refcount: runKey(runId, 'crawl:refcount'),
     frags: runKey(runId, 'crawl:frags'),
     tally: runKey(runId, 'crawl:tally'),
-    refs: runKey(runId, 'crawl:refs:'),
+    refs: runKey(runId, 'crawl:refs'),
     frefs: runKey(runId, 'crawl:frefs:'),
   };
 }
@@ -144,7 +183,7 @@ export class RedisCrawlStore implements CrawlSink {
 
   private async send(visits: Visit[]): Promise<undefined[]> {
     const k = this.keys;
-    await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally], [this.ttlMs, k.refs, k.frefs, STORED_REFERRERS_KEPT, ...encodeVisits(visits)]);
+    await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally, k.refs], [this.ttlMs, k.frefs, STORED_REFERRERS_KEPT, ...encodeVisits(visits)]);
     return [];
   }
 
@@ -159,7 +198,12 @@ export class RedisCrawlStore implements CrawlSink {
     const all = [...settled.values()];
     const chunks: SettledUrl[][] = [];
     for (let i = 0; i < all.length; i += READ_CHUNK) chunks.push(all.slice(i, i + READ_CHUNK));
-    const replies = await Promise.all(chunks.map((chunk) => READ_REFS.run(client, [k.refcount], [k.refs, ...chunk.map((s) => s.url)]) as Promise<Array<string | string[]>>));
+    const replies = await Promise.all(
+      chunks.map(
+        (chunk) =>
+          READ_REFS.run(client, [k.refcount, k.refs], [STORED_REFERRERS_KEPT, ...chunk.map((s) => `${s.broken ? 'b' : 'k'}${s.url}`)]) as Promise<Array<string | string[]>>,
+      ),
+    );
     for (const [c, chunk] of chunks.entries()) {
       const reply = replies[c]!;
       for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: (reply[2 * j + 1] as string[]).map(decodeRef), referrerCount: Number(reply[2 * j] || 0) });
