@@ -20,7 +20,7 @@ import { Batcher } from './batcher.js';
 import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
 
-/** Fields and values of one HSET or HDEL, as many as Lua's unpack takes at once. */
+/** One HSET or HDEL of a list of fields (and values), in chunks small enough for Lua's unpack. */
 const CHUNKED = `
 local function chunked(cmd, key, list)
   for i = 1, #list, 1000 do redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
@@ -116,7 +116,7 @@ function encodeVisits(visits: Visit[]): string[] {
  * ('' when none) and its referrers, in link order: the first `kept` (ARGV[1]) of a fine URL, every one kept of a
  * broken one. One command for a chunk of URLs, where a few commands per URL would cost the reader a promise each.
  */
-const READ_REFS = new LuaScript(`${CHUNKED}
+const READ_REFS = new LuaScript(`
 local kept = tonumber(ARGV[1])
 local out = {}
 for i = 2, #ARGV do
