@@ -18,14 +18,7 @@ import type { CrawlSink, SettledUrl, StoredCrawl, Visit, VisitTally } from '../.
 import type { CrawlReferrer } from '../../contract/report.js';
 import { Batcher } from './batcher.js';
 import type { RedisConnection } from './connect.js';
-import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
-
-/** One HSET or HDEL of a list of fields (and values), in chunks small enough for Lua's unpack. */
-const CHUNKED = `
-local function chunked(cmd, key, list)
-  for i = 1, #list, 1000 do redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
-end
-`;
+import { DEFAULT_TTL_MS, LUA_CHUNKED, LuaScript, runKey } from './keys.js';
 
 /**
  * KEYS: urls, refcount, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
@@ -36,7 +29,7 @@ end
  * the referrers past `kept` that came while they were unsettled (after the HSET, so those of this batch go too).
  * Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last wrote it.
  */
-const STORE = new LuaScript(`${CHUNKED}
+const STORE = new LuaScript(`${LUA_CHUNKED}
 local ttl, kept = ARGV[1], tonumber(ARGV[3])
 local tally, touched, refs, fine = {}, {}, {}, {}
 local i = 4

@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import type { Frontier, FrontierEntry, FrontierStats } from '../../contract/frontier.js';
 import { Batcher } from './batcher.js';
 import type { RedisConnection } from './connect.js';
-import { DEFAULT_TTL_MS, LuaScript, runKey } from './keys.js';
+import { DEFAULT_TTL_MS, LUA_CHUNKED, LuaScript, runKey } from './keys.js';
 
 export interface RedisFrontierOptions {
   /** An open connection (see connectRedis); the frontier duplicates it for its subscription and never closes it. */
@@ -59,14 +59,7 @@ end
 local function over()
   return redis.call('LLEN', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0
 end
--- One command for many members (a member per element of list, or score/member pairs), in chunks of 1000 arguments:
--- Lua's unpack fails near 8000. Returns the replies summed (what SADD, ZREM and ZADD changed; for RPUSH, nothing useful).
-local function chunked(cmd, key, list)
-  local sum = 0
-  for i = 1, #list, 1000 do sum = sum + redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
-  return sum
-end
-`;
+${LUA_CHUNKED}`;
 
 /**
  * ARGV: ttl, channel, then url/prefix pairs: the entry queued is prefix .. url, so the URL is sent once (prefix '':

@@ -14,6 +14,19 @@ export function runKey(runId: string, suffix: string): string {
   return `planrun:{${runId}}:${suffix}`;
 }
 
+/**
+ * Lua for scripts that pass many members to one command: `chunked(cmd, key, list)` sends them (a member per element,
+ * or field/value or score/member pairs) in chunks of 1000 arguments, as Lua's unpack fails near 8000, and returns the
+ * replies summed (what SADD, ZREM, ZADD or HDEL changed).
+ */
+export const LUA_CHUNKED = `
+local function chunked(cmd, key, list)
+  local sum = 0
+  for i = 1, #list, 1000 do sum = sum + redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
+  return sum
+end
+`;
+
 /** A Lua script run by its SHA1 (EVALSHA), sent in full only when the server does not know it yet. */
 export class LuaScript {
   private readonly sha: string;
