@@ -126,7 +126,7 @@ test('visits stored in one batch: a visit given twice counts once, referrer coun
   }
 });
 
-test('a URL settled fine in the batch that links to it: its first referrers stay, in link order, and no later one is left in the hash', async () => {
+test('a URL settled fine in the batch that links to it, or before a batch that links to it several times: its first referrers stay, in link order, and no later one is left in the hash', async () => {
   const client = await redis.connect();
   const store = new RedisCrawlStore(client, 'shared-cut');
   const page = (n: number) => `https://site.test/c${n}`;
@@ -150,6 +150,17 @@ test('a URL settled fine in the batch that links to it: its first referrers stay
   assert.deepEqual(
     fields.filter((f) => f.startsWith(`${page(7)}\n`)).sort(),
     [1, 2, 3].map((n) => `${page(7)}\n${n}`),
+  );
+  // c9 settles fine with one link; then one batch links to it three times: it keeps the first two of those (its
+  // 2nd and 3rd), counted in one go, and not the third.
+  await Promise.all([visit(10, [9]), visit(9, [])].map((v) => store.visit(v)));
+  await Promise.all([visit(11, []), visit(12, [9]), visit(13, [9]), visit(14, [9])].map((v) => store.visit(v)));
+  const c9 = (await RedisCrawlStore.read(client, 'shared-cut')).urls.find((u) => u.settled.url === page(9))!;
+  assert.equal(c9.referrerCount, 4);
+  assert.deepEqual(c9.referrers, [ref(10), ref(12), ref(13)]);
+  assert.deepEqual(
+    (await client.hKeys('planrun:{shared-cut}:crawl:refs')).filter((f) => f.startsWith(`${page(9)}\n`)).sort(),
+    [1, 2, 3].map((n) => `${page(9)}\n${n}`),
   );
 });
 

@@ -23,15 +23,19 @@ import { DEFAULT_TTL_MS, LUA_CHUNKED, LuaScript, runKey } from './keys.js';
 /**
  * KEYS: urls, refcount, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
  * visit (flat, see encodeVisits): url, counts of settled URLs, referrers, fragment links and tally fields, then those
- * as pairs. Flat arguments need no JSON decoding in the script. A link's HINCRBY of its target's referrer count
- * numbers it, and says whether the target still keeps it (within `kept`, or the target not settled fine). The kept
- * referrers of a batch go in one HSET and its tallies in one HINCRBY per field; then the URLs it settled fine lose
- * the referrers past `kept` that came while they were unsettled (after the HSET, so those of this batch go too).
- * Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last wrote it.
+ * as pairs. Flat arguments need no JSON decoding in the script. The visits are stored first; then the links of the
+ * batch's new visits are counted target by target: one HINCRBY of a target's referrer count by its links in the batch
+ * numbers them (in batch order) and says which the target still keeps (within `kept`, or all while the target is not
+ * settled fine: one HGET, only when some are past `kept`). A page's navigation links point to the same few URLs as
+ * every other page's, so a batch counts each of those once, not once per page. The kept referrers of a batch go in
+ * one HSET and its tallies in one HINCRBY per field; then the URLs it settled fine lose the referrers past `kept` that
+ * came while they were unsettled (after the HSET, so those of this batch go too). Each key written gets one PEXPIRE
+ * per batch: its TTL still runs from the batch that last wrote it.
  */
 const STORE = new LuaScript(`${LUA_CHUNKED}
 local ttl, kept = ARGV[1], tonumber(ARGV[3])
 local tally, touched, refs, fine = {}, {}, {}, {}
+local targets, links = {}, {}
 local i = 4
 while i <= #ARGV do
   local url = ARGV[i]
@@ -55,17 +59,13 @@ while i <= #ARGV do
       if string.sub(ARGV[j + 1], 1, 1) == 'k' and not (was and string.sub(was, 1, 1) == 'k') then fine[#fine + 1] = ARGV[j] end
     end
     for j = r, f - 1, 2 do
-      local target = ARGV[j]
-      local n = redis.call('HINCRBY', KEYS[2], target, 1)
-      local keep = n <= kept
-      if not keep then
-        local known = redis.call('HGET', KEYS[1], target)
-        keep = not (known and string.sub(known, 1, 1) == 'k')
+      local list = links[ARGV[j]]
+      if not list then
+        list = {}
+        links[ARGV[j]] = list
+        targets[#targets + 1] = ARGV[j]
       end
-      if keep then
-        refs[#refs + 1] = target .. '\\n' .. n
-        refs[#refs + 1] = ARGV[j + 1]
-      end
+      list[#list + 1] = ARGV[j + 1]
     end
     for j = f, t - 1, 2 do
       local key = ARGV[2] .. ARGV[j]
@@ -74,6 +74,20 @@ while i <= #ARGV do
       touched[key] = true
     end
     for j = t, i - 1, 2 do tally[ARGV[j]] = (tally[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
+  end
+end
+for _, target in ipairs(targets) do
+  local list = links[target]
+  local last = redis.call('HINCRBY', KEYS[2], target, #list)
+  local first = last - #list + 1
+  local all = last <= kept
+  if not all then
+    local known = redis.call('HGET', KEYS[1], target)
+    all = not (known and string.sub(known, 1, 1) == 'k')
+  end
+  for m = 1, all and #list or math.max(0, kept - first + 1) do
+    refs[#refs + 1] = target .. '\\n' .. (first + m - 1)
+    refs[#refs + 1] = list[m]
   end
 end
 if #refs > 0 then chunked('HSET', KEYS[5], refs) end
