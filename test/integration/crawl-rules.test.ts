@@ -211,10 +211,11 @@ test('per-origin rate limit spaces requests', async () => {
     assert.ok(n >= 14);
     assert.ok(performance.now() - started >= (n - 1) * 50 - 5, `${n} requests in ${Math.round(performance.now() - started)}ms`);
     // Requests leave a slot (50 ms) apart; they arrive at the server with the jitter of opening a connection
-    // (up to `concurrency` of them), so arrivals are checked for no burst, and their span for the spacing. The
-    // first one (robots.txt) also pays the crawl's cold start, so the spacing is measured from the second on.
+    // (up to `concurrency` of them: two arrived 23 ms apart on a loaded machine), so arrivals are checked for no
+    // burst (overdue slots leaving together arrived 0 ms apart), and their span for the spacing. The first one
+    // (robots.txt) also pays the crawl's cold start, so the spacing is measured from the second on.
     const at = site.log.map((r) => r.at).sort((a, b) => a - b);
-    for (let i = 2; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 25, `gap ${Math.round(at[i]! - at[i - 1]!)}ms before request ${i + 1}`);
+    for (let i = 2; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 10, `gap ${Math.round(at[i]! - at[i - 1]!)}ms before request ${i + 1}`);
     assert.ok(at.at(-1)! - at[1]! >= (n - 2) * 50 - 25, `requests 2…${n} arrived over ${Math.round(at.at(-1)! - at[1]!)}ms`);
   } finally {
     await site.close();
