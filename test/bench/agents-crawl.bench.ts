@@ -103,7 +103,7 @@ async function main(): Promise<void> {
       `name: agents crawl bench\ntarget: ${site.origin}\ncrawl:\n  start: [/]\n  concurrency: ${CONCURRENCY}\n  retries: 0\n  timeout: 30s\n  normalize: { stripParams: [utm_source] }\n`,
     );
     const truth = normalizeTruth(site.truth());
-    console.log(`agents crawl: generated site of ${PAGES} pages, concurrency ${CONCURRENCY} per process, planrun run through tsx`);
+    console.log(`agents crawl: generated site of ${PAGES} pages, concurrency ${CONCURRENCY} per process, planrun from dist/ (npm run build)`);
     // Pairs of one process and one agent, in turn first and second, then two agents.
     const order = [...Array.from({ length: PAIRS }, (_, k) => (k % 2 ? [1, 0] : [0, 1])).flat(), 2];
     const runs: Array<{ agents: number; rate: number; wholeS: number }> = [];
