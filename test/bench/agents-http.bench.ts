@@ -4,7 +4,7 @@
 // --agents 2 (private redis-server, local agents). Prints requests/s (from the
 // report's step count over the plan's duration), the ratio to one process, and
 // CPU per request of the whole process tree (controller, agents, redis-server:
-// the shell's `times` for its children), start-up (tsx compiling the sources)
+// the shell's `times` for its children), start-up (loading the built dist/)
 // included, so compare the rows with each other rather than with http.bench.ts.
 //   npm run bench -- agents
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,10 +12,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
 
 const WORKERS = Number(process.env.AGENTS_HTTP_WORKERS ?? 20);
 const SECONDS = Number(process.env.AGENTS_HTTP_SECONDS ?? 5);
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const PAD = fileURLToPath(new URL('../fixtures/pad/server.mjs', import.meta.url));
 
 async function startPad(): Promise<{ url: string; stop(): void }> {
@@ -46,7 +46,7 @@ function run(dir: string, plan: string, flags: string[]): { requests: number; cp
   // The shell waits for planrun, then `times` prints the CPU of everything it ran, descendants included.
   const r = spawnSync(
     'bash',
-    ['-c', '"$@" >/dev/null; s=$?; times >&2; exit $s', '_', process.execPath, '--import', 'tsx', MAIN, 'run', plan, '--out', out, '--reporter', 'json', ...flags],
+    ['-c', '"$@" >/dev/null; s=$?; times >&2; exit $s', '_', process.execPath, ...CLI_NODE_ARGS, 'run', plan, '--out', out, '--reporter', 'json', ...flags],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`planrun ${flags.join(' ')} exited with ${r.status}: ${r.stderr}`);
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   try {
     const plan = join(dir, 'plan.yml');
     writeFileSync(plan, `name: agents http bench\ntarget: ${pad.url}\nworkers: ${WORKERS}\nduration: ${SECONDS}s\nscenario:\n  - request: GET /health\n`);
-    console.log(`agents http: ${WORKERS} workers × GET /health for ${SECONDS}s, planrun run through tsx (start-up CPU included)`);
+    console.log(`agents http: ${WORKERS} workers × GET /health for ${SECONDS}s, planrun from dist/ (npm run build; start-up CPU included)`);
     let base = 0;
     for (const [name, flags] of [
       ['one process', []],
