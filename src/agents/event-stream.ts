@@ -2,7 +2,10 @@
 // An agent buffers its events and appends them as one entry per batch (every
 // BATCH_MS, or at once past BATCH_EVENTS): a step costs a few bytes of an XADD,
 // not a round trip. Batches go out one after the other, so the controller reads
-// each agent's events in the order they were emitted.
+// each agent's events in the order they were emitted. The controller, the
+// stream's only reader, trims what it has read: the stream holds what is on its
+// way, not the run's history (an hour at 16,000 requests/s is some 115 million
+// step events, tens of GB).
 import type { RedisConnection } from '../coordination/redis/connect.js';
 import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
 import type { RunEvent } from '../contract/events.js';
@@ -69,7 +72,11 @@ export interface StreamItem {
   end?: ShareEnd;
 }
 
-/** The controller's side: reads the stream after `from` (default: from its start), a blocking XREAD at a time. */
+/**
+ * The controller's side: reads the stream after `from` (default: from its start), a blocking XREAD at a time, and
+ * trims the entries it has read (approximately: Redis drops whole nodes of the stream, never an entry after the
+ * last one read).
+ */
 export class EventReader {
   constructor(
     private readonly reader: RedisConnection,
@@ -91,6 +98,7 @@ export class EventReader {
         ...(message.d ? { end: JSON.parse(message.d) as ShareEnd } : {}),
       });
     }
+    if (out.length > 0) await this.reader.xTrim(this.key, 'MINID', this.last, { strategyModifier: '~' });
     return out;
   }
 }
