@@ -13,6 +13,12 @@ import type { ShareEnd } from './protocol.js';
 
 export const BATCH_MS = 50;
 export const BATCH_EVENTS = 200;
+/**
+ * Entries the controller reads between two trims. A stream's nodes hold 100 entries (Redis's default
+ * stream-node-max-entries) and an approximate trim drops whole nodes: trimming more often drops nothing more, and
+ * each command wakes redis-server (a trim after every read cost a read's worth of round trips).
+ */
+const TRIM_AFTER = 100;
 
 export class EventBatcher {
   private buffer: RunEvent[] = [];
@@ -78,6 +84,9 @@ export interface StreamItem {
  * last one read).
  */
 export class EventReader {
+  /** Entries read since the last trim. */
+  private untrimmed = 0;
+
   constructor(
     private readonly reader: RedisConnection,
     private readonly key: string,
@@ -98,7 +107,11 @@ export class EventReader {
         ...(message.d ? { end: JSON.parse(message.d) as ShareEnd } : {}),
       });
     }
-    if (out.length > 0) await this.reader.xTrim(this.key, 'MINID', this.last, { strategyModifier: '~' });
+    this.untrimmed += out.length;
+    if (this.untrimmed >= TRIM_AFTER) {
+      this.untrimmed = 0;
+      await this.reader.xTrim(this.key, 'MINID', this.last, { strategyModifier: '~' });
+    }
     return out;
   }
 }
