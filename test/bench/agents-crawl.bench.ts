@@ -25,6 +25,7 @@ import type { RunReport } from '../../src/contract/report.js';
 import { startSite } from '../fixtures/site/site.js';
 import { brokenOf, normalizeTruth } from '../helpers/crawl-helpers.js';
 import { killProcesses, planrun } from '../helpers/planrun-process.js';
+import { describeRatios, median, pairOrder, pairRatios } from './pairs.js';
 
 const PAGES = Number(process.env.AGENTS_CRAWL_PAGES ?? 100_000);
 const CONCURRENCY = Number(process.env.AGENTS_CRAWL_CONCURRENCY ?? 16);
@@ -66,30 +67,23 @@ async function redisCpu(admin: RedisConnection): Promise<number> {
   return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
 }
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
+interface Run {
+  agents: number;
+  rate: number;
+  wholeS: number;
+}
 
-/** The ratios of the back-to-back pairs (crawl phase and whole command), their medians, and two agents against the median one process. */
-function summarize(runs: Array<{ agents: number; rate: number; wholeS: number }>): void {
-  const pairs: Array<[{ rate: number; wholeS: number }, { rate: number; wholeS: number }]> = [];
-  for (let i = 0; i + 1 < runs.length; i += 2) {
-    const [a, b] = [runs[i]!, runs[i + 1]!];
-    if (a.agents + b.agents === 1) pairs.push(a.agents === 0 ? [a, b] : [b, a]);
-  }
-  const crawlRatios = pairs.map(([one, agent]) => agent.rate / one.rate);
-  const wholeRatios = pairs.map(([one, agent]) => one.wholeS / agent.wholeS);
-  const list = (xs: number[]) => xs.map((x) => `${x.toFixed(2)}×`).join(', ');
-  const crawlMedian = median(crawlRatios);
-  console.log(
-    `\n--agents 1 / one process, ${pairs.length} back-to-back pairs: crawl ${list(crawlRatios)}, median ${crawlMedian.toFixed(2)}× (target ≥ 0.7×); whole planrun run ${list(wholeRatios)}, median ${median(wholeRatios).toFixed(2)}×`,
-  );
-  if (crawlMedian < 0.7) console.log('!!! target with 1 agent (≥ 0.7× one process) missed');
+/** The back-to-back pairs' ratios (crawl phase and whole command) with their medians, and two agents against the median one process. */
+function summarize(runs: Run[]): void {
+  const isBase = (r: Run) => r.agents === 0;
+  const paired = runs.filter((r) => r.agents < 2);
+  const crawl = pairRatios(paired, isBase, (r) => r.rate);
+  // The whole command: its time, so one process's over the agent's.
+  const whole = pairRatios(paired, isBase, (r) => 1 / r.wholeS);
+  console.log(`\n--agents 1 / one process, ${crawl.length} back-to-back pairs: crawl ${describeRatios(crawl)} (target ≥ 0.7×); whole planrun run ${describeRatios(whole)}`);
+  if (median(crawl) < 0.7) console.log('!!! target with 1 agent (≥ 0.7× one process) missed');
   const two = runs.find((r) => r.agents === 2);
-  const oneRate = median(runs.filter((r) => r.agents === 0).map((r) => r.rate));
-  if (two) console.log(`--agents 2 / the median one process: crawl ${(two.rate / oneRate).toFixed(2)}×`);
+  if (two) console.log(`--agents 2 / the median one process: crawl ${(two.rate / median(runs.filter(isBase).map((r) => r.rate))).toFixed(2)}×`);
 }
 
 async function main(): Promise<void> {
@@ -105,8 +99,8 @@ async function main(): Promise<void> {
     const truth = normalizeTruth(site.truth());
     console.log(`agents crawl: generated site of ${PAGES} pages, concurrency ${CONCURRENCY} per process, planrun from dist/ (npm run build)`);
     // Pairs of one process and one agent, in turn first and second, then two agents.
-    const order = [...Array.from({ length: PAIRS }, (_, k) => (k % 2 ? [1, 0] : [0, 1])).flat(), 2];
-    const runs: Array<{ agents: number; rate: number; wholeS: number }> = [];
+    const order = [...pairOrder(PAIRS, 0, 1), 2];
+    const runs: Run[] = [];
     for (const agents of order) {
       await admin.flushAll();
       await admin.configResetStat();

@@ -1,8 +1,9 @@
 // Agents HTTP bench: one plan (AGENTS_HTTP_WORKERS workers, 20; each a loop of
 // GET /health for AGENTS_HTTP_SECONDS, 5) against the pad server, run by
-// `planrun run` as a user runs it: in one process, with --agents 1 and with
-// --agents 2 (private redis-server, local agents). Prints requests/s (from the
-// report's step count over the plan's duration), the ratio to one process, and
+// `planrun run` as a user runs it: in one process and with --agents 1 in
+// AGENTS_HTTP_PAIRS (3) back-to-back pairs (see pairs.ts), then with --agents 2
+// (private redis-server, local agents). Prints requests/s (from the report's
+// step count over the plan's duration), the pairs' ratios and their median, and
 // CPU per request of the whole process tree (controller, agents, redis-server:
 // the shell's `times` for its children), start-up (loading the built dist/)
 // included, so compare the rows with each other rather than with http.bench.ts.
@@ -13,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
+import { describeRatios, median, pairOrder, pairRatios } from './pairs.js';
 
 const WORKERS = Number(process.env.AGENTS_HTTP_WORKERS ?? 20);
 const SECONDS = Number(process.env.AGENTS_HTTP_SECONDS ?? 5);
+const PAIRS = Number(process.env.AGENTS_HTTP_PAIRS ?? 3);
 const PAD = fileURLToPath(new URL('../fixtures/pad/server.mjs', import.meta.url));
 
 async function startPad(): Promise<{ url: string; stop(): void }> {
@@ -62,19 +65,25 @@ async function main(): Promise<void> {
     const plan = join(dir, 'plan.yml');
     writeFileSync(plan, `name: agents http bench\ntarget: ${pad.url}\nworkers: ${WORKERS}\nduration: ${SECONDS}s\nscenario:\n  - request: GET /health\n`);
     console.log(`agents http: ${WORKERS} workers × GET /health for ${SECONDS}s, planrun from dist/ (npm run build; start-up CPU included)`);
-    let base = 0;
-    for (const [name, flags] of [
-      ['one process', []],
-      ['--agents 1', ['--agents', '1']],
-      ['--agents 2', ['--agents', '2']],
-    ] as Array<[string, string[]]>) {
-      const { requests, cpuS } = run(dir, plan, flags);
+    const runs: Array<{ agents: number; rate: number }> = [];
+    // Pairs of one process and one agent, in turn first and second, then two agents.
+    for (const agents of [...pairOrder(PAIRS, 0, 1), 2]) {
+      const { requests, cpuS } = run(dir, plan, agents ? ['--agents', String(agents)] : []);
       const rate = requests / SECONDS;
-      base ||= rate;
-      console.log(
-        `${name.padEnd(12)} ${rate.toFixed(0).padStart(8)} req/s  (${(rate / base).toFixed(2)}× one process)  CPU ${((cpuS * 1e6) / requests).toFixed(0).padStart(6)} µs/request (${cpuS.toFixed(2)} s)`,
-      );
+      runs.push({ agents, rate });
+      const name = agents ? `--agents ${agents}` : 'one process';
+      console.log(`${name.padEnd(12)} ${rate.toFixed(0).padStart(8)} req/s  CPU ${((cpuS * 1e6) / requests).toFixed(0).padStart(6)} µs/request (${cpuS.toFixed(2)} s)`);
     }
+    const isBase = (r: { agents: number }) => r.agents === 0;
+    const ratios = pairRatios(
+      runs.filter((r) => r.agents < 2),
+      isBase,
+      (r) => r.rate,
+    );
+    console.log(`\n--agents 1 / one process, ${ratios.length} back-to-back pairs: ${describeRatios(ratios)} (target ≥ 0.9×)`);
+    if (median(ratios) < 0.9) console.log('!!! target with 1 agent (≥ 0.9× one process) missed');
+    const two = runs.find((r) => r.agents === 2)!;
+    console.log(`--agents 2 / the median one process: ${(two.rate / median(runs.filter(isBase).map((r) => r.rate))).toFixed(2)}×`);
   } finally {
     pad.stop();
     rmSync(dir, { recursive: true, force: true });
