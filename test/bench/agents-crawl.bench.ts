@@ -25,7 +25,7 @@ import type { RunReport } from '../../src/contract/report.js';
 import { startSite } from '../fixtures/site/site.js';
 import { brokenOf, normalizeTruth } from '../helpers/crawl-helpers.js';
 import { killProcesses, planrun } from '../helpers/planrun-process.js';
-import { describeRatios, median, pairOrder, pairRatios } from './pairs.js';
+import { type AgentsRun, describeRatios, pairOrder, pairRatios, printAgentsRatios } from './pairs.js';
 
 const PAGES = Number(process.env.AGENTS_CRAWL_PAGES ?? 100_000);
 const CONCURRENCY = Number(process.env.AGENTS_CRAWL_CONCURRENCY ?? 16);
@@ -67,23 +67,18 @@ async function redisCpu(admin: RedisConnection): Promise<number> {
   return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
 }
 
-interface Run {
-  agents: number;
-  rate: number;
+interface Run extends AgentsRun {
   wholeS: number;
 }
 
-/** The back-to-back pairs' ratios (crawl phase and whole command) with their medians, and two agents against the median one process. */
+/** The pairs' ratios over the crawl phase and, beside them, over the whole command (its time: one process's over the agent's). */
 function summarize(runs: Run[]): void {
-  const isBase = (r: Run) => r.agents === 0;
-  const paired = runs.filter((r) => r.agents < 2);
-  const crawl = pairRatios(paired, isBase, (r) => r.rate);
-  // The whole command: its time, so one process's over the agent's.
-  const whole = pairRatios(paired, isBase, (r) => 1 / r.wholeS);
-  console.log(`\n--agents 1 / one process, ${crawl.length} back-to-back pairs: crawl ${describeRatios(crawl)} (target ≥ 0.7×); whole planrun run ${describeRatios(whole)}`);
-  if (median(crawl) < 0.7) console.log('!!! target with 1 agent (≥ 0.7× one process) missed');
-  const two = runs.find((r) => r.agents === 2);
-  if (two) console.log(`--agents 2 / the median one process: crawl ${(two.rate / median(runs.filter(isBase).map((r) => r.rate))).toFixed(2)}×`);
+  const whole = pairRatios(
+    runs.filter((r) => r.agents < 2),
+    (r) => r.agents === 0,
+    (r) => 1 / r.wholeS,
+  );
+  printAgentsRatios(runs, 0.7, 'crawl ', `; whole planrun run ${describeRatios(whole)}`);
 }
 
 async function main(): Promise<void> {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
-import { describeRatios, median, pairOrder, pairRatios } from './pairs.js';
+import { type AgentsRun, pairOrder, printAgentsRatios } from './pairs.js';
 
 const WORKERS = Number(process.env.AGENTS_HTTP_WORKERS ?? 20);
 const SECONDS = Number(process.env.AGENTS_HTTP_SECONDS ?? 5);
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const plan = join(dir, 'plan.yml');
     writeFileSync(plan, `name: agents http bench\ntarget: ${pad.url}\nworkers: ${WORKERS}\nduration: ${SECONDS}s\nscenario:\n  - request: GET /health\n`);
     console.log(`agents http: ${WORKERS} workers × GET /health for ${SECONDS}s, planrun from dist/ (npm run build; start-up CPU included)`);
-    const runs: Array<{ agents: number; rate: number }> = [];
+    const runs: AgentsRun[] = [];
     // Pairs of one process and one agent, in turn first and second, then two agents.
     for (const agents of [...pairOrder(PAIRS, 0, 1), 2]) {
       const { requests, cpuS } = run(dir, plan, agents ? ['--agents', String(agents)] : []);
@@ -74,16 +74,7 @@ async function main(): Promise<void> {
       const name = agents ? `--agents ${agents}` : 'one process';
       console.log(`${name.padEnd(12)} ${rate.toFixed(0).padStart(8)} req/s  CPU ${((cpuS * 1e6) / requests).toFixed(0).padStart(6)} µs/request (${cpuS.toFixed(2)} s)`);
     }
-    const isBase = (r: { agents: number }) => r.agents === 0;
-    const ratios = pairRatios(
-      runs.filter((r) => r.agents < 2),
-      isBase,
-      (r) => r.rate,
-    );
-    console.log(`\n--agents 1 / one process, ${ratios.length} back-to-back pairs: ${describeRatios(ratios)} (target ≥ 0.9×)`);
-    if (median(ratios) < 0.9) console.log('!!! target with 1 agent (≥ 0.9× one process) missed');
-    const two = runs.find((r) => r.agents === 2)!;
-    console.log(`--agents 2 / the median one process: ${(two.rate / median(runs.filter(isBase).map((r) => r.rate))).toFixed(2)}×`);
+    printAgentsRatios(runs, 0.9);
   } finally {
     pad.stop();
     rmSync(dir, { recursive: true, force: true });

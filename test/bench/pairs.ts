@@ -32,3 +32,28 @@ export function pairRatios<R>(runs: R[], isBase: (r: R) => boolean, of: (r: R) =
 export function describeRatios(ratios: number[]): string {
   return `${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')}, median ${median(ratios).toFixed(2)}×`;
 }
+
+/** One run of an agents bench: 0 agents is one process. */
+export interface AgentsRun {
+  agents: number;
+  /** URLs or requests per second. */
+  rate: number;
+}
+
+/**
+ * Prints the ratios of one agent to one process over the back-to-back pairs of `runs` (made in pairOrder, then any
+ * run with 2 agents), their median against `target`, and two agents against the median one process. `what` names
+ * the figure (`crawl `, or '' for the run's rate); `extra` adds to the pairs' line.
+ */
+export function printAgentsRatios(runs: AgentsRun[], target: number, what = '', extra = ''): void {
+  const isBase = (r: AgentsRun) => r.agents === 0;
+  const ratios = pairRatios(
+    runs.filter((r) => r.agents < 2),
+    isBase,
+    (r) => r.rate,
+  );
+  console.log(`\n--agents 1 / one process, ${ratios.length} back-to-back pairs: ${what}${describeRatios(ratios)} (target ≥ ${target}×)${extra}`);
+  if (median(ratios) < target) console.log(`!!! target with 1 agent (≥ ${target}× one process) missed`);
+  const two = runs.find((r) => r.agents === 2);
+  if (two) console.log(`--agents 2 / the median one process: ${what}${(two.rate / median(runs.filter(isBase).map((r) => r.rate))).toFixed(2)}×`);
+}
