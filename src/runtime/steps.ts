@@ -34,7 +34,7 @@ export function executeStep(ctx: StepContext): StepDetails | undefined | Promise
     case 'barrier':
       return meet(ctx, step.barrier);
     case 'sleep':
-      return sleep(sleepMs(step, ctx), undefined, { signal: ctx.signal });
+      return sleepAtLeast(sleepMs(step, ctx), ctx.signal);
     case 'set': {
       if (step.shared) return share(ctx, step.values);
       const scope = ctx.scope();
@@ -57,6 +57,19 @@ export function executeStep(ctx: StepContext): StepDetails | undefined | Promise
 async function share(ctx: StepContext, values: Extract<StepSpec, { kind: 'set' }>['values']): Promise<undefined> {
   const scope = ctx.scope();
   for (const [name, value] of Object.entries(values)) await ctx.run.coordinator.setShared(name, value.render(scope));
+  return undefined;
+}
+
+/**
+ * Waits `ms` by the monotonic clock the step's duration is measured with. Node's
+ * timers count libuv's whole-millisecond loop time and can fire up to a
+ * millisecond early by performance.now(): a `sleep: 400ms` step would then be
+ * reported at 399.6 ms. The rest is waited out.
+ */
+export async function sleepAtLeast(ms: number, signal?: AbortSignal): Promise<undefined> {
+  const until = performance.now() + ms;
+  await sleep(ms, undefined, { signal });
+  for (let left = until - performance.now(); left > 0; left = until - performance.now()) await sleep(Math.ceil(left), undefined, { signal });
   return undefined;
 }
 
