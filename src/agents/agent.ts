@@ -129,6 +129,8 @@ class Session {
       }
       this.current?.stop.abort(new Error('the agent was stopped'));
       await this.current?.done;
+      // Heartbeats stop first: one sent after the DEL would show this agent for LOST_AFTER_MS more, free to be claimed.
+      liveness.stop();
       await client.del([agentKey(id), claimKey(id)]).catch(() => {});
     } catch (e) {
       throw liveness.lost ?? e;

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { assignLanes } from '../../src/agents/assign.js';
 import { parsePlan } from '../../src/plan/load.js';
 import { ArrivalSchedule } from '../../src/runtime/executors/arrival-rate.js';
+import { connectRedis } from '../../src/coordination/redis/connect.js';
 import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
 import { writerReadersPlan } from '../helpers/plans.js';
 import { killProcesses, planrun } from '../helpers/planrun-process.js';
@@ -53,7 +54,7 @@ test('workers are dealt role by role to the agents in turn: balanced, every role
 test("--agents 2: local agents run the workers; barriers hold across them; the report is that of one process plus each worker's agent", { timeout: 120_000 }, async () => {
   const out = join(dir, 'local-out');
   const run = planrun(['run', await planFile('local', writerReaders(3)), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'agents-local']);
-  assert.equal(await run.exit, 0, run.stderr());
+  assert.equal(await run.ended(), 0, run.stderr());
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'passed');
   assert.equal(report.run.runId, 'agents-local');
@@ -111,7 +112,7 @@ scenario:
   );
   const out = join(dir, 'open-out');
   const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
-  assert.equal(await run.exit, 0, run.stderr());
+  assert.equal(await run.ended(), 0, run.stderr());
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'passed');
   // Roles dealt in turn: load 0…3 → local-1, local-2, local-1, local-2; ramp 4, 5 → local-1, local-2.
@@ -178,7 +179,7 @@ thresholds:
 `,
   );
   const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
-  assert.equal(await run.exit, 1, run.stderr());
+  assert.equal(await run.ended(), 1, run.stderr());
   const report = await readReport(join(out, 'report.json'));
   assert.match(report.reason!, /^threshold http `errors < 10%` failed during the run \(actual 100%\), so the run was stopped early$/);
   assert.deepEqual(report.thresholds[0]!.aborted?.actual, 1);
@@ -191,13 +192,13 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
   const url = redis.url;
   const plan = await planFile('external', writerReaders(2));
   const early = planrun(['run', plan, '--redis', url, '--agents', '2', '--agents-wait', '1s', '--out', join(dir, 'none-out'), '--reporter', 'json']);
-  assert.equal(await early.exit, 1);
+  assert.equal(await early.ended(), 1);
   assert.match(early.stderr(), /planrun run: waited 1s for 2 free agents at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: 0 found \(start them with `planrun agent --redis URL`\)/);
   assert.doesNotMatch(early.stderr(), /agents-test/, 'the password is never printed');
   const interrupted = planrun(['run', plan, '--redis', url, '--agents', '1', '--out', join(dir, 'none-out'), '--reporter', 'json']);
   await interrupted.until(/waiting for 1 agent at /);
   interrupted.child.kill('SIGINT');
-  assert.equal(await interrupted.exit, 130);
+  assert.equal(await interrupted.ended(), 130);
   assert.match(interrupted.stderr(), /planrun run: interrupted while waiting for the agents \(0 of 1 found\)\n/);
 
   const a = planrun(['agent', '--redis', url, '--id', 'ext-a']);
@@ -206,7 +207,7 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
   for (const n of [1, 2]) {
     const out = join(dir, `ext-out-${n}`);
     const run = planrun(['run', plan, '--redis', url, '--agents', '2', '--out', out, '--reporter', 'json']);
-    assert.equal(await run.exit, 0, run.stderr());
+    assert.equal(await run.ended(), 0, run.stderr());
     const report = await readReport(join(out, 'report.json'));
     assert.equal(report.outcome, 'passed');
     assert.deepEqual(
@@ -218,7 +219,14 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
   assert.equal(a.stderr().match(/run \S+ passed; waiting for runs/g)?.length, 2, a.stderr());
   a.child.kill('SIGTERM');
   b.child.kill('SIGTERM');
-  assert.deepEqual(await Promise.all([a.exit, b.exit]), [0, 0]);
+  assert.deepEqual(await Promise.all([a.ended(), b.ended()]), [0, 0]);
+  // Gone from Redis as they exit: no controller can claim them any more.
+  const probe = await connectRedis(url);
+  try {
+    assert.deepEqual(await probe.keys('planrun:agent:ext-*'), []);
+  } finally {
+    probe.destroy();
+  }
 });
 
 test('an agent killed mid-run: the waits on its workers break at once naming it, the run ends 1 with a complete report', { timeout: 120_000 }, async () => {
@@ -250,7 +258,7 @@ scenario:
   await a.until(/run \S+, workers 0/);
   const killedAt = Date.now();
   a.child.kill('SIGKILL');
-  assert.equal(await run.exit, 1, run.stderr());
+  assert.equal(await run.ended(), 1, run.stderr());
   const took = Date.now() - killedAt;
   assert.ok(took < 20_000, `the controller ended ${took}ms after the kill`);
   const report = await readReport(join(out, 'report.json'));
@@ -269,7 +277,7 @@ scenario:
   // The surviving agent is free again for the next run.
   await b.until(/run \S+ failed; waiting for runs/);
   b.child.kill('SIGTERM');
-  assert.equal(await b.exit, 0);
+  assert.equal(await b.ended(), 0);
 });
 
 test("Ctrl-C on the controller stops the agents' workers and writes the partial report (exit 130)", { timeout: 120_000 }, async () => {
@@ -290,7 +298,7 @@ scenario:
   // Both agents' workers ran rounds: their events reached the controller's plain reporter.
   await Promise.all([run.until(/worker 0 \(\w+\) round 2\b/), run.until(/worker 1 \(\w+\) round 2\b/)]);
   run.child.kill('SIGINT');
-  assert.equal(await run.exit, 130, run.stderr());
+  assert.equal(await run.ended(), 130, run.stderr());
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'aborted');
   assert.deepEqual(
@@ -323,7 +331,7 @@ test("the controller killed: its agent stops that run's workers within seconds a
   const took = Date.now() - killedAt;
   assert.ok(took < 15_000, `the agent stopped ${took}ms after the controller died`);
   a.child.kill('SIGTERM');
-  assert.equal(await a.exit, 0);
+  assert.equal(await a.ended(), 0);
 });
 
 test('Redis gone mid-run: the controller ends within bounded time with the reason and writes what it received', { timeout: 120_000 }, async () => {
@@ -335,7 +343,7 @@ test('Redis gone mid-run: the controller ends within bounded time with the reaso
   await a.until(/run \S+, workers 0/);
   const stoppedAt = Date.now();
   await own.stop();
-  assert.equal(await run.exit, 1, run.stderr());
+  assert.equal(await run.ended(), 1, run.stderr());
   const took = Date.now() - stoppedAt;
   assert.ok(took < 30_000, `the controller ended ${took}ms after Redis went away`);
   const report = await readReport(join(out, 'report.json'));
@@ -347,7 +355,7 @@ test('Redis gone mid-run: the controller ends within bounded time with the reaso
   );
   await a.until(/agent gone-a: .*Redis.*; retrying every 1s/);
   a.child.kill('SIGTERM');
-  assert.equal(await a.exit, 0);
+  assert.equal(await a.ended(), 0);
 });
 
 test("the plan's services start once, on the controller, never on the agents", { timeout: 120_000 }, async () => {
@@ -369,7 +377,7 @@ scenario:
   );
   const out = join(dir, 'services-out');
   const run = planrun(['run', plan, '--agents', '2', '--out', out, '--reporter', 'json']);
-  assert.equal(await run.exit, 0, run.stderr());
+  assert.equal(await run.ended(), 0, run.stderr());
   assert.equal(await readFile(marker, 'utf8'), 'started\n');
   const report = await readReport(join(out, 'report.json'));
   assert.deepEqual(

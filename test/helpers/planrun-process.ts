@@ -6,12 +6,17 @@ import { CLI_NODE_ARGS } from './cli-entry.js';
 export interface Proc {
   child: ChildProcess;
   stderr(): string;
-  /** Resolves once stdout and stderr so far match; with `ms`, rejects after that long quoting the output. */
+  /** Resolves once stdout and stderr so far match; rejects after `ms` (default a minute) quoting the output. */
   until(re: RegExp, ms?: number): Promise<void>;
   exit: Promise<number | null>;
+  /** The exit code; rejects after `ms` (default a minute) quoting the output, so a hung process names itself. */
+  ended(ms?: number): Promise<number | null>;
 }
 
 const started = new Set<ChildProcess>();
+
+/** How long until() and ended() wait by default: a test that hangs says what the process had printed, before the test's own timeout. */
+const UNTIL_MS = 60_000;
 
 /**
  * `planrun ARGS`; `wrap` goes before node (e.g. `ip netns exec NAME`). The child gets its own process group, so
@@ -46,10 +51,10 @@ export function planrun(args: string[], wrap: string[] = []): Proc {
   return {
     child,
     stderr: () => err,
-    until: (re, ms) => {
+    until: (re, ms = UNTIL_MS) => {
       if (re.test(all)) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = ms === undefined ? undefined : setTimeout(() => reject(new Error(`no ${re} within ${ms}ms in the output of planrun ${args.join(' ')}:\n${all}`)), ms);
+        const timer = setTimeout(() => reject(new Error(`no ${re} within ${ms}ms in the output of planrun ${args.join(' ')}:\n${all}`)), ms);
         waiters.push({
           re,
           resolve: () => {
@@ -60,6 +65,13 @@ export function planrun(args: string[], wrap: string[] = []): Proc {
       });
     },
     exit,
+    ended: (ms = UNTIL_MS) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`planrun ${args.join(' ')} still running after ${ms}ms; its output:\n${all}`)), ms);
+      });
+      return Promise.race([exit, late]).finally(() => clearTimeout(timer));
+    },
   };
 }
 
