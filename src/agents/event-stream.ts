@@ -2,13 +2,15 @@
 // An agent buffers its events and appends them as one entry per batch (every
 // BATCH_MS, or at once past BATCH_EVENTS): a step costs a few bytes of an XADD,
 // not a round trip. Batches go out one after the other, so the controller reads
-// each agent's events in the order they were emitted. The controller, the
+// each agent's events in the order they were emitted, which the compact form of
+// the frequent ones relies on (event-codec.ts). The controller, the
 // stream's only reader, trims what it has read: the stream holds what is on its
 // way, not the run's history (an hour at 16,000 requests/s is some 115 million
 // step events, tens of GB).
 import type { RedisConnection } from '../coordination/redis/connect.js';
 import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
 import type { RunEvent } from '../contract/events.js';
+import { EventDecoder, EventEncoder, type WireEvent } from './event-codec.js';
 import type { ShareEnd } from './protocol.js';
 
 export const BATCH_MS = 50;
@@ -21,7 +23,8 @@ export const BATCH_EVENTS = 200;
 const TRIM_AFTER = 100;
 
 export class EventBatcher {
-  private buffer: RunEvent[] = [];
+  private buffer: WireEvent[] = [];
+  private readonly encoder = new EventEncoder();
   private timer: NodeJS.Timeout | undefined;
   /** The chain of appends: each waits for the previous one. */
   private writing: Promise<void> = Promise.resolve();
@@ -35,7 +38,7 @@ export class EventBatcher {
   ) {}
 
   push(event: RunEvent): void {
-    this.buffer.push(event);
+    this.buffer.push(this.encoder.encode(event));
     if (this.buffer.length >= BATCH_EVENTS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), BATCH_MS);
   }
@@ -86,6 +89,8 @@ export interface StreamItem {
 export class EventReader {
   /** Entries read since the last trim. */
   private untrimmed = 0;
+  /** Per agent: its batches' compact events are rebuilt in the order they were sent. */
+  private readonly decoders = new Map<string, EventDecoder>();
 
   constructor(
     private readonly reader: RedisConnection,
@@ -101,9 +106,10 @@ export class EventReader {
     const out: StreamItem[] = [];
     for (const { id, message } of reply?.[0]?.messages ?? []) {
       this.last = id;
+      const agent = message.a ?? '?';
       out.push({
-        agent: message.a ?? '?',
-        ...(message.b ? { events: JSON.parse(message.b) as RunEvent[] } : {}),
+        agent,
+        ...(message.b ? { events: this.decode(agent, JSON.parse(message.b) as WireEvent[]) } : {}),
         ...(message.d ? { end: JSON.parse(message.d) as ShareEnd } : {}),
       });
     }
@@ -113,6 +119,14 @@ export class EventReader {
       await this.reader.xTrim(this.key, 'MINID', this.last, { strategyModifier: '~' });
     }
     return out;
+  }
+
+  private decode(agent: string, batch: WireEvent[]): RunEvent[] {
+    let decoder = this.decoders.get(agent);
+    if (!decoder) this.decoders.set(agent, (decoder = new EventDecoder()));
+    const events = new Array<RunEvent>(batch.length);
+    for (let i = 0; i < batch.length; i++) events[i] = decoder.decode(batch[i]!);
+    return events;
   }
 }
 
