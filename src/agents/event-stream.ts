@@ -14,7 +14,14 @@ import { EventDecoder, EventEncoder, type WireEvent } from './event-codec.js';
 import type { ShareEnd } from './protocol.js';
 
 export const BATCH_MS = 50;
-export const BATCH_EVENTS = 200;
+/**
+ * A batch's size at high rates. Each append wakes redis-server, which on a machine as busy as its cores takes
+ * the agent's core for a while: 1,000 rather than 200 gave 9-24% more requests/s with one agent (four
+ * interleaved pairs), 5,000 no more than 1,000.
+ */
+export const BATCH_EVENTS = 1_000;
+/** Entries per read: at BATCH_EVENTS each, a controller that fell behind still reads a bounded amount at a time. */
+const READ_ENTRIES = 100;
 /**
  * Entries the controller reads between two trims. A stream's nodes hold 100 entries (Redis's default
  * stream-node-max-entries) and an approximate trim drops whole nodes: trimming more often drops nothing more, and
@@ -100,7 +107,7 @@ export class EventReader {
 
   /** The next entries; waits at most `blockMs` for some (then returns none). */
   async next(blockMs: number): Promise<StreamItem[]> {
-    const reply = (await this.reader.xRead({ key: this.key, id: this.last }, { COUNT: 1_000, BLOCK: blockMs })) as Array<{
+    const reply = (await this.reader.xRead({ key: this.key, id: this.last }, { COUNT: READ_ENTRIES, BLOCK: blockMs })) as Array<{
       messages: Array<{ id: string; message: Record<string, string> }>;
     }> | null;
     const out: StreamItem[] = [];
