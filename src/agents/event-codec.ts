@@ -1,6 +1,6 @@
 // The compact form of an agent's most frequent events on the event stream. A
 // request step in a duration run sends four events (its step's begin and end,
-// its iteration's round begin and end), about 610 bytes of JSON as objects; most
+// its iteration's round begin and end), about 630 bytes of JSON as objects; most
 // of it is field names and what the controller has already been told: a
 // worker's role, a step's name and kind. The encoder sends an event in full the
 // first time (and whenever it differs from what was sent before), then as a
