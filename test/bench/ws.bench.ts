@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'undici';
 import { startWsServer } from '../helpers/run-helpers.js';
 import { buildChildBundle } from './child-bundle.js';
+import { median } from './pairs.js';
 
 const CONNECTIONS = Number(process.env.WS_BENCH_CONNECTIONS ?? 1000);
 const WORKERS = Number(process.env.WS_BENCH_WORKERS ?? 50);
@@ -234,17 +235,17 @@ async function main(): Promise<void> {
     const rate = (r: Throughput) => r.messages / (r.wallMs / 1000);
     const best = (kind: string) => Math.max(...trials[kind]!.map(rate));
     // CPU per message does not depend on what else the machine runs, unlike messages/s.
-    const median = (kind: string, of: (r: Throughput) => number) => trials[kind]!.map(of).sort((a, b) => a - b)[Math.floor(TRIALS / 2)]!;
-    const medianCpu = (kind: string) => median(kind, (r) => r.cpuUs / Math.max(1, r.messages));
+    const medianOf = (kind: string, of: (r: Throughput) => number) => median(trials[kind]!.map(of));
+    const medianCpu = (kind: string) => medianOf(kind, (r) => r.cpuUs / Math.max(1, r.messages));
     for (const kind of ['undici', 'planrun']) {
       console.log(
-        `${kind.padEnd(8)} ${best(kind).toFixed(0).padStart(7)} messages/s (best of ${TRIALS}: ${trials[kind]!.map((r) => rate(r).toFixed(0)).join(', ')})  ${trials[kind]!.reduce((n, r) => n + r.failed, 0)} failed  ${medianCpu(kind).toFixed(1)} µs CPU/message (median)  main thread idle ${median(kind, (r) => r.idleUs / Math.max(1, r.messages)).toFixed(1)} µs/message, ${median(kind, (r) => r.idleUs / 10 / r.wallMs).toFixed(0)}% of the time (median)`,
+        `${kind.padEnd(8)} ${best(kind).toFixed(0).padStart(7)} messages/s (best of ${TRIALS}: ${trials[kind]!.map((r) => rate(r).toFixed(0)).join(', ')})  ${trials[kind]!.reduce((n, r) => n + r.failed, 0)} failed  ${medianCpu(kind).toFixed(1)} µs CPU/message (median)  main thread idle ${medianOf(kind, (r) => r.idleUs / Math.max(1, r.messages)).toFixed(1)} µs/message, ${medianOf(kind, (r) => r.idleUs / 10 / r.wallMs).toFixed(0)}% of the time (median)`,
       );
     }
     /** Each pair's planrun/undici ratio of `of`, and their median. */
     const paired = (of: (r: Throughput) => number) => {
       const ratios = trials.planrun!.map((r, t) => of(r) / of(trials.undici![t]!));
-      return { ratios: ratios.map((x) => x.toFixed(2)).join(', '), median: ratios.sort((a, b) => a - b)[Math.floor(TRIALS / 2)]! };
+      return { ratios: ratios.map((x) => x.toFixed(2)).join(', '), median: median(ratios) };
     };
     const pairs = paired(rate);
     console.log(
@@ -252,7 +253,7 @@ async function main(): Promise<void> {
     );
     console.log(`CPU per message planrun/undici: ${(medianCpu('planrun') / medianCpu('undici')).toFixed(2)}`);
     const lateRate = (r: Throughput) => r.messages / 2 / ((r.wallMs - r.halfWallMs) / 1000);
-    const lateCpu = (kind: string) => trials[kind]!.map((r) => (r.cpuUs - r.halfCpuUs) / Math.max(1, r.messages / 2)).sort((a, b) => a - b)[Math.floor(TRIALS / 2)]!;
+    const lateCpu = (kind: string) => medianOf(kind, (r) => (r.cpuUs - r.halfCpuUs) / Math.max(1, r.messages / 2));
     const lateBest = (kind: string) => Math.max(...trials[kind]!.map(lateRate));
     console.log('\nsecond half of the messages (the JIT warmed up):');
     for (const kind of ['undici', 'planrun']) {
