@@ -64,6 +64,12 @@ export interface Coordinator {
    * (the root cause, which may be another worker's failure that this one inherited through a broken wait).
    */
   abandon(name: string, round: number, worker: number, cause: BreakCause, allLater?: boolean): void;
+  /**
+   * No wait in this process will name a round below `round` again (every worker that could is past it, or
+   * Infinity: none is left): their counts and give-ups may go, and later signals for them keep only the
+   * run-wide total. What keeps a long run's barrier state flat.
+   */
+  forgetRoundsBefore(round: number): void;
   setShared(key: string, value: unknown): Promise<void>;
   sharedSnapshot(): Record<string, unknown>;
   close(): Promise<void>;

@@ -9,6 +9,8 @@ interface Waiter {
   cancel(error: Error): void;
 }
 
+const NONE: readonly BreakCause[] = Object.freeze([]);
+
 /** Who gave up signalling a name: per round, or from a round onwards. */
 class Abandons {
   private readonly perRound = new Map<number, Map<number, BreakCause>>();
@@ -26,11 +28,17 @@ class Abandons {
   }
 
   /** Workers that will never act in `round`, except those in `done`. */
-  missing(round: number | 'any', done: ReadonlySet<number>): BreakCause[] {
+  missing(round: number | 'any', done: ReadonlySet<number>): readonly BreakCause[] {
+    // The common case, checked on every arrival by every parked waiter: nobody gave up.
+    if (this.fromRound.size === 0 && (round === 'any' || !this.perRound.has(round))) return NONE;
     const out = new Map<number, BreakCause>();
     for (const [worker, { round: from, cause }] of this.fromRound) if ((round === 'any' || from <= round) && !done.has(worker)) out.set(worker, cause);
     if (round !== 'any') for (const [worker, cause] of this.perRound.get(round) ?? []) if (!done.has(worker) && !out.has(worker)) out.set(worker, cause);
     return [...out.values()];
+  }
+
+  forgetBefore(round: number): void {
+    for (const r of this.perRound.keys()) if (r < round) this.perRound.delete(r);
   }
 }
 
@@ -38,7 +46,6 @@ interface NameState {
   /** Signals (events) or arrivals (meeting barriers) per round. */
   rounds: Map<number, { count: number; workers: Set<number> }>;
   total: number;
-  everyone: Set<number>;
   abandons: Abandons;
   waiters: Set<Waiter>;
 }
@@ -46,22 +53,30 @@ interface NameState {
 export class InMemoryCoordinator implements Coordinator {
   private readonly names = new Map<string, NameState>();
   private readonly shared = new Map<string, unknown>();
+  /** Rounds below this are forgotten: no wait here will name them again (forgetRoundsBefore). */
+  private floor = 0;
   private snapshot: Readonly<Record<string, unknown>> | undefined;
   private closed = false;
 
   private state(name: string): NameState {
     let s = this.names.get(name);
-    if (!s) this.names.set(name, (s = { rounds: new Map(), total: 0, everyone: new Set(), abandons: new Abandons(), waiters: new Set() }));
+    if (!s) this.names.set(name, (s = { rounds: new Map(), total: 0, abandons: new Abandons(), waiters: new Set() }));
     return s;
   }
 
   private record(s: NameState, round: number, worker: number): void {
+    s.total++;
+    if (round < this.floor) return;
     let r = s.rounds.get(round);
     if (!r) s.rounds.set(round, (r = { count: 0, workers: new Set() }));
     r.count++;
     r.workers.add(worker);
-    s.total++;
-    s.everyone.add(worker);
+  }
+
+  /** A wait naming a forgotten round would wait for counts that are gone: a bug in whoever raised the floor. */
+  private forgotten(name: string, round: number): Promise<never> | undefined {
+    if (round >= this.floor) return undefined;
+    return Promise.reject(new Error(`round ${round} of "${name}" was forgotten already (every worker was past it)`));
   }
 
   private recheck(s: NameState): void {
@@ -79,6 +94,10 @@ export class InMemoryCoordinator implements Coordinator {
     if (o.scope === 'previous-round' && target < 1) return Promise.resolve();
     const s = this.state(event);
     const possible = o.possible ?? o.count;
+    if (o.scope !== 'run') {
+      const gone = this.forgotten(event, target);
+      if (gone) return gone;
+    }
     return this.park(s, event, target, o.timeoutMs, o.signal, () => {
       if (o.scope === 'run') {
         if (s.total >= o.count) return { done: true };
@@ -114,6 +133,8 @@ export class InMemoryCoordinator implements Coordinator {
   /** Waits until `parties` workers arrived at `barrier` in `round` (the caller's arrival already recorded). */
   meet(barrier: string, round: number, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const s = this.state(barrier);
+    const gone = this.forgotten(barrier, round);
+    if (gone) return gone;
     return this.park(s, barrier, round, timeoutMs, signal, () => {
       const r = s.rounds.get(round) ?? { count: 0, workers: new Set<number>() };
       if (r.workers.size >= parties) return { done: true };
@@ -124,6 +145,8 @@ export class InMemoryCoordinator implements Coordinator {
   }
 
   abandon(name: string, round: number, worker: number, cause: BreakCause, allLater = false): void {
+    // A give-up of a forgotten round (replayed from another agent's log) breaks no wait here.
+    if (!allLater && round < this.floor) return;
     const s = this.state(name);
     s.abandons.add(round, worker, cause, allLater);
     this.recheck(s);
@@ -164,6 +187,22 @@ export class InMemoryCoordinator implements Coordinator {
       s.waiters.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  forgetRoundsBefore(round: number): void {
+    if (round <= this.floor) return;
+    this.floor = round;
+    for (const s of this.names.values()) {
+      for (const r of s.rounds.keys()) if (r < round) s.rounds.delete(r);
+      s.abandons.forgetBefore(round);
+    }
+  }
+
+  /** Rounds of counts held over all names: what forgetRoundsBefore keeps bounded (for tests and benches). */
+  heldRounds(): number {
+    let n = 0;
+    for (const s of this.names.values()) n += s.rounds.size;
+    return n;
   }
 
   async setShared(key: string, value: unknown): Promise<void> {

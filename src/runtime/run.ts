@@ -22,6 +22,7 @@ import { runArrivalRate } from './executors/arrival-rate.js';
 import type { Executor } from './executors/base.js';
 import { runConstantWorkers } from './executors/constant-workers.js';
 import { runRampingWorkers } from './executors/ramping-workers.js';
+import { RoundFloor } from './round-floor.js';
 import { Worker, type WorkerLane } from './worker.js';
 
 export interface RunOptions {
@@ -195,9 +196,11 @@ export async function runPlan(input: CompiledPlan | ExecutionGraph, options: Run
   const runHere = async (lanes: Map<string, WorkerLane[]>, abortRun: (reason: string) => void, startedAt: number) => {
     const draws = new RunDraws(plan, options.seed ?? plan.seed);
     const newWorker = (lane: WorkerLane) => new Worker(run, lane, abortRun, draws);
-    const ended = await Promise.allSettled(
-      plan.roles.filter((role) => (lanes.get(role.name) ?? []).length > 0).map((role) => executorOf(role)({ run, role, lanes: lanes.get(role.name)!, newWorker, startedAt })),
-    );
+    const roles = plan.roles.filter((role) => (lanes.get(role.name) ?? []).length > 0);
+    // A wait names its round or the one before: rounds below the slowest closed-model worker's previous one can go.
+    const closed = roles.filter((role) => !role.load).flatMap((role) => lanes.get(role.name)!.map((lane) => lane.id));
+    const rounds = new RoundFloor(closed, (floor) => coordinator.forgetRoundsBefore(floor - 1));
+    const ended = await Promise.allSettled(roles.map((role) => executorOf(role)({ run, role, lanes: lanes.get(role.name)!, newWorker, startedAt, rounds })));
     await Promise.allSettled([...lanes.values()].flat().map((lane) => releaseWorker([http, ws], browser.created(), lane.id)));
     const crashed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (crashed) throw crashed.reason;
@@ -266,6 +269,8 @@ export async function runPlan(input: CompiledPlan | ExecutionGraph, options: Run
     const all = [...lanes.values()].flat();
     if (!failure && !stop.signal.aborted && all.length > 0 && !options.resumeAtCrawl) {
       failure = await phase('workers', async () => {
+        // The agents' controller runs no worker itself: no wait of its own will name a round.
+        if (options.runWorkers) coordinator.forgetRoundsBefore(Infinity);
         const problem = options.runWorkers ? await options.runWorkers(run, all, abortRun) : await runHere(lanes, abortRun, share?.startedAt ?? Date.now());
         if (stopReason) return stopReason;
         const failed = failedSteps > 0 ? `${failedSteps} step${failedSteps === 1 ? '' : 's'} failed` : undefined;

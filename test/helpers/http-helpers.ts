@@ -50,6 +50,7 @@ const inertCoordinator: Coordinator = {
   waitFor: async () => {},
   arrive: async () => {},
   abandon: () => {},
+  forgetRoundsBefore: () => {},
   setShared: async () => {},
   sharedSnapshot: () => ({}),
   close: async () => {},

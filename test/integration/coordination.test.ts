@@ -147,6 +147,27 @@ for (const impl of implementations) {
       await assert.rejects(parked, /the run ended while waiting for "read"/);
     });
 
+    test('forgotten rounds: a wait naming one is refused; later rounds and run totals still count; their counts are not kept', { timeout: 5_000 }, async () => {
+      const [a, b] = await impl.pair();
+      await b.signal('read', 1, 0);
+      a.forgetRoundsBefore(3);
+      await b.signal('read', 2, 0);
+      await b.signal('read', 3, 0);
+      await b.signal('read', 3, 1);
+      await assert.rejects(wait(a, 2, { count: 1 }), { message: 'round 2 of "read" was forgotten already (every worker was past it)' });
+      await assert.rejects(wait(a, 3, { scope: 'previous-round', count: 1 }), /^Error: round 2 of "read" was forgotten/);
+      await wait(a, 3, { count: 2 });
+      await wait(a, 4, { scope: 'previous-round', count: 2 });
+      await wait(a, 9, { scope: 'run', count: 4 });
+      // Raising the floor again drops what it passed; lowering it is a no-op.
+      await b.arrive('sync', 3, 0, 1, 5_000);
+      if (a instanceof RedisCoordinator) await a.sync();
+      a.forgetRoundsBefore(2);
+      assert.equal((a as InMemoryCoordinator | RedisCoordinator).heldRounds(), 2, 'round 3 of "read" and of "sync"');
+      a.forgetRoundsBefore(4);
+      assert.equal((a as InMemoryCoordinator | RedisCoordinator).heldRounds(), 0);
+    });
+
     test('shared values: the writer reads its own write at once, the other agent as soon as it arrives', { timeout: 5_000 }, async () => {
       const [a, b] = await impl.pair();
       const before = a.sharedSnapshot();

@@ -29,6 +29,26 @@ function index(events: RunEvent[], pred: (e: RunEvent) => boolean): number[] {
   return events.flatMap((e, i) => (pred(e) ? [i] : []));
 }
 
+test('the barriers keep only the rounds workers are in: over 150 rounds at most 3 per barrier at a time, none at the end', { timeout: 60_000 }, async () => {
+  process.env.TEST_PAD_SUFFIX = String(Math.random()).slice(2);
+  const coordinator = new InMemoryCoordinator();
+  let most = 0;
+  let samples = 0;
+  const run = await runYaml(writerReaders({ rounds: 150 }), {
+    coordinator,
+    emit: (e) => {
+      if (e.type !== 'round:end') return;
+      most = Math.max(most, coordinator.heldRounds());
+      samples++;
+    },
+  });
+  assert.equal(run.outcome, 'passed', run.reason);
+  assert.equal(samples, 750);
+  // Two barriers; the writer is at most a round ahead of its readers, and `previous-round` keeps the round before.
+  assert.ok(most >= 2 && most <= 6, `held ${most} rounds at most`);
+  assert.equal(coordinator.heldRounds(), 0);
+});
+
 test('readers read round k only after the writer wrote it; the writer writes k+1 only after every reader read k', { timeout: 30_000 }, async () => {
   process.env.TEST_PAD_SUFFIX = String(Math.random()).slice(2);
   const run = await runYaml(writerReaders());

@@ -187,6 +187,16 @@ export class RedisCoordinator implements Coordinator {
     this.append(['x', name, round, worker, cause, allLater]).catch((e: Error) => this.fail(e));
   }
 
+  /** Only this agent's mirror forgets: other agents' workers may be in other rounds, and the log keeps every entry. */
+  forgetRoundsBefore(round: number): void {
+    this.mirror.forgetRoundsBefore(round);
+  }
+
+  /** Rounds of counts this agent's mirror holds (for tests and benches). */
+  heldRounds(): number {
+    return this.mirror.heldRounds();
+  }
+
   /** Values travel as JSON: what JSON cannot hold (undefined, functions, class instances) arrives as JSON.parse makes it. */
   async setShared(key: string, value: unknown): Promise<void> {
     await this.append(['v', key, value]);

@@ -3,6 +3,7 @@
 // of one role: when each worker runs one and how it counts them.
 import type { LoadSegment, RoleSpec } from '../../contract/plan.js';
 import type { RunContext } from '../../contract/engine.js';
+import type { RoundFloor } from '../round-floor.js';
 import type { Worker, WorkerLane } from '../worker.js';
 
 export interface ExecutorContext {
@@ -16,6 +17,8 @@ export interface ExecutorContext {
    * the controller's, so every agent's schedule lines up.
    */
   startedAt: number;
+  /** The closed-model workers' rounds in this process: the closed model tells it each round its workers begin and their end. */
+  rounds: RoundFloor;
 }
 
 /** `startedAt` on the performance.now() clock (monotonic), the one the schedulers' timers use. */
