@@ -20,6 +20,7 @@ import {
   eventsKey,
   HEARTBEAT_MS,
   inboxKey,
+  LOG_TELL_MS,
   LOST_AFTER_MS,
   errorText,
   type AgentInfo,
@@ -215,7 +216,7 @@ class Session {
     const plan = parsePlan(job.planText, job.planFile, { vars: job.vars });
     // Never a binary named by the plan: it came through Redis.
     delete plan.browser.executablePath;
-    const coordinator = await RedisCoordinator.open({ client, runId: job.runId });
+    const coordinator = await RedisCoordinator.open({ client, runId: job.runId, reader: id, tellEveryMs: LOG_TELL_MS });
     const result = await runPlan(plan, {
       emit: (e) => {
         if (!FORWARDED.has(e.type)) return;

@@ -34,6 +34,7 @@ import {
   eventsKey,
   HEARTBEAT_MS,
   inboxKey,
+  LOG_TRIM_MS,
   LOST_AFTER_MS,
   metaKey,
   errorText,
@@ -274,6 +275,13 @@ export class Controller {
       await this.send(agent, job);
     }
     const problems: string[] = [];
+    // The coordination log would grow by every signal and arrival of the run: what every agent still running (and
+    // this controller) applied goes. A failed trim is retried at the next tick; a Redis that is gone ends the run
+    // through the event stream.
+    const trim = setInterval(() => {
+      const running = shares.filter((s) => !s.over).map((s) => s.agent);
+      this.coordinator?.trimApplied(running).catch(() => {});
+    }, LOG_TRIM_MS);
     const followed = this.follow(run, shares, '0-0', {
       event: (share, e) => {
         if (e.type === 'worker:begin') share.begun.add(e.worker);
@@ -288,7 +296,7 @@ export class Controller {
       lost: (share, why) => this.lose(run, share, why, problems),
     });
     try {
-      await followed;
+      await followed.finally(() => clearInterval(trim));
       // The agents' last shared values (a login cookie for the crawl headers) reached the log before their end
       // entries reached the event stream; the crawl must see them.
       await this.coordinator?.sync();

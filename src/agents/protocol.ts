@@ -8,6 +8,9 @@ import type { CrawlReport } from '../contract/report.js';
 export const HEARTBEAT_MS = 1_000;
 /** …and is lost once it has not for this long (the key's TTL). Same for the controller's presence. */
 export const LOST_AFTER_MS = 5_000;
+/** Agents tell how far they applied the coordination log this often; the controller trims what all applied this often. */
+export const LOG_TELL_MS = 1_000;
+export const LOG_TRIM_MS = 2_000;
 
 const AGENT_ID = /^[A-Za-z0-9._-]{1,100}$/;
 

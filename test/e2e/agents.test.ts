@@ -157,6 +157,46 @@ scenario:
   assert.ok(second.length > 0 && second.every((r) => r.start >= t0 + 2_950), `worker 5 started ${Math.min(...second.map((r) => r.start)) - t0}ms after the start`);
 });
 
+test('a long run on agents keeps its coordination log short: what every agent applied is trimmed while it runs', { timeout: 120_000 }, async () => {
+  const a = planrun(['agent', '--redis', redis.url, '--id', 'trim-a']);
+  const b = planrun(['agent', '--redis', redis.url, '--id', 'trim-b']);
+  await Promise.all([a.until(/agent trim-a waiting for runs/), b.until(/agent trim-b waiting for runs/)]);
+  const plan = await planFile(
+    'trim',
+    `
+name: meetings for ten seconds
+target: ${pad.url}
+workers: 4
+duration: 10s
+barriers: { sync: { parties: all } }
+scenario:
+  - { name: meet, barrier: sync }
+  - sleep: 5ms
+`,
+  );
+  const out = join(dir, 'trim-out');
+  const run = planrun(['run', plan, '--redis', redis.url, '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'agents-trim']);
+  try {
+    assert.equal(await run.ended(), 0, run.stderr());
+  } finally {
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+  }
+  const report = await readReport(join(out, 'report.json'));
+  const arrivals = report.steps.find((s) => s.name === 'meet')!;
+  assert.equal(arrivals.ok, arrivals.count);
+  assert.ok(arrivals.count > 400, `${arrivals.count} arrivals`);
+  // Untrimmed, the log holds one entry per arrival; trimmed every 2 s, only about the last few seconds' worth.
+  const probe = await connectRedis(redis.url);
+  try {
+    const left = await probe.xLen('planrun:{agents-trim}:log');
+    assert.ok(left < arrivals.count / 2, `${left} of ${arrivals.count} entries left in the log`);
+  } finally {
+    probe.destroy();
+  }
+  assert.deepEqual(await Promise.all([a.ended(), b.ended()]), [0, 0]);
+});
+
 test("--agents 2: an abortOnFail threshold on the controller's collector stops the agents' workers early (exit 1, the threshold marked)", { timeout: 120_000 }, async () => {
   const out = join(dir, 'threshold-out');
   // 2 workers reading and sleeping 100 ms for 60 s: at most 1200 reads. Every read is a 404 (errors 100%); with

@@ -37,9 +37,9 @@ const settledSoon = async (p: Promise<unknown>) => {
 const coordinators: Coordinator[] = [];
 const redis = redisForFile(() => Promise.all(coordinators.map((c) => c.close())));
 
-async function redisAgent(runId: string, ttlMs?: number): Promise<RedisCoordinator> {
+async function redisAgent(runId: string, ttlMs?: number, reader?: string): Promise<RedisCoordinator> {
   const client = await redis.connect();
-  const c = await RedisCoordinator.open({ client, runId, ...(ttlMs ? { ttlMs } : {}) });
+  const c = await RedisCoordinator.open({ client, runId, ...(ttlMs ? { ttlMs } : {}), ...(reader ? { reader, tellEveryMs: 20 } : {}) });
   coordinators.push(c);
   return c;
 }
@@ -205,6 +205,39 @@ describe('redis only', () => {
     await Promise.all([b.sync(), b.setShared('mine', true), b.sync()]);
     assert.deepEqual(b.sharedSnapshot(), { n: 200, mine: true });
     await b.sync();
+  });
+
+  test('the log is trimmed up to what every reader applied, not while one has not told; shared values outlive it', { timeout: 10_000 }, async () => {
+    const runId = randomUUID();
+    const log = `planrun:{${runId}}:log`;
+    const admin = redis.connections.at(-1)!;
+    const controller = await redisAgent(runId, 60_000);
+    await controller.setShared('token', 'from setup');
+    const a = await redisAgent(runId, 60_000, 'a');
+    await a.setShared('token', 'from a');
+    await a.signal('read', 1, 0);
+    await controller.sync();
+    // b was dealt workers but has not opened the log yet: it may replay it from the start.
+    assert.equal(await controller.trimApplied(['a', 'b']), 0);
+    const b = await redisAgent(runId, 60_000, 'b');
+    await b.signal('read', 1, 1);
+    await Promise.all([controller.sync(), a.sync()]);
+    // The readers tell every 20 ms: trimmed in one go or a few, never past what one of them applied.
+    let trimmed = 0;
+    for (const until = Date.now() + 5_000; trimmed < 3 && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+      trimmed += await controller.trimApplied(['a', 'b']);
+    }
+    // Four entries, the last one kept.
+    assert.equal(trimmed, 3);
+    assert.equal(await admin.xLen(log), 1);
+    const late = await redisAgent(runId);
+    assert.deepEqual(late.sharedSnapshot(), { token: 'from a' });
+    await a.signal('read', 2, 0);
+    await wait(late, 2, { count: 1 });
+    for (const key of ['shared', 'log-applied']) {
+      const ttl = await admin.pTTL(`planrun:{${runId}}:${key}`);
+      assert.ok(ttl > 50_000 && ttl <= 60_000, `${key} ttl ${ttl}`);
+    }
   });
 
   test('the run log is namespaced by run id and expires', { timeout: 5_000 }, async () => {

@@ -17,6 +17,12 @@ export interface RedisCoordinatorOptions {
   runId: string;
   /** Keys expire this long after the last write or refresh. Default 24 h. */
   ttlMs?: number;
+  /**
+   * The agent's id: it tells the run, every `tellEveryMs` (default 2 s), how far it applied the log, so that the
+   * controller can trim what every agent has applied (trimApplied).
+   */
+  reader?: string;
+  tellEveryMs?: number;
 }
 
 /** One log entry: signal, arrival, give-up (abandon) or shared value. */
@@ -29,6 +35,20 @@ const APPEND = new LuaScript(`
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return id`);
+
+/** A shared value goes to the log and, latest per key, to a hash: what an opener reads once the log is trimmed. */
+const APPEND_SHARED = new LuaScript(`
+local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return id`);
+
+const TELL_APPLIED = new LuaScript(`
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])`);
+
+const DEFAULT_TELL_EVERY_MS = 2_000;
 
 /** Entries read per XREAD: a backlog (late join, resume) is replayed in a few round trips. */
 const READ_BATCH = 1_000;
@@ -43,8 +63,14 @@ function compareIds(a: string, b: string): number {
 export class RedisCoordinator implements Coordinator {
   private readonly mirror = new InMemoryCoordinator();
   private readonly log: string;
+  /** Shared values, the latest per key (the log's `v` entries may be trimmed). */
+  private readonly sharedKey: string;
+  /** How far each agent applied the log: reader id → entry id. */
+  private readonly appliedKey: string;
   private readonly ttlMs: number;
   private lastApplied = '0-0';
+  private told = '0-0';
+  private tell: NodeJS.Timeout | undefined;
   /** Entries awaited before they were replayed (own appends, sync()): resolved when the reader applies them. */
   private readonly pending = new Map<string, Array<() => void>>();
   private failure: Error | undefined;
@@ -58,6 +84,8 @@ export class RedisCoordinator implements Coordinator {
     ttlMs: number,
   ) {
     this.log = runKey(runId, 'log');
+    this.sharedKey = runKey(runId, 'shared');
+    this.appliedKey = runKey(runId, 'log-applied');
     this.ttlMs = ttlMs;
   }
 
@@ -68,16 +96,46 @@ export class RedisCoordinator implements Coordinator {
     await reader.connect();
     const c = new RedisCoordinator(options.client, reader, options.runId, options.ttlMs ?? DEFAULT_TTL_MS);
     try {
+      // Values whose log entries were trimmed first; the log then replays what is left in order (the same values
+      // again, or newer ones).
+      for (const [key, json] of Object.entries(await options.client.hGetAll(c.sharedKey))) await c.mirror.setShared(key, JSON.parse(json));
       while ((await c.read(undefined)) === READ_BATCH);
     } catch (e) {
       reader.destroy();
       throw e;
     }
     void c.follow();
-    // Keeps the log alive while the run waits without writing (a long crawl, a long barrier timeout).
-    c.refresh = setInterval(() => void c.client.pExpire(c.log, c.ttlMs).catch((e: Error) => c.fail(e)), Math.max(1_000, c.ttlMs / 3));
+    // Keeps the run's keys alive while it waits without writing (a long crawl, a long barrier timeout).
+    const keys = [c.log, c.sharedKey, c.appliedKey];
+    c.refresh = setInterval(() => void Promise.all(keys.map((k) => c.client.pExpire(k, c.ttlMs))).catch((e: Error) => c.fail(e)), Math.max(1_000, c.ttlMs / 3));
     c.refresh.unref();
+    if (options.reader !== undefined) {
+      const reader = options.reader;
+      c.tell = setInterval(() => void c.tellApplied(reader).catch((e: Error) => c.fail(e)), options.tellEveryMs ?? DEFAULT_TELL_EVERY_MS);
+      c.tell.unref();
+      await c.tellApplied(reader);
+    }
     return c;
+  }
+
+  /** Tells the run how far this agent applied the log (when that moved). */
+  private async tellApplied(reader: string): Promise<void> {
+    if (this.told === this.lastApplied) return;
+    const at = this.lastApplied;
+    await TELL_APPLIED.run(this.client, [this.appliedKey], [this.ttlMs, reader, at]);
+    this.told = at;
+  }
+
+  /**
+   * Trims the log entries that `readers` (the agents still running) and this coordinator have all applied: nobody
+   * replays them again. Nothing while one of the readers has not told yet: it may still be replaying from the start.
+   * Shared values stay in their hash. Returns the entries removed.
+   */
+  async trimApplied(readers: string[]): Promise<number> {
+    const told = readers.length > 0 ? await this.client.hmGet(this.appliedKey, readers) : [];
+    if (told.some((id) => !id)) return 0;
+    const upTo = [this.lastApplied, ...(told as string[])].sort(compareIds)[0]!;
+    return this.client.xTrim(this.log, 'MINID', upTo);
   }
 
   /** Applies the next entries after the last applied one; BLOCK (ms) waits for them. Returns how many came. */
@@ -132,7 +190,13 @@ export class RedisCoordinator implements Coordinator {
   private async append(entry: Entry): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('the coordinator is closed');
-    const id = String(await APPEND.run(this.client, [this.log], [this.ttlMs, JSON.stringify(entry)]));
+    const json = JSON.stringify(entry);
+    const id = String(
+      entry[0] === 'v'
+        ? // As the log's array holds it: undefined becomes null.
+          await APPEND_SHARED.run(this.client, [this.log, this.sharedKey], [this.ttlMs, json, entry[1], JSON.stringify(entry[2]) ?? 'null'])
+        : await APPEND.run(this.client, [this.log], [this.ttlMs, json]),
+    );
     if (compareIds(id, this.lastApplied) <= 0) return;
     await this.applied(id);
     if (this.failure) throw this.failure;
@@ -211,6 +275,7 @@ export class RedisCoordinator implements Coordinator {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.refresh);
+    clearInterval(this.tell);
     await this.mirror.close();
     for (const done of this.pending.values()) for (const d of done) d();
     this.pending.clear();
