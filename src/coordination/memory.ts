@@ -1,12 +1,36 @@
 // The in-process Coordinator: every worker of one agent shares these maps.
-// Waiters are promises parked per event/barrier; each signal or abandon
-// re-checks only the waiters of that name, so a round costs O(waiters).
+// Waiters are promises parked per name and round. A signal or arrival looks at
+// the waiters of its round only once its count reached the lowest any of them
+// needs, so a meeting of N parties costs O(N) a round, not O(N²); a give-up
+// re-checks every waiter of its name.
 import { BarrierTimeoutError, BrokenBarrierError, type BreakCause, type Coordinator, type WaitOptions } from '../contract/coordinator.js';
 
 interface Waiter {
-  /** Re-evaluated after every change of its name: settles the promise or leaves it parked. */
+  /** Evaluates the wait: settles the promise (true) or leaves it parked. */
   check(): boolean;
   cancel(error: Error): void;
+  /** Below this many signals or arrivals (of its round, or of the run for `scope: run`) only a give-up can settle it. */
+  needs: number;
+}
+
+/** The waiters parked on one round of a name, or on the whole run. */
+class Parked {
+  readonly waiters = new Set<Waiter>();
+  /** The lowest `needs` among them: no record below it can release any. */
+  needs = Infinity;
+
+  add(w: Waiter): void {
+    this.waiters.add(w);
+    if (w.needs < this.needs) this.needs = w.needs;
+  }
+
+  recheck(): void {
+    this.needs = Infinity;
+    for (const w of [...this.waiters]) {
+      if (w.check()) this.waiters.delete(w);
+      else if (w.needs < this.needs) this.needs = w.needs;
+    }
+  }
 }
 
 const NONE: readonly BreakCause[] = Object.freeze([]);
@@ -47,7 +71,9 @@ interface NameState {
   rounds: Map<number, { count: number; workers: Set<number> }>;
   total: number;
   abandons: Abandons;
-  waiters: Set<Waiter>;
+  /** Waits per round (the round they name: `previous-round` ones under the round before), and `scope: run` ones. */
+  parked: Map<number, Parked>;
+  runParked: Parked;
 }
 
 export class InMemoryCoordinator implements Coordinator {
@@ -60,17 +86,32 @@ export class InMemoryCoordinator implements Coordinator {
 
   private state(name: string): NameState {
     let s = this.names.get(name);
-    if (!s) this.names.set(name, (s = { rounds: new Map(), total: 0, abandons: new Abandons(), waiters: new Set() }));
+    if (!s) this.names.set(name, (s = { rounds: new Map(), total: 0, abandons: new Abandons(), parked: new Map(), runParked: new Parked() }));
     return s;
   }
 
+  /** Counts one signal or arrival, then checks the waits it may release: those of its round, and `scope: run` ones. */
   private record(s: NameState, round: number, worker: number): void {
     s.total++;
+    if (s.total >= s.runParked.needs) s.runParked.recheck();
     if (round < this.floor) return;
     let r = s.rounds.get(round);
     if (!r) s.rounds.set(round, (r = { count: 0, workers: new Set() }));
     r.count++;
     r.workers.add(worker);
+    const parked = s.parked.get(round);
+    if (parked && r.count >= parked.needs) this.recheckRound(s, round, parked);
+  }
+
+  private recheckRound(s: NameState, round: number, parked: Parked): void {
+    parked.recheck();
+    if (parked.waiters.size === 0) s.parked.delete(round);
+  }
+
+  /** After a give-up: any wait of the name may have become impossible. */
+  private recheckAll(s: NameState): void {
+    s.runParked.recheck();
+    for (const [round, parked] of s.parked) this.recheckRound(s, round, parked);
   }
 
   /** A wait naming a forgotten round would wait for counts that are gone: a bug in whoever raised the floor. */
@@ -79,14 +120,8 @@ export class InMemoryCoordinator implements Coordinator {
     return Promise.reject(new Error(`round ${round} of "${name}" was forgotten already (every worker was past it)`));
   }
 
-  private recheck(s: NameState): void {
-    for (const w of [...s.waiters]) if (w.check()) s.waiters.delete(w);
-  }
-
   async signal(event: string, round: number, worker: number): Promise<void> {
-    const s = this.state(event);
-    this.record(s, round, worker);
-    this.recheck(s);
+    this.record(this.state(event), round, worker);
   }
 
   waitFor(event: string, round: number, o: WaitOptions): Promise<void> {
@@ -98,7 +133,7 @@ export class InMemoryCoordinator implements Coordinator {
       const gone = this.forgotten(event, target);
       if (gone) return gone;
     }
-    return this.park(s, event, target, o.timeoutMs, o.signal, () => {
+    return this.park(s, event, target, o.scope === 'run' ? 'run' : target, o.count, o.timeoutMs, o.signal, () => {
       if (o.scope === 'run') {
         if (s.total >= o.count) return { done: true };
         // Only signallers gone for good count here: any of the others may still signal in a later round.
@@ -125,9 +160,7 @@ export class InMemoryCoordinator implements Coordinator {
    * every agent records every arrival, only the arriving agent then waits for the meeting.
    */
   recordArrival(barrier: string, round: number, worker: number): void {
-    const s = this.state(barrier);
-    this.record(s, round, worker);
-    this.recheck(s);
+    this.record(this.state(barrier), round, worker);
   }
 
   /** Waits until `parties` workers arrived at `barrier` in `round` (the caller's arrival already recorded). */
@@ -135,7 +168,8 @@ export class InMemoryCoordinator implements Coordinator {
     const s = this.state(barrier);
     const gone = this.forgotten(barrier, round);
     if (gone) return gone;
-    return this.park(s, barrier, round, timeoutMs, signal, () => {
+    // Arrivals are counted per worker, signals (a count ≥ the workers) gate the checks: it reaches `parties` first.
+    return this.park(s, barrier, round, round, parties, timeoutMs, signal, () => {
       const r = s.rounds.get(round) ?? { count: 0, workers: new Set<number>() };
       if (r.workers.size >= parties) return { done: true };
       const missing = s.abandons.missing(round, r.workers);
@@ -149,42 +183,50 @@ export class InMemoryCoordinator implements Coordinator {
     if (!allLater && round < this.floor) return;
     const s = this.state(name);
     s.abandons.add(round, worker, cause, allLater);
-    this.recheck(s);
+    this.recheckAll(s);
   }
 
+  /** Parks a wait under `at` (its round, or 'run'), released or broken by `evaluate`; `needs` as in Waiter. */
   private park(
     s: NameState,
     name: string,
     round: number,
+    at: number | 'run',
+    needs: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
     evaluate: () => { done: true } | { broken: BreakCause } | { got: number; needed: number },
   ): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`the coordinator is closed: cannot wait for "${name}"`));
     return new Promise<void>((resolve, reject) => {
-      let last = { got: 0, needed: 0 };
+      let parked: Parked | undefined;
       const settle = (): boolean => {
         const state = evaluate();
         if ('done' in state) finish(resolve);
         else if ('broken' in state) finish(() => reject(new BrokenBarrierError(name, round, state.broken)));
-        else {
-          last = state;
-          return false;
-        }
+        else return false;
         return true;
       };
       const onAbort = () => finish(() => reject(signal?.reason ?? new Error('aborted')));
-      const timer = setTimeout(() => finish(() => reject(new BarrierTimeoutError(name, round, timeoutMs, last.got, last.needed))), timeoutMs);
-      const waiter: Waiter = { check: settle, cancel: (error) => finish(() => reject(error)) };
+      // Counted when it fires: records below `needs` did not evaluate the wait.
+      const onTimeout = () => {
+        if (settle()) return;
+        const state = evaluate() as { got: number; needed: number };
+        finish(() => reject(new BarrierTimeoutError(name, round, timeoutMs, state.got, state.needed)));
+      };
+      const timer = setTimeout(onTimeout, timeoutMs);
+      const waiter: Waiter = { check: settle, cancel: (error) => finish(() => reject(error)), needs };
       function finish(action: () => void): void {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        s.waiters.delete(waiter);
+        parked?.waiters.delete(waiter);
         action();
       }
       if (signal?.aborted) return onAbort();
       if (settle()) return;
-      s.waiters.add(waiter);
+      if (at === 'run') parked = s.runParked;
+      else if (!(parked = s.parked.get(at))) s.parked.set(at, (parked = new Parked()));
+      parked.add(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -194,6 +236,8 @@ export class InMemoryCoordinator implements Coordinator {
     this.floor = round;
     for (const s of this.names.values()) {
       for (const r of s.rounds.keys()) if (r < round) s.rounds.delete(r);
+      // Waits that timed out or were aborted leave their round's group empty.
+      for (const [r, parked] of s.parked) if (r < round && parked.waiters.size === 0) s.parked.delete(r);
       s.abandons.forgetBefore(round);
     }
   }
@@ -221,6 +265,8 @@ export class InMemoryCoordinator implements Coordinator {
   /** Rejects every parked waiter: "<reason> while waiting for …" (the run ended, or a mirror lost its source). */
   async close(reason = 'the run ended'): Promise<void> {
     this.closed = true;
-    for (const [name, s] of this.names) for (const w of [...s.waiters]) w.cancel(new Error(`${reason} while waiting for "${name}"`));
+    for (const [name, s] of this.names) {
+      for (const parked of [s.runParked, ...s.parked.values()]) for (const w of [...parked.waiters]) w.cancel(new Error(`${reason} while waiting for "${name}"`));
+    }
   }
 }

@@ -133,11 +133,17 @@ for (const impl of implementations) {
     test('timeouts say how many arrived; aborts and close reject parked waiters', { timeout: 5_000 }, async () => {
       const [a, b] = await impl.pair();
       await b.signal('read', 1, 0);
-      await assert.rejects(wait(a, 1, { count: 3, timeoutMs: 100 }), (e: unknown) => {
+      // One signal before the wait, one while it waits (which cannot release it, so does not evaluate it).
+      const timedOut = wait(a, 1, { count: 3, timeoutMs: 300 });
+      await b.signal('read', 1, 1);
+      await assert.rejects(timedOut, (e: unknown) => {
         assert.ok(e instanceof BarrierTimeoutError);
-        assert.equal(e.message, 'timed out after 100ms waiting for "read" in round 1 (1 of 3 arrived)');
+        assert.equal(e.message, 'timed out after 300ms waiting for "read" in round 1 (2 of 3 arrived)');
         return true;
       });
+      const meeting = a.arrive('sync', 1, 0, 3, 300);
+      const other = b.arrive('sync', 1, 1, 3, 300);
+      for (const m of [meeting, other]) await assert.rejects(m, { message: 'timed out after 300ms waiting for "sync" in round 1 (2 of 3 arrived)' });
       const stop = new AbortController();
       const aborted = wait(a, 5, { count: 1, signal: stop.signal });
       stop.abort(new Error('interrupted'));
