@@ -111,7 +111,8 @@ export class RedisCoordinator implements Coordinator {
     c.refresh.unref();
     if (options.reader !== undefined) {
       const reader = options.reader;
-      c.tell = setInterval(() => void c.tellApplied(reader).catch((e: Error) => c.fail(e)), options.tellEveryMs ?? DEFAULT_TELL_EVERY_MS);
+      // A tell lost with a dropped connection is told again at the next tick; a Redis gone for good fails the reads.
+      c.tell = setInterval(() => void c.tellApplied(reader).catch(() => {}), options.tellEveryMs ?? DEFAULT_TELL_EVERY_MS);
       c.tell.unref();
       await c.tellApplied(reader);
     }
