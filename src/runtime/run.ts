@@ -198,7 +198,7 @@ export async function runPlan(input: CompiledPlan | ExecutionGraph, options: Run
     const newWorker = (lane: WorkerLane) => new Worker(run, lane, abortRun, draws);
     const roles = plan.roles.filter((role) => (lanes.get(role.name) ?? []).length > 0);
     // A wait names its round or the one before: rounds below the slowest closed-model worker's previous one can go.
-    const closed = roles.filter((role) => !role.load).flatMap((role) => lanes.get(role.name)!.map((lane) => lane.id));
+    const closed = roles.filter((role) => executorOf(role) === runConstantWorkers).flatMap((role) => lanes.get(role.name)!.map((lane) => lane.id));
     const rounds = new RoundFloor(closed, (floor) => coordinator.forgetRoundsBefore(floor - 1));
     const ended = await Promise.allSettled(roles.map((role) => executorOf(role)({ run, role, lanes: lanes.get(role.name)!, newWorker, startedAt, rounds })));
     await Promise.allSettled([...lanes.values()].flat().map((lane) => releaseWorker([http, ws], browser.created(), lane.id)));
