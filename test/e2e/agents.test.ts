@@ -82,17 +82,70 @@ test("--agents 2: local agents run the workers; barriers hold across them; the r
       ['reader', 'signal read', 12, 12],
     ],
   );
-  // Across processes: every read of round k ends after the write of round k, every write of k+1 starts after each read of k.
+  assertWriterReadersOrder(report, 3);
+});
+
+test('--agents 3: the writer and its readers spread over three agents keep their order; a failed write breaks the waits on the other agents, naming it', {
+  timeout: 120_000,
+}, async () => {
+  const out = join(dir, 'three-out');
+  const run = planrun(['run', await planFile('three', writerReaders(3)), '--agents', '3', '--out', out, '--reporter', 'json']);
+  assert.equal(await run.ended(), 0, run.stderr());
+  const report = await readReport(join(out, 'report.json'));
+  assert.equal(report.outcome, 'passed');
+  // writer 4 → local-1, then readers 0…3 → local-2, local-3, local-1, local-2.
+  assert.deepEqual(
+    report.workers.map((w) => [w.id, w.role, w.agent]),
+    [
+      [0, 'reader', 'local-2'],
+      [1, 'reader', 'local-3'],
+      [2, 'reader', 'local-1'],
+      [3, 'reader', 'local-2'],
+      [4, 'writer', 'local-1'],
+    ],
+  );
+  assertWriterReadersOrder(report, 3);
+
+  const failedOut = join(dir, 'three-fail-out');
+  const failed = planrun([
+    'run',
+    await planFile('three-fail', writerReadersPlan({ target: pad.url, rounds: 2, padId: 'fail-pad' })),
+    '--agents',
+    '3',
+    '--out',
+    failedOut,
+    '--reporter',
+    'json',
+  ]);
+  assert.equal(await failed.ended(), 1, failed.stderr());
+  const broken = await readReport(join(failedOut, 'report.json'));
+  assert.equal(broken.outcome, 'failed');
+  const write = broken.timeline.find((r) => r.name === 'write' && r.round === 1)!;
+  assert.match(write.error!.message, /expected status 201, got 500/);
+  // Every reader's wait, on the writer's agent and on the two others, breaks with the writer's failure as its root cause.
+  const waits = broken.timeline.filter((r) => r.name === 'wait written');
+  assert.equal(waits.length, 8);
+  for (const w of waits) {
+    assert.equal(w.outcome, 'failed');
+    assert.equal(w.error?.message, `barrier "written" broken in round ${w.round}: worker 4 (writer) failed at step "write" in round 1: ${write.error!.message}`);
+  }
+  assert.deepEqual([...new Set(broken.workers.map((w) => w.agent))].sort(), ['local-1', 'local-2', 'local-3']);
+});
+
+/** Across processes, by the report's times: every read of round k ends after the write of round k, every write of k+1 starts after each read of k. */
+function assertWriterReadersOrder(report: Awaited<ReturnType<typeof readReport>>, rounds: number): void {
   const t = report.timeline;
-  for (let round = 1; round <= 3; round++) {
+  for (let round = 1; round <= rounds; round++) {
     const write = t.find((r) => r.name === 'write' && r.round === round)!;
-    for (const read of t.filter((r) => r.name === 'read' && r.round === round)) {
+    const reads = t.filter((r) => r.name === 'read' && r.round === round);
+    assert.equal(reads.length, 4, `round ${round}: four reads`);
+    for (const read of reads) {
       assert.ok(read.start >= write.start + write.durationMs, `round ${round}: read by ${read.worker} before the write`);
       const next = t.find((r) => r.name === 'write' && r.round === round + 1);
       if (next) assert.ok(next.start >= read.start + read.durationMs, `round ${round + 1} written before worker ${read.worker} read round ${round}`);
     }
   }
-});
+}
 
 test('--agents 2 runs a staged arrival-rate role: one schedule shared by the agents, the total its stages give', { timeout: 120_000 }, async () => {
   const plan = await planFile(
