@@ -216,7 +216,7 @@ class Session {
     const plan = parsePlan(job.planText, job.planFile, { vars: job.vars });
     // Never a binary named by the plan: it came through Redis.
     delete plan.browser.executablePath;
-    const coordinator = await RedisCoordinator.open({ client, runId: job.runId, reader: id, tellEveryMs: LOG_TELL_MS });
+    const coordinator = await RedisCoordinator.open({ client, runId: job.runId, agent: id, tellEveryMs: LOG_TELL_MS });
     const result = await runPlan(plan, {
       emit: (e) => {
         if (!FORWARDED.has(e.type)) return;

@@ -37,9 +37,9 @@ const settledSoon = async (p: Promise<unknown>) => {
 const coordinators: Coordinator[] = [];
 const redis = redisForFile(() => Promise.all(coordinators.map((c) => c.close())));
 
-async function redisAgent(runId: string, ttlMs?: number, reader?: string): Promise<RedisCoordinator> {
+async function redisAgent(runId: string, ttlMs?: number, agent?: string): Promise<RedisCoordinator> {
   const client = await redis.connect();
-  const c = await RedisCoordinator.open({ client, runId, ...(ttlMs ? { ttlMs } : {}), ...(reader ? { reader, tellEveryMs: 20 } : {}) });
+  const c = await RedisCoordinator.open({ client, runId, ...(ttlMs ? { ttlMs } : {}), ...(agent ? { agent, tellEveryMs: 20 } : {}) });
   coordinators.push(c);
   return c;
 }
@@ -213,7 +213,7 @@ describe('redis only', () => {
     await b.sync();
   });
 
-  test('the log is trimmed up to what every reader applied, not while one has not told; shared values outlive it', { timeout: 10_000 }, async () => {
+  test('the log is trimmed up to what every agent applied, not while one has not told; shared values outlive it', { timeout: 10_000 }, async () => {
     const runId = randomUUID();
     const log = `planrun:{${runId}}:log`;
     const admin = redis.connections.at(-1)!;
@@ -228,7 +228,7 @@ describe('redis only', () => {
     const b = await redisAgent(runId, 60_000, 'b');
     await b.signal('read', 1, 1);
     await Promise.all([controller.sync(), a.sync()]);
-    // The readers tell every 20 ms: trimmed in one go or a few, never past what one of them applied.
+    // The agents tell every 20 ms: trimmed in one go or a few, never past what one of them applied.
     let trimmed = 0;
     for (const until = Date.now() + 5_000; trimmed < 3 && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
       trimmed += await controller.trimApplied(['a', 'b']);

@@ -21,7 +21,7 @@ export interface RedisCoordinatorOptions {
    * The agent's id: it tells the run, every `tellEveryMs` (default 2 s), how far it applied the log, so that the
    * controller can trim what every agent has applied (trimApplied).
    */
-  reader?: string;
+  agent?: string;
   tellEveryMs?: number;
 }
 
@@ -65,7 +65,7 @@ export class RedisCoordinator implements Coordinator {
   private readonly log: string;
   /** Shared values, the latest per key (the log's `v` entries may be trimmed). */
   private readonly sharedKey: string;
-  /** How far each agent applied the log: reader id → entry id. */
+  /** How far each agent applied the log: agent id → entry id. */
   private readonly appliedKey: string;
   private readonly ttlMs: number;
   private lastApplied = '0-0';
@@ -109,31 +109,31 @@ export class RedisCoordinator implements Coordinator {
     const keys = [c.log, c.sharedKey, c.appliedKey];
     c.refresh = setInterval(() => void Promise.all(keys.map((k) => c.client.pExpire(k, c.ttlMs))).catch((e: Error) => c.fail(e)), Math.max(1_000, c.ttlMs / 3));
     c.refresh.unref();
-    if (options.reader !== undefined) {
-      const reader = options.reader;
+    const agent = options.agent;
+    if (agent !== undefined) {
       // A tell lost with a dropped connection is told again at the next tick; a Redis gone for good fails the reads.
-      c.tell = setInterval(() => void c.tellApplied(reader).catch(() => {}), options.tellEveryMs ?? DEFAULT_TELL_EVERY_MS);
+      c.tell = setInterval(() => void c.tellApplied(agent).catch(() => {}), options.tellEveryMs ?? DEFAULT_TELL_EVERY_MS);
       c.tell.unref();
-      await c.tellApplied(reader);
+      await c.tellApplied(agent);
     }
     return c;
   }
 
   /** Tells the run how far this agent applied the log (when that moved). */
-  private async tellApplied(reader: string): Promise<void> {
+  private async tellApplied(agent: string): Promise<void> {
     if (this.told === this.lastApplied) return;
     const at = this.lastApplied;
-    await TELL_APPLIED.run(this.client, [this.appliedKey], [this.ttlMs, reader, at]);
+    await TELL_APPLIED.run(this.client, [this.appliedKey], [this.ttlMs, agent, at]);
     this.told = at;
   }
 
   /**
-   * Trims the log entries that `readers` (the agents still running) and this coordinator have all applied: nobody
-   * replays them again. Nothing while one of the readers has not told yet: it may still be replaying from the start.
-   * Shared values stay in their hash. Returns the entries removed.
+   * Trims the log entries that `agents` (those still running their share) and this coordinator have all applied:
+   * nobody replays them again. Nothing while one of the agents has not told yet: it may still be replaying from the
+   * start. Shared values stay in their hash. Returns the entries removed.
    */
-  async trimApplied(readers: string[]): Promise<number> {
-    const told = readers.length > 0 ? await this.client.hmGet(this.appliedKey, readers) : [];
+  async trimApplied(agents: string[]): Promise<number> {
+    const told = agents.length > 0 ? await this.client.hmGet(this.appliedKey, agents) : [];
     if (told.some((id) => !id)) return 0;
     const upTo = [this.lastApplied, ...(told as string[])].sort(compareIds)[0]!;
     return this.client.xTrim(this.log, 'MINID', upTo);
@@ -252,7 +252,7 @@ export class RedisCoordinator implements Coordinator {
     this.append(['x', name, round, worker, cause, allLater]).catch((e: Error) => this.fail(e));
   }
 
-  /** Only this agent's mirror forgets: other agents' workers may be in other rounds, and the log keeps every entry. */
+  /** Only this agent's mirror forgets: other agents' workers may be in other rounds. */
   forgetRoundsBefore(round: number): void {
     this.mirror.forgetRoundsBefore(round);
   }
