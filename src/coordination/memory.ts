@@ -200,19 +200,21 @@ export class InMemoryCoordinator implements Coordinator {
     if (this.closed) return Promise.reject(new Error(`the coordinator is closed: cannot wait for "${name}"`));
     return new Promise<void>((resolve, reject) => {
       let parked: Parked | undefined;
+      let last = { got: 0, needed: 0 };
       const settle = (): boolean => {
         const state = evaluate();
         if ('done' in state) finish(resolve);
         else if ('broken' in state) finish(() => reject(new BrokenBarrierError(name, round, state.broken)));
-        else return false;
+        else {
+          last = state;
+          return false;
+        }
         return true;
       };
       const onAbort = () => finish(() => reject(signal?.reason ?? new Error('aborted')));
-      // Counted when it fires: records below `needs` did not evaluate the wait.
+      // Evaluated once more when it fires: records below `needs` did not evaluate the wait, so `last` may be old.
       const onTimeout = () => {
-        if (settle()) return;
-        const state = evaluate() as { got: number; needed: number };
-        finish(() => reject(new BarrierTimeoutError(name, round, timeoutMs, state.got, state.needed)));
+        if (!settle()) finish(() => reject(new BarrierTimeoutError(name, round, timeoutMs, last.got, last.needed)));
       };
       const timer = setTimeout(onTimeout, timeoutMs);
       const waiter: Waiter = { check: settle, cancel: (error) => finish(() => reject(error)), needs };
