@@ -179,7 +179,7 @@ class Session {
   private async run(job: Job | CrawlJob, stop: AbortController): Promise<void> {
     const { client, id } = this;
     this.o.log(`agent ${id}: run ${job.runId}, ${job.type === 'crawl' ? 'crawl' : `workers ${job.workers.join(', ')}`}`);
-    const batcher = new EventBatcher(client, eventsKey(job.runId), id);
+    const batcher = new EventBatcher(client, eventsKey(job.runId), id, job.type === 'run' && job.timelineCap !== undefined ? { timelineCap: job.timelineCap } : {});
     // The controller's heartbeat: without it, nobody reads this run's events any more.
     const watch = setInterval(() => {
       void client.exists(controllerKey(job.runId)).then(

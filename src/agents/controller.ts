@@ -18,7 +18,7 @@ import { RedisCrawlStore } from '../coordination/redis/crawl-store.js';
 import { RedisFrontier } from '../coordination/redis/frontier.js';
 import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
 import { startRedisServer, type RedisServer } from '../coordination/redis/server.js';
-import type { CrawlProgress, RunEvent, WorkerOutcome } from '../contract/events.js';
+import { TALLY_ROUND_FIELDS, type CrawlProgress, type RunEvent, type WorkerOutcome } from '../contract/events.js';
 import type { RunContext } from '../contract/engine.js';
 import type { CrawlReport } from '../contract/report.js';
 import type { CrawlRunner, RunOptions, WorkersRunner } from '../runtime/run.js';
@@ -63,6 +63,8 @@ export interface ControllerOptions {
   resume?: boolean;
   /** How long a crawl URL an agent took stays its own without renewal. Default 30 s. */
   crawlLeaseMs?: number;
+  /** The report's timeline cap (--timeline-cap), handed to the agents. */
+  timelineCap?: number;
 }
 
 /** A run that cannot be resumed (unknown, another plan, no crawl reached), or a run id used before: a usage error, nothing ran. */
@@ -271,6 +273,7 @@ export class Controller {
         startedAt,
         reportDir: o.reportDir,
         headed: o.headed,
+        ...(o.timelineCap !== undefined ? { timelineCap: o.timelineCap } : {}),
       };
       await this.send(agent, job);
     }
@@ -287,6 +290,13 @@ export class Controller {
         if (e.type === 'worker:begin') share.begun.add(e.worker);
         if (e.type === 'round:begin') share.rounds.set(e.worker, e.round);
         if (e.type === 'round:end') share.roundsDone.set(e.worker, e.round);
+        if (e.type === 'steps:tally') {
+          const { rounds } = e.tally;
+          for (let i = 0; i < rounds.length; i += TALLY_ROUND_FIELDS) {
+            share.rounds.set(rounds[i]!, rounds[i + 2]!);
+            share.roundsDone.set(rounds[i]!, rounds[i + 2]!);
+          }
+        }
         if (e.type === 'worker:end') share.ended.add(e.worker);
         run.emit(e);
       },

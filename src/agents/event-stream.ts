@@ -10,8 +10,10 @@
 import type { RedisConnection } from '../coordination/redis/connect.js';
 import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
 import type { RunEvent } from '../contract/events.js';
+import { DEFAULT_TIMELINE_CAP } from '../reporting/metrics/metrics-collector.js';
 import { EventDecoder, EventEncoder, type WireEvent } from './event-codec.js';
 import type { ShareEnd } from './protocol.js';
+import { StepFolder } from './step-folder.js';
 
 export const BATCH_MS = 50;
 /**
@@ -32,6 +34,9 @@ const TRIM_AFTER = 100;
 export class EventBatcher {
   private buffer: WireEvent[] = [];
   private readonly encoder = new EventEncoder();
+  private readonly folder: StepFolder;
+  /** What the folder lets out of one event, reused. */
+  private readonly out: RunEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** The chain of appends: each waits for the previous one. */
   private writing: Promise<void> = Promise.resolve();
@@ -41,29 +46,49 @@ export class EventBatcher {
     private readonly client: RedisConnection,
     private readonly key: string,
     private readonly agent: string,
-    private readonly ttlMs = DEFAULT_TTL_MS,
-  ) {}
+    o: { ttlMs?: number; timelineCap?: number } = {},
+  ) {
+    this.ttlMs = o.ttlMs ?? DEFAULT_TTL_MS;
+    this.folder = new StepFolder(agent, o.timelineCap ?? DEFAULT_TIMELINE_CAP);
+  }
+
+  private readonly ttlMs: number;
 
   push(event: RunEvent): void {
-    this.buffer.push(this.encoder.encode(event));
-    if (this.buffer.length >= BATCH_EVENTS) this.flush();
+    this.folder.add(event, this.out);
+    this.encodeOut();
+    if (this.buffer.length + this.folder.heldResults >= BATCH_EVENTS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  /** Buffers what the folder let out. */
+  private encodeOut(): void {
+    for (const e of this.out) this.buffer.push(this.encoder.encode(e));
+    this.out.length = 0;
   }
 
   /** Sends what is buffered; resolves once it (and everything before it) is in Redis. */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.folder.releaseHeld(Date.now(), this.out);
+    this.encodeOut();
+    const tally = this.folder.take();
+    if (tally) this.buffer.push(this.encoder.encode(tally));
     if (this.buffer.length > 0) {
       const batch = JSON.stringify(this.buffer);
       this.buffer = [];
       this.append({ a: this.agent, b: batch });
     }
+    // A round still held is looked at again (and released once it is held too long).
+    if (this.folder.holding) this.timer = setTimeout(() => this.flush(), BATCH_MS);
     return this.writing;
   }
 
   /** Sends the rest, then the end of this agent's share. Rejects if any batch could not be written. */
   async end(share: ShareEnd): Promise<void> {
+    this.folder.drain(this.out);
+    this.encodeOut();
     this.flush();
     this.append({ a: this.agent, d: JSON.stringify(share) });
     await this.writing;

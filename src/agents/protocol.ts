@@ -52,6 +52,8 @@ export interface Job {
   startedAt: number;
   reportDir: string;
   headed: boolean;
+  /** The report's timeline cap (--timeline-cap), when not the default: the agent samples its tallied results for it. */
+  timelineCap?: number;
 }
 
 /** The crawl phase: every agent crawls with the shared frontier and store until nothing is left. */

@@ -107,6 +107,11 @@ export type RunEvent =
   | { type: 'step:begin'; time: number; worker: number; role: string; round: number; stepId: string; name: string; kind: StepKind }
   | { type: 'step:end'; time: number; result: StepResult }
   | { type: 'round:end'; time: number; worker: number; role: string; round: number; ok: boolean }
+  /**
+   * Whole rounds that ended ok, folded by an agent instead of sent as their round, step and result events (see
+   * StepTally). Nothing is emitted this way in one process.
+   */
+  | { type: 'steps:tally'; time: number; tally: StepTally }
   | { type: 'worker:end'; time: number; worker: number; role: string; outcome: WorkerOutcome; rounds: number }
   /** Open-model iterations that were due while every worker of the role was busy: not started (batched, about one event a second). */
   | { type: 'iteration:dropped'; time: number; role: string; count: number }
@@ -118,6 +123,39 @@ export type RunEvent =
   | { type: 'crawl:progress'; time: number; progress: CrawlProgress }
   | { type: 'log'; time: number; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'run:end'; time: number; outcome: RunOutcome; reason?: string };
+
+/** Numbers per round in StepTally.rounds: worker, index in `roles`, round, its begin time, its end time, its results. */
+export const TALLY_ROUND_FIELDS = 6;
+/**
+ * Numbers per result in StepTally.results: index in `steps`, start, durationMs, bytes, lagMs (-1 in the closed
+ * model), then the ws counters sent, received, skipped, dropped (sent -1 when the result had no ws counters).
+ */
+export const TALLY_RESULT_FIELDS = 9;
+
+/**
+ * Rounds in which every step ended ok and none waited, signalled or attached a file: what every aggregate of the
+ * report needs of them, as numbers, instead of a round:begin, step:begin, step:end and round:end event each. An
+ * agent sends one every batch (agents/step-folder.ts): at thousands of requests a second the events themselves
+ * cost the agent and the controller more than the requests. The rounds are in the order they ended, each followed
+ * in `results` by its results in the order they ended; a result ended at start + durationMs.
+ */
+export interface StepTally {
+  /** Who folded them (an agent's id): busy workers are counted per source. */
+  source: string;
+  roles: string[];
+  steps: Array<{ role: string; stepId: string; name: string; kind: StepKind }>;
+  /** TALLY_ROUND_FIELDS numbers per round. */
+  rounds: number[];
+  /** TALLY_RESULT_FIELDS numbers per result. */
+  results: number[];
+  /**
+   * The results the source's own reservoir kept for the report's timeline, whole, with the chance it kept each
+   * with (see timeline-sample.ts) and its place among the tally's results.
+   */
+  sampled: Array<{ at: number; keptWith: number; result: StepResult }>;
+  /** The source's workers inside a step when the tally was made. */
+  busy: number[];
+}
 
 export type RunOutcome = 'passed' | 'failed' | 'aborted';
 

@@ -6,7 +6,7 @@
 // secret-named headers and query parameters) and secret *query names*, so a
 // URL like `/api?token=…` is redacted even before its value was ever learned.
 
-import type { RunEvent, RunEventOf, StepOutcome, StepResult } from '../contract/events.js';
+import type { RunEvent, RunEventOf, StepOutcome, StepResult, StepTally } from '../contract/events.js';
 import type { RedactSpec, StepKind } from '../contract/plan.js';
 
 export const REDACTED = '[redacted]';
@@ -157,7 +157,21 @@ export class Redactor {
       const type = this.planText(event.type);
       return result === event.result && type === event.type ? event : { ...event, type: type as 'step:end', result };
     }
+    if (event.type === 'steps:tally') return { type: 'steps:tally', time: event.time, tally: this.redactTally(event.tally) };
     return this.redact(event);
+  }
+
+  /** A tally: its names are plan texts, its sampled results are redacted as results are; the rest is numbers. */
+  private redactTally(t: StepTally): StepTally {
+    return {
+      source: this.redactText(t.source),
+      roles: t.roles.map((r) => this.planText(r)),
+      steps: t.steps.map((s) => ({ role: this.planText(s.role), stepId: this.planText(s.stepId), name: this.planText(s.name), kind: this.planText(s.kind) as StepKind })),
+      rounds: t.rounds,
+      results: t.results,
+      sampled: t.sampled.map((s) => ({ at: s.at, keptWith: s.keptWith, result: this.redactResult(s.result) })),
+      busy: t.busy,
+    };
   }
 
   /** A step:begin event: every string in it is plan text (see STEP_BEGIN_FIELDS). */

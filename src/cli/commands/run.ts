@@ -175,6 +175,7 @@ export const command: Command = {
             signal: at.signal,
             ...(agents.resume ? { resume: true } : {}),
             ...(agents.leaseMs !== undefined ? { crawlLeaseMs: agents.leaseMs } : {}),
+            ...(timelineCap !== undefined ? { timelineCap } : {}),
           });
         }
       : undefined;

@@ -1,7 +1,16 @@
 // The one place metrics are computed. Fed by the run's event stream, it builds
 // the RunReport every output (summary, JSON, JUnit, HTML…) only formats.
 import type { ThresholdSpec } from '../../contract/plan.js';
-import type { CrawlProgress, RunEvent, RunInfo, RunOutcome, StepResult } from '../../contract/events.js';
+import {
+  TALLY_RESULT_FIELDS,
+  TALLY_ROUND_FIELDS,
+  type CrawlProgress,
+  type RunEvent,
+  type RunInfo,
+  type RunOutcome,
+  type StepResult,
+  type StepTally,
+} from '../../contract/events.js';
 import type { BarrierAggregate, CrawlReport, ErrorGroup, RunReport, SeriesBucket, StepAggregate, ThresholdResult, WorkerSummary } from '../../contract/report.js';
 import { REPORT_VERSION } from '../../contract/report.js';
 import type { LoadSnapshot, Reporter } from '../../contract/reporter.js';
@@ -137,6 +146,9 @@ export class MetricsCollector implements Reporter {
       case 'step:end':
         this.recordStep(event.result);
         break;
+      case 'steps:tally':
+        this.recordTally(event.tally);
+        break;
       case 'crawl:progress':
         this.crawlProgress = event.progress;
         break;
@@ -201,6 +213,35 @@ export class MetricsCollector implements Reporter {
     }
 
     this.timeline.add(r);
+  }
+
+  /** What recordStep does for each of the tally's ok results, from their numbers; the rounds' ends for the workers. */
+  private recordTally(t: StepTally): void {
+    const buckets = t.steps.map((s) => this.stepBucket(s.role, s.stepId, s.name, s.kind));
+    const { results, rounds } = t;
+    for (let i = 0; i < results.length; i += TALLY_RESULT_FIELDS) {
+      const b = buckets[results[i]!]!;
+      const durationMs = results[i + 2]!;
+      const lagMs = results[i + 4]!;
+      b.agg.ok++;
+      b.agg.count++;
+      b.latency.record(durationMs);
+      if (lagMs >= 0) b.scheduled.record(lagMs + durationMs);
+      b.agg.bytes += results[i + 3]!;
+      const sent = results[i + 5]!;
+      if (sent >= 0) {
+        const w = (b.agg.ws ??= { sent: 0, received: 0, skipped: 0, dropped: 0 });
+        w.sent += sent;
+        w.received += results[i + 6]!;
+        w.skipped += results[i + 7]!;
+        w.dropped += results[i + 8]!;
+      }
+    }
+    for (let i = 0; i < rounds.length; i += TALLY_ROUND_FIELDS) {
+      const w = this.workers.get(rounds[i]!);
+      if (w && !w.ended) w.rounds = Math.max(w.rounds, rounds[i + 2]!);
+    }
+    this.timeline.addTallied(results.length / TALLY_RESULT_FIELDS, t.sampled);
   }
 
   get bucketMs(): number {

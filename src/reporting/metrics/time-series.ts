@@ -3,13 +3,13 @@
 // histograms; a closed bucket is reduced to its counts and percentiles, so the
 // memory grows by a few hundred bytes a bucket, not with the results. Each
 // closed bucket is handed to `onBucket` once (metrics.ndjson streams them).
-import type { RunEvent, StepResult } from '../../contract/events.js';
+import { TALLY_RESULT_FIELDS, TALLY_ROUND_FIELDS, type RunEvent, type StepResult, type StepTally } from '../../contract/events.js';
 import type { SeriesBucket, TimeSeries } from '../../contract/report.js';
 import { LatencyStats } from './latency-stats.js';
 
 export const DEFAULT_BUCKET_MS = 1000;
 
-interface StepTally {
+interface StepCount {
   role: string;
   stepId: string;
   failed: number;
@@ -23,7 +23,7 @@ interface OpenBucket {
   failed: number;
   errors: Map<string, number>;
   http: LatencyStats;
-  byStep: Map<string, StepTally>;
+  byStep: Map<string, StepCount>;
   activeWorkers: number;
   busyWorkers: number;
   iterations: number;
@@ -47,8 +47,9 @@ export class SeriesRecorder {
   private open: OpenBucket | undefined;
   private ended = false;
   private readonly active = new Set<number>();
-  /** Workers inside a step now. */
+  /** Workers inside a step now: those whose steps came as events, and per tallying source its latest tally's. */
   private readonly busy = new Set<number>();
+  private readonly tallyBusy = new Map<string, readonly number[]>();
   /** Per open-model role, its last reported load target: a bucket without a report carries it. */
   private readonly target = new Map<string, number>();
 
@@ -64,6 +65,10 @@ export class SeriesRecorder {
       return;
     }
     if (this.ended || this.origin === undefined) return;
+    if (event.type === 'steps:tally') {
+      this.recordTally(event.tally, event.time);
+      return;
+    }
     const b = this.advance(event.time);
     switch (event.type) {
       case 'worker:begin':
@@ -73,10 +78,16 @@ export class SeriesRecorder {
       case 'worker:end':
         this.active.delete(event.worker);
         this.busy.delete(event.worker);
+        for (const [source, ids] of this.tallyBusy)
+          if (ids.includes(event.worker))
+            this.tallyBusy.set(
+              source,
+              ids.filter((id) => id !== event.worker),
+            );
         break;
       case 'step:begin':
         this.busy.add(event.worker);
-        b.busyWorkers = Math.max(b.busyWorkers, this.busy.size);
+        b.busyWorkers = Math.max(b.busyWorkers, this.busyNow().size);
         break;
       case 'step:end':
         this.busy.delete(event.result.worker);
@@ -120,7 +131,32 @@ export class SeriesRecorder {
 
   /** Workers begun and not ended, and those inside a step, now: the live view counts them, the live metrics split the busy ones by role. */
   workersNow(): { readonly active: ReadonlySet<number>; readonly busy: ReadonlySet<number> } {
-    return { active: this.active, busy: this.busy };
+    return { active: this.active, busy: this.busyNow() };
+  }
+
+  private busyNow(): ReadonlySet<number> {
+    if (this.tallyBusy.size === 0) return this.busy;
+    const all = new Set(this.busy);
+    for (const ids of this.tallyBusy.values()) for (const id of ids) all.add(id);
+    return all;
+  }
+
+  /**
+   * A tally's rounds and results, each in the bucket of its own time (a round's begin, a result's end). Its
+   * source's busy workers are those it names until its next tally: a bucket's busy count is sampled at tallies
+   * for them, not at each step.
+   */
+  private recordTally(t: StepTally, time: number): void {
+    const { rounds, results, steps } = t;
+    for (let i = 0; i < rounds.length; i += TALLY_ROUND_FIELDS) this.advance(rounds[i + 3]!).iterations++;
+    for (let i = 0; i < results.length; i += TALLY_RESULT_FIELDS) {
+      const step = steps[results[i]!]!;
+      const durationMs = results[i + 2]!;
+      countRun(this.advance(results[i + 1]! + durationMs), step.role, step.stepId, step.kind, durationMs);
+    }
+    this.tallyBusy.set(t.source, t.busy);
+    const b = this.advance(time);
+    b.busyWorkers = Math.max(b.busyWorkers, this.busyNow().size);
   }
 
   /** Every bucket so far, the current one included (without closing it). */
@@ -193,22 +229,28 @@ export class SeriesRecorder {
 function record(b: OpenBucket, r: StepResult): void {
   if (r.wait) b.barrierWaits++;
   if (r.outcome === 'skipped') return;
-  b.steps++;
-  const key = `${r.role}\u0000${r.stepId}`;
-  let tally = b.byStep.get(key);
-  if (!tally) {
-    tally = { role: r.role, stepId: r.stepId, failed: 0, latency: new LatencyStats() };
-    b.byStep.set(key, tally);
-  }
-  tally.latency.record(r.durationMs);
-  if (r.kind === 'request') {
-    b.requests++;
-    b.http.record(r.durationMs);
-  }
+  const tally = countRun(b, r.role, r.stepId, r.kind, r.durationMs);
   if (r.outcome === 'failed') {
     b.failed++;
     tally.failed++;
     const code = r.error?.code ?? 'error';
     b.errors.set(code, (b.errors.get(code) ?? 0) + 1);
   }
+}
+
+/** Counts a step that ran (ok or failed) in its bucket; the failure is the caller's to count. */
+function countRun(b: OpenBucket, role: string, stepId: string, kind: StepResult['kind'], durationMs: number): StepCount {
+  b.steps++;
+  const key = `${role}\u0000${stepId}`;
+  let tally = b.byStep.get(key);
+  if (!tally) {
+    tally = { role, stepId, failed: 0, latency: new LatencyStats() };
+    b.byStep.set(key, tally);
+  }
+  tally.latency.record(durationMs);
+  if (kind === 'request') {
+    b.requests++;
+    b.http.record(durationMs);
+  }
+  return tally;
 }

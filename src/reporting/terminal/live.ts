@@ -4,7 +4,7 @@
 // titles rewritten from counters (and the load line from the collector's
 // snapshots, Reporter.onLoad) at most every REFRESH_MS.
 import { Listr, ListrLogger, ProcessOutput, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTaskWrapper } from 'listr2';
-import type { Phase, RunEvent, RunInfo } from '../../contract/events.js';
+import { TALLY_ROUND_FIELDS, type Phase, type RunEvent, type RunInfo } from '../../contract/events.js';
 import type { RunReport } from '../../contract/report.js';
 import type { LoadSnapshot, Reporter } from '../../contract/reporter.js';
 import { formatLoadLine } from './load-line.js';
@@ -103,6 +103,16 @@ class LiveReporter implements Reporter {
         if (!r) break;
         r[res.outcome]++;
         if (res.outcome === 'failed') r.lastFailure = `worker ${res.worker} round ${res.round} "${res.name}": ${res.error?.message ?? 'failed'}`;
+        break;
+      }
+      case 'steps:tally': {
+        const { rounds, roles } = e.tally;
+        for (let i = 0; i < rounds.length; i += TALLY_ROUND_FIELDS) {
+          const r = this.roles.get(roles[rounds[i + 1]!]!);
+          if (!r) continue;
+          r.round = Math.max(r.round, rounds[i + 2]!);
+          r.ok += rounds[i + 5]!;
+        }
         break;
       }
       case 'worker:end': {

@@ -1,6 +1,6 @@
 // Line-per-event output for CI logs and pipes: nothing is redrawn, every line
 // stands alone and starts with the time since the run began.
-import type { RunEvent } from '../../contract/events.js';
+import { TALLY_ROUND_FIELDS, type RunEvent, type StepTally } from '../../contract/events.js';
 import type { RunReport } from '../../contract/report.js';
 import type { LoadSnapshot, Reporter } from '../../contract/reporter.js';
 import { formatLoadLine } from './load-line.js';
@@ -58,8 +58,32 @@ class PlainReporter implements Reporter {
   }
 
   onEvent(e: RunEvent): void {
+    if (e.type === 'steps:tally') {
+      this.tallyLines(e.tally);
+      return;
+    }
     const line = this.lineFor(e);
     if (line !== undefined) this.o.stream.write(`${this.stamp(e.time)} ${line}\n`);
+  }
+
+  /** A tally's rounds, each the line its round:end would have printed (all their steps ended ok). */
+  private tallyLines(t: StepTally): void {
+    const { rounds } = t;
+    for (let i = 0; i < rounds.length; i += TALLY_ROUND_FIELDS) {
+      const end = rounds[i + 4]!;
+      if (this.overCap('round', 'round ends', end)) return;
+      const line = this.roundLine(rounds[i]!, t.roles[rounds[i + 1]!]!, rounds[i + 2]!, true, { begin: rounds[i + 3]!, ok: rounds[i + 5]!, failed: 0, skipped: 0 }, end);
+      this.o.stream.write(`${this.stamp(end)} ${line}\n`);
+    }
+  }
+
+  private roundLine(worker: number, role: string, round: number, ok: boolean, t: RoundTally | undefined, end: number): string {
+    const p = this.paint;
+    const of = this.rounds !== undefined ? `/${this.rounds}` : '';
+    const counts = t
+      ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatDurationCompact(end - t.begin)}`
+      : '';
+    return `${ok ? '·' : p('red', '✖')} worker ${worker} (${role}) round ${round}${of}: ${counts}`;
   }
 
   /** The first line once the workers have run 10 s (a short run needs none), then every 10 s. */
@@ -125,11 +149,7 @@ class PlainReporter implements Reporter {
       case 'round:end': {
         const t = this.tallies.get(e.worker);
         if (this.overCap('round', 'round ends', e.time)) return undefined;
-        const of = this.rounds !== undefined ? `/${this.rounds}` : '';
-        const counts = t
-          ? `${t.ok} ok, ${t.failed > 0 ? p('red', `${t.failed} failed`) : '0 failed'}${t.skipped > 0 ? `, ${t.skipped} skipped` : ''} in ${formatDurationCompact(e.time - t.begin)}`
-          : '';
-        return `${e.ok ? '·' : p('red', '✖')} worker ${e.worker} (${e.role}) round ${e.round}${of}: ${counts}`;
+        return this.roundLine(e.worker, e.role, e.round, e.ok, t, e.time);
       }
       case 'worker:end':
         return e.outcome === 'done' ? undefined : `${p('yellow', '■')} worker ${e.worker} (${e.role}) ${e.outcome} after ${plural(e.rounds, 'round')}`;
