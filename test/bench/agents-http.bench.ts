@@ -1,5 +1,5 @@
 // Agents HTTP bench: one plan (AGENTS_HTTP_WORKERS workers, 20; each a loop of
-// GET /health for AGENTS_HTTP_SECONDS, 5) against the pad server, run by
+// GET /health for AGENTS_HTTP_SECONDS, 15) against the pad server, run by
 // `planrun run` as a user runs it: in one process and with --agents 1 in
 // AGENTS_HTTP_PAIRS (3) back-to-back pairs (see pairs.ts), then with --agents 2
 // (private redis-server, local agents). Prints requests/s (from the report's
@@ -7,6 +7,9 @@
 // CPU per request of the whole process tree (controller, agents, redis-server:
 // the shell's `times` for its children), start-up (loading the built dist/)
 // included, so compare the rows with each other rather than with http.bench.ts.
+// 15 s, not less: the first --timeline-cap results of an agent go whole with its
+// tallies (the report's timeline keeps them all), and two processes' code warms
+// up; over 5 s that start is a tenth of the run.
 //   npm run bench -- agents
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { CLI_NODE_ARGS } from '../helpers/cli-entry.js';
 import { type AgentsRun, pairOrder, printAgentsRatios } from './pairs.js';
 
 const WORKERS = Number(process.env.AGENTS_HTTP_WORKERS ?? 20);
-const SECONDS = Number(process.env.AGENTS_HTTP_SECONDS ?? 5);
+const SECONDS = Number(process.env.AGENTS_HTTP_SECONDS ?? 15);
 const PAIRS = Number(process.env.AGENTS_HTTP_PAIRS ?? 3);
 const PAD = fileURLToPath(new URL('../fixtures/pad/server.mjs', import.meta.url));
 
