@@ -116,7 +116,8 @@ export class StepFolder {
   take(): TallyEvent | undefined {
     if (this.tally.rounds.length === 0) return undefined;
     const tally = this.tally;
-    tally.busy = [...this.busy];
+    // Only the workers whose step:begin it held: the others' came as events, and the controller counts those.
+    tally.busy = [...this.busy].filter((w) => this.open.get(w)?.folding);
     this.tally = this.emptyTally();
     this.roleIndex.clear();
     this.stepIndex.clear();

@@ -153,7 +153,7 @@ export interface StepTally {
    * with (see timeline-sample.ts) and its place among the tally's results.
    */
   sampled: Array<{ at: number; keptWith: number; result: StepResult }>;
-  /** The source's workers inside a step when the tally was made. */
+  /** The source's workers inside a step of a round it was holding when the tally was made (their step:begin is held). */
   busy: number[];
 }
 

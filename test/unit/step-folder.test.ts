@@ -298,13 +298,20 @@ describe('StepFolder', () => {
     assert.equal(folder.take(), undefined);
   });
 
-  it('a tally names the busy workers of its source: the series counts them, and forgets a worker once it ended', () => {
+  it('a tally names the busy workers of its source whose step:begin it held: the series counts them, and forgets a worker once it ended', () => {
     const folder = new StepFolder('a1', 10);
     const out: RunEvent[] = [];
-    const events = [0, 1, 2].map((w) => workerEvents(w, [{ steps: [{ outcome: 'ok', kind: 'request', durationUs: 1000, lagUs: undefined, bytes: 1 }], ends: true }]));
+    const ok: StepDraw = { outcome: 'ok', kind: 'request', durationUs: 1000, lagUs: undefined, bytes: 1 };
+    const events = [0, 1, 2].map((w) => workerEvents(w, [{ steps: [ok], ends: true }]));
+    // Worker 3's round fails its first step, so it goes as events: it is inside its second step, begun as an event.
+    for (const e of workerEvents(3, [{ steps: [{ ...ok, outcome: 'failed' }, ok], ends: true }]).slice(1, 5)) folder.add(e, out);
     // Workers 0 and 1 end a round; 2 begins one and is inside its step when the tally is taken.
     for (const w of [0, 1]) for (const e of events[w]!.slice(1, 5)) folder.add(e, out);
     for (const e of events[2]!.slice(1, 3)) folder.add(e, out);
+    assert.deepEqual(
+      out.filter((e) => e.type === 'step:begin').map((e) => e.type === 'step:begin' && e.worker),
+      [3, 3],
+    );
     const tally = folder.take()!;
     assert.deepEqual(tally.tally.busy, [2]);
     const c = new MetricsCollector({ now: () => T0 + 1000 });

@@ -50,6 +50,8 @@ export class SeriesRecorder {
   /** Workers inside a step now: those whose steps came as events, and per tallying source its latest tally's. */
   private readonly busy = new Set<number>();
   private readonly tallyBusy = new Map<string, readonly number[]>();
+  /** The workers tallyBusy lists, all sources together: what a step:begin adds to the busy count without a set union. */
+  private tallyBusyCount = 0;
   /** Per open-model role, its last reported load target: a bucket without a report carries it. */
   private readonly target = new Map<string, number>();
 
@@ -80,14 +82,14 @@ export class SeriesRecorder {
         this.busy.delete(event.worker);
         for (const [source, ids] of this.tallyBusy)
           if (ids.includes(event.worker))
-            this.tallyBusy.set(
+            this.setTallyBusy(
               source,
               ids.filter((id) => id !== event.worker),
             );
         break;
       case 'step:begin':
         this.busy.add(event.worker);
-        b.busyWorkers = Math.max(b.busyWorkers, this.busyNow().size);
+        b.busyWorkers = Math.max(b.busyWorkers, this.busy.size + this.tallyBusyCount);
         break;
       case 'step:end':
         this.busy.delete(event.result.worker);
@@ -144,7 +146,8 @@ export class SeriesRecorder {
   /**
    * A tally's rounds and results, each in the bucket of its own time (a round's begin, a result's end). Its
    * source's busy workers are those it names until its next tally: a bucket's busy count is sampled at tallies
-   * for them, not at each step.
+   * for them, not at each step. They are the workers whose step:begin the source held, so they are not also in
+   * `busy` (but for a round released after the tally, until the next one).
    */
   private recordTally(t: StepTally, time: number): void {
     const { rounds, results, steps } = t;
@@ -154,9 +157,14 @@ export class SeriesRecorder {
       const durationMs = results[i + 2]!;
       countRun(this.advance(results[i + 1]! + durationMs), step.role, step.stepId, step.kind, durationMs);
     }
-    this.tallyBusy.set(t.source, t.busy);
+    this.setTallyBusy(t.source, t.busy);
     const b = this.advance(time);
-    b.busyWorkers = Math.max(b.busyWorkers, this.busyNow().size);
+    b.busyWorkers = Math.max(b.busyWorkers, this.busy.size + this.tallyBusyCount);
+  }
+
+  private setTallyBusy(source: string, ids: readonly number[]): void {
+    this.tallyBusyCount += ids.length - (this.tallyBusy.get(source)?.length ?? 0);
+    this.tallyBusy.set(source, ids);
   }
 
   /** Every bucket so far, the current one included (without closing it). */
