@@ -10,6 +10,7 @@ import type { RandomSource } from '../plan/random.js';
 import type { StepError, StepResult, WorkerOutcome } from '../contract/events.js';
 import { StepFailure, type RunContext, type StepContext, type StepDetails, type WorkerState } from '../contract/engine.js';
 import type { RunDraws } from './draws.js';
+import { EPOCH_ORIGIN } from './clock.js';
 import { executeStep } from './steps.js';
 
 /** An engine gets this long after its step's signal fired to fail with its own, more precise error. */
@@ -355,7 +356,7 @@ export class Worker {
     const timeoutMs = this.timeoutOf(step);
     // Fractional epoch ms from the monotonic clock: start + durationMs orders steps across workers exactly.
     const began = performance.now();
-    const start = TIME_ORIGIN + began;
+    const start = EPOCH_ORIGIN + began;
     run.emit({ type: 'step:begin', time: start, worker: lane.id, role: lane.role, round, stepId: step.id, name: step.name, kind: step.kind });
     // Waits get a little slack so the coordinator's own timeout, which knows who is missing, fires first.
     const isWait = step.kind === 'wait' || step.kind === 'barrier';
@@ -494,12 +495,6 @@ export class Worker {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Read once: the global `performance` is a getter, and its timeOrigin another that asks the runtime each time (about
- * 30 ns a step together; performance.now() is imported for the same reason).
- */
-const TIME_ORIGIN = performance.timeOrigin;
 
 /** What endLeaf gets as the failure of a step that succeeded (anything, even undefined, can be thrown). */
 const NO_FAILURE: unique symbol = Symbol('no failure');

@@ -5,6 +5,7 @@ import type { LoadSegment, RoleSpec } from '../../contract/plan.js';
 import type { RunContext } from '../../contract/engine.js';
 import type { RoundFloor } from '../round-floor.js';
 import type { Worker, WorkerLane } from '../worker.js';
+import { EPOCH_ORIGIN } from '../clock.js';
 
 export interface ExecutorContext {
   run: RunContext;
@@ -23,7 +24,7 @@ export interface ExecutorContext {
 
 /** `startedAt` on the performance.now() clock (monotonic), the one the schedulers' timers use. */
 export function scheduleOrigin(cx: ExecutorContext): number {
-  return cx.startedAt - performance.timeOrigin;
+  return cx.startedAt - EPOCH_ORIGIN;
 }
 
 export type Executor = (cx: ExecutorContext) => Promise<void>;
