@@ -179,12 +179,16 @@ function roundsSeen(events: RunEvent[]): Map<number, string[]> {
         r += rounds[i + 5]!;
       }
       assert.equal(r * TALLY_RESULT_FIELDS, results.length, 'the rounds name every result of the tally');
-    } else if (e.type === 'round:begin' || e.type === 'round:end') note(e.worker, `${e.type} ${e.round}`);
-    else if (e.type === 'step:begin') note(e.worker, `step:begin ${e.round}`);
-    else if (e.type === 'step:end') note(e.result.worker, `step:end ${e.result.round}`);
-    else if (e.type === 'worker:begin' || e.type === 'worker:end') note(e.worker, e.type);
+    } else if (e.type === 'step:end') note(e.result.worker, labelOf(e));
+    else if (e.type === 'round:begin' || e.type === 'round:end' || e.type === 'step:begin' || e.type === 'worker:begin' || e.type === 'worker:end') note(e.worker, labelOf(e));
   }
   return seen;
+}
+
+/** How roundsSeen and roundsExpected name one event of a worker: its type, and its round when it has one. */
+function labelOf(e: RunEvent): string {
+  if (e.type === 'step:end') return `step:end ${e.result.round}`;
+  return 'round' in e ? `${e.type} ${e.round}` : e.type;
 }
 
 /** The same, as it should be: a round folds when it ended ok with every step ok and none waited. */
@@ -201,12 +205,11 @@ function roundsExpected(perWorker: RunEvent[][]): Map<number, string[]> {
         const results = round.filter((x): x is Extract<RunEvent, { type: 'step:end' }> => x.type === 'step:end').map((x) => x.result);
         const folds = e.ok && round.length <= MAX_FOLDED_ROUND_EVENTS && results.every((r) => r.outcome === 'ok' && !r.wait);
         if (folds) out.push(`folded ${e.round} (${results.length} results)`);
-        else out.push(...round.map((x) => (x.type === 'step:end' ? `step:end ${x.result.round}` : `${x.type} ${(x as { round: number }).round}`)), `round:end ${e.round}`);
+        else out.push(...round.map(labelOf), labelOf(e));
         round = [];
       } else {
-        out.push(...round.map((x) => (x.type === 'step:end' ? `step:end ${x.result.round}` : `${x.type} ${(x as { round: number }).round}`)));
+        out.push(...round.map(labelOf), labelOf(e));
         round = [];
-        out.push(e.type);
       }
     }
     expected.set(w, out);
