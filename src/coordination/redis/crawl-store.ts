@@ -3,13 +3,16 @@
 // stored whole or not at all, and a visit of a URL already stored (taken again
 // after its agent died mid-visit, or after a resume) changes nothing:
 //   crawl:urls        HASH  url → "k" (fine) or "b" (broken) + SettledUrl JSON
-//   crawl:refcount    HASH  url → links pointing to it
-//   crawl:refs        HASH  "url\nN" → the referrer of the Nth link to url (encodeRef); every link while url is
-//                           unsettled or broken, the first OK_REFERRERS_KEPT once it settled fine
+//   crawl:referrers   HASH  url → "COUNT:" (links pointing to it) then its first OK_REFERRERS_KEPT referrers, each
+//                           "LEN:" + encodeRef (LEN in bytes): what every URL keeps, fine or broken
+//   crawl:refs        HASH  "url\nN" → the referrer of the Nth link to url, for N past the kept few, while url is
+//                           unsettled or broken (a URL that settles fine loses them)
 //   crawl:frags       SET   "url#fragment" of every #fragment link (fragments: true)
 //   crawl:frefs:U#F   LIST  referrers of that fragment link (encodeRef)
 //   crawl:tally       HASH  skipped and sampled counts, sitemaps read and URLs they listed, summed over visits
-// The referrers live in one hash, not a list per URL: a key per URL cost each
+// A URL's count and first referrers share one field: a field per referrer, beside one for the count, cost about
+// 230 of the 870 bytes Redis held per visited URL of the generated site, where most URLs have one to three links.
+// The referrers live in hashes, not a list per URL: a key per URL cost each
 // batch a PEXPIRE per list it wrote (about 3 per visited URL) and the keyspace
 // a key, an expiry and a list per URL. The visits of one agent made while a
 // script call is in flight share the next call; each key a call writes gets
@@ -21,20 +24,21 @@ import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LUA_CHUNKED, LuaScript, runKey } from './keys.js';
 
 /**
- * KEYS: urls, refcount, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
+ * KEYS: urls, referrers, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
  * visit (flat, see encodeVisits): url, counts of settled URLs, referrers, fragment links and tally fields, then those
  * as pairs. Flat arguments need no JSON decoding in the script. The visits are stored first; then the links of the
- * batch's new visits are counted target by target: one HINCRBY of a target's referrer count by its links in the batch
- * numbers them (in batch order) and says which the target still keeps (within `kept`, or all while the target is not
- * settled fine: one HGET, only when some are past `kept`). A page's navigation links point to the same few URLs as
- * every other page's, so a batch counts each of those once, not once per page. The kept referrers of a batch go in
- * one HSET and its tallies in one HINCRBY per field; then the URLs it settled fine lose the referrers past `kept` that
- * came while they were unsettled (after the HSET, so those of this batch go too). Each key written gets one PEXPIRE
- * per batch: its TTL still runs from the batch that last wrote it.
+ * batch's new visits are counted target by target: the target's referrers field (one HGET) gives the links counted
+ * before, and one rewrite of it adds this batch's links to the count and the first of them to the kept few (plain
+ * finds and concatenation: a pattern match and a table.concat per target cost the script about a tenth more). A page's
+ * navigation links point to the same few URLs as every other page's, so a batch counts each of those once, not once
+ * per page. Links past the kept few are kept (one HSET for the batch) only while the target is not settled fine (one
+ * HGET). The referrers fields of a batch go in one HSET and its tallies in one HINCRBY per field; then the URLs it
+ * settled fine lose the referrers past `kept` that came while they were unsettled (after the HSET, so those of this
+ * batch go too). Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last wrote it.
  */
 const STORE = new LuaScript(`${LUA_CHUNKED}
 local ttl, kept = ARGV[1], tonumber(ARGV[3])
-local tally, touched, refs, fine = {}, {}, {}, {}
+local tally, touched, fine = {}, {}, {}
 local targets, links = {}, {}
 local i = 4
 while i <= #ARGV do
@@ -76,27 +80,45 @@ while i <= #ARGV do
     for j = t, i - 1, 2 do tally[ARGV[j]] = (tally[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
   end
 end
+local counted, past = {}, {}
 for _, target in ipairs(targets) do
   local list = links[target]
-  local last = redis.call('HINCRBY', KEYS[2], target, #list)
-  local first = last - #list + 1
-  local all = last <= kept
-  if not all then
-    local known = redis.call('HGET', KEYS[1], target)
-    all = not (known and string.sub(known, 1, 1) == 'k')
+  local value
+  local before = 0
+  local known = redis.call('HGET', KEYS[2], target)
+  if known then
+    local colon = string.find(known, ':', 1, true)
+    before = tonumber(string.sub(known, 1, colon - 1))
+    value = (before + #list) .. string.sub(known, colon)
+  else
+    value = #list .. ':'
   end
-  for m = 1, all and #list or math.max(0, kept - first + 1) do
-    refs[#refs + 1] = target .. '\\n' .. (first + m - 1)
-    refs[#refs + 1] = list[m]
+  local m = 1
+  while m <= #list and before + m <= kept do
+    value = value .. #list[m] .. ':' .. list[m]
+    m = m + 1
+  end
+  counted[#counted + 1] = target
+  counted[#counted + 1] = value
+  if m <= #list then
+    local settled = redis.call('HGET', KEYS[1], target)
+    if not (settled and string.sub(settled, 1, 1) == 'k') then
+      for n = m, #list do
+        past[#past + 1] = target .. '\\n' .. (before + n)
+        past[#past + 1] = list[n]
+      end
+    end
   end
 end
-if #refs > 0 then chunked('HSET', KEYS[5], refs) end
+if #counted > 0 then chunked('HSET', KEYS[2], counted) end
+if #past > 0 then chunked('HSET', KEYS[5], past) end
 for _, url in ipairs(fine) do
-  local n = tonumber(redis.call('HGET', KEYS[2], url) or '0')
+  local known = redis.call('HGET', KEYS[2], url)
+  local n = known and tonumber(string.sub(known, 1, string.find(known, ':', 1, true) - 1)) or 0
   if n > kept then
-    local past = {}
-    for m = kept + 1, n do past[#past + 1] = url .. '\\n' .. m end
-    chunked('HDEL', KEYS[5], past)
+    local cut = {}
+    for m = kept + 1, n do cut[#cut + 1] = url .. '\\n' .. m end
+    chunked('HDEL', KEYS[5], cut)
   end
 end
 for field, n in pairs(tally) do redis.call('HINCRBY', KEYS[4], field, n) end
@@ -119,27 +141,40 @@ function encodeVisits(visits: Visit[]): string[] {
 }
 
 /**
- * KEYS: refcount, refs; ARGV: per URL "k" (settled fine) or "b" (broken) then the URL. Per URL its referrer count
- * ('' when none) and its referrers, in link order: the first `kept` (ARGV[1]) of a fine URL, every one kept of a
- * broken one. One command for a chunk of URLs, where a few commands per URL would cost the reader a promise each.
+ * KEYS: referrers, refs; ARGV: per URL "k" (settled fine) or "b" (broken) then the URL. Per URL its referrer count
+ * ('' when none) and its referrers, in link order: the kept few of its referrers field, then, for a broken URL, every
+ * later one from refs. One command for a chunk of URLs, where a few commands per URL would cost the reader a promise
+ * each. The field is cut in the script, which counts its lengths in bytes as they were written.
  */
 const READ_REFS = new LuaScript(`
 local kept = tonumber(ARGV[1])
 local out = {}
 for i = 2, #ARGV do
   local url = string.sub(ARGV[i], 2)
-  local count = redis.call('HGET', KEYS[1], url)
-  local n = tonumber(count or '0')
-  if string.sub(ARGV[i], 1, 1) == 'k' and n > kept then n = kept end
-  local refs = {}
-  for from = 1, n, 1000 do
-    local fields = {}
-    for m = from, math.min(from + 999, n) do fields[#fields + 1] = url .. '\\n' .. m end
-    for _, ref in ipairs(redis.call('HMGET', KEYS[2], unpack(fields))) do
-      if ref then refs[#refs + 1] = ref end
+  local known = redis.call('HGET', KEYS[1], url)
+  local count, refs = '', {}
+  if known then
+    local first = string.find(known, ':', 1, true)
+    count = string.sub(known, 1, first - 1)
+    local at = first + 1
+    while at <= #known do
+      local colon = string.find(known, ':', at, true)
+      local stop = colon + tonumber(string.sub(known, at, colon - 1))
+      refs[#refs + 1] = string.sub(known, colon + 1, stop)
+      at = stop + 1
+    end
+    local n = tonumber(count)
+    if string.sub(ARGV[i], 1, 1) == 'b' and n > kept then
+      for from = kept + 1, n, 1000 do
+        local fields = {}
+        for m = from, math.min(from + 999, n) do fields[#fields + 1] = url .. '\\n' .. m end
+        for _, ref in ipairs(redis.call('HMGET', KEYS[2], unpack(fields))) do
+          if ref then refs[#refs + 1] = ref end
+        end
+      end
     end
   end
-  out[#out + 1] = count or ''
+  out[#out + 1] = count
   out[#out + 1] = refs
 end
 return out`);
@@ -154,7 +189,7 @@ const TALLY_FIELDS = ['byScheme', 'byRule', 'byDepth', 'outOfScope', 'byRobots',
 
 interface Keys {
   urls: string;
-  refcount: string;
+  referrers: string;
   frags: string;
   tally: string;
   refs: string;
@@ -164,7 +199,7 @@ interface Keys {
 function keysOf(runId: string): Keys {
   return {
     urls: runKey(runId, 'crawl:urls'),
-    refcount: runKey(runId, 'crawl:refcount'),
+    referrers: runKey(runId, 'crawl:referrers'),
     frags: runKey(runId, 'crawl:frags'),
     tally: runKey(runId, 'crawl:tally'),
     refs: runKey(runId, 'crawl:refs'),
@@ -190,7 +225,7 @@ export class RedisCrawlStore implements CrawlSink {
 
   private async send(visits: Visit[]): Promise<undefined[]> {
     const k = this.keys;
-    await STORE.run(this.client, [k.urls, k.refcount, k.frags, k.tally, k.refs], [this.ttlMs, k.frefs, STORED_REFERRERS_KEPT, ...encodeVisits(visits)]);
+    await STORE.run(this.client, [k.urls, k.referrers, k.frags, k.tally, k.refs], [this.ttlMs, k.frefs, STORED_REFERRERS_KEPT, ...encodeVisits(visits)]);
     return [];
   }
 
@@ -208,7 +243,7 @@ export class RedisCrawlStore implements CrawlSink {
     const replies = await Promise.all(
       chunks.map(
         (chunk) =>
-          READ_REFS.run(client, [k.refcount, k.refs], [STORED_REFERRERS_KEPT, ...chunk.map((s) => `${s.broken ? 'b' : 'k'}${s.url}`)]) as Promise<Array<string | string[]>>,
+          READ_REFS.run(client, [k.referrers, k.refs], [STORED_REFERRERS_KEPT, ...chunk.map((s) => `${s.broken ? 'b' : 'k'}${s.url}`)]) as Promise<Array<string | string[]>>,
       ),
     );
     for (const [c, chunk] of chunks.entries()) {
