@@ -23,6 +23,14 @@ import { Batcher } from './batcher.js';
 import type { RedisConnection } from './connect.js';
 import { DEFAULT_TTL_MS, LUA_CHUNKED, LuaScript, runKey } from './keys.js';
 
+/** Lua shared by STORE and READ_REFS: a referrers field "COUNT:…" gives its count and the colon that ends it. */
+const LUA_COUNT_OF = `
+local function count_of(field)
+  local colon = string.find(field, ':', 1, true)
+  return tonumber(string.sub(field, 1, colon - 1)), colon
+end
+`;
+
 /**
  * KEYS: urls, referrers, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
  * visit (flat, see encodeVisits): url, counts of settled URLs, referrers, fragment links and tally fields, then those
@@ -36,7 +44,7 @@ import { DEFAULT_TTL_MS, LUA_CHUNKED, LuaScript, runKey } from './keys.js';
  * settled fine lose the referrers past `kept` that came while they were unsettled (after the HSET, so those of this
  * batch go too). Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last wrote it.
  */
-const STORE = new LuaScript(`${LUA_CHUNKED}
+const STORE = new LuaScript(`${LUA_CHUNKED}${LUA_COUNT_OF}
 local ttl, kept = ARGV[1], tonumber(ARGV[3])
 local tally, touched, fine = {}, {}, {}
 local targets, links = {}, {}
@@ -87,8 +95,8 @@ for _, target in ipairs(targets) do
   local before = 0
   local known = redis.call('HGET', KEYS[2], target)
   if known then
-    local colon = string.find(known, ':', 1, true)
-    before = tonumber(string.sub(known, 1, colon - 1))
+    local colon
+    before, colon = count_of(known)
     value = (before + #list) .. string.sub(known, colon)
   else
     value = #list .. ':'
@@ -114,7 +122,7 @@ if #counted > 0 then chunked('HSET', KEYS[2], counted) end
 if #past > 0 then chunked('HSET', KEYS[5], past) end
 for _, url in ipairs(fine) do
   local known = redis.call('HGET', KEYS[2], url)
-  local n = known and tonumber(string.sub(known, 1, string.find(known, ':', 1, true) - 1)) or 0
+  local n = known and count_of(known) or 0
   if n > kept then
     local cut = {}
     for m = kept + 1, n do cut[#cut + 1] = url .. '\\n' .. m end
@@ -142,32 +150,31 @@ function encodeVisits(visits: Visit[]): string[] {
 
 /**
  * KEYS: referrers, refs; ARGV: per URL "k" (settled fine) or "b" (broken) then the URL. Per URL its referrer count
- * ('' when none) and its referrers, in link order: the kept few of its referrers field, then, for a broken URL, every
+ * (0 when none) and its referrers, in link order: the kept few of its referrers field, then, for a broken URL, every
  * later one from refs. One command for a chunk of URLs, where a few commands per URL would cost the reader a promise
  * each. The field is cut in the script, which counts its lengths in bytes as they were written.
  */
-const READ_REFS = new LuaScript(`
+const READ_REFS = new LuaScript(`${LUA_COUNT_OF}
 local kept = tonumber(ARGV[1])
 local out = {}
 for i = 2, #ARGV do
   local url = string.sub(ARGV[i], 2)
   local known = redis.call('HGET', KEYS[1], url)
-  local count, refs = '', {}
+  local count, refs = 0, {}
   if known then
-    local first = string.find(known, ':', 1, true)
-    count = string.sub(known, 1, first - 1)
-    local at = first + 1
+    local colon
+    count, colon = count_of(known)
+    local at = colon + 1
     while at <= #known do
       local colon = string.find(known, ':', at, true)
       local stop = colon + tonumber(string.sub(known, at, colon - 1))
       refs[#refs + 1] = string.sub(known, colon + 1, stop)
       at = stop + 1
     end
-    local n = tonumber(count)
-    if string.sub(ARGV[i], 1, 1) == 'b' and n > kept then
-      for from = kept + 1, n, 1000 do
+    if string.sub(ARGV[i], 1, 1) == 'b' and count > kept then
+      for from = kept + 1, count, 1000 do
         local fields = {}
-        for m = from, math.min(from + 999, n) do fields[#fields + 1] = url .. '\\n' .. m end
+        for m = from, math.min(from + 999, count) do fields[#fields + 1] = url .. '\\n' .. m end
         for _, ref in ipairs(redis.call('HMGET', KEYS[2], unpack(fields))) do
           if ref then refs[#refs + 1] = ref end
         end
@@ -243,12 +250,12 @@ export class RedisCrawlStore implements CrawlSink {
     const replies = await Promise.all(
       chunks.map(
         (chunk) =>
-          READ_REFS.run(client, [k.referrers, k.refs], [STORED_REFERRERS_KEPT, ...chunk.map((s) => `${s.broken ? 'b' : 'k'}${s.url}`)]) as Promise<Array<string | string[]>>,
+          READ_REFS.run(client, [k.referrers, k.refs], [STORED_REFERRERS_KEPT, ...chunk.map((s) => `${s.broken ? 'b' : 'k'}${s.url}`)]) as Promise<Array<number | string[]>>,
       ),
     );
     for (const [c, chunk] of chunks.entries()) {
       const reply = replies[c]!;
-      for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: (reply[2 * j + 1] as string[]).map(decodeRef), referrerCount: Number(reply[2 * j] || 0) });
+      for (const [j, s] of chunk.entries()) urls.push({ settled: s, referrers: (reply[2 * j + 1] as string[]).map(decodeRef), referrerCount: reply[2 * j] as number });
     }
     const fragments: StoredCrawl['fragments'] = [];
     const fragKeys = new Set<string>();
