@@ -146,7 +146,8 @@ test('a URL settled fine in the batch that links to it, or before a batch that l
   const c7 = stored.urls.find((u) => u.settled.url === page(7))!;
   assert.equal(c7.referrerCount, 7);
   assert.deepEqual(c7.referrers, [ref(1), ref(2), ref(3)]);
-  // The kept three share c7's field with its count; the four past them, kept while c7 was unsettled, are gone.
+  // The kept three share c7's field with its count; the four links past them are only counted (c7 settled fine in
+  // the same batch), so refs holds nothing of c7.
   const kept = (n: number) => client.hGet('planrun:{shared-cut}:crawl:referrers', page(n));
   const overflow = async (n: number) => (await client.hKeys('planrun:{shared-cut}:crawl:refs')).filter((f) => f.startsWith(`${page(n)}\n`));
   assert.match((await kept(7))!, /^7:/);
@@ -160,6 +161,17 @@ test('a URL settled fine in the batch that links to it, or before a batch that l
   assert.deepEqual(c9.referrers, [ref(10), ref(12), ref(13)]);
   assert.match((await kept(9))!, /^4:/);
   assert.deepEqual(await overflow(9), []);
+  // c20 is linked five times while unfetched: the two past the kept three wait in refs until it settles fine.
+  await Promise.all([visit(19, []), ...[21, 22, 23, 24, 25].map((n) => visit(n, [20]))].map((v) => store.visit(v)));
+  assert.deepEqual(
+    (await overflow(20)).sort(),
+    [4, 5].map((n) => `${page(20)}\n${n}`),
+  );
+  await store.visit(visit(20, []));
+  assert.deepEqual(await overflow(20), []);
+  const c20 = (await RedisCrawlStore.read(client, 'shared-cut')).urls.find((u) => u.settled.url === page(20))!;
+  assert.equal(c20.referrerCount, 5);
+  assert.deepEqual(c20.referrers, [ref(21), ref(22), ref(23)]);
 });
 
 test('referrers whose text is not ASCII or holds colons and digits read back as written, for a fine URL and a broken one', async () => {
