@@ -166,9 +166,9 @@ for i = 2, #ARGV do
     count, colon = count_of(known)
     local at = colon + 1
     while at <= #known do
-      local colon = string.find(known, ':', at, true)
-      local stop = colon + tonumber(string.sub(known, at, colon - 1))
-      refs[#refs + 1] = string.sub(known, colon + 1, stop)
+      local sep = string.find(known, ':', at, true)
+      local stop = sep + tonumber(string.sub(known, at, sep - 1))
+      refs[#refs + 1] = string.sub(known, sep + 1, stop)
       at = stop + 1
     end
     if string.sub(ARGV[i], 1, 1) == 'b' and count > kept then
