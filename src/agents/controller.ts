@@ -16,7 +16,7 @@ import { connectionFailure, connectRedis, redactRedisUrl, type RedisConnection }
 import { RedisCoordinator } from '../coordination/redis/coordinator.js';
 import { RedisCrawlStore } from '../coordination/redis/crawl-store.js';
 import { RedisFrontier } from '../coordination/redis/frontier.js';
-import { DEFAULT_TTL_MS } from '../coordination/redis/keys.js';
+import { DEFAULT_TTL_MS, STORE_LAYOUT } from '../coordination/redis/keys.js';
 import { startRedisServer, type RedisServer } from '../coordination/redis/server.js';
 import { TALLY_ROUND_FIELDS, type CrawlProgress, type RunEvent, type WorkerOutcome } from '../contract/events.js';
 import type { RunContext } from '../contract/engine.js';
@@ -173,6 +173,7 @@ export class Controller {
       // A run id used before would meet that run's frontier, visits and coordinator log: refused rather than mixed.
       const [fresh] = (await client.multi().hSetNX(key, 'plan', hash).pExpire(key, DEFAULT_TTL_MS).exec()) as unknown as [number];
       if (!fresh) throw new ResumeRefused(`run id ${o.runId} was already used on the Redis at ${where}: give another --run-id, or --resume ${o.runId} to continue its crawl`);
+      await client.hSet(key, 'layout', STORE_LAYOUT);
       return;
     }
     const meta = await client.hGetAll(key);
@@ -182,6 +183,11 @@ export class Controller {
       );
     if (meta.plan !== hash) throw new ResumeRefused(`run ${o.runId} ran another plan: ${o.planFile} or the --var values changed since; resume it with the plan it ran`);
     if (!meta.crawl) throw new ResumeRefused(`run ${o.runId} stopped before its crawl: only a crawl can be resumed; run the plan again`);
+    // Runs stored before the layout was recorded have no mark: layout 1.
+    if ((meta.layout ?? '1') !== STORE_LAYOUT)
+      throw new ResumeRefused(
+        `run ${o.runId} was stored by another version of planrun (storage layout ${meta.layout ?? '1'}, this one reads ${STORE_LAYOUT}): resume it with the planrun that started it, or run the plan again`,
+      );
     this.resumeAtCrawl = true;
   }
 

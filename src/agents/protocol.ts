@@ -32,7 +32,7 @@ export const AGENT_KEY = /^planrun:agent:([A-Za-z0-9._-]{1,100})$/;
 export const controllerKey = (runId: string) => runKey(runId, 'controller');
 /** Events and ends of the agents' shares, in batches (stream; fields below). */
 export const eventsKey = (runId: string) => runKey(runId, 'events');
-/** What `--resume` checks (hash): `plan` = hash of the plan's text and --var values, `crawl` = `started` / `done`. */
+/** What `--resume` checks (hash): `plan` = hash of the plan's text and --var values, `crawl` = `started` / `done`, `layout` = STORE_LAYOUT. */
 export const metaKey = (runId: string) => runKey(runId, 'meta');
 
 export interface AgentInfo {

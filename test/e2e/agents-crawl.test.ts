@@ -4,7 +4,7 @@
 // with every referrer); an agent killed mid-crawl loses nothing (its URLs go to
 // the other agent when their lease expires; the run says it lost the agent);
 // the whole run killed mid-crawl and resumed with --resume ends with the same
-// report; an unknown run id, another plan or no --redis are refused (exit 2).
+// report; an unknown run id, another plan, a run stored by an older planrun or no --redis are refused (exit 2).
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -184,7 +184,7 @@ test('the whole run killed mid-crawl, then --resume: the crawl goes on from what
 });
 
 // After the test above: run crawl-resume is known to the Redis.
-test('--resume refuses, exit 2: an unknown run id, a run of another plan, a private Redis; a run id used before is refused without it', { timeout: 120_000 }, async () => {
+test('--resume refuses, exit 2: an unknown run id, another plan, an older storage layout, no --redis; a used run id without it', { timeout: 120_000 }, async () => {
   const plan = await crawlPlan('refused');
   const unknown = planrun(['run', plan, '--redis', redis.url, '--agents', '1', '--resume', 'no-such-run', '--reporter', 'json', '--out', join(dir, 'refused')]);
   assert.equal(await unknown.exit, 2);
@@ -200,6 +200,15 @@ test('--resume refuses, exit 2: an unknown run id, a run of another plan, a priv
   assert.match(
     reused.stderr(),
     /run id crawl-resume was already used on the Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: give another --run-id, or --resume crawl-resume to continue its crawl\n$/,
+  );
+  // A run stored by a planrun from before the layout was recorded: no mark.
+  await client.hDel('planrun:{crawl-resume}:meta', 'layout');
+  const resumePlan = await crawlPlan('resume', 80);
+  const older = planrun(['run', resumePlan, '--redis', redis.url, '--agents', '1', '--resume', 'crawl-resume', '--reporter', 'json', '--out', join(dir, 'refused')]);
+  assert.equal(await older.exit, 2);
+  assert.match(
+    older.stderr(),
+    /run crawl-resume was stored by another version of planrun \(storage layout 1, this one reads 2\): resume it with the planrun that started it, or run the plan again\n$/,
   );
   const local = planrun(['run', plan, '--agents', '1', '--resume', 'crawl-resume']);
   assert.equal(await local.exit, 2);

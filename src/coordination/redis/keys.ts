@@ -7,6 +7,13 @@ import type { RedisConnection } from './connect.js';
 /** How long a run's keys outlive its last write (and its last refresh while it runs): long enough for `--resume`. */
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The layout of what a run keeps in Redis (the frontier's entries, the crawl store's hashes), recorded with the run:
+ * `--resume` refuses a run stored in another layout rather than read it wrongly. Bump it with any change to that layout.
+ * 1: no mark (referrer counts in crawl:refcount); 2: a URL's count and kept referrers share crawl:referrers.
+ */
+export const STORE_LAYOUT = '2';
+
 const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export function runKey(runId: string, suffix: string): string {
