@@ -183,11 +183,12 @@ export class Controller {
       );
     if (meta.plan !== hash) throw new ResumeRefused(`run ${o.runId} ran another plan: ${o.planFile} or the --var values changed since; resume it with the plan it ran`);
     if (!meta.crawl) throw new ResumeRefused(`run ${o.runId} stopped before its crawl: only a crawl can be resumed; run the plan again`);
-    // Runs stored before the layout was recorded have no mark: layout 1.
-    if ((meta.layout ?? '1') !== STORE_LAYOUT)
+    if (meta.layout !== STORE_LAYOUT) {
+      const stored = meta.layout ? `storage layout ${meta.layout}` : 'a storage layout it did not record';
       throw new ResumeRefused(
-        `run ${o.runId} was stored by another version of planrun (storage layout ${meta.layout ?? '1'}, this one reads ${STORE_LAYOUT}): resume it with the planrun that started it, or run the plan again`,
+        `run ${o.runId} was stored by another version of planrun (${stored}; this one reads layout ${STORE_LAYOUT}): resume it with the planrun that started it, or run the plan again`,
       );
+    }
     this.resumeAtCrawl = true;
   }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
+import { STORE_LAYOUT } from '../../src/coordination/redis/keys.js';
 import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { startSite, type Site } from '../fixtures/site/site.js';
@@ -201,15 +202,25 @@ test('--resume refuses, exit 2: an unknown run id, another plan, an older storag
     reused.stderr(),
     /run id crawl-resume was already used on the Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: give another --run-id, or --resume crawl-resume to continue its crawl\n$/,
   );
-  // A run stored by a planrun from before the layout was recorded: no mark.
-  await client.hDel('planrun:{crawl-resume}:meta', 'layout');
+  // A run stored in another layout, then by a planrun from before layouts were recorded (no mark).
   const resumePlan = await crawlPlan('resume', 80);
-  const older = planrun(['run', resumePlan, '--redis', redis.url, '--agents', '1', '--resume', 'crawl-resume', '--reporter', 'json', '--out', join(dir, 'refused')]);
-  assert.equal(await older.exit, 2);
-  assert.match(
-    older.stderr(),
-    /run crawl-resume was stored by another version of planrun \(storage layout 1, this one reads 2\): resume it with the planrun that started it, or run the plan again\n$/,
-  );
+  for (const [mark, stored] of [
+    ['2', 'storage layout 2'],
+    [undefined, 'a storage layout it did not record'],
+  ] as const) {
+    if (mark) await client.hSet('planrun:{crawl-resume}:meta', 'layout', mark);
+    else await client.hDel('planrun:{crawl-resume}:meta', 'layout');
+    const older = planrun(['run', resumePlan, '--redis', redis.url, '--agents', '1', '--resume', 'crawl-resume', '--reporter', 'json', '--out', join(dir, 'refused')]);
+    assert.equal(await older.exit, 2);
+    assert.ok(
+      older
+        .stderr()
+        .endsWith(
+          `run crawl-resume was stored by another version of planrun (${stored}; this one reads layout ${STORE_LAYOUT}): resume it with the planrun that started it, or run the plan again\n`,
+        ),
+      older.stderr(),
+    );
+  }
   const local = planrun(['run', plan, '--agents', '1', '--resume', 'crawl-resume']);
   assert.equal(await local.exit, 2);
   assert.match(local.stderr(), /--resume RUN_ID needs --redis URL and --agents N: the run is resumed from what that Redis kept/);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Crawl } from '../../src/plan/raw-plan.js';
-import type { Visit } from '../../src/contract/crawl-store.js';
+import type { SettledUrl, Visit } from '../../src/contract/crawl-store.js';
 import type { Frontier } from '../../src/contract/frontier.js';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { RedisCrawlStore, STORED_REFERRERS_KEPT } from '../../src/coordination/redis/crawl-store.js';
@@ -195,6 +195,32 @@ test('referrers whose text is not ASCII or holds colons and digits read back as 
   assert.deepEqual(of(8).referrers, [ref(1), ref(2), ref(3)]);
   assert.equal(of(9).referrerCount, 5);
   assert.deepEqual(of(9).referrers, [1, 2, 3, 4, 5].map(ref));
+});
+
+test('settled URLs read back as stored, every field present or absent', async () => {
+  const client = await redis.connect();
+  const store = new RedisCrawlStore(client, 'shared-settled');
+  const settled: SettledUrl[] = [
+    { url: 'https://site.test/a', depth: 0, checkOnly: false, state: 'crawled', status: 200, durationTenths: 12, contentType: 'text/html; charset=utf-8' },
+    {
+      url: 'https://site.test/moved',
+      depth: 2,
+      checkOnly: false,
+      state: 'crawled',
+      status: 200,
+      redirects: [{ url: 'https://site.test/moved', status: 301 }],
+      ids: ['top', 'naïve'],
+    },
+    { url: 'https://site.test/gone', depth: 1, checkOnly: true, state: 'checked', status: 404, durationTenths: 0, broken: { kind: '4xx', message: 'status 404, expected 2xx' } },
+    { url: 'https://site.test/private', depth: 3, checkOnly: false, state: 'robots' },
+    { url: 'https://other.test/down', depth: 1, checkOnly: true, state: 'checked', broken: { kind: 'network', message: 'connect ECONNREFUSED' } },
+  ];
+  await Promise.all(settled.map((s) => store.visit({ url: s.url, settled: [s], referrers: [], fragments: [], tally: {} })));
+  const stored = await RedisCrawlStore.read(client, 'shared-settled');
+  assert.deepEqual(
+    stored.urls.map((u) => u.settled).sort((a, b) => a.url.localeCompare(b.url)),
+    [...settled].sort((a, b) => a.url.localeCompare(b.url)),
+  );
 });
 
 test('pages slow to link further: the crawl ends neither early nor late, though completions and takes overlap a page', { timeout: 30_000 }, async () => {

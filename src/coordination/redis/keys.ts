@@ -10,9 +10,10 @@ export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 /**
  * The layout of what a run keeps in Redis (the frontier's entries, the crawl store's hashes), recorded with the run:
  * `--resume` refuses a run stored in another layout rather than read it wrongly. Bump it with any change to that layout.
- * 1: no mark (referrer counts in crawl:refcount); 2: a URL's count and kept referrers share crawl:referrers.
+ * 1: referrer counts in crawl:refcount; 2: a URL's count and kept referrers share crawl:referrers; 3: a settled URL's
+ * fields as a JSON array, without the URL (crawl:urls). Recorded from 3 on: runs stored before have no mark.
  */
-export const STORE_LAYOUT = '2';
+export const STORE_LAYOUT = '3';
 
 const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
