@@ -23,6 +23,7 @@ import {
   LOG_TELL_MS,
   LOST_AFTER_MS,
   errorText,
+  AGENT_PROTOCOL,
   type AgentInfo,
   type CrawlJob,
   type InboxMessage,
@@ -105,7 +106,7 @@ class Session {
 
   async serve(): Promise<void> {
     const { client, id } = this;
-    const info: AgentInfo = { host: hostname(), pid: process.pid };
+    const info: AgentInfo = { host: hostname(), pid: process.pid, protocol: AGENT_PROTOCOL };
     const beat = () => client.set(agentKey(id), JSON.stringify(info), { PX: LOST_AFTER_MS });
     await beat();
     const inbox = client.duplicate();

@@ -28,6 +28,8 @@ import { EventReader, lastEventId, type StreamItem } from './event-stream.js';
 import { RedisLiveness } from './liveness.js';
 import {
   AGENT_KEY,
+  AGENT_PROTOCOL,
+  type AgentInfo,
   agentKey,
   claimKey,
   controllerKey,
@@ -218,6 +220,8 @@ export class Controller {
     const client = this.client!;
     const deadline = Date.now() + (o.waitMs ?? DEFAULT_WAIT_MS);
     const claimed: string[] = [];
+    /** Agents of another planrun (another AGENT_PROTOCOL), never claimed: why, for the log and the timeout's message. */
+    const foreign = new Map<string, string>();
     let told = false;
     for (;;) {
       const seen: string[] = [];
@@ -229,7 +233,13 @@ export class Controller {
       }
       for (const id of seen.sort()) {
         if (claimed.length === o.agents) break;
-        if (claimed.includes(id)) continue;
+        if (claimed.includes(id) || foreign.has(id)) continue;
+        const why = await this.foreignAgent(id);
+        if (why) {
+          foreign.set(id, why);
+          o.log(`not using ${why}`);
+          continue;
+        }
         if ((await client.set(claimKey(id), o.runId, { NX: true, PX: LOST_AFTER_MS })) === 'OK') claimed.push(id);
       }
       this.agentIds = claimed;
@@ -243,13 +253,28 @@ export class Controller {
       if (o.signal?.aborted) throw new Error(`interrupted while waiting for the agents (${claimed.length} of ${o.agents} found)`);
       if (Date.now() >= deadline) {
         throw new Error(
-          `waited ${(o.waitMs ?? DEFAULT_WAIT_MS) / 1000}s for ${o.agents} free agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}: ${claimed.length} found (start them with \`planrun agent --redis URL\`)`,
+          `waited ${(o.waitMs ?? DEFAULT_WAIT_MS) / 1000}s for ${o.agents} free agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}: ${claimed.length} found (start them with \`planrun agent --redis URL\`)${[...foreign.values()].map((why) => `; not used: ${why}`).join('')}`,
         );
       }
       if (o.redisUrl && !told) o.log(`waiting for ${o.agents} agent${o.agents === 1 ? '' : 's'} at ${redactRedisUrl(this.url)}…`);
       told = true;
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** Why agent `id` cannot take part (it runs another planrun), or undefined. An agent gone meanwhile is left to the claim. */
+  private async foreignAgent(id: string): Promise<string | undefined> {
+    const raw = await this.client!.get(agentKey(id));
+    if (raw === null) return undefined;
+    let info: Partial<AgentInfo> = {};
+    try {
+      info = JSON.parse(raw) as Partial<AgentInfo>;
+    } catch {
+      // Not an agent's heartbeat: reported below as an unknown protocol.
+    }
+    if (info.protocol === AGENT_PROTOCOL) return undefined;
+    const host = typeof info.host === 'string' ? ` on ${info.host}` : '';
+    return `agent ${id}${host}: it runs another version of planrun (agent protocol ${info.protocol ?? 'none'}, this one speaks ${AGENT_PROTOCOL}); run the same planrun on every machine`;
   }
 
   private async send(agent: string, m: InboxMessage): Promise<void> {

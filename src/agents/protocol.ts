@@ -35,9 +35,18 @@ export const eventsKey = (runId: string) => runKey(runId, 'events');
 /** What `--resume` checks (hash): `plan` = hash of the plan's text and --var values, `crawl` = `started` / `done`, `layout` = STORE_LAYOUT. */
 export const metaKey = (runId: string) => runKey(runId, 'meta');
 
+/**
+ * What a controller and its agents must agree on: the jobs, the events and how they are batched, the keys a run keeps
+ * (STORE_LAYOUT). Bump it with any change to one of them. A controller does not claim an agent that announces
+ * another (one started from another planrun), and says so.
+ */
+export const AGENT_PROTOCOL = 1;
+
 export interface AgentInfo {
   host: string;
   pid: number;
+  /** AGENT_PROTOCOL of the agent's planrun; absent from agents older than it. */
+  protocol?: number;
 }
 
 /** What a controller hands an agent: the plan as text (the agent compiles it itself) and its share of the workers. */

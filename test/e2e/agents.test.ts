@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { assignLanes } from '../../src/agents/assign.js';
+import { AGENT_PROTOCOL } from '../../src/agents/protocol.js';
 import { parsePlan } from '../../src/plan/load.js';
 import { ArrivalSchedule } from '../../src/runtime/executors/arrival-rate.js';
 import { connectRedis } from '../../src/coordination/redis/connect.js';
@@ -319,6 +320,35 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
     assert.deepEqual(await probe.keys('planrun:agent:ext-*'), []);
   } finally {
     probe.destroy();
+  }
+});
+
+test('agents of another planrun are not claimed: the controller says which and why, and times out naming them', { timeout: 60_000 }, async () => {
+  // Heartbeats as an agent from before AGENT_PROTOCOL and one from a later planrun would write them.
+  const admin = await connectRedis(redis.url);
+  try {
+    await admin.set('planrun:agent:old-1', JSON.stringify({ host: 'build-7', pid: 1 }), { PX: 30_000 });
+    await admin.set('planrun:agent:next-1', JSON.stringify({ host: 'build-8', pid: 2, protocol: AGENT_PROTOCOL + 1 }), { PX: 30_000 });
+    const plan = await planFile('foreign', writerReaders(1));
+    const run = planrun(['run', plan, '--redis', redis.url, '--agents', '1', '--agents-wait', '1s', '--out', join(dir, 'foreign-out'), '--reporter', 'json']);
+    assert.equal(await run.ended(), 1);
+    const old = `agent old-1 on build-7: it runs another version of planrun (agent protocol none, this one speaks ${AGENT_PROTOCOL}); run the same planrun on every machine`;
+    const next = `agent next-1 on build-8: it runs another version of planrun (agent protocol ${AGENT_PROTOCOL + 1}, this one speaks ${AGENT_PROTOCOL}); run the same planrun on every machine`;
+    const lines = run.stderr().trimEnd().split('\n');
+    assert.deepEqual(
+      lines.filter((l) => l.includes('not using')),
+      [`planrun: not using ${next}`, `planrun: not using ${old}`],
+      'each foreign agent is told once, as soon as it is seen',
+    );
+    assert.match(
+      lines.at(-1)!,
+      /^planrun run: waited 1s for 1 free agent at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: 0 found \(start them with `planrun agent --redis URL`\); not used: /,
+    );
+    assert.ok(lines.at(-1)!.endsWith(`; not used: ${next}; not used: ${old}`), lines.at(-1));
+    assert.equal(await admin.exists(['planrun:agent:old-1:run', 'planrun:agent:next-1:run']), 0, 'neither was claimed');
+  } finally {
+    await admin.del(['planrun:agent:old-1', 'planrun:agent:next-1']);
+    admin.destroy();
   }
 });
 
