@@ -220,7 +220,7 @@ export class Controller {
     const client = this.client!;
     const deadline = Date.now() + (o.waitMs ?? DEFAULT_WAIT_MS);
     const claimed: string[] = [];
-    /** Agents of another planrun (another AGENT_PROTOCOL), never claimed: why, for the log and the timeout's message. */
+    /** Agents of another planrun (another AGENT_PROTOCOL), not claimed: why, for the log (once) and the timeout's message. */
     const foreign = new Map<string, string>();
     let told = false;
     for (;;) {
@@ -233,13 +233,15 @@ export class Controller {
       }
       for (const id of seen.sort()) {
         if (claimed.length === o.agents) break;
-        if (claimed.includes(id) || foreign.has(id)) continue;
+        if (claimed.includes(id)) continue;
+        // Asked again on every pass: an agent restarted from the right planrun under the same id is claimed.
         const why = await this.foreignAgent(id);
         if (why) {
+          if (!foreign.has(id)) o.log(`not using ${why}`);
           foreign.set(id, why);
-          o.log(`not using ${why}`);
           continue;
         }
+        foreign.delete(id);
         if ((await client.set(claimKey(id), o.runId, { NX: true, PX: LOST_AFTER_MS })) === 'OK') claimed.push(id);
       }
       this.agentIds = claimed;

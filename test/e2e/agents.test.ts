@@ -323,7 +323,9 @@ test('planrun agent serves runs one after another; --redis waits for the agents,
   }
 });
 
-test('agents of another planrun are not claimed: the controller says which and why, and times out naming them', { timeout: 60_000 }, async () => {
+test('agents of another planrun are not claimed: the controller says which and why, times out naming them, and claims one restarted from its planrun', {
+  timeout: 90_000,
+}, async () => {
   // Heartbeats as an agent from before AGENT_PROTOCOL and one from a later planrun would write them.
   const admin = await connectRedis(redis.url);
   try {
@@ -346,6 +348,17 @@ test('agents of another planrun are not claimed: the controller says which and w
     );
     assert.ok(lines.at(-1)!.endsWith(`; not used: ${next}; not used: ${old}`), lines.at(-1));
     assert.equal(await admin.exists(['planrun:agent:old-1:run', 'planrun:agent:next-1:run']), 0, 'neither was claimed');
+
+    // old-1 restarted from this planrun under the same id while a run waits: it is claimed, and the run goes through.
+    const waiting = planrun(['run', plan, '--redis', redis.url, '--agents', '1', '--agents-wait', '30s', '--out', join(dir, 'foreign-out-2'), '--reporter', 'json']);
+    await waiting.until(/not using agent old-1/);
+    const agent = planrun(['agent', '--redis', redis.url, '--id', 'old-1']);
+    assert.equal(await waiting.ended(), 0, waiting.stderr());
+    const report = await readReport(join(dir, 'foreign-out-2', 'report.json'));
+    assert.deepEqual(new Set(report.workers.map((w) => w.agent)), new Set(['old-1']));
+    assert.equal(waiting.stderr().match(/not using agent old-1/g)?.length, 1);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.ended(), 0);
   } finally {
     await admin.del(['planrun:agent:old-1', 'planrun:agent:next-1']);
     admin.destroy();
