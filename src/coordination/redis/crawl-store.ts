@@ -88,16 +88,8 @@ while i <= #ARGV do
     for j = t, i - 1, 2 do tally[ARGV[j]] = (tally[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
   end
 end
-local function hmget(key, fields)
-  local out = {}
-  for i = 1, #fields, 1000 do
-    local got = redis.call('HMGET', key, unpack(fields, i, math.min(i + 999, #fields)))
-    for j = 1, #got do out[i + j - 1] = got[j] end
-  end
-  return out
-end
 local counted, past, over, overAt = {}, {}, {}, {}
-local knowns = hmget(KEYS[2], targets)
+local knowns = chunked_replies('HMGET', KEYS[2], targets)
 for k, target in ipairs(targets) do
   local list = links[target]
   local value
@@ -123,7 +115,7 @@ for k, target in ipairs(targets) do
   end
 end
 if #over > 0 then
-  local settled = hmget(KEYS[1], over)
+  local settled = chunked_replies('HMGET', KEYS[1], over)
   for k, target in ipairs(over) do
     if not (settled[k] and string.sub(settled[k], 1, 1) == 'k') then
       local list, before, m = links[target], overAt[target][1], overAt[target][2]
@@ -136,7 +128,7 @@ if #over > 0 then
 end
 if #counted > 0 then chunked('HSET', KEYS[2], counted) end
 if #past > 0 then chunked('HSET', KEYS[5], past) end
-local fineKnown = hmget(KEYS[2], fine)
+local fineKnown = chunked_replies('HMGET', KEYS[2], fine)
 for k, url in ipairs(fine) do
   local known = fineKnown[k]
   local n = known and count_of(known) or 0

@@ -73,19 +73,16 @@ const ADD = new LuaScript(`${PRELUDE}
 local urls = {}
 for i = 3, #ARGV, 2 do urls[#urls + 1] = ARGV[i] end
 local flags, fresh, entries, given = {}, {}, {}, {}
-for i = 1, #urls, 1000 do
-  local known = redis.call('SMISMEMBER', KEYS[1], unpack(urls, i, math.min(i + 999, #urls)))
-  for j = 1, #known do
-    local k = i + j - 1
-    local url = urls[k]
-    local new = (known[j] == 0 and not given[url]) and 1 or 0
-    flags[k] = new
-    if new == 1 then
-      given[url] = true
-      fresh[#fresh + 1] = url
-      local prefix = ARGV[2 * k + 2]
-      if prefix ~= '' then entries[#entries + 1] = prefix .. url end
-    end
+local known = chunked_replies('SMISMEMBER', KEYS[1], urls)
+for k = 1, #urls do
+  local url = urls[k]
+  local new = (known[k] == 0 and not given[url]) and 1 or 0
+  flags[k] = new
+  if new == 1 then
+    given[url] = true
+    fresh[#fresh + 1] = url
+    local prefix = ARGV[2 * k + 2]
+    if prefix ~= '' then entries[#entries + 1] = prefix .. url end
   end
 end
 if #fresh > 0 then chunked('SADD', KEYS[1], fresh) end

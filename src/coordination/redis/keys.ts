@@ -23,15 +23,24 @@ export function runKey(runId: string, suffix: string): string {
 }
 
 /**
- * Lua for scripts that pass many members to one command: `chunked(cmd, key, list)` sends them (a member per element,
- * or field/value or score/member pairs) in chunks of 1000 arguments, as Lua's unpack fails near 8000, and returns the
- * replies summed (what SADD, ZREM, ZADD or HDEL changed).
+ * Lua for scripts that pass many members to one command, in chunks of 1000 arguments, as Lua's unpack fails near 8000.
+ * `chunked(cmd, key, list)` sends them (a member per element, or field/value or score/member pairs) and returns the
+ * replies summed (what SADD, ZREM, ZADD or HDEL changed); `chunked_replies(cmd, key, list)` returns the replies' elements
+ * in order, one per member (HMGET's values, false where none; SMISMEMBER's 1 or 0).
  */
 export const LUA_CHUNKED = `
 local function chunked(cmd, key, list)
   local sum = 0
   for i = 1, #list, 1000 do sum = sum + redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
   return sum
+end
+local function chunked_replies(cmd, key, list)
+  local out = {}
+  for i = 1, #list, 1000 do
+    local got = redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))
+    for j = 1, #got do out[i + j - 1] = got[j] end
+  end
+  return out
 end
 `;
 
