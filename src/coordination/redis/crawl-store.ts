@@ -35,14 +35,16 @@ end
  * KEYS: urls, referrers, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
  * visit (flat, see encodeVisits): url, counts of settled URLs, referrers, fragment links and tally fields, then those
  * as pairs. Flat arguments need no JSON decoding in the script. The visits are stored first; then the links of the
- * batch's new visits are counted target by target: the target's referrers field gives the links counted before, and one rewrite of it adds this batch's links to the count and the first of them to the kept few (plain
- * finds and concatenation: a pattern match and a table.concat per target cost the script about a tenth more). A page's
- * navigation links point to the same few URLs as every other page's, so a batch counts each of those once, not once
- * per page. Links past the kept few are kept (one HSET for the batch) only while the target is not settled fine. The
- * fields those steps read are read with one HMGET per hash and batch (a redis.call per field cost the script about
- * 5% more in the replay of a recorded crawl). The referrers fields of a batch go in one HSET and its tallies in one HINCRBY per field; then the URLs it
- * settled fine lose the referrers past `kept` that came while they were unsettled (after the HSET, so those of this
- * batch go too). Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last wrote it.
+ * batch's new visits are counted target by target: the target's referrers field gives the links counted before, and one
+ * rewrite of it adds this batch's links to the count and the first of them to the kept few (plain finds and
+ * concatenation: a pattern match and a table.concat per target cost the script about a tenth more). A page's navigation
+ * links point to the same few URLs as every other page's, so a batch counts each of those once, not once per page.
+ * Links past the kept few are kept (one HSET for the batch) only while the target is not settled fine. The fields those
+ * steps read are read with one HMGET per hash and batch (a redis.call per field cost the script about 5% more in the
+ * replay of a recorded crawl). The referrers fields of a batch go in one HSET and its tallies in one HINCRBY per field;
+ * then the URLs it settled fine lose the referrers past `kept` that came while they were unsettled (after the HSET, so
+ * those of this batch go too). Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last
+ * wrote it.
  */
 const STORE = new LuaScript(`${LUA_CHUNKED}${LUA_COUNT_OF}
 local ttl, kept = ARGV[1], tonumber(ARGV[3])
