@@ -197,6 +197,44 @@ test('referrers whose text is not ASCII or holds colons and digits read back as 
   assert.deepEqual(of(9).referrers, [1, 2, 3, 4, 5].map(ref));
 });
 
+test("a broken URL linked from 2,500 pages reads back every referrer in link order, across the scripts' 1,000-argument chunks", async () => {
+  const client = await redis.connect();
+  const store = new RedisCrawlStore(client, 'shared-many');
+  const page = (n: number) => `https://site.test/m${n}`;
+  const gone = 'https://site.test/gone';
+  const ref = (n: number) => ({ page: page(n), element: 'a[href]' });
+  // One visit linking it 2,500 times from different pages would be one page; so 2,500 visits, in batches as they come.
+  for (let n = 0; n < 2_500; n += 500) {
+    await Promise.all(
+      Array.from({ length: 500 }, (_, j) =>
+        store.visit({
+          url: page(n + j),
+          settled: [{ url: page(n + j), depth: 1, checkOnly: false, state: 'crawled', status: 200 }],
+          referrers: [[gone, ref(n + j)]],
+          fragments: [],
+          tally: {},
+        }),
+      ),
+    );
+  }
+  await store.visit({
+    url: gone,
+    settled: [{ url: gone, depth: 2, checkOnly: false, state: 'crawled', status: 404, broken: { kind: '4xx', message: 'status 404' } }],
+    referrers: [],
+    fragments: [],
+    tally: {},
+  });
+  const stored = await RedisCrawlStore.read(client, 'shared-many');
+  const of = stored.urls.find((u) => u.settled.url === gone)!;
+  assert.equal(of.referrerCount, 2_500);
+  assert.equal(of.referrers.length, 2_500);
+  // Within a batch the store numbers links in the order the visits were pushed, which Promise.all keeps.
+  assert.deepEqual(
+    of.referrers,
+    Array.from({ length: 2_500 }, (_, n) => ref(n)),
+  );
+});
+
 test('settled URLs read back as stored, every field present or absent', async () => {
   const client = await redis.connect();
   const store = new RedisCrawlStore(client, 'shared-settled');

@@ -165,7 +165,7 @@ function encodeVisits(visits: Visit[]): string[] {
  * later one from refs. One command for a chunk of URLs, where a few commands per URL would cost the reader a promise
  * each. The field is cut in the script, which counts its lengths in bytes as they were written.
  */
-const READ_REFS = new LuaScript(`${LUA_COUNT_OF}
+const READ_REFS = new LuaScript(`${LUA_CHUNKED}${LUA_COUNT_OF}
 local kept = tonumber(ARGV[1])
 local out = {}
 for i = 2, #ARGV do
@@ -183,12 +183,10 @@ for i = 2, #ARGV do
       at = stop + 1
     end
     if string.sub(ARGV[i], 1, 1) == 'b' and count > kept then
-      for from = kept + 1, count, 1000 do
-        local fields = {}
-        for m = from, math.min(from + 999, count) do fields[#fields + 1] = url .. '\\n' .. m end
-        for _, ref in ipairs(redis.call('HMGET', KEYS[2], unpack(fields))) do
-          if ref then refs[#refs + 1] = ref end
-        end
+      local fields = {}
+      for m = kept + 1, count do fields[#fields + 1] = url .. '\\n' .. m end
+      for _, ref in ipairs(chunked_replies('HMGET', KEYS[2], fields)) do
+        if ref then refs[#refs + 1] = ref end
       end
     end
   end
