@@ -306,7 +306,10 @@ test('progress: at most one event per 250 ms while crawling, and a final one wit
     const report = await crawlSite({ start: [`${site.origin}/`], ...strip, rateLimit: 50 }, { onProgress: (p) => events.push({ at: performance.now(), p }) });
     assert.ok(events.length >= 3, `${events.length} progress events`);
     const during = events.slice(0, -1);
-    for (let i = 1; i < during.length; i++) assert.ok(during[i]!.at - during[i - 1]!.at >= 249, `events ${Math.round(during[i]!.at - during[i - 1]!.at)}ms apart`);
+    // The crawler spaces its readings of the clock by 250 ms; the test reads the clock in the callback, after
+    // the progress is computed, so a pause (GC, a busy CI machine) inside one computation shortens the gap seen
+    // here by that much (249.x ms failed CI once). 240 allows for such a pause and still fails a 200 ms throttle.
+    for (let i = 1; i < during.length; i++) assert.ok(during[i]!.at - during[i - 1]!.at >= 240, `events ${Math.round(during[i]!.at - during[i - 1]!.at)}ms apart`);
     const last = events.at(-1)!.p;
     assert.deepEqual({ ...last, pagesPerSecond: 0 }, { done: report.crawled + report.checked, queued: 0, inFlight: 0, broken: report.broken, pagesPerSecond: 0 });
     assert.ok(last.pagesPerSecond > 0 && last.pagesPerSecond <= 55, `${last.pagesPerSecond} pages/s at 50 requests/s`);
