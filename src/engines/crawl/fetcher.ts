@@ -52,7 +52,7 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
 
 export class Fetcher {
   readonly agent: Agent;
-  /** Per origin, when its latest request leaves (resolves to that time): each request waits for the one before it. */
+  /** Per origin, when its latest request left (resolves to that time once it did): each request waits for the one before it. */
   private readonly departures = new Map<string, Promise<number>>();
   /** Retries done, by reason, for the report. */
   readonly retries = { network: 0, status: 0 };
@@ -165,21 +165,38 @@ export class Fetcher {
 
   /**
    * Waits until this origin's previous request left at least 1000/rateLimit ms
-   * ago. Requests queue behind each other's actual departure, not behind slots
-   * computed in advance: after a stall of the event loop, overdue slots would
-   * all fire at once and burst the origin.
+   * ago. Resolves `leave`, which the request calls once: as undici writes it
+   * (`true`: the next one counts from now) or as it fails before that (`false`:
+   * the next one counts from the request before). Requests queue behind each
+   * other's actual departure, not behind slots computed in advance: after a
+   * stall of the event loop, overdue slots would all fire at once and burst the
+   * origin. Counted from the end of the wait instead, a gap came out 2 ms short
+   * of a 10 ms interval: the promise hops to the dispatch let other work run (a
+   * page being parsed), and undici's pool may hand the request to a connection
+   * later still. A timer can also fire up to a millisecond early against
+   * performance.now() (it counts from the event loop's cached clock), so the
+   * gap is checked again after each wait.
    */
-  private async throttle(origin: string): Promise<void> {
+  private async throttle(origin: string): Promise<(left: boolean) => void> {
     const interval = 1000 / this.rules.rateLimit;
     const previous = this.departures.get(origin);
-    const leaves = (async () => {
-      // A request before that was aborted leaves no gap to keep.
-      const last = previous ? await previous.catch(() => -Infinity) : -Infinity;
-      await this.wait(last + interval - performance.now());
-      return performance.now();
-    })();
-    this.departures.set(origin, leaves);
-    await leaves;
+    let settle!: (at: number) => void;
+    this.departures.set(origin, new Promise<number>((resolve) => (settle = resolve)));
+    let last = -Infinity;
+    let done = false;
+    const leave = (left: boolean) => {
+      if (done) return;
+      done = true;
+      settle(left ? performance.now() : last);
+    };
+    try {
+      last = previous ? await previous : -Infinity;
+      for (let ms = last + interval - performance.now(); ms > 0; ms = last + interval - performance.now()) await this.wait(ms);
+    } catch (e) {
+      leave(false); // aborted while waiting
+      throw e;
+    }
+    return leave;
   }
 
   /**
@@ -190,10 +207,10 @@ export class Fetcher {
    */
   private async once(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<Hop> {
     if (this.runSignal.aborted) throw new FetchError('aborted', 'crawl aborted');
-    if (Number.isFinite(this.rules.rateLimit)) await this.throttle(new URL(url).origin);
+    const leave = Number.isFinite(this.rules.rateLimit) ? await this.throttle(new URL(url).origin) : undefined;
     this.requests++;
     const startedAt = performance.now();
-    const response = new StreamedResponse(this.inFlight);
+    const response = new StreamedResponse(this.inFlight, leave);
     const { origin, path } = target(url);
     try {
       this.agent.dispatch({ origin, path, method, headers, headersTimeout: this.rules.timeoutMs, bodyTimeout: this.rules.timeoutMs }, response);

@@ -27,10 +27,21 @@ export class StreamedResponse extends TransportHandler {
   /** Resolves at the response headers, rejects when the request fails before them. */
   readonly head: Promise<StreamedResponse>;
 
-  /** Sits in `inFlight` from now until the response ends or fails. */
-  constructor(inFlight: InFlight<TransportHandler>) {
+  /**
+   * Sits in `inFlight` from now until the response ends or fails. `leave` (a rate-limited origin's, see
+   * Fetcher.throttle) hears when undici writes the request, or that it failed before.
+   */
+  constructor(
+    inFlight: InFlight<TransportHandler>,
+    private readonly leave?: (left: boolean) => void,
+  ) {
     super(inFlight);
     this.head = new Promise((resolve, reject) => (this.settleHead = { resolve, reject }));
+  }
+
+  override onRequestStart(controller: Controller, context?: unknown): void {
+    super.onRequestStart(controller, context);
+    this.leave?.(true);
   }
 
   /**
@@ -72,6 +83,7 @@ export class StreamedResponse extends TransportHandler {
   }
 
   protected onFailure(error: unknown): void {
+    this.leave?.(false);
     if (this.settleHead) this.settleHead.reject(error);
     else if (this.sink) this.settleBody?.reject(error);
     this.settleHead = undefined;
