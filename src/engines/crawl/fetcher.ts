@@ -183,12 +183,8 @@ export class Fetcher {
     let settle!: (at: number) => void;
     this.departures.set(origin, new Promise<number>((resolve) => (settle = resolve)));
     let last = -Infinity;
-    let done = false;
-    const leave = (left: boolean) => {
-      if (done) return;
-      done = true;
-      settle(left ? performance.now() : last);
-    };
+    // Only its first call counts: a promise settles once (a failure after the write changes nothing).
+    const leave = (left: boolean) => settle(left ? performance.now() : last);
     try {
       last = previous ? await previous : -Infinity;
       for (let ms = last + interval - performance.now(); ms > 0; ms = last + interval - performance.now()) await this.wait(ms);
