@@ -6,20 +6,25 @@ import type { Percentiles } from '../../contract/report.js';
 /**
  * Latency distribution of one metric. Percentiles come from an HDR histogram at
  * microsecond resolution (3 significant digits, ±0.1 %), so memory stays flat
- * however long the run; count, min, max and mean are kept exactly.
+ * however long the run; count, min, max and mean are kept exactly. The sum is
+ * whole microseconds: a sum of floats depends on the order its values came in,
+ * and a mean that falls on a half microsecond (the same values, recorded in
+ * another order or merged from another split) rounded either way.
  */
 export class LatencyStats {
   private readonly histogram: Histogram = build({ numberOfSignificantValueDigits: 3 });
   count = 0;
-  private sum = 0;
+  /** In whole microseconds: exact whatever the order of records and merges. */
+  private sumUs = 0;
   private min = Infinity;
   private max = -Infinity;
 
   record(ms: number): void {
     const value = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    this.histogram.recordValue(Math.round(value * 1000));
+    const us = Math.round(value * 1000);
+    this.histogram.recordValue(us);
     this.count++;
-    this.sum += value;
+    this.sumUs += us;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
@@ -29,15 +34,15 @@ export class LatencyStats {
     if (other.count === 0) return this;
     this.histogram.add(other.histogram);
     this.count += other.count;
-    this.sum += other.sum;
+    this.sumUs += other.sumUs;
     this.min = Math.min(this.min, other.min);
     this.max = Math.max(this.max, other.max);
     return this;
   }
 
-  /** Every recorded value added up, in ms (a Prometheus summary's `_sum`). */
+  /** Every recorded value added up, in ms to the microsecond (a Prometheus summary's `_sum`). */
   get total(): number {
-    return this.sum;
+    return this.sumUs / 1000;
   }
 
   /** The value at percentile `p` (0-100), in ms; 0 when nothing was recorded. */
@@ -54,7 +59,7 @@ export class LatencyStats {
     const at = (p: number) => this.at(p);
     return {
       min: round3(this.min),
-      mean: round3(this.sum / this.count),
+      mean: Math.round(this.sumUs / this.count) / 1000,
       p50: round3(at(50)),
       p90: round3(at(90)),
       p95: round3(at(95)),
