@@ -145,16 +145,27 @@ for key in pairs(touched) do redis.call('PEXPIRE', key, ttl) end
 for k = 1, 5 do redis.call('PEXPIRE', KEYS[k], ttl) end
 return 1`);
 
-/** The visits as STORE's flat arguments; tally fields that are 0 are left out (they would add nothing). */
+/**
+ * The visits as STORE's flat arguments; tally fields that are 0 are left out (they would add nothing). The tally's
+ * count goes in once its fields are: one pass over them, no entries array per visit.
+ */
 function encodeVisits(visits: Visit[]): string[] {
   const out: string[] = [];
   for (const v of visits) {
-    const tally = Object.entries(v.tally).filter(([, n]) => n);
-    out.push(v.url, String(v.settled.length), String(v.referrers.length), String(v.fragments.length), String(tally.length));
+    out.push(v.url, String(v.settled.length), String(v.referrers.length), String(v.fragments.length), '');
+    const tallyAt = out.length - 1;
     for (const s of v.settled) out.push(s.url, encodeSettled(s));
     for (const [url, ref] of v.referrers) out.push(url, encodeRef(ref));
     for (const [url, fragment, ref] of v.fragments) out.push(`${url}#${fragment}`, encodeRef(ref));
-    for (const [field, n] of tally) out.push(field, String(n));
+    let fields = 0;
+    for (const field in v.tally) {
+      const n = v.tally[field as keyof VisitTally];
+      if (n) {
+        out.push(field, String(n));
+        fields++;
+      }
+    }
+    out[tallyAt] = String(fields);
   }
   return out;
 }
