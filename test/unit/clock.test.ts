@@ -5,11 +5,15 @@ import { test } from 'node:test';
 import { EPOCH_ORIGIN } from '../../src/runtime/clock.js';
 
 test('a step time read just after Date.now() ticks is that tick, to within a millisecond', () => {
-  for (let k = 0; k < 3; k++) {
+  // This test's own reading can only come out late (paused between seeing the tick and reading performance.now()),
+  // as the origin's can only come out early: the earliest of five readings is compared. CI once saw one 1.001 ms late.
+  const offsets: number[] = [];
+  for (let k = 0; k < 5; k++) {
     const before = Date.now();
     let tick = before;
     while (tick === before) tick = Date.now();
-    const stepTime = EPOCH_ORIGIN + performance.now();
-    assert.ok(stepTime >= tick - 1 && stepTime < tick + 1, `step time ${stepTime} against the tick ${tick}`);
+    offsets.push(EPOCH_ORIGIN + performance.now() - tick);
   }
+  const earliest = Math.min(...offsets);
+  assert.ok(earliest >= -1 && earliest < 1, `step times ${offsets.map((o) => o.toFixed(3)).join(', ')} ms from the tick they were read at`);
 });
