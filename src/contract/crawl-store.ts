@@ -35,12 +35,20 @@ export interface Visit {
   referrers: Array<[string, CrawlReferrer]>;
   /** `fragments: true`: links to `target#fragment`, as [target URL, fragment, referrer]. */
   fragments: Array<[string, string, CrawlReferrer]>;
+  /** Links to URLs the sink only counts (see CrawlSink.countsOnly), as [target URL, links]; absent when none. */
+  counted?: Array<[string, number]>;
   tally: VisitTally;
 }
 
 export interface CrawlSink {
   /** Stores one visit; resolves once it is stored. The crawler calls it before completing the URL in the frontier. */
   visit(v: Visit): Promise<void>;
+  /**
+   * True when a link to `url` needs no referrer: the store holds the URL settled fine, with as many referrers as it
+   * keeps for a fine URL, so it would only count the link. The crawler then gives the link in `counted`. A site's menu
+   * and footer links are most of its links, and all point to a few such URLs.
+   */
+  countsOnly(url: string): boolean;
 }
 
 /** Everything stored for a crawl, read back once it is over. */

@@ -15,7 +15,9 @@
 // stored visits, against an empty server) and the CPU per URL of the agent
 // processes (/proc, Linux) and of redis-server (INFO cpu), with the Redis
 // commands per URL (INFO commandstats: calls and µs per URL of each).
-//   npm run bench -- agents-crawl     (AGENTS_CRAWL_PAGES, AGENTS_CRAWL_CONCURRENCY, AGENTS_CRAWL_PAIRS override)
+// AGENTS_CRAWL_NAV (0) gives every page that many menu links (to /page/0 …), as
+// real sites' pages have: links that all point to a few URLs.
+//   npm run bench -- agents-crawl     (AGENTS_CRAWL_PAGES, AGENTS_CRAWL_CONCURRENCY, AGENTS_CRAWL_PAIRS, AGENTS_CRAWL_NAV override)
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ import { type AgentsRun, describeRatios, pairOrder, pairRatios, printAgentsRatio
 const PAGES = Number(process.env.AGENTS_CRAWL_PAGES ?? 100_000);
 const CONCURRENCY = Number(process.env.AGENTS_CRAWL_CONCURRENCY ?? 16);
 const PAIRS = Number(process.env.AGENTS_CRAWL_PAIRS ?? 5);
+const NAV = Number(process.env.AGENTS_CRAWL_NAV ?? 0);
 
 /** CPU seconds (user + system) a process used so far, from /proc; 0 where there is none. */
 function procCpu(pid: number | undefined): number {
@@ -84,7 +87,7 @@ function summarize(runs: Run[]): void {
 }
 
 async function main(): Promise<void> {
-  const [site, redis] = await Promise.all([startSite({ pages: PAGES, log: false }), startRedisServer()]);
+  const [site, redis] = await Promise.all([startSite({ pages: PAGES, nav: NAV, log: false }), startRedisServer()]);
   const admin = await connectRedis(redis.url);
   const dir = mkdtempSync(join(tmpdir(), 'planrun-agents-crawl-bench-'));
   try {
@@ -94,7 +97,9 @@ async function main(): Promise<void> {
       `name: agents crawl bench\ntarget: ${site.origin}\ncrawl:\n  start: [/]\n  concurrency: ${CONCURRENCY}\n  retries: 0\n  timeout: 30s\n  normalize: { stripParams: [utm_source] }\n`,
     );
     const truth = normalizeTruth(site.truth());
-    console.log(`agents crawl: generated site of ${PAGES} pages, concurrency ${CONCURRENCY} per process, planrun from dist/ (npm run build)`);
+    console.log(
+      `agents crawl: generated site of ${PAGES} pages${NAV ? ` with ${NAV} menu links each` : ''}, concurrency ${CONCURRENCY} per process, planrun from dist/ (npm run build)`,
+    );
     // Pairs of one process and one agent, in turn first and second, then two agents.
     const order = [...pairOrder(PAIRS, 0, 1), 2];
     const runs: Run[] = [];

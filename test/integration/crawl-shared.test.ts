@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Crawl } from '../../src/plan/raw-plan.js';
-import type { SettledUrl, Visit } from '../../src/contract/crawl-store.js';
+import type { CrawlSink, SettledUrl, Visit } from '../../src/contract/crawl-store.js';
 import type { Frontier } from '../../src/contract/frontier.js';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { RedisCrawlStore, STORED_REFERRERS_KEPT } from '../../src/coordination/redis/crawl-store.js';
@@ -21,16 +21,21 @@ import { redisForFile } from '../helpers/redis-file.js';
 
 const redis = redisForFile();
 
-/** `agents` crawlers on one run id, each with its own connection, frontier and store; the report from the store. */
-async function sharedCrawl(raw: Crawl, runId: string, agents: number): Promise<CrawlReport> {
+/**
+ * `agents` crawlers on one run id, each with its own connection, frontier and store; the report from the store.
+ * `visits` sees every visit stored.
+ */
+async function sharedCrawl(raw: Crawl, runId: string, agents: number, visits?: (v: Visit) => void): Promise<CrawlReport> {
   const rules = compileCrawlRules(raw, { workers: 4 });
   const started = performance.now();
   const ends = await Promise.all(
     Array.from({ length: agents }, async (_, i) => {
       const client = await redis.connect();
       const frontier = await RedisFrontier.open({ client, runId, agentId: `a${i}` });
+      const store = new RedisCrawlStore(client, runId);
+      const sink: CrawlSink = { countsOnly: (url) => store.countsOnly(url), visit: (v) => (visits?.(v), store.visit(v)) };
       try {
-        return await crawl(rules, { frontier, sink: new RedisCrawlStore(client, runId) });
+        return await crawl(rules, { frontier, sink });
       } finally {
         await frontier.close();
       }
@@ -57,6 +62,32 @@ test('two crawlers sharing Redis report exactly what one process reports, and th
     const shared = await sharedCrawl(raw, 'shared-1', 2);
     assertSameCrawl(shared, one, site);
     assert.deepEqual(shared.skipped, { byRule: 0, byRobots: 1, byDepth: 0, byScheme: 4, outOfScope: 3 });
+  } finally {
+    await site.close();
+  }
+});
+
+test("links to the site's menu go to the store as counts once it holds their targets fine, and the report is still the one-process one", async () => {
+  const site = await startSite({ pages: 300, nav: 8 });
+  try {
+    const raw: Crawl = { start: [`${site.origin}/`], normalize: { stripParams: ['utm_source'] }, fragments: true };
+    const one = await crawlSite(raw);
+    let referrers = 0;
+    const counted = new Map<string, number>();
+    const shared = await sharedCrawl(raw, 'shared-menu', 2, (v) => {
+      referrers += v.referrers.length;
+      for (const [url, links] of v.counted ?? []) counted.set(url, (counted.get(url) ?? 0) + links);
+    });
+    assertSameCrawl(shared, one, site);
+    // Every page links to the 8 sections and the stylesheet: nearly all of those links are counted only. Each
+    // crawler sends a target's referrers until a reply of the store tells it the target is full.
+    const menu = [...Array.from({ length: 8 }, (_, k) => `${site.origin}/page/${k}`), `${site.origin}/assets/site.css`];
+    assert.deepEqual(
+      [...counted.keys()].filter((u) => !menu.includes(u)),
+      [],
+    );
+    const links = [...counted.values()].reduce((a, b) => a + b, 0);
+    assert.ok(links > 300 * 9 * 0.8, `${links} links counted only, ${referrers} with their referrer`);
   } finally {
     await site.close();
   }
@@ -94,6 +125,46 @@ test('a visit stored again (its URL fetched twice after its agent died) changes 
   assert.deepEqual(p9.referrers, [ref(1), ref(2), ref(3)]);
   assert.equal(stored.tally.byScheme, 6);
   assert.equal(stored.urls.length, 7);
+});
+
+test('the store says which URLs it only counts links to (settled fine, with links past the kept referrers), and a counted link adds to the count alone', async () => {
+  const client = await redis.connect();
+  const store = new RedisCrawlStore(client, 'shared-counted');
+  const page = (n: number) => `https://site.test/n${n}`;
+  const ref = (n: number) => ({ page: page(n), element: 'a[href]' });
+  const visit = (n: number, links: number[], counted?: Visit['counted']): Visit => ({
+    url: page(n),
+    settled: [{ url: page(n), depth: 1, checkOnly: false, state: 'crawled', ...(n === 8 ? { status: 500, broken: { kind: '5xx', message: 'status 500' } } : { status: 200 }) }],
+    referrers: links.map((l) => [page(l), ref(n)]),
+    fragments: [],
+    ...(counted ? { counted } : {}),
+    tally: {},
+  });
+  // n9 settles fine, then three links to it: the kept three, nothing past them yet.
+  await store.visit(visit(9, []));
+  for (const n of [1, 2, 3]) await store.visit(visit(n, [9, 8]));
+  assert.equal(store.countsOnly(page(9)), false);
+  // The fourth link is past the kept few of a fine URL: from now on, counts. n8 is broken: never.
+  await store.visit(visit(8, []));
+  await store.visit(visit(4, [9, 8]));
+  assert.deepEqual([store.countsOnly(page(9)), store.countsOnly(page(8))], [true, false]);
+  // Counted links add to the count only; a visit given twice in one batch (after the first call's), or stored again
+  // later, adds nothing.
+  const five = visit(5, [8], [[page(9), 2]]);
+  await Promise.all([visit(10, []), five, five].map((v) => store.visit(v)));
+  await store.visit(five);
+  const stored = await RedisCrawlStore.read(client, 'shared-counted');
+  const n9 = stored.urls.find((u) => u.settled.url === page(9))!;
+  assert.equal(n9.referrerCount, 6);
+  assert.deepEqual(n9.referrers, [ref(1), ref(2), ref(3)]);
+  assert.deepEqual(stored.urls.find((u) => u.settled.url === page(8))!.referrers, [1, 2, 3, 4, 5].map(ref));
+  assert.deepEqual(
+    (await client.hKeys('planrun:{shared-counted}:crawl:refs')).filter((f) => f.startsWith(`${page(9)}\n`)),
+    [],
+  );
+  // A URL only ever counted (its referrers kept by another agent) is counted all the same.
+  await store.visit(visit(6, [], [[page(7), 3]]));
+  assert.equal((await client.hGet('planrun:{shared-counted}:crawl:referrers', page(7)))!, '3:');
 });
 
 test('visits stored in one batch: a visit given twice counts once, referrer counts and tallies are summed, every key written expires', async () => {

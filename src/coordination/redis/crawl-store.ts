@@ -32,9 +32,11 @@ end
 `;
 
 /**
- * KEYS: urls, referrers, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, then per
- * visit (flat, see encodeVisits): url, counts of settled URLs, referrers, fragment links and tally fields, then those
- * as pairs. Flat arguments need no JSON decoding in the script. The visits are stored first; then the links of the
+ * KEYS: urls, referrers, frags, tally, refs. ARGV: ttl, fragment refs prefix, referrers kept for a fine URL, the number
+ * of targets the batch only counts links to and those as pairs (URL, links), then per visit (flat, see encodeVisits):
+ * url, counts of settled URLs, referrers and fragment links, its share of the counted links, the count of tally
+ * fields, then those as pairs. Flat arguments need no JSON decoding in the script; a visit stored before (taken again
+ * after its agent died) gives its share of the counted links back. The visits are stored first; then the links of the
  * batch's new visits are counted target by target: the target's referrers field gives the links counted before, and one
  * rewrite of it adds this batch's links to the count and the first of them to the kept few (plain finds and
  * concatenation: a pattern match and a table.concat per target cost the script about a tenth more). A page's navigation
@@ -45,23 +47,38 @@ end
  * then the URLs it settled fine lose the referrers past `kept` that came while they were unsettled (after the HSET, so
  * those of this batch go too). Each key written gets one PEXPIRE per batch: its TTL still runs from the batch that last
  * wrote it.
+ * Returns the targets found settled fine with links past the kept few: the agent gives later links to them as counts
+ * (countsOnly), which add to the count and nothing else, as their referrers would.
  */
 const STORE = new LuaScript(`${LUA_CHUNKED}${LUA_COUNT_OF}
 local ttl, kept = ARGV[1], tonumber(ARGV[3])
 local tally, touched, fine = {}, {}, {}
-local targets, links = {}, {}
-local i = 4
+local targets, links, extra, onlyCounted = {}, {}, {}, {}
+local i = 5 + 2 * tonumber(ARGV[4])
+for j = 5, i - 1, 2 do
+  local target = ARGV[j]
+  links[target] = {}
+  targets[#targets + 1] = target
+  onlyCounted[#onlyCounted + 1] = target
+  extra[target] = tonumber(ARGV[j + 1])
+end
 while i <= #ARGV do
-  local url = ARGV[i]
-  local s = i + 5
+  local url, share = ARGV[i], ARGV[i + 4]
+  local s = i + 6
   local r = s + 2 * tonumber(ARGV[i + 1])
   local f = r + 2 * tonumber(ARGV[i + 2])
   local t = f + 2 * tonumber(ARGV[i + 3])
-  i = t + 2 * tonumber(ARGV[i + 4])
+  i = t + 2 * tonumber(ARGV[i + 5])
   -- The crawler settles a visit's own URL first: then one HSETNX both claims the visit and stores that URL.
   local fresh
   if s < r and ARGV[s] == url then fresh = redis.call('HSETNX', KEYS[1], url, ARGV[s + 1]) == 1
   else fresh = redis.call('HEXISTS', KEYS[1], url) == 0 end
+  if not fresh and share ~= '' then
+    for k, n in string.gmatch(share, '(%d+):(%d+)') do
+      local target = onlyCounted[tonumber(k) + 1]
+      extra[target] = extra[target] - tonumber(n)
+    end
+  end
   if fresh then
     for j = s, r - 1, 2 do
       -- A URL settled again (a redirect target shared by many pages) already lost its extra referrers: cut once.
@@ -90,19 +107,20 @@ while i <= #ARGV do
     for j = t, i - 1, 2 do tally[ARGV[j]] = (tally[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end
   end
 end
-local counted, past, over, overAt = {}, {}, {}, {}
+local counted, past, over, overAt, saturated = {}, {}, {}, {}, {}
 local knowns = chunked_replies('HMGET', KEYS[2], targets)
 for k, target in ipairs(targets) do
   local list = links[target]
+  local added = #list + (extra[target] or 0)
   local value
   local before = 0
   local known = knowns[k]
   if known then
     local colon
     before, colon = count_of(known)
-    value = (before + #list) .. string.sub(known, colon)
+    value = (before + added) .. string.sub(known, colon)
   else
-    value = #list .. ':'
+    value = added .. ':'
   end
   local m = 1
   while m <= #list and before + m <= kept do
@@ -119,7 +137,8 @@ end
 if #over > 0 then
   local settled = chunked_replies('HMGET', KEYS[1], over)
   for k, target in ipairs(over) do
-    if not (settled[k] and string.sub(settled[k], 1, 1) == 'k') then
+    if settled[k] and string.sub(settled[k], 1, 1) == 'k' then saturated[#saturated + 1] = target
+    else
       local list, before, m = links[target], overAt[target][1], overAt[target][2]
       for n = m, #list do
         past[#past + 1] = target .. '\\n' .. (before + n)
@@ -143,16 +162,35 @@ end
 for field, n in pairs(tally) do redis.call('HINCRBY', KEYS[4], field, n) end
 for key in pairs(touched) do redis.call('PEXPIRE', key, ttl) end
 for k = 1, 5 do redis.call('PEXPIRE', KEYS[k], ttl) end
-return 1`);
+return saturated`);
 
 /**
- * The visits as STORE's flat arguments; tally fields that are 0 are left out (they would add nothing). The tally's
- * count goes in once its fields are: one pass over them, no entries array per visit.
+ * The visits as STORE's flat arguments. Counted links are summed over the batch, one pair per target up front: a
+ * site's menu gives every page the same targets. Each visit names its share ("index:links,…"), which the script reads
+ * only to take it back from a visit stored before. Tally fields that are 0 are left out (they would add nothing). The
+ * tally's count goes in once its fields are: one pass over them, no entries array per visit.
  */
 function encodeVisits(visits: Visit[]): string[] {
-  const out: string[] = [];
+  const counted = new Map<string, number>();
+  const totals: Array<[string, number]> = [];
+  const shares: string[] = [];
   for (const v of visits) {
-    out.push(v.url, String(v.settled.length), String(v.referrers.length), String(v.fragments.length), '');
+    let share = '';
+    if (v.counted) {
+      for (const [url, links] of v.counted) {
+        let k = counted.get(url);
+        if (k === undefined) counted.set(url, (k = totals.push([url, 0]) - 1));
+        totals[k]![1] += links;
+        share += `${share ? ',' : ''}${k}:${links}`;
+      }
+    }
+    shares.push(share);
+  }
+  const out = [String(totals.length)];
+  for (const [url, links] of totals) out.push(url, String(links));
+  for (let i = 0; i < visits.length; i++) {
+    const v = visits[i]!;
+    out.push(v.url, String(v.settled.length), String(v.referrers.length), String(v.fragments.length), shares[i]!, '');
     const tallyAt = out.length - 1;
     for (const s of v.settled) out.push(s.url, encodeSettled(s));
     for (const [url, ref] of v.referrers) out.push(url, encodeRef(ref));
@@ -209,6 +247,12 @@ return out`);
 /** URLs read back per READ_REFS call: a few ms of Redis time each, so other clients are not held up for long. */
 const READ_CHUNK = 500;
 
+/**
+ * URLs an agent remembers as only counted. The ones that matter are the targets of a site's menus and footers: a few
+ * dozen, linked from every page. Past this many the set starts again, so memory stays flat on any site.
+ */
+const SATURATED_KEPT = 10_000;
+
 /** Must equal OK_REFERRERS_KEPT of the crawler's records (engines/crawl/records.ts): a test checks both reports. */
 export const STORED_REFERRERS_KEPT = 3;
 
@@ -237,6 +281,8 @@ function keysOf(runId: string): Keys {
 export class RedisCrawlStore implements CrawlSink {
   private readonly keys: Keys;
   private readonly batcher = new Batcher<Visit, undefined>((visits) => this.send(visits));
+  /** URLs STORE said it only counts links to (fine, referrers kept in full): at most SATURATED_KEPT, then forgotten and learnt again. */
+  private saturated = new Set<string>();
 
   constructor(
     private readonly client: RedisConnection,
@@ -250,9 +296,21 @@ export class RedisCrawlStore implements CrawlSink {
     return this.batcher.push(v);
   }
 
+  countsOnly(url: string): boolean {
+    return this.saturated.has(url);
+  }
+
   private async send(visits: Visit[]): Promise<undefined[]> {
     const k = this.keys;
-    await STORE.run(this.client, [k.urls, k.referrers, k.frags, k.tally, k.refs], [this.ttlMs, k.frefs, STORED_REFERRERS_KEPT, ...encodeVisits(visits)]);
+    const saturated = (await STORE.run(
+      this.client,
+      [k.urls, k.referrers, k.frags, k.tally, k.refs],
+      [this.ttlMs, k.frefs, STORED_REFERRERS_KEPT, ...encodeVisits(visits)],
+    )) as string[];
+    for (const url of saturated) {
+      if (this.saturated.size >= SATURATED_KEPT) this.saturated = new Set();
+      this.saturated.add(url);
+    }
     return [];
   }
 

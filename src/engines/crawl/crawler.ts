@@ -255,9 +255,11 @@ export class Crawler {
   }
 
   /** Agents: the visit goes to the shared store before its entry is completed, so a killed agent loses none it finished. */
-  private async store(entry: FrontierEntry, settled: UrlRecord[], tally: VisitTally, links?: Pick<Visit, 'referrers' | 'fragments'>): Promise<void> {
+  private async store(entry: FrontierEntry, settled: UrlRecord[], tally: VisitTally, links?: Pick<Visit, 'referrers' | 'fragments' | 'counted'>): Promise<void> {
     if (!this.opts.sink) return;
-    await this.opts.sink.visit({ url: entry.url, settled: settled.map((r) => r.toSettled()), referrers: links?.referrers ?? [], fragments: links?.fragments ?? [], tally });
+    const visit: Visit = { url: entry.url, settled: settled.map((r) => r.toSettled()), referrers: links?.referrers ?? [], fragments: links?.fragments ?? [], tally };
+    if (links?.counted) visit.counted = links.counted;
+    await this.opts.sink.visit(visit);
   }
 
   /** Fetches with manual redirects; parses the final body when it is an HTML page to crawl. */
@@ -406,7 +408,7 @@ export class Crawler {
    * referrers it gave. Links skipped by rule or scope count when the frontier says they are new: with agents, the
    * frontier (not this process's records) knows whether another agent met the URL first.
    */
-  private async addLinks(pageUrl: string, depth: number, page: PageData): Promise<Pick<Visit, 'referrers' | 'fragments'> & { tally: VisitTally }> {
+  private async addLinks(pageUrl: string, depth: number, page: PageData): Promise<Pick<Visit, 'referrers' | 'fragments' | 'counted'> & { tally: VisitTally }> {
     const n = this.rules.normalize;
     const base = pageBase(page.base, pageUrl);
     const fresh: FrontierEntry[] = [];
@@ -415,6 +417,7 @@ export class Crawler {
     const referrers: Visit['referrers'] = [];
     const fragments: Visit['fragments'] = [];
     const sink = this.opts.sink !== undefined;
+    let counted: Map<string, number> | undefined;
     const seenHere = new Set<string>();
     for (const link of page.links) {
       // The scheme as the URL parser reads it: `java&#9;script:` is javascript: once the tab is stripped.
@@ -430,10 +433,12 @@ export class Crawler {
       if (seenHere.has(refKey)) continue;
       seenHere.add(refKey);
       const known = this.records.get(target.url);
-      // With a sink the store keeps the referrers (this agent's records may never settle: another agent fetches them).
+      // With a sink the store keeps the referrers (this agent's records may never settle: another agent fetches them),
+      // or only counts the link when it has all it keeps of a fine URL.
       if (known) {
-        if (sink) referrers.push([target.url, ref]);
-        else known.addReferrer(ref);
+        if (!sink) known.addReferrer(ref);
+        else if (!this.opts.sink!.countsOnly(target.url)) referrers.push([target.url, ref]);
+        else (counted ??= new Map()).set(target.url, (counted.get(target.url) ?? 0) + 1);
         continue;
       }
       const classified = this.classify(target.url, target.parsed, depth + 1, link.follow, tally);
@@ -452,7 +457,7 @@ export class Crawler {
     }
     for (const k of ['byScheme', 'byRule', 'byDepth', 'outOfScope'] as const) this.skipped[k] += tally[k];
     this.sampledAway += tally.sampledAway;
-    return { referrers, fragments, tally };
+    return counted ? { referrers, fragments, tally, counted: [...counted] } : { referrers, fragments, tally };
   }
 
   /**
