@@ -417,7 +417,7 @@ export class Crawler {
     const referrers: Visit['referrers'] = [];
     const fragments: Visit['fragments'] = [];
     const sink = this.opts.sink !== undefined;
-    let counted: Map<string, number> | undefined;
+    let counted: Visit['counted'];
     const seenHere = new Set<string>();
     for (const link of page.links) {
       // The scheme as the URL parser reads it: `java&#9;script:` is javascript: once the tab is stripped.
@@ -438,7 +438,7 @@ export class Crawler {
       if (known) {
         if (!sink) known.addReferrer(ref);
         else if (!this.opts.sink!.countsOnly(target.url)) referrers.push([target.url, ref]);
-        else (counted ??= new Map()).set(target.url, (counted.get(target.url) ?? 0) + 1);
+        else (counted ??= []).push([target.url, 1]);
         continue;
       }
       const classified = this.classify(target.url, target.parsed, depth + 1, link.follow, tally);
@@ -457,7 +457,7 @@ export class Crawler {
     }
     for (const k of ['byScheme', 'byRule', 'byDepth', 'outOfScope'] as const) this.skipped[k] += tally[k];
     this.sampledAway += tally.sampledAway;
-    return counted ? { referrers, fragments, tally, counted: [...counted] } : { referrers, fragments, tally };
+    return counted ? { referrers, fragments, tally, counted } : { referrers, fragments, tally };
   }
 
   /**
