@@ -416,7 +416,7 @@ export class Crawler {
     const tally = { byScheme: 0, byRule: 0, byDepth: 0, outOfScope: 0, sampledAway: 0 };
     const referrers: Visit['referrers'] = [];
     const fragments: Visit['fragments'] = [];
-    const sink = this.opts.sink !== undefined;
+    const sink = this.opts.sink;
     let counted: Visit['counted'];
     const seenHere = new Set<string>();
     for (const link of page.links) {
@@ -437,7 +437,7 @@ export class Crawler {
       // or only counts the link when it has all it keeps of a fine URL.
       if (known) {
         if (!sink) known.addReferrer(ref);
-        else if (!this.opts.sink!.countsOnly(target.url)) referrers.push([target.url, ref]);
+        else if (!sink.countsOnly(target.url)) referrers.push([target.url, ref]);
         else (counted ??= []).push([target.url, 1]);
         continue;
       }
