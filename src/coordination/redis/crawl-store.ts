@@ -53,13 +53,13 @@ end
 const STORE = new LuaScript(`${LUA_CHUNKED}${LUA_COUNT_OF}
 local ttl, kept = ARGV[1], tonumber(ARGV[3])
 local tally, touched, fine = {}, {}, {}
-local targets, links, extra, onlyCounted = {}, {}, {}, {}
+local targets, links, extra = {}, {}, {}
 local i = 5 + 2 * tonumber(ARGV[4])
+-- The counted targets come first in targets: a visit's share names them by that index.
 for j = 5, i - 1, 2 do
   local target = ARGV[j]
   links[target] = {}
   targets[#targets + 1] = target
-  onlyCounted[#onlyCounted + 1] = target
   extra[target] = tonumber(ARGV[j + 1])
 end
 while i <= #ARGV do
@@ -75,7 +75,7 @@ while i <= #ARGV do
   else fresh = redis.call('HEXISTS', KEYS[1], url) == 0 end
   if not fresh and share ~= '' then
     for k, n in string.gmatch(share, '(%d+):(%d+)') do
-      local target = onlyCounted[tonumber(k) + 1]
+      local target = targets[tonumber(k) + 1]
       extra[target] = extra[target] - tonumber(n)
     end
   end
