@@ -1,7 +1,7 @@
 // The crawl across agents, end to end: real planrun processes (controller and
 // agents), a real redis-server, the generated site with its ground truth. With
 // --agents 2 the report's crawl equals one process's (same URLs, broken links
-// with every referrer); an agent killed mid-crawl loses nothing (its URLs go to
+// with every referrer) and the private redis-server yields the CPU during the crawl; an agent killed mid-crawl loses nothing (its URLs go to
 // the other agent when their lease expires; the run says it lost the agent);
 // the whole run killed mid-crawl and resumed with --resume ends with the same
 // report; an unknown run id, another plan, a run stored by an older planrun or no --redis are refused (exit 2).
@@ -10,13 +10,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { CRAWL_REDIS_NICE } from '../../src/agents/controller.js';
 import { connectRedis, type RedisConnection } from '../../src/coordination/redis/connect.js';
 import { STORE_LAYOUT } from '../../src/coordination/redis/keys.js';
 import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
 import type { CrawlReport } from '../../src/contract/report.js';
 import { startSite, type Site } from '../fixtures/site/site.js';
 import { assertSameCrawl as assertSameAsReference, crawlSite } from '../helpers/crawl-helpers.js';
-import { killProcesses, planrun } from '../helpers/planrun-process.js';
+import { killProcesses, planrun, watchChildNiceness } from '../helpers/planrun-process.js';
 import { readReport } from '../helpers/report-helpers.js';
 
 let redis: RedisServer;
@@ -82,7 +83,10 @@ async function doneAtLeast(runId: string, n: number): Promise<void> {
 test('--agents 2: the workers, then the crawl run on the agents; the crawl equals the one-process crawl and the ground truth', { timeout: 180_000 }, async () => {
   const out = join(dir, 'local-out');
   const run = planrun(['run', await crawlPlan('local', undefined, true), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'crawl-local']);
+  const niceness = watchChildNiceness(run, 'redis-server');
   assert.equal(await run.exit, 1, run.stderr());
+  // The private redis-server ran at full priority for the workers and their barriers, then yielded to the crawl.
+  assert.deepEqual(await niceness, [0, CRAWL_REDIS_NICE]);
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.reason, `the crawl found ${reference.broken} broken links`);
   assert.deepEqual(

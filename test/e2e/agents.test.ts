@@ -16,7 +16,7 @@ import { ArrivalSchedule } from '../../src/runtime/executors/arrival-rate.js';
 import { connectRedis } from '../../src/coordination/redis/connect.js';
 import { startRedisServer, type RedisServer } from '../../src/coordination/redis/server.js';
 import { writerReadersPlan } from '../helpers/plans.js';
-import { killProcesses, planrun } from '../helpers/planrun-process.js';
+import { killProcesses, planrun, watchChildNiceness } from '../helpers/planrun-process.js';
 import { readReport } from '../helpers/report-helpers.js';
 import { startPad, type Pad } from '../helpers/run-helpers.js';
 
@@ -55,7 +55,10 @@ test('workers are dealt role by role to the agents in turn: balanced, every role
 test("--agents 2: local agents run the workers; barriers hold across them; the report is that of one process plus each worker's agent", { timeout: 120_000 }, async () => {
   const out = join(dir, 'local-out');
   const run = planrun(['run', await planFile('local', writerReaders(3)), '--agents', '2', '--out', out, '--reporter', 'json', '--run-id', 'agents-local']);
+  const niceness = watchChildNiceness(run, 'redis-server');
   assert.equal(await run.ended(), 0, run.stderr());
+  // No crawl: the private redis-server kept its priority for the barriers throughout.
+  assert.deepEqual(await niceness, [0]);
   const report = await readReport(join(out, 'report.json'));
   assert.equal(report.outcome, 'passed');
   assert.equal(report.run.runId, 'agents-local');

@@ -1,6 +1,7 @@
 // planrun as a child process (controller or agent) from the sources, for the
 // tests that need real processes: its output is kept and can be waited on.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { CLI_NODE_ARGS } from './cli-entry.js';
 
 export interface Proc {
@@ -84,4 +85,35 @@ export function killProcesses(): void {
       // Gone already.
     }
   }
+}
+
+/**
+ * The niceness of the children of `proc` named `name` (e.g. its private redis-server), sampled every 10 ms until it
+ * exits: each value in the order seen, repeats left out. Linux only (/proc).
+ */
+export async function watchChildNiceness(proc: Proc, name: string): Promise<number[]> {
+  const seen: number[] = [];
+  let exited = false;
+  void proc.exit.then(() => (exited = true));
+  const pid = proc.child.pid!;
+  while (!exited) {
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+    } catch {
+      // Gone: the loop ends with its exit.
+    }
+    for (const child of children) {
+      try {
+        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() !== name) continue;
+        // Fields after the command's ") ": state is the first, nice (field 19 of stat) the 17th.
+        const nice = Number(readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+        if (seen.at(-1) !== nice) seen.push(nice);
+      } catch {
+        // Exited between the list and the read.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return seen;
 }

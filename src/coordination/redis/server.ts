@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connectRedis } from './connect.js';
 
@@ -24,6 +24,11 @@ export interface RedisServer {
   url: string;
   /** SIGTERM, SIGKILL after 5 s; resolves once the process is gone and its temp dir removed. */
   stop(): Promise<void>;
+  /**
+   * Raises the server's niceness (0 to 19) for the rest of its life: where every core is busy, the processes it
+   * serves run first. An unprivileged process cannot lower it again. Best effort: a server already gone is left alone.
+   */
+  renice(nice: number): void;
 }
 
 const KILL_AFTER_MS = 5_000;
@@ -97,6 +102,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     rmSync(dir, { recursive: true, force: true });
   };
 
+  const renice = (nice: number) => {
+    try {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) setPriority(child.pid, nice);
+    } catch {
+      // Exited meanwhile, or a platform that refuses: the server runs as it was.
+    }
+  };
+
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
   const early = exited.then(() => {
     throw new Error(`redis-server (${binary}) exited during start-up: ${output.trim().split('\n').slice(-5).join(' | ')}`);
@@ -109,7 +122,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         const client = await Promise.race([connectRedis(url, { connectTimeoutMs: 1_000 }), early]);
         await client.ping();
         client.destroy();
-        return { url, stop };
+        return { url, stop, renice };
       } catch (e) {
         if (child.exitCode !== null || child.signalCode !== null) await early;
         if (Date.now() >= deadline) throw new Error(`redis-server (${binary}) did not answer within ${options.startTimeoutMs ?? 10_000}ms: ${(e as Error).message}`);
