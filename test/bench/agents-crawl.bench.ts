@@ -17,11 +17,14 @@
 // commands per URL (INFO commandstats: calls and µs per URL of each).
 // AGENTS_CRAWL_NAV (0) gives every page that many menu links (to /page/0 …), as
 // real sites' pages have: links that all point to a few URLs.
-//   npm run bench -- agents-crawl     (AGENTS_CRAWL_PAGES, AGENTS_CRAWL_CONCURRENCY, AGENTS_CRAWL_PAIRS, AGENTS_CRAWL_NAV override)
+// redis-server runs at the niceness planrun gives its private server during a
+// crawl (CRAWL_REDIS_NICE); AGENTS_CRAWL_REDIS_NICE=0 measures it without.
+//   npm run bench -- agents-crawl     (AGENTS_CRAWL_PAGES, AGENTS_CRAWL_CONCURRENCY, AGENTS_CRAWL_PAIRS, AGENTS_CRAWL_NAV, AGENTS_CRAWL_REDIS_NICE override)
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CRAWL_REDIS_NICE } from '../../src/agents/controller.js';
 import type { RedisConnection } from '../../src/coordination/redis/connect.js';
 import { connectRedis } from '../../src/coordination/redis/connect.js';
 import { startRedisServer } from '../../src/coordination/redis/server.js';
@@ -35,6 +38,7 @@ const PAGES = Number(process.env.AGENTS_CRAWL_PAGES ?? 100_000);
 const CONCURRENCY = Number(process.env.AGENTS_CRAWL_CONCURRENCY ?? 16);
 const PAIRS = Number(process.env.AGENTS_CRAWL_PAIRS ?? 5);
 const NAV = Number(process.env.AGENTS_CRAWL_NAV ?? 0);
+const REDIS_NICE = Number(process.env.AGENTS_CRAWL_REDIS_NICE ?? CRAWL_REDIS_NICE);
 
 /** CPU seconds (user + system) a process used so far, from /proc; 0 where there is none. */
 function procCpu(pid: number | undefined): number {
@@ -88,6 +92,7 @@ function summarize(runs: Run[]): void {
 
 async function main(): Promise<void> {
   const [site, redis] = await Promise.all([startSite({ pages: PAGES, nav: NAV, log: false }), startRedisServer()]);
+  redis.renice(REDIS_NICE);
   const admin = await connectRedis(redis.url);
   const dir = mkdtempSync(join(tmpdir(), 'planrun-agents-crawl-bench-'));
   try {
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
     );
     const truth = normalizeTruth(site.truth());
     console.log(
-      `agents crawl: generated site of ${PAGES} pages${NAV ? ` with ${NAV} menu links each` : ''}, concurrency ${CONCURRENCY} per process, planrun from dist/ (npm run build)`,
+      `agents crawl: generated site of ${PAGES} pages${NAV ? ` with ${NAV} menu links each` : ''}, concurrency ${CONCURRENCY} per process, redis-server at nice ${REDIS_NICE}, planrun from dist/ (npm run build)`,
     );
     // Pairs of one process and one agent, in turn first and second, then two agents.
     const order = [...pairOrder(PAIRS, 0, 1), 2];
