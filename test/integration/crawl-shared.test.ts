@@ -33,7 +33,13 @@ async function sharedCrawl(raw: Crawl, runId: string, agents: number, visits?: (
       const client = await redis.connect();
       const frontier = await RedisFrontier.open({ client, runId, agentId: `a${i}` });
       const store = new RedisCrawlStore(client, runId);
-      const sink: CrawlSink = { countsOnly: (url) => store.countsOnly(url), visit: (v) => (visits?.(v), store.visit(v)) };
+      const sink: CrawlSink = {
+        countsOnly: (url) => store.countsOnly(url),
+        visit: (v) => {
+          visits?.(v);
+          return store.visit(v);
+        },
+      };
       try {
         return await crawl(rules, { frontier, sink });
       } finally {

@@ -63,7 +63,7 @@ export function findBrowser(
     if (!path) continue;
     // A path the user named but that is wrong is an error, not a reason to fall back silently.
     if (!isExecutableFile(path)) {
-      throw new Error(`The browser named by ${source} (${path}) does not exist or is not executable. ` + `Fix the path, or unset it to let planrun look for Chromium itself.`);
+      throw new Error(`The browser named by ${source} (${path}) does not exist or is not executable. Fix the path, or unset it to let planrun look for Chromium itself.`);
     }
     return { path, source };
   }

@@ -11,7 +11,7 @@ export const JSON_REPORT_FILE = 'report.json';
 /** Writes `dir/report.json`, creating `dir` if needed; returns its path. */
 export async function writeJsonReport(report: RunReport, dir: string): Promise<string> {
   const file = join(dir, JSON_REPORT_FILE);
-  await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }
 

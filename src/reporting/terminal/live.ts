@@ -156,7 +156,7 @@ class LiveReporter implements Reporter {
     }
     for (const r of this.roles.values()) r.done.resolve();
     await this.running;
-    this.o.stream.write('\n' + formatSummary(report, { color: this.o.color, files, cwd: this.o.cwd }));
+    this.o.stream.write(`\n${formatSummary(report, { color: this.o.color, files, cwd: this.o.cwd })}`);
   }
 
   private phase(name: Phase): PhaseState | undefined {

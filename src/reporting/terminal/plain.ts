@@ -95,7 +95,7 @@ class PlainReporter implements Reporter {
 
   async onEnd(report: RunReport): Promise<void> {
     const files = this.o.files ? await this.o.files() : [];
-    this.o.stream.write('\n' + formatSummary(report, { color: this.o.color, files, cwd: this.o.cwd }));
+    this.o.stream.write(`\n${formatSummary(report, { color: this.o.color, files, cwd: this.o.cwd })}`);
   }
 
   /** True once lines of this kind are past their cap; the first one past it prints what is no longer printed. */

@@ -137,7 +137,7 @@ export function formatSummary(report: RunReport, o: SummaryOptions): string {
     out.push('', paint('bold', 'Reports'));
     for (const f of o.files) out.push(`  ${displayPath(f, cwd)}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function displayPath(file: string, cwd: string): string {
