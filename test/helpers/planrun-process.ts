@@ -2,6 +2,7 @@
 // tests that need real processes: its output is kept and can be waited on.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { CLI_NODE_ARGS } from './cli-entry.js';
 
 export interface Proc {
@@ -89,7 +90,7 @@ export function killProcesses(): void {
 
 /**
  * The niceness of the children of `proc` named `name` (e.g. its private redis-server), sampled every 10 ms until it
- * exits: each value in the order seen, repeats left out. Linux only (/proc).
+ * exits: each value in the order seen, repeats left out. Linux only (its children are read from /proc).
  */
 export async function watchChildNiceness(proc: Proc, name: string): Promise<number[]> {
   const seen: number[] = [];
@@ -106,8 +107,7 @@ export async function watchChildNiceness(proc: Proc, name: string): Promise<numb
     for (const child of children) {
       try {
         if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() !== name) continue;
-        // Fields after the command's ") ": state is the first, nice (field 19 of stat) the 17th.
-        const nice = Number(readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+        const nice = getPriority(Number(child));
         if (seen.at(-1) !== nice) seen.push(nice);
       } catch {
         // Exited between the list and the read.
