@@ -73,8 +73,8 @@ export interface ControllerOptions {
  * The private redis-server's niceness during a crawl. On a machine whose cores are all busy (agents, the site, Redis),
  * redis-server woken by an agent's call took that agent's core: its thread waited for one a sixth of its time. A lower
  * priority leaves the agents running and Redis the gaps: on the 2-core bench machine `--agents 1` went from 0.74× to
- * 0.785× one process, the median of 10 pairs each (docs/performance.md). Not before the crawl: at this niceness, with every core busy, a barrier's release p99 went
- * from about 4 to 7.5 ms.
+ * 0.785× one process, the median of 10 pairs each (docs/performance.md). Not before the crawl: at this niceness, with
+ * every core busy, a barrier's release p99 went from about 4 to 7.5 ms.
  */
 export const CRAWL_REDIS_NICE = 10;
 

@@ -244,9 +244,9 @@ test('rate limit: every request leaves at least the interval after the one befor
     assert.equal(departures.length, 42, 'robots.txt and 41 pages');
     const gaps = departures.slice(1).map((t, i) => t - departures[i]!);
     // The departure is taken as undici starts writing the request; the message comes once the headers are written.
-    // A message that comes late (the process paused in between: the suite on a busy machine saw a gap of 7.14 ms) lengthens the gap before it
-    // by as much as it shortens the one after: a short gap passes when the two together span two intervals and the
-    // pause was under half an interval. Two requests leaving together, or at 7 ms, fail either way.
+    // A message that comes late (the process paused in between: the suite on a busy machine saw a gap of 7.14 ms)
+    // lengthens the gap before it by as much as it shortens the one after: a short gap passes when the two together span
+    // two intervals and the pause was under half an interval. Two requests leaving together, or at 7 ms, fail either way.
     const short = gaps.filter((g, i) => g < 9.9 && !(i > 0 && g >= 5 && gaps[i - 1]! + g >= 19.9));
     assert.deepEqual(
       short.map((g) => g.toFixed(2)),
